@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { type SchemaFile, JSON_SCHEMAS, jsonSchemaOf } from '../schemas/index.js';
+import { ConfigError, formatIssue } from './config/errors.js';
+import { loadConfigSync } from './config/load.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
+
+const program = new Command('pitcrew')
+  .description('Declarative edge agent for connected vehicles')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ pitcrew validate                         check config/pitcrew.yaml and everything it includes
+  $ pitcrew validate -c config/examples/can-bus.yaml
+  $ pitcrew schema > pitcrew.schema.json     JSON Schema for editors
+  $ pitcrew schema desired-status            a wire format's schema`,
+  );
+
+program
+  .command('validate')
+  .description('check a config and all it includes; prints every error as file:line:column key.path: reason')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action((opts: { config: string }) => {
+    try {
+      const loaded = loadConfigSync(opts.config);
+      const c = loaded.config;
+      console.log(
+        `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
+          `${Object.keys(c.services).length} services, ${c.reactor.rules.length} rules)`,
+      );
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      for (const issue of e.issues) console.error(formatIssue(issue));
+      console.error(`${e.issues.length} error${e.issues.length === 1 ? '' : 's'}`);
+      process.exitCode = 1;
+    }
+  });
+
+const schemaNames = Object.keys(JSON_SCHEMAS).map((f) => f.replace('.schema.json', ''));
+program
+  .command('schema')
+  .description(`print a JSON Schema: ${schemaNames.join(', ')} (default pitcrew, the config language)`)
+  .argument('[name]', 'which schema', 'pitcrew')
+  .action((name: string) => {
+    const file = `${name}.schema.json`;
+    if (!(file in JSON_SCHEMAS)) program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
+    console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
+  });
+
+await program.parseAsync(process.argv);

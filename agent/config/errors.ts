@@ -1,0 +1,53 @@
+import path from 'node:path';
+
+export interface Pos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type KeyPath = (string | number)[];
+
+export interface ConfigIssue extends Pos {
+  /** Dotted key path, indices in brackets: `services.obd.workers[0].interval`. */
+  path: string;
+  message: string;
+}
+
+export function formatPath(p: KeyPath): string {
+  let out = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+export function displayFile(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${displayFile(i.file)}:${i.line}:${i.column} ${i.path || '(root)'}: ${i.message}`;
+}
+
+function byPosition(a: ConfigIssue, b: ConfigIssue): number {
+  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
+}
+
+/** Every problem found in a config, sorted by position. Thrown by `loadConfig`. */
+export class ConfigError extends Error {
+  readonly code = 'PITCREW_CONFIG_INVALID';
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    const sorted = [...issues].sort(byPosition);
+    super(
+      `config has ${sorted.length} error${sorted.length === 1 ? '' : 's'}:\n` +
+        sorted.map((i) => `  ${formatIssue(i)}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+    this.issues = sorted;
+  }
+}

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { Config, type ConfigT } from '../../schemas/config.js';
+import { type Composed, compose, positionOf } from './compose.js';
+import { type ConfigIssue, ConfigError, formatPath } from './errors.js';
+import { type SchemaProblem, translate } from './schema-issues.js';
+import { SemanticChecker } from './semantics.js';
+import type { Env } from './yaml-source.js';
+
+/** A validated config, with where it came from. */
+export interface LoadedConfig {
+  config: ConfigT;
+  /** The main file, absolute; relative paths in the config resolve against its directory. */
+  file: string;
+  files: string[];
+  /** The config as written (after includes and env), for diffing and last-known-good. */
+  raw: unknown;
+}
+
+function toIssues(c: Composed, problems: SchemaProblem[]): ConfigIssue[] {
+  return problems.map((p) => ({ ...positionOf(c, p.path, p.atKey), path: formatPath(p.path), message: p.message }));
+}
+
+/** Validates composed config data: schema first, then the semantic checks, all problems at once. */
+export function validateComposed(c: Composed, issues: ConfigIssue[] = []): ConfigT {
+  if (c.data === undefined && issues.length > 0) throw new ConfigError(issues);
+  const parsed = Config.safeParse(c.data ?? {}, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) issues.push(...toIssues(c, translate(Config, issue)));
+  }
+  issues.push(...toIssues(c, new SemanticChecker(c).run()));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(issues));
+  return parsed.data;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.file}:${i.line}:${i.column}:${i.path}:${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Loads a config file with its includes and env substitutions; throws ConfigError listing every problem. */
+export function loadConfigSync(file: string, env: Env = process.env): LoadedConfig {
+  const issues: ConfigIssue[] = [];
+  const composed = compose(file, env, issues);
+  const config = validateComposed(composed, issues);
+  return { config, file: path.resolve(file), files: composed.files, raw: composed.data };
+}
+
+export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigT> {
+  return loadConfigSync(file, env).config;
+}

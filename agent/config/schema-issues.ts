@@ -1,0 +1,153 @@
+import type { z } from 'zod';
+import type { KeyPath } from './errors.js';
+import { didYouMean } from './suggest.js';
+
+/** A zod issue turned into words a fleet engineer can act on. */
+export interface SchemaProblem {
+  path: KeyPath;
+  message: string;
+  /** Point at the key itself rather than its value (unknown keys). */
+  atKey: boolean;
+}
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+type AnySchema = z.core.$ZodType;
+
+const DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized)/;
+const WRAPPERS = new Set(['optional', 'default', 'nullable', 'readonly', 'catch', 'prefault', 'nonoptional']);
+
+/** The object schemas that may stand at `path` (several under a union). */
+function schemasAt(schema: AnySchema, path: KeyPath, depth = 0): AnySchema[] {
+  if (depth > 200) return [];
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  if (WRAPPERS.has(def.type)) return schemasAt(def.innerType as AnySchema, path, depth + 1);
+  if (def.type === 'pipe') return schemasAt(def.in as AnySchema, path, depth + 1);
+  if (def.type === 'lazy') return schemasAt((def.getter as () => AnySchema)(), path, depth + 1);
+  if (def.type === 'union') return (def.options as AnySchema[]).flatMap((o) => schemasAt(o, path, depth + 1));
+  if (path.length === 0) return [schema];
+  const [head, ...rest] = path;
+  if (def.type === 'object') {
+    const child = (def.shape as Record<string, AnySchema>)[String(head)];
+    return child ? schemasAt(child, rest, depth + 1) : [];
+  }
+  if (def.type === 'array') return schemasAt(def.element as AnySchema, rest, depth + 1);
+  if (def.type === 'record') return schemasAt(def.valueType as AnySchema, rest, depth + 1);
+  return [];
+}
+
+function keysAt(root: AnySchema, path: KeyPath): string[] {
+  const keys = new Set<string>();
+  for (const s of schemasAt(root, path)) {
+    const def = s._zod.def as unknown as { type: string; shape?: Record<string, unknown> };
+    if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) keys.add(k);
+  }
+  return [...keys];
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `'${v}'`;
+  return String(v);
+}
+
+const quoteList = (vs: readonly unknown[]) => vs.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+
+function sizeMessage(issue: Issue & { origin?: string; minimum?: unknown; maximum?: unknown }): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  switch (issue.origin) {
+    case 'string':
+      return small && bound === 1 ? 'cannot be empty' : `must be ${small ? 'at least' : 'at most'} ${bound} characters`;
+    case 'array':
+      return `needs ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}`;
+    default:
+      return `must be ${small ? '>=' : '<='} ${bound}`;
+  }
+}
+
+function deepest(issues: Issue[]): number {
+  return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 0 : 0.5)));
+}
+
+/** Nested unions at the same path (a union of unions) count as one flat list of branches. */
+function flatBranches(errors: Issue[][]): Issue[][] {
+  return errors.flatMap((b) => {
+    const only = b.length === 1 ? (b[0] as Issue & { errors?: Issue[][] }) : undefined;
+    return only?.code === 'invalid_union' && only.path.length === 0 && only.errors?.length ? flatBranches(only.errors) : [b];
+  });
+}
+
+function fromUnion(root: AnySchema, issue: Issue & { errors: Issue[][] }, base: KeyPath): SchemaProblem[] {
+  const branches = flatBranches(issue.errors);
+  if (branches.length === 0) return [{ path: base, message: 'does not match any allowed form', atKey: false }];
+  const unknownAtRoot = branches.map(
+    (b) => new Set(b.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : []))),
+  );
+  const common = [...(unknownAtRoot[0] ?? [])].filter((k) => unknownAtRoot.every((s) => s.has(k)));
+  if (common.length > 0) {
+    const known = keysAt(root, base);
+    return common.map((k) => ({
+      path: [...base, k],
+      message: `unknown key '${k}'${didYouMean(k, known)}${known.length && known.length <= 12 ? `; expected one of ${quoteList(known)}` : ''}`,
+      atKey: true,
+    }));
+  }
+  let best = branches[0]!;
+  for (const b of branches.slice(1)) {
+    const d = deepest(b) - deepest(best);
+    if (d > 0 || (d === 0 && b.length < best.length)) best = b;
+  }
+  return best.flatMap((i) => translate(root, i, base));
+}
+
+/** Translates one zod issue (paths relative to `base`) into problems with full key paths. */
+export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): SchemaProblem[] {
+  const path = [...base, ...(issue.path as KeyPath)];
+  const custom = !DEFAULT_MESSAGE.test(issue.message);
+  const at = (message: string, atKey = false): SchemaProblem[] => [{ path, message, atKey }];
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = keysAt(root, path);
+      return issue.keys.map((k) => ({
+        path: [...path, k],
+        message: `unknown key '${k}'${didYouMean(k, known)}`,
+        atKey: true,
+      }));
+    }
+    case 'invalid_union': {
+      const u = issue as Issue & { note?: string; discriminator?: string; options?: unknown[]; errors: Issue[][] };
+      if (u.note === 'No matching discriminator') {
+        const input = (u.input as Record<string, unknown> | undefined)?.[u.discriminator ?? ''];
+        const options = (u.options ?? []).map(String);
+        if (input === undefined) return at(`missing required key '${u.discriminator}'`);
+        return at(
+          `unknown ${u.discriminator} ${describe(input)}${typeof input === 'string' ? didYouMean(input, options) : ''}; expected one of ${quoteList(options)}`,
+        );
+      }
+      if (custom) return at(issue.message);
+      return fromUnion(root, u, path);
+    }
+    case 'invalid_type':
+      if (issue.input === undefined) return at(`missing required key '${String(path[path.length - 1])}'`);
+      if (custom) return at(issue.message);
+      return at(`expected ${issue.expected === 'object' ? 'a map' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describe(issue.input)}`);
+    case 'invalid_value': {
+      if (custom) return at(issue.message);
+      const hint = typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : '';
+      return at(
+        issue.values.length === 1
+          ? `expected ${quoteList(issue.values)}, got ${describe(issue.input)}`
+          : `expected one of ${quoteList(issue.values)}, got ${describe(issue.input)}${hint}`,
+      );
+    }
+    case 'too_small':
+    case 'too_big':
+      return at(custom ? issue.message : sizeMessage(issue));
+    case 'invalid_format':
+      return at(custom ? issue.message : `${describe(issue.input)} is not a valid ${issue.format === 'regex' ? 'value' : issue.format}`);
+    default:
+      return at(issue.message);
+  }
+}

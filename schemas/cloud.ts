@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { Bytes, Duration } from './common.js';
+
+export const Cloud = z.strictObject({
+  mqtt: z
+    .strictObject({
+      /** Empty: the link is off and the outbox keeps everything. */
+      url: z.string().default(''),
+      client_id: z.string().default('{{ unit.id }}'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      keepalive: Duration.default(30_000),
+      reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).default({
+        min: 1000,
+        max: 120_000,
+      }),
+    })
+    .default({ url: '', client_id: '{{ unit.id }}', keepalive: 30_000, reconnect: { min: 1000, max: 120_000 } }),
+  topic_prefix: z.string().min(1).default('pitcrew/{{ unit.id }}'),
+  outbox: z
+    .strictObject({
+      max_records: z.number().int().positive().default(1_000_000),
+      max_bytes: Bytes.default(256 * 1024 ** 2),
+      batch: z
+        .strictObject({
+          max_records: z.number().int().positive().default(500),
+          max_bytes: Bytes.default(256 * 1024),
+          max_wait: Duration.default(1000),
+        })
+        .default({ max_records: 500, max_bytes: 256 * 1024, max_wait: 1000 }),
+      compression: z.enum(['gzip', 'none']).default('gzip'),
+    })
+    .default({
+      max_records: 1_000_000,
+      max_bytes: 256 * 1024 ** 2,
+      batch: { max_records: 500, max_bytes: 256 * 1024, max_wait: 1000 },
+      compression: 'gzip',
+    }),
+});
+
+export type CloudT = z.infer<typeof Cloud>;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { Config } from './config.js';
+import { Bundle, DesiredStatus, Event, SignedEnvelope } from './wire.js';
+
+export * from './cloud.js';
+export * from './common.js';
+export * from './config.js';
+export * from './drivers.js';
+export * from './reactor.js';
+export * from './rollout.js';
+export * from './services.js';
+export * from './updates.js';
+export * from './wire.js';
+
+/** Every published JSON Schema: file name → zod schema. */
+export const JSON_SCHEMAS = {
+  'pitcrew.schema.json': Config,
+  'desired-status.schema.json': DesiredStatus,
+  'bundle.schema.json': Bundle,
+  'envelope.schema.json': SignedEnvelope,
+  'event.schema.json': Event,
+} as const;
+
+export type SchemaFile = keyof typeof JSON_SCHEMAS;
+
+/** JSON Schema (draft 2020-12) of what a user writes, i.e. the schema's input side. */
+export function jsonSchemaOf(file: SchemaFile): object {
+  return {
+    ...z.toJSONSchema(JSON_SCHEMAS[file], { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }),
+    $id: `https://pitcrew.dev/schemas/${file}`,
+  };
+}
