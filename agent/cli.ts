@@ -1,16 +1,29 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { type SchemaFile, JSON_SCHEMAS, jsonSchemaOf } from '../schemas/index.js';
+import { JSON_SCHEMAS, jsonSchemaOf, type SchemaFile } from '../schemas/index.js';
 import { ConfigError, formatIssue } from './config/errors.js';
 import { loadConfigSync } from './config/load.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** package.json sits above agent/ in a checkout and above dist/agent/ when built. */
+function packageVersion(): string {
+  for (
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    dir !== path.dirname(dir);
+    dir = path.dirname(dir)
+  ) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
 export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
 
 const program = new Command('pitcrew')
   .description('Declarative edge agent for connected vehicles')
-  .version(pkg.version, '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError()
   .addHelpText(
     'after',
@@ -49,7 +62,8 @@ program
   .argument('[name]', 'which schema', 'pitcrew')
   .action((name: string) => {
     const file = `${name}.schema.json`;
-    if (!(file in JSON_SCHEMAS)) program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
+    if (!(file in JSON_SCHEMAS))
+      program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
     console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
   });
 

@@ -18,7 +18,12 @@ export const Cloud = z.strictObject({
         max: 120_000,
       }),
     })
-    .default({ url: '', client_id: '{{ unit.id }}', keepalive: 30_000, reconnect: { min: 1000, max: 120_000 } }),
+    .default({
+      url: '',
+      client_id: '{{ unit.id }}',
+      keepalive: 30_000,
+      reconnect: { min: 1000, max: 120_000 },
+    }),
   topic_prefix: z.string().min(1).default('pitcrew/{{ unit.id }}'),
   outbox: z
     .strictObject({

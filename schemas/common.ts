@@ -15,7 +15,13 @@ const DURATION_HINT = 'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a 
 
 /** A duration in config; parsed to milliseconds. */
 export const Duration = z
-  .union([z.number().nonnegative(), z.string().regex(DURATION_RE, { error: DURATION_HINT })], { error: DURATION_HINT })
+  .union(
+    [
+      z.number().nonnegative({ error: DURATION_HINT }),
+      z.string().regex(DURATION_RE, { error: DURATION_HINT }),
+    ],
+    { error: DURATION_HINT },
+  )
   .transform(parseDuration)
   .meta({ description: 'Duration: 250ms, 30s, 5m, 2h, 30d or seconds as a number' });
 
@@ -25,7 +31,10 @@ export const BYTES_RE = /^(\d+)(B|KB|MB|GB)$/;
 /** A size in config (`256KB`, `256MB` or a number of bytes); parsed to bytes. */
 const BYTES_HINT = 'expected a size such as 512B, 256KB, 256MB, 1GB or a number of bytes';
 export const Bytes = z
-  .union([z.number().int().nonnegative(), z.string().regex(BYTES_RE, { error: BYTES_HINT })], { error: BYTES_HINT })
+  .union(
+    [z.number().int().nonnegative({ error: BYTES_HINT }), z.string().regex(BYTES_RE, { error: BYTES_HINT })],
+    { error: BYTES_HINT },
+  )
   .transform((v) => {
     if (typeof v === 'number') return v;
     const m = BYTES_RE.exec(v)!;
@@ -33,9 +42,9 @@ export const Bytes = z
   });
 
 /** Names of services, workers, hooks and rules: used in events, tags and CLI arguments. */
-export const Name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { error: 'names use letters, digits, _ and - and start with a letter or digit' });
+export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
+  error: 'names use letters, digits, _ and - and start with a letter or digit',
+});
 
 /** An event tag pattern: segments with `+` / `#` wildcards, or `re:<regex>`. */
 export const Pattern = z.string().min(1, { error: 'a pattern cannot be empty' });
@@ -45,12 +54,15 @@ export const Logic = z.any().meta({ description: 'JsonLogic expression' });
 
 export const Args = z.record(z.string(), z.unknown());
 
-const HHMM = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, { error: 'expected a time HH:MM' });
+const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+const HHMM = z.string().regex(HHMM_RE, { error: 'expected a time HH:MM' });
 const toMinutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3));
 
 export const TimeSlot = z
   .strictObject({ start: HHMM, end: HHMM })
-  .refine((s) => toMinutes(s.start) < toMinutes(s.end), { error: 'start must be before end' });
+  .refine((s) => !HHMM_RE.test(s.start) || !HHMM_RE.test(s.end) || toMinutes(s.start) < toMinutes(s.end), {
+    error: 'start must be before end',
+  });
 
 const IsoDay = z.number().int().min(1, { error: 'days run 1 (Monday) to 7 (Sunday)' }).max(7, {
   error: 'days run 1 (Monday) to 7 (Sunday)',

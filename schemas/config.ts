@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Duration } from './common.js';
 import { Cloud } from './cloud.js';
+import { Duration } from './common.js';
 import { Reactor } from './reactor.js';
 import { Rollout } from './rollout.js';
 import { Services } from './services.js';

@@ -6,7 +6,10 @@ export const Elm327Settings = z.strictObject({
   baudrate: z.union([z.literal('auto'), z.number().int().positive()]).default('auto'),
   protocol: z.union([z.literal('auto'), z.number().int().min(1).max(12)]).default('auto'),
   timeout: Duration.default(2000),
-  header: z.string().regex(/^[0-9A-Fa-f]{3,8}$/).optional(),
+  header: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{3,8}$/)
+    .optional(),
   reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(60_000) }).optional(),
 });
 
@@ -23,7 +26,11 @@ export const SimVehicleSettings = z.strictObject({
 });
 
 const CanSource = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('socketcan'), interface: z.string().min(1), fd: z.boolean().default(false) }),
+  z.strictObject({
+    type: z.literal('socketcan'),
+    interface: z.string().min(1),
+    fd: z.boolean().default(false),
+  }),
   z.strictObject({
     type: z.literal('replay'),
     file: z.string().min(1),
@@ -36,7 +43,9 @@ const CanSource = z.discriminatedUnion('type', [
 export const CanSettings = z.strictObject({
   source: CanSource,
   dbc: z.array(z.string().min(1)).default([]),
-  emit: z.array(z.strictObject({ message: z.string().min(1), min_interval: Duration.default(0) })).default([]),
+  emit: z
+    .array(z.strictObject({ message: z.string().min(1), min_interval: Duration.default(0) }))
+    .default([]),
 });
 
 export const NmeaSettings = z.strictObject({

@@ -8,7 +8,7 @@ const Publish = z.strictObject({
   publish: z.strictObject({
     topic: Template.min(1),
     payload: z.unknown().optional(),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    qos: z.literal([0, 1, 2]).default(1),
     retain: z.boolean().default(false),
   }),
 });
@@ -31,7 +31,10 @@ const Exec = z.strictObject({
 });
 const Wait = z.strictObject({ wait: Duration });
 const Log = z.strictObject({
-  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), message: Template }),
+  log: z.strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    message: Template,
+  }),
 });
 const Stop = z.strictObject({ stop: z.union([z.string(), z.null(), z.literal(true)]) });
 
@@ -41,6 +44,7 @@ export const Action = z.union([
   NonIf,
   z.strictObject({
     get if() {
+      // biome-ignore lint/suspicious/noThenProperty: `if: {when, then, else}` is the config language (DESIGN §3.2)
       return z.strictObject({ when: Logic, then: z.array(Action), else: z.array(Action).default([]) });
     },
   }),

@@ -13,7 +13,9 @@ export const Hook = z.strictObject({
   args: Args.default({}),
 });
 
-const Steps = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (Array.isArray(v) ? v : [v]));
+const Steps = z
+  .union([z.string().min(1), z.array(z.string().min(1))])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const Message = z.strictObject({
   handler: z.string().min(1),
@@ -40,7 +42,9 @@ export const Worker = z
   })
   .refine((w) => (w.interval === undefined) !== (w.cron === undefined), {
     error: 'a worker needs exactly one of interval or cron',
-  });
+  })
+  // The same rule for JSON Schema users, which cannot see the refinement.
+  .meta({ oneOf: [{ required: ['interval'] }, { required: ['cron'] }] });
 
 export const Restart = z.strictObject({
   delay: Duration.default(1000),

@@ -45,7 +45,11 @@ export const Updates = z.strictObject({
       installer: z
         .discriminatedUnion('type', [
           z.strictObject({ type: z.literal('directory'), root: z.string().min(1) }),
-          z.strictObject({ type: z.literal('command'), command: z.array(z.string()).min(1), timeout: Duration.optional() }),
+          z.strictObject({
+            type: z.literal('command'),
+            command: z.array(z.string()).min(1),
+            timeout: Duration.optional(),
+          }),
         ])
         .default({ type: 'directory', root: 'var/apps' }),
     })

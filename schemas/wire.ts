@@ -23,7 +23,12 @@ const WireSchedule = z.discriminatedUnion('type', [
     type: z.literal('timetable'),
     ttl: z.number().int().positive().optional(),
     timetable: z
-      .array(z.strictObject({ dayOfWeek: z.number().int().min(1).max(7), timeSlots: z.array(WireTimeSlot).min(1) }))
+      .array(
+        z.strictObject({
+          dayOfWeek: z.number().int().min(1).max(7),
+          timeSlots: z.array(WireTimeSlot).min(1),
+        }),
+      )
       .min(1),
   }),
 ]);
@@ -32,12 +37,26 @@ export const DesiredStatus = z.looseObject({
   messageType: z.literal('desiredStatus'),
   unitConfig: z.looseObject({ version: z.string() }).optional(),
   components: z
-    .array(z.looseObject({ id: z.string().min(1), type: z.string().min(1), version: z.string().min(1), ...Artifact }))
+    .array(
+      z.looseObject({
+        id: z.string().min(1),
+        type: z.string().min(1),
+        version: z.string().min(1),
+        ...Artifact,
+      }),
+    )
     .default([]),
-  services: z.array(z.looseObject({ id: z.string().min(1), version: z.string().min(1), ...Artifact })).default([]),
+  services: z
+    .array(z.looseObject({ id: z.string().min(1), version: z.string().min(1), ...Artifact }))
+    .default([]),
   layers: z
     .array(
-      z.looseObject({ id: z.string().min(1), digest: z.string().min(1), version: z.string().min(1), ...Artifact }),
+      z.looseObject({
+        id: z.string().min(1),
+        digest: z.string().min(1),
+        version: z.string().min(1),
+        ...Artifact,
+      }),
     )
     .default([]),
   fotaSchedule: WireSchedule.optional(),

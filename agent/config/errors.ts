@@ -33,7 +33,9 @@ export function formatIssue(i: ConfigIssue): string {
 }
 
 function byPosition(a: ConfigIssue, b: ConfigIssue): number {
-  return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
+  return (
+    a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.path.localeCompare(b.path)
+  );
 }
 
 /** Every problem found in a config, sorted by position. Thrown by `loadConfig`. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Config, type ConfigT } from '../../schemas/config.js';
 import { type Composed, compose, positionOf } from './compose.js';
-import { type ConfigIssue, ConfigError, formatPath } from './errors.js';
+import { ConfigError, type ConfigIssue, formatPath } from './errors.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
 import { SemanticChecker } from './semantics.js';
 import type { Env } from './yaml-source.js';
@@ -17,15 +17,23 @@ export interface LoadedConfig {
 }
 
 function toIssues(c: Composed, problems: SchemaProblem[]): ConfigIssue[] {
-  return problems.map((p) => ({ ...positionOf(c, p.path, p.atKey), path: formatPath(p.path), message: p.message }));
+  return problems.map((p) => ({
+    ...positionOf(c, p.path, p.atKey),
+    path: formatPath(p.path),
+    message: p.message,
+  }));
 }
 
 /** Validates composed config data: schema first, then the semantic checks, all problems at once. */
 export function validateComposed(c: Composed, issues: ConfigIssue[] = []): ConfigT {
   if (c.data === undefined && issues.length > 0) throw new ConfigError(issues);
+  // A value already reported while reading (an unset env variable) is not reported again by the schema.
+  const known = new Set(issues.map((i) => i.path));
   const parsed = Config.safeParse(c.data ?? {}, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) issues.push(...toIssues(c, translate(Config, issue)));
+    for (const issue of parsed.error.issues) {
+      issues.push(...toIssues(c, translate(Config, issue)).filter((i) => !known.has(i.path)));
+    }
   }
   issues.push(...toIssues(c, new SemanticChecker(c).run()));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(issues));

@@ -52,14 +52,17 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-const quoteList = (vs: readonly unknown[]) => vs.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+const quoteList = (vs: readonly unknown[]) =>
+  vs.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
 
 function sizeMessage(issue: Issue & { origin?: string; minimum?: unknown; maximum?: unknown }): string {
   const small = issue.code === 'too_small';
   const bound = Number(small ? issue.minimum : issue.maximum);
   switch (issue.origin) {
     case 'string':
-      return small && bound === 1 ? 'cannot be empty' : `must be ${small ? 'at least' : 'at most'} ${bound} characters`;
+      return small && bound === 1
+        ? 'cannot be empty'
+        : `must be ${small ? 'at least' : 'at most'} ${bound} characters`;
     case 'array':
       return `needs ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}`;
     default:
@@ -75,13 +78,16 @@ function deepest(issues: Issue[]): number {
 function flatBranches(errors: Issue[][]): Issue[][] {
   return errors.flatMap((b) => {
     const only = b.length === 1 ? (b[0] as Issue & { errors?: Issue[][] }) : undefined;
-    return only?.code === 'invalid_union' && only.path.length === 0 && only.errors?.length ? flatBranches(only.errors) : [b];
+    return only?.code === 'invalid_union' && only.path.length === 0 && only.errors?.length
+      ? flatBranches(only.errors)
+      : [b];
   });
 }
 
 function fromUnion(root: AnySchema, issue: Issue & { errors: Issue[][] }, base: KeyPath): SchemaProblem[] {
   const branches = flatBranches(issue.errors);
-  if (branches.length === 0) return [{ path: base, message: 'does not match any allowed form', atKey: false }];
+  if (branches.length === 0)
+    return [{ path: base, message: 'does not match any allowed form', atKey: false }];
   const unknownAtRoot = branches.map(
     (b) => new Set(b.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : []))),
   );
@@ -117,7 +123,12 @@ export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): Sc
       }));
     }
     case 'invalid_union': {
-      const u = issue as Issue & { note?: string; discriminator?: string; options?: unknown[]; errors: Issue[][] };
+      const u = issue as Issue & {
+        note?: string;
+        discriminator?: string;
+        options?: unknown[];
+        errors: Issue[][];
+      };
       if (u.note === 'No matching discriminator') {
         const input = (u.input as Record<string, unknown> | undefined)?.[u.discriminator ?? ''];
         const options = (u.options ?? []).map(String);
@@ -132,8 +143,11 @@ export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): Sc
     case 'invalid_type':
       if (issue.input === undefined) return at(`missing required key '${String(path[path.length - 1])}'`);
       if (custom) return at(issue.message);
-      return at(`expected ${issue.expected === 'object' ? 'a map' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describe(issue.input)}`);
+      return at(
+        `expected ${issue.expected === 'object' ? 'a map' : issue.expected === 'array' ? 'a list' : issue.expected}, got ${describe(issue.input)}`,
+      );
     case 'invalid_value': {
+      if (issue.input === undefined) return at(`missing required key '${String(path[path.length - 1])}'`);
       if (custom) return at(issue.message);
       const hint = typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : '';
       return at(
@@ -146,7 +160,11 @@ export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): Sc
     case 'too_big':
       return at(custom ? issue.message : sizeMessage(issue));
     case 'invalid_format':
-      return at(custom ? issue.message : `${describe(issue.input)} is not a valid ${issue.format === 'regex' ? 'value' : issue.format}`);
+      return at(
+        custom
+          ? issue.message
+          : `${describe(issue.input)} is not a valid ${issue.format === 'regex' ? 'value' : issue.format}`,
+      );
     default:
       return at(issue.message);
   }

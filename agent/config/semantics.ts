@@ -9,7 +9,7 @@ import { DRIVER_HANDLERS } from '../drivers/handlers.js';
 import { BUILTIN_HOOKS, MODULE_REF_RE } from '../hooks/catalog.js';
 import { checkLogic } from '../reactor/logic-check.js';
 import { type Composed, positionOf } from './compose.js';
-import type { KeyPath } from './errors.js';
+import { displayFile, type KeyPath } from './errors.js';
 import type { SchemaProblem } from './schema-issues.js';
 import { didYouMean } from './suggest.js';
 
@@ -52,7 +52,7 @@ export class SemanticChecker {
 
   private where(p: KeyPath): string {
     const pos = positionOf(this.c, p);
-    return `${path.relative(process.cwd(), pos.file) || pos.file}:${pos.line}:${pos.column}`;
+    return `${displayFile(pos.file)}:${pos.line}:${pos.column}`;
   }
 
   /** Reports every entry whose `name` repeats an earlier one. */
@@ -62,7 +62,11 @@ export class SemanticChecker {
       if (!isObj(item) || typeof item.name !== 'string') return;
       const prev = first.get(item.name);
       if (prev === undefined) first.set(item.name, i);
-      else this.add([...base, i, 'name'], `${what} '${item.name}' is defined twice: here and at ${this.where([...base, prev, 'name'])}`);
+      else
+        this.add(
+          [...base, i, 'name'],
+          `${what} '${item.name}' is defined twice: here and at ${this.where([...base, prev, 'name'])}`,
+        );
     });
   }
 
@@ -85,7 +89,11 @@ export class SemanticChecker {
       list(settings.dbc).forEach((f, i) => {
         if (typeof f === 'string') this.fileExists(f, [...base, 'settings', 'dbc', i]);
       });
-      if (isObj(settings.source) && settings.source.type === 'replay' && typeof settings.source.file === 'string') {
+      if (
+        isObj(settings.source) &&
+        settings.source.type === 'replay' &&
+        typeof settings.source.file === 'string'
+      ) {
         this.fileExists(settings.source.file, [...base, 'settings', 'source', 'file']);
       }
     }
@@ -101,7 +109,8 @@ export class SemanticChecker {
       const usePath = [...base, 'hooks', i, 'use'];
       if (this.moduleRef(h.use, usePath)) return;
       const builtin = BUILTIN_HOOKS[h.use];
-      if (builtin === undefined) this.add(usePath, `unknown hook '${h.use}'${didYouMean(h.use, Object.keys(BUILTIN_HOOKS))}`);
+      if (builtin === undefined)
+        this.add(usePath, `unknown hook '${h.use}'${didYouMean(h.use, Object.keys(BUILTIN_HOOKS))}`);
       else if (builtin !== h.kind) this.add(usePath, `'${h.use}' is a ${builtin}, not a ${String(h.kind)}`);
     });
 
@@ -128,7 +137,12 @@ export class SemanticChecker {
     });
   }
 
-  private handler(name: string, p: KeyPath, handlers: readonly string[] | 'any' | undefined, local: Map<string, HookKind>) {
+  private handler(
+    name: string,
+    p: KeyPath,
+    handlers: readonly string[] | 'any' | undefined,
+    local: Map<string, HookKind>,
+  ) {
     if (this.moduleRef(name, p) || handlers === 'any' || handlers === undefined) return;
     const hook = local.get(name);
     if (hook !== undefined) {
@@ -136,7 +150,10 @@ export class SemanticChecker {
       return;
     }
     if (!handlers.includes(name)) {
-      this.add(p, `unknown handler '${name}'${didYouMean(name, handlers)}; this driver has ${handlers.join(', ')}`);
+      this.add(
+        p,
+        `unknown handler '${name}'${didYouMean(name, handlers)}; this driver has ${handlers.join(', ')}`,
+      );
     }
   }
 
@@ -174,7 +191,8 @@ export class SemanticChecker {
         try {
           parsePattern(pat);
         } catch (e) {
-          if (e instanceof PatternError) this.add(Array.isArray(r.on) ? [...rp, 'on', pi] : [...rp, 'on'], e.message);
+          if (e instanceof PatternError)
+            this.add(Array.isArray(r.on) ? [...rp, 'on', pi] : [...rp, 'on'], e.message);
         }
       });
       if (r.when !== undefined) this.logic(r.when, [...rp, 'when']);
@@ -201,28 +219,52 @@ export class SemanticChecker {
       if ((name === 'call' || name === 'worker') && typeof body.service === 'string') {
         const svc = services[body.service];
         if (!isObj(svc)) {
-          this.add([...ap, 'service'], `unknown service '${body.service}'${didYouMean(body.service, Object.keys(services))}`);
+          this.add(
+            [...ap, 'service'],
+            `unknown service '${body.service}'${didYouMean(body.service, Object.keys(services))}`,
+          );
         } else if (name === 'worker' && typeof body.name === 'string') {
-          const names = list(svc.workers).flatMap((w) => (isObj(w) && typeof w.name === 'string' ? [w.name] : []));
+          const names = list(svc.workers).flatMap((w) =>
+            isObj(w) && typeof w.name === 'string' ? [w.name] : [],
+          );
           if (!names.includes(body.name)) {
-            this.add([...ap, 'name'], `service '${body.service}' has no worker '${body.name}'${didYouMean(body.name, names)}`);
+            this.add(
+              [...ap, 'name'],
+              `service '${body.service}' has no worker '${body.name}'${didYouMean(body.name, names)}`,
+            );
           }
         } else if (name === 'call' && typeof body.handler === 'string') {
           const local = new Map<string, HookKind>();
-          for (const h of list(svc.hooks)) if (isObj(h) && typeof h.name === 'string') local.set(h.name, h.kind as HookKind);
-          this.handler(body.handler, [...ap, 'handler'], DRIVER_HANDLERS[svc.driver as keyof typeof DRIVER_HANDLERS], local);
+          for (const h of list(svc.hooks))
+            if (isObj(h) && typeof h.name === 'string') local.set(h.name, h.kind as HookKind);
+          this.handler(
+            body.handler,
+            [...ap, 'handler'],
+            DRIVER_HANDLERS[svc.driver as keyof typeof DRIVER_HANDLERS],
+            local,
+          );
         }
       }
-      if (name === 'return' && typeof body.returner === 'string' && !this.moduleRef(body.returner, [...ap, 'returner'])) {
+      if (
+        name === 'return' &&
+        typeof body.returner === 'string' &&
+        !this.moduleRef(body.returner, [...ap, 'returner'])
+      ) {
         const returners = Object.keys(BUILTIN_HOOKS).filter((h) => BUILTIN_HOOKS[h] === 'returner');
         if (!returners.includes(body.returner)) {
-          this.add([...ap, 'returner'], `unknown returner '${body.returner}'${didYouMean(body.returner, returners)}`);
+          this.add(
+            [...ap, 'returner'],
+            `unknown returner '${body.returner}'${didYouMean(body.returner, returners)}`,
+          );
         }
       }
       if (name === 'update' && typeof body.start === 'string') {
         const updates = isObj(root.updates) ? root.updates : undefined;
         if (!updates || !isObj(updates[body.start])) {
-          this.add([...ap, 'start'], `updates.${body.start} is not configured, so an update cannot be started`);
+          this.add(
+            [...ap, 'start'],
+            `updates.${body.start} is not configured, so an update cannot be started`,
+          );
         }
       }
     });
@@ -233,15 +275,18 @@ export class SemanticChecker {
       try {
         for (const part of parseTemplate(value)) {
           if (typeof part !== 'string' && !TEMPLATE_ROOTS.has(part.path[0]!)) {
-            this.add(p, `template path '${part.path.join('.')}' must start with one of ${[...TEMPLATE_ROOTS].join(', ')}`);
+            this.add(
+              p,
+              `template path '${part.path.join('.')}' must start with one of ${[...TEMPLATE_ROOTS].join(', ')}`,
+            );
           }
         }
       } catch (e) {
         if (e instanceof TemplateError) this.add(p, e.message);
         else throw e;
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => this.templates(v, [...p, i]));
-    else if (isObj(value)) for (const [k, v] of Object.entries(value)) this.templates(v, [...p, k]);
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) this.templates(v, [...p, i]);
+    } else if (isObj(value)) for (const [k, v] of Object.entries(value)) this.templates(v, [...p, k]);
   }
 }
-

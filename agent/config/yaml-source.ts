@@ -1,16 +1,25 @@
 import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  Scalar,
-} from 'yaml';
-import type { ConfigIssue, Pos } from './errors.js';
+  boolCoreTag,
+  EVENT_ALIAS,
+  EVENT_DOCUMENT,
+  EVENT_MAPPING,
+  EVENT_POP,
+  EVENT_SCALAR,
+  EVENT_SEQUENCE,
+  type Event,
+  floatCoreTag,
+  getScalarValue,
+  intCoreTag,
+  NOT_RESOLVED,
+  nullCoreTag,
+  parseEvents,
+  SCALAR_STYLE_DOUBLE_QUOTED,
+  SCALAR_STYLE_PLAIN,
+  SCALAR_STYLE_SINGLE_QUOTED,
+  type ScalarEvent,
+  YAMLException,
+} from 'js-yaml';
+import { type ConfigIssue, formatPath, type Pos } from './errors.js';
 
 /** A YAML value that remembers where it was written. */
 export type LNode =
@@ -21,84 +30,188 @@ export type LNode =
 export type Env = Record<string, string | undefined>;
 
 const ENV_RE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE_ENV_RE = /^\$\{env:[^}]*\}$/;
 const MAX_DEPTH = 64;
+/** Only these first characters can start a null, boolean or number in the core schema. */
+const MAYBE_TYPED = /^[-+.0-9nNtTfF~]/;
+const IMPLICIT = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag];
 
-interface Ctx {
-  file: string;
-  doc: Document;
-  lines: LineCounter;
-  env: Env;
-  issues: ConfigIssue[];
-}
-
-function posAt(ctx: Ctx, offset: number | undefined): Pos {
-  const { line, col } = ctx.lines.linePos(offset ?? 0);
-  return { file: ctx.file, line, column: col };
-}
-
-/** `${env:NAME}` / `${env:NAME:-default}` in a scalar; a plain scalar that is only one reference keeps YAML typing. */
-function substitute(ctx: Ctx, s: Scalar, pos: Pos, keyPath: string): unknown {
-  const raw = s.value;
-  if (typeof raw !== 'string' || !raw.includes('${env:')) return raw;
-  const whole = raw.match(/^\$\{env:[^}]*\}$/) !== null;
-  const out = raw.replace(ENV_RE, (_m, name: string, def: string | undefined) => {
-    const v = ctx.env[name];
-    if (v !== undefined) return v;
-    if (def !== undefined) return def;
-    ctx.issues.push({ ...pos, path: keyPath, message: `environment variable ${name} is not set and has no default` });
-    return '';
-  });
-  if (whole && s.type === Scalar.PLAIN) {
-    const typed = parseDocument(out).toJS();
-    if (typed === null || ['number', 'boolean'].includes(typeof typed)) return out === '' ? '' : typed;
+/** YAML 1.2 core schema typing of a plain scalar: null, booleans, numbers, else the string. */
+function typed(text: string): unknown {
+  if (text !== '' && !MAYBE_TYPED.test(text)) return text;
+  for (const tag of IMPLICIT) {
+    const v = tag.resolve(text, false, tag.tagName);
+    if (v !== NOT_RESOLVED) return v;
   }
-  return out;
+  return text;
 }
 
-function convert(ctx: Ctx, node: Node | null | undefined, keyPath: string, depth: number, fallback: Pos): LNode {
-  if (depth > MAX_DEPTH) {
-    ctx.issues.push({ ...fallback, path: keyPath, message: `nested deeper than ${MAX_DEPTH} levels` });
-    return { t: 'val', pos: fallback, value: null };
+/** Offsets to 1-based line and column. */
+class Lines {
+  private readonly starts = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
-  if (node == null) return { t: 'val', pos: fallback, value: null };
-  if (isAlias(node)) return convert(ctx, node.resolve(ctx.doc) as Node | undefined, keyPath, depth + 1, fallback);
-  const pos = posAt(ctx, node.range?.[0]);
-  if (isMap(node)) {
-    const entries = new Map<string, { keyPos: Pos; node: LNode }>();
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue;
-      const keyNode = pair.key as Node | null;
-      const keyPos = keyNode ? posAt(ctx, keyNode.range?.[0]) : pos;
-      const key = isScalar(keyNode) ? String(keyNode.value) : null;
-      if (key === null) {
-        ctx.issues.push({ ...keyPos, path: keyPath, message: 'keys must be plain strings' });
-        continue;
-      }
-      const childPath = keyPath ? `${keyPath}.${key}` : key;
-      entries.set(key, { keyPos, node: convert(ctx, pair.value as Node | null, childPath, depth + 1, keyPos) });
+  at(file: string, offset: number): Pos {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
     }
-    return { t: 'map', pos, entries };
+    return { file, line: lo + 1, column: offset - this.starts[lo]! + 1 };
   }
-  if (isSeq(node)) {
-    const items = node.items.map((item, i) => convert(ctx, item as Node | null, `${keyPath}[${i}]`, depth + 1, pos));
-    return { t: 'seq', pos, items };
+}
+
+class Builder {
+  private i = 0;
+  /** Key path of the node being built, formatted only when an issue needs it. */
+  private readonly path: (string | number)[] = [];
+  private readonly anchors = new Map<string, LNode>();
+  private readonly lines: Lines;
+
+  constructor(
+    private readonly file: string,
+    private readonly text: string,
+    private readonly events: Event[],
+    private readonly env: Env,
+    private readonly issues: ConfigIssue[],
+  ) {
+    this.lines = new Lines(text);
   }
-  if (isScalar(node)) return { t: 'val', pos, value: substitute(ctx, node, pos, keyPath) };
-  return { t: 'val', pos, value: null };
+
+  document(): LNode | undefined {
+    if (this.events[this.i]?.type === EVENT_DOCUMENT) this.i++;
+    if (this.i >= this.events.length || this.events[this.i]!.type === EVENT_POP) return undefined;
+    const root = this.node();
+    if (this.events.slice(this.i).some((e) => e.type === EVENT_DOCUMENT)) {
+      this.issues.push({
+        file: this.file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'YAML: a config file holds one document',
+      });
+    }
+    return root;
+  }
+
+  private pos(offset: number): Pos {
+    return this.lines.at(this.file, offset);
+  }
+
+  private anchor(ev: { anchorStart: number; anchorEnd: number }, node: LNode): LNode {
+    if (ev.anchorStart >= 0) this.anchors.set(this.text.slice(ev.anchorStart, ev.anchorEnd), node);
+    return node;
+  }
+
+  private node(): LNode {
+    const ev = this.events[this.i++]!;
+    switch (ev.type) {
+      case EVENT_SCALAR: {
+        // Point at the opening quote of a quoted scalar, as an editor shows it.
+        const quoted = ev.style === SCALAR_STYLE_SINGLE_QUOTED || ev.style === SCALAR_STYLE_DOUBLE_QUOTED;
+        // An empty scalar (`key:` or a lone tag) has no text: point at its tag, anchor, or the start.
+        const start =
+          ev.valueStart >= 0 ? ev.valueStart - (quoted ? 1 : 0) : Math.max(ev.tagStart, ev.anchorStart, 0);
+        const pos = this.pos(start);
+        return this.anchor(ev, { t: 'val', pos, value: this.scalar(ev, pos) });
+      }
+      case EVENT_ALIAS: {
+        const name = this.text.slice(ev.anchorStart, ev.anchorEnd);
+        const target = this.anchors.get(name);
+        if (target) return target;
+        this.issues.push({
+          ...this.pos(ev.anchorStart),
+          path: formatPath(this.path),
+          message: `YAML: unknown alias *${name}`,
+        });
+        return { t: 'val', pos: this.pos(ev.anchorStart), value: null };
+      }
+      case EVENT_SEQUENCE: {
+        const node: LNode = { t: 'seq', pos: this.pos(ev.start), items: [] };
+        while (this.events[this.i]!.type !== EVENT_POP) {
+          this.path.push(node.items.length);
+          node.items.push(this.node());
+          this.path.pop();
+        }
+        this.i++;
+        return this.anchor(ev, node);
+      }
+      case EVENT_MAPPING: {
+        const node: LNode = { t: 'map', pos: this.pos(ev.start), entries: new Map() };
+        while (this.events[this.i]!.type !== EVENT_POP) {
+          const keyNode = this.node();
+          const key =
+            keyNode.t === 'val' && keyNode.value !== null && typeof keyNode.value !== 'object'
+              ? String(keyNode.value)
+              : null;
+          this.path.push(key ?? '?');
+          const value = this.node();
+          const first = key === null ? undefined : node.entries.get(key);
+          if (key === null || first) {
+            const message =
+              key === null
+                ? 'keys must be plain strings'
+                : `duplicate key '${key}' (first at line ${first!.keyPos.line}:${first!.keyPos.column})`;
+            this.issues.push({ ...keyNode.pos, path: formatPath(this.path), message });
+            this.path.pop();
+            continue;
+          }
+          this.path.pop();
+          node.entries.set(key, { keyPos: keyNode.pos, node: value });
+        }
+        this.i++;
+        return this.anchor(ev, node);
+      }
+      default:
+        throw new Error(`unexpected YAML event ${ev.type}`);
+    }
+  }
+
+  /** Decodes a scalar and substitutes `${env:NAME}` / `${env:NAME:-default}`. */
+  private scalar(ev: ScalarEvent, pos: Pos): unknown {
+    const text = getScalarValue(this.text, ev);
+    const plain = ev.style === SCALAR_STYLE_PLAIN && ev.tagStart < 0;
+    if (!text.includes('${env:')) return plain ? typed(text) : text;
+    const out = text.replace(ENV_RE, (_m, name: string, def: string | undefined) => {
+      const v = this.env[name];
+      if (v !== undefined) return v;
+      if (def !== undefined) return def;
+      this.issues.push({
+        ...pos,
+        path: formatPath(this.path),
+        message: `environment variable ${name} is not set and has no default`,
+      });
+      return '';
+    });
+    // A plain scalar that is exactly one reference is typed like YAML would type the value itself.
+    return plain && WHOLE_ENV_RE.test(text) && out !== '' ? typed(out) : out;
+  }
 }
 
 /** Parses one YAML file; syntax errors and unset env variables go to `issues`. */
-export function parseYamlSource(file: string, text: string, env: Env, issues: ConfigIssue[]): LNode | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const { line, col } = lines.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      issues.push({ file, line, column: col, path: '', message: `YAML: ${message}` });
-    }
+export function parseYamlSource(
+  file: string,
+  text: string,
+  env: Env,
+  issues: ConfigIssue[],
+): LNode | undefined {
+  try {
+    const events = parseEvents(text, { filename: file, maxDepth: MAX_DEPTH });
+    return new Builder(file, text, events, env, issues).document();
+  } catch (e) {
+    if (!(e instanceof YAMLException)) throw e;
+    const mark = (e as YAMLException & { mark?: { line: number; column: number } }).mark;
+    const reason = (e as YAMLException & { reason?: string }).reason ?? e.message;
+    issues.push({
+      file,
+      line: (mark?.line ?? 0) + 1,
+      column: (mark?.column ?? 0) + 1,
+      path: '',
+      message: `YAML: ${reason}`,
+    });
     return undefined;
   }
-  const ctx: Ctx = { file, doc, lines, env, issues };
-  return convert(ctx, doc.contents as Node | null, '', 0, { file, line: 1, column: 1 });
 }

@@ -10,7 +10,9 @@ export class TemplateError extends Error {}
 function splitPath(expr: string): string[] {
   const segs = expr.replace(/\[(\d+)\]/g, '.$1').split('.');
   if (!expr || segs.some((s) => !SEGMENT_RE.test(s))) {
-    throw new TemplateError(`'{{ ${expr} }}' is not a path (use names joined by dots, like event.data.speed)`);
+    throw new TemplateError(
+      `'{{ ${expr} }}' is not a path (use names joined by dots, like event.data.speed)`,
+    );
   }
   return segs;
 }

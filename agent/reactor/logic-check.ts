@@ -10,9 +10,13 @@ export interface LogicProblem {
  * Checks the structure of a JsonLogic expression without running it: every single-key
  * map is an operation and its operator must exist. Maps with several keys are data.
  */
-export function checkLogic(expr: unknown, path: (string | number)[] = [], out: LogicProblem[] = []): LogicProblem[] {
+export function checkLogic(
+  expr: unknown,
+  path: (string | number)[] = [],
+  out: LogicProblem[] = [],
+): LogicProblem[] {
   if (Array.isArray(expr)) {
-    expr.forEach((e, i) => checkLogic(e, [...path, i], out));
+    for (const [i, e] of expr.entries()) checkLogic(e, [...path, i], out);
     return out;
   }
   if (expr === null || typeof expr !== 'object') return out;
@@ -21,7 +25,10 @@ export function checkLogic(expr: unknown, path: (string | number)[] = [], out: L
   const op = keys[0]!;
   const arg = (expr as Record<string, unknown>)[op];
   if (!LOGIC_OPS.has(op)) {
-    out.push({ path: [...path, op], message: `unknown JsonLogic operator '${op}'${didYouMean(op, LOGIC_OPS)}` });
+    out.push({
+      path: [...path, op],
+      message: `unknown JsonLogic operator '${op}'${didYouMean(op, LOGIC_OPS)}`,
+    });
     return out;
   }
   if (op === 'var' && !isVarArg(arg)) {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CONFIG_FILES } from '../config/config-files.js';
+import { runCli } from '../helpers/cli.js';
+import { tmpDir, writeFiles } from '../helpers/tmp.js';
+
+describe('pitcrew validate', () => {
+  it('exits 0 on the default config and every example', () => {
+    for (const file of CONFIG_FILES) {
+      const r = runCli(['validate', '-c', file], { env: { PITCREW_UNIT_ID: 'u1' } });
+      assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^${file}: ok \\(`));
+    }
+  });
+
+  it('exits 1 and prints every error, each as file:line:column key.path: reason', () => {
+    const dir = tmpDir();
+    writeFiles(dir, {
+      'bad.yaml': 'version: 1\nunit: { id: 7 }\nstatus: { windw: 5s }\n',
+    });
+    const r = runCli(['validate', '-c', 'bad.yaml'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      [
+        'bad.yaml:2:13 unit.id: expected string, got 7',
+        "bad.yaml:3:11 status.windw: unknown key 'windw' (did you mean 'window'?)",
+        '2 errors',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('reports a missing file as an error, not a crash', () => {
+    const dir = tmpDir();
+    const r = runCli(['validate', '-c', path.join(dir, 'nope.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /nope\.yaml:1:1 \(root\): cannot read .*nope\.yaml: file not found/);
+  });
+});
+
+describe('pitcrew schema, --version, --help', () => {
+  it('prints the config JSON Schema', () => {
+    const r = runCli(['schema']);
+    assert.equal(r.code, 0);
+    const schema = JSON.parse(r.stdout) as { $id: string; properties: Record<string, unknown> };
+    assert.equal(schema.$id, 'https://pitcrew.dev/schemas/pitcrew.schema.json');
+    assert.ok('services' in schema.properties && 'reactor' in schema.properties);
+  });
+
+  it('prints a wire format schema by name and refuses unknown names', () => {
+    assert.match(runCli(['schema', 'desired-status']).stdout, /desiredStatus/);
+    const bad = runCli(['schema', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown schema 'nope'/);
+  });
+
+  it('prints the package version and help with examples', () => {
+    assert.match(runCli(['--version']).stdout.trim(), /^\d+\.\d+\.\d+$/);
+    assert.match(runCli(['--help']).stdout, /Examples:\n\s+\$ pitcrew validate/);
+  });
+});
