@@ -4,6 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { JSON_SCHEMAS, jsonSchemaOf, type SchemaFile } from '../schemas/index.js';
+import { registerControl } from './cli/control.js';
+import { DEFAULT_CONFIG } from './cli/load-or-exit.js';
+import { registerRun } from './cli/run.js';
 import { ConfigError, formatIssue } from './config/errors.js';
 import { loadConfigSync } from './config/load.js';
 
@@ -19,7 +22,6 @@ function packageVersion(): string {
   }
   return '0.0.0';
 }
-export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
 
 const program = new Command('pitcrew')
   .description('Declarative edge agent for connected vehicles')
@@ -29,6 +31,11 @@ const program = new Command('pitcrew')
     'after',
     `
 Examples:
+  $ pitcrew run                              run the agent on config/pitcrew.yaml
+  $ pitcrew run -c config/examples/obd-gnss.yaml --events
+  $ pitcrew status                           ask the running agent how it is
+  $ pitcrew call obd query '{"pid":"RPM"}'
+  $ pitcrew worker pause obd fast
   $ pitcrew validate                         check config/pitcrew.yaml and everything it includes
   $ pitcrew validate -c config/examples/can-bus.yaml
   $ pitcrew schema > pitcrew.schema.json     JSON Schema for editors
@@ -67,4 +74,12 @@ program
     console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
   });
 
-await program.parseAsync(process.argv);
+registerRun(program);
+registerControl(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}

@@ -3,6 +3,7 @@ import { Config, type ConfigT } from '../../schemas/config.js';
 import { type Composed, compose, positionOf } from './compose.js';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
+import { resolvePaths } from './paths.js';
 import { SemanticChecker } from './semantics.js';
 import type { Env } from './yaml-source.js';
 
@@ -55,6 +56,7 @@ export function loadConfigSync(file: string, env: Env = process.env): LoadedConf
   const issues: ConfigIssue[] = [];
   const composed = compose(file, env, issues);
   const config = validateComposed(composed, issues);
+  resolvePaths(config, composed);
   return { config, file: path.resolve(file), files: composed.files, raw: composed.data };
 }
 

@@ -6,11 +6,11 @@ import type { HookKind } from '../../schemas/services.js';
 import { PatternError, parsePattern } from '../core/patterns.js';
 import { parseTemplate, TemplateError } from '../core/templates.js';
 import { DRIVER_HANDLERS } from '../drivers/handlers.js';
-import { BUILTIN_HOOKS, MODULE_REF_RE } from '../hooks/catalog.js';
+import { BUILTIN_HOOK_DEFS, BUILTIN_HOOKS, MODULE_REF_RE } from '../hooks/registry.js';
 import { checkLogic } from '../reactor/logic-check.js';
 import { type Composed, positionOf } from './compose.js';
 import { displayFile, type KeyPath } from './errors.js';
-import type { SchemaProblem } from './schema-issues.js';
+import { type SchemaProblem, translate } from './schema-issues.js';
 import { didYouMean } from './suggest.js';
 
 type Obj = Record<string, unknown>;
@@ -112,6 +112,7 @@ export class SemanticChecker {
       if (builtin === undefined)
         this.add(usePath, `unknown hook '${h.use}'${didYouMean(h.use, Object.keys(BUILTIN_HOOKS))}`);
       else if (builtin !== h.kind) this.add(usePath, `'${h.use}' is a ${builtin}, not a ${String(h.kind)}`);
+      else this.hookArgs(h.use, h.args, [...base, 'hooks', i, 'args']);
     });
 
     const workers = list(svc.workers);
@@ -135,6 +136,15 @@ export class SemanticChecker {
         }
       });
     });
+  }
+
+  /** A built-in hook's args, checked against the schema the hook declares. */
+  private hookArgs(use: string, args: unknown, p: KeyPath) {
+    const def = BUILTIN_HOOK_DEFS.get(use);
+    const parsed = def?.args.safeParse(args ?? {}, { reportInput: true });
+    if (def && parsed && !parsed.success) {
+      for (const issue of parsed.error.issues) this.problems.push(...translate(def.args, issue, p));
+    }
   }
 
   private handler(

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { request } from '../control/client.js';
+import type { ControlRequestT } from '../control/protocol.js';
+import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+
+interface SocketOpts {
+  config: string;
+  socket?: string;
+}
+
+function parseJson(text: string | undefined, what: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is not JSON: ${text}`);
+  }
+}
+
+async function send(opts: SocketOpts, cmd: ControlRequestT['cmd'], args: Record<string, unknown>, pretty = false) {
+  const socket = opts.socket ?? loadOrExit(opts.config).config.control.socket;
+  const res = await request(socket, cmd, args);
+  if (!res.ok) {
+    console.error(`error: ${res.error}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(pretty ? JSON.stringify(res.result, null, 2) : JSON.stringify(res.result));
+}
+
+/** Commands that talk to a running agent through its control socket (DESIGN §9). */
+export function registerControl(program: Command): void {
+  const withSocket = (c: Command) =>
+    c
+      .option('-c, --config <file>', 'config file naming the control socket', DEFAULT_CONFIG)
+      .option('--socket <path>', 'control socket path (overrides the config)');
+
+  withSocket(program.command('status').description('status of a running agent: services, workers, signals, outbox')).action(
+    (opts: SocketOpts) => send(opts, 'status', {}, true),
+  );
+
+  withSocket(
+    program
+      .command('worker')
+      .description('list workers, or start / pause / resume / kill one')
+      .argument('<action>', 'list | start | pause | resume | kill')
+      .argument('[service]', 'service name')
+      .argument('[name]', 'worker name'),
+  ).action((action: string, service: string | undefined, name: string | undefined, opts: SocketOpts) =>
+    send(opts, 'worker', { action, service, name }, action === 'list'),
+  );
+
+  withSocket(
+    program
+      .command('emit')
+      .description('emit an event on the running agent’s bus')
+      .argument('<tag>', 'event tag, e.g. vehicle/engine/running')
+      .argument('[data]', 'event data as a JSON object'),
+  ).action((tag: string, data: string | undefined, opts: SocketOpts) =>
+    send(opts, 'emit', { tag, data: parseJson(data, 'data') ?? {} }),
+  );
+
+  withSocket(
+    program
+      .command('call')
+      .description('run one handler of a service and print its result as one JSON line')
+      .argument('<service>', 'service name')
+      .argument('<handler>', 'handler, e.g. query')
+      .argument('[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}'),
+  ).action((service: string, handler: string, args: string | undefined, opts: SocketOpts) =>
+    send(opts, 'call', { service, handler, args: parseJson(args, 'args') ?? {} }),
+  );
+}

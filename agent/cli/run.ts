@@ -1,0 +1,52 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ControlServer } from '../control/server.js';
+import { createAgent } from '../core/agent.js';
+import { createLogger } from '../core/logger.js';
+import { errorText } from '../core/pipeline.js';
+import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+
+/** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
+const STOP_DEADLINE_MS = 5000;
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the agent on a config')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('--events', 'print every bus event as one JSON line on stdout (logs go to stderr)')
+    .action(async (opts: { config: string; events?: boolean }) => {
+      const loaded = loadOrExit(opts.config);
+      const { config } = loaded;
+      const log = createLogger(config.log.level, Boolean(opts.events));
+      const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
+      agent.use(new ControlServer(agent, config.control.socket));
+      if (opts.events) agent.bus.on('#', (e) => process.stdout.write(`${JSON.stringify(e)}\n`));
+      else {
+        agent.bus.on('vehicle/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
+        agent.bus.on('system/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
+      }
+
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info(`${signal}: stopping`);
+        setTimeout(() => {
+          log.error(`not stopped within ${STOP_DEADLINE_MS} ms; exiting`);
+          process.exit(1);
+        }, STOP_DEADLINE_MS).unref();
+        try {
+          await agent.stop();
+          process.exit(0);
+        } catch (e) {
+          log.error(`stop failed: ${errorText(e)}`);
+          process.exit(1);
+        }
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
+      await agent.start();
+    });
+}

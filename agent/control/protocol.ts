@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** One request per line on the control socket; one response line per request. */
+export const ControlRequest = z.strictObject({
+  id: z.union([z.string(), z.number()]).optional(),
+  cmd: z.enum(['status', 'worker', 'emit', 'call', 'rules', 'trace']),
+  args: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type ControlRequestT = z.infer<typeof ControlRequest>;
+
+export type ControlResponse =
+  | { id?: string | number; ok: true; result: unknown }
+  | { id?: string | number; ok: false; error: string };
+
+/** Longest request line accepted: the socket is local, but input is bounded all the same. */
+export const MAX_LINE = 1024 * 1024;

@@ -1,0 +1,169 @@
+import type { ConfigT } from '../../schemas/config.js';
+import { Outbox } from '../cloud/outbox.js';
+import type { Result } from '../hooks/types.js';
+import { Bus, type Event, type Listener } from './bus.js';
+import { type Clock, realClock } from './clock.js';
+import type { Extension } from './extension.js';
+import { type Logger, silentLogger } from './logger.js';
+import { errorText } from './pipeline.js';
+import { ServiceRuntime } from './service.js';
+import { SignalStore } from './signals.js';
+import { StateStore } from './state-store.js';
+import { type ServiceStatus, Supervisor } from './supervisor.js';
+import type { WorkerStatus } from './worker.js';
+
+export interface AgentOptions {
+  clock?: Clock;
+  /** Overrides `unit.data_dir`. */
+  dataDir?: string;
+  logger?: Logger;
+  /** Directory relative paths resolve against when the config did not come from a file. */
+  baseDir?: string;
+  /** Jitter source for restart backoff. */
+  random?: () => number;
+}
+
+export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
+
+export interface AgentStatus {
+  unit: string;
+  uptime: number;
+  services: Record<string, ServiceStatus & { workers: WorkerStatus[] }>;
+  signals: number;
+  outbox: { queued: number; dropped: number };
+  events: number;
+}
+
+/** The running agent: stores, bus, supervised services and the extensions wired to them. */
+export class Agent {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly signals = new SignalStore();
+  readonly services = new Map<string, Supervisor>();
+  readonly dataDir: string;
+  private readonly extensions: Extension[] = [];
+  private stateStore?: StateStore;
+  private outbox?: Outbox;
+  private startedAt = 0;
+  private running = false;
+
+  constructor(
+    readonly config: ConfigT,
+    private readonly opts: AgentOptions = {},
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? silentLogger;
+    this.dataDir = opts.dataDir ?? config.unit.data_dir;
+    this.bus = new Bus(this.clock, (err, event) =>
+      this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
+    );
+  }
+
+  get state(): StateStore {
+    if (!this.stateStore) throw new Error('agent not started');
+    return this.stateStore;
+  }
+
+  /** Adds a feature; started after the services, in the order added. */
+  use(ext: Extension): this {
+    this.extensions.push(ext);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.startedAt = this.clock.now();
+    this.stateStore = new StateStore(this.dataDir);
+    this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records);
+    const deps = {
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      signals: this.signals,
+      state: this.stateStore,
+      records: this.outbox,
+      unit: { ...this.config.unit, data_dir: this.dataDir },
+      baseDir: this.opts.baseDir ?? process.cwd(),
+    };
+    for (const [name, def] of Object.entries(this.config.services)) {
+      if (!def.enabled) continue;
+      const sup = new Supervisor(
+        name,
+        def.restart,
+        () => new ServiceRuntime(name, def, deps),
+        this.clock,
+        this.bus,
+        this.log,
+        this.opts.random,
+      );
+      this.services.set(name, sup);
+    }
+    await Promise.all([...this.services.values()].map((s) => s.start()));
+    for (const ext of this.extensions) await ext.start();
+    this.log.info({ unit: this.config.unit.id, services: this.services.size }, 'agent started');
+    this.bus.emit('system/agent/started', { unit: this.config.unit.id, services: [...this.services.keys()] }, 'agent');
+  }
+
+  /** Stops workers and services, then the extensions, and closes the stores. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.bus.emit('system/agent/stopping', { unit: this.config.unit.id }, 'agent');
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    for (const ext of [...this.extensions].reverse()) {
+      await ext.stop().catch((e) => this.log.warn(`stopping ${ext.name}: ${errorText(e)}`));
+    }
+    this.outbox?.close();
+    this.stateStore?.close();
+    this.log.info('agent stopped');
+  }
+
+  on(pattern: string, fn: Listener): () => void {
+    return this.bus.on(pattern, fn);
+  }
+
+  emit(tag: string, data: Record<string, unknown> = {}): Event {
+    return this.bus.emit(tag, data, 'api');
+  }
+
+  private runtime(service: string) {
+    const sup = this.services.get(service);
+    if (!sup) throw new Error(`no service '${service}' (services: ${[...this.services.keys()].join(', ') || 'none'})`);
+    if (!sup.runtime || sup.status().state !== 'running') throw new Error(`service '${service}' is ${sup.status().state}`);
+    return sup.runtime;
+  }
+
+  async call(service: string, handler: string, args: Record<string, unknown> = {}): Promise<Result | Result[] | undefined | void> {
+    return this.runtime(service).call(handler, args);
+  }
+
+  async worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus> {
+    const w = this.runtime(service).workers.get(name);
+    if (!w) throw new Error(`service '${service}' has no worker '${name}'`);
+    if (action === 'kill') await w.kill();
+    else w[action]();
+    return w.status();
+  }
+
+  status(): AgentStatus {
+    const services: AgentStatus['services'] = {};
+    for (const [name, sup] of this.services) {
+      const workers = sup.status().state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
+      services[name] = { ...sup.status(), workers };
+    }
+    return {
+      unit: this.config.unit.id,
+      uptime: this.clock.now() - this.startedAt,
+      services,
+      signals: this.signals.entries().length,
+      outbox: { queued: this.outbox?.size ?? 0, dropped: this.outbox?.dropped ?? 0 },
+      events: this.bus.count,
+    };
+  }
+}
+
+export function createAgent(config: ConfigT, opts?: AgentOptions): Agent {
+  return new Agent(config, opts);
+}

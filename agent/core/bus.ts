@@ -1,0 +1,126 @@
+import type { z } from 'zod';
+import type { Event as EventSchema } from '../../schemas/wire.js';
+import { type Clock, realClock } from './clock.js';
+import { parsePattern } from './patterns.js';
+
+export type Event = z.infer<typeof EventSchema>;
+/** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
+export type Match = readonly string[];
+export type Listener = (event: Event, match: Match) => void;
+
+interface Sub {
+  fn: Listener;
+  active: boolean;
+}
+
+interface TrieNode {
+  exact: Map<string, TrieNode>;
+  plus?: TrieNode;
+  /** Subscriptions ending in `#` at this node: they match here and everything below. */
+  hash: Sub[];
+  /** Subscriptions ending exactly at this node. */
+  here: Sub[];
+}
+
+const NO_MATCH: Match = Object.freeze([]) as Match;
+const node = (): TrieNode => ({ exact: new Map(), hash: [], here: [] });
+
+/**
+ * Synchronous event bus. Subscriptions live in a trie keyed by tag segment, so an event costs
+ * a walk of its own segments, whatever the number of subscriptions; `re:` patterns are the only
+ * linear part. A throwing listener is reported and never stops the others.
+ */
+export class Bus {
+  private readonly root = node();
+  private readonly regexes: { re: RegExp; sub: Sub }[] = [];
+  private emitted = 0;
+
+  constructor(
+    private readonly clock: Clock = realClock,
+    private readonly onListenerError: (err: unknown, event: Event) => void = () => {},
+  ) {}
+
+  get count(): number {
+    return this.emitted;
+  }
+
+  on(pattern: string, fn: Listener): () => void {
+    const sub: Sub = { fn, active: true };
+    const parsed = parsePattern(pattern);
+    if (parsed.kind === 're') {
+      const entry = { re: parsed.re, sub };
+      this.regexes.push(entry);
+      return () => {
+        sub.active = false;
+        this.regexes.splice(this.regexes.indexOf(entry), 1);
+      };
+    }
+    let n = this.root;
+    let list: Sub[] = n.here;
+    for (const seg of parsed.segments) {
+      if (seg === '#') {
+        list = n.hash;
+        break;
+      }
+      if (seg === '+') n = n.plus ??= node();
+      else {
+        let child = n.exact.get(seg);
+        if (!child) n.exact.set(seg, (child = node()));
+        n = child;
+      }
+      list = n.here;
+    }
+    list.push(sub);
+    return () => {
+      sub.active = false;
+      const i = list.indexOf(sub);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** Builds the event (`ts` from the clock) and dispatches it. */
+  emit(tag: string, data: Record<string, unknown> = {}, source = 'agent'): Event {
+    const event: Event = { tag, data, ts: this.clock.now(), source };
+    this.dispatch(event);
+    return event;
+  }
+
+  /** Dispatches a ready event (replayed or forwarded), keeping its timestamp. */
+  dispatch(event: Event): void {
+    this.emitted++;
+    const segs = event.tag.split('/');
+    this.walk(this.root, segs, 0, [], event);
+    for (const { re, sub } of this.regexes) {
+      const m = re.exec(event.tag);
+      if (m) this.call(sub, event, m.length > 1 ? m.slice(1).map((g) => g ?? '') : NO_MATCH);
+    }
+  }
+
+  private walk(n: TrieNode, segs: string[], i: number, caps: string[], event: Event): void {
+    if (n.hash.length > 0) {
+      const rest = segs.slice(i).join('/');
+      for (const sub of n.hash) this.call(sub, event, [...caps, rest]);
+    }
+    if (i === segs.length) {
+      for (const sub of n.here) this.call(sub, event, caps.length ? [...caps] : NO_MATCH);
+      return;
+    }
+    const seg = segs[i]!;
+    const child = n.exact.get(seg);
+    if (child) this.walk(child, segs, i + 1, caps, event);
+    if (n.plus) {
+      caps.push(seg);
+      this.walk(n.plus, segs, i + 1, caps, event);
+      caps.pop();
+    }
+  }
+
+  private call(sub: Sub, event: Event, match: Match): void {
+    if (!sub.active) return;
+    try {
+      sub.fn(event, match);
+    } catch (err) {
+      this.onListenerError(err, event);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/** Every timer in the agent goes through a Clock, so tests drive time with FakeClock instead of sleeping. */
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): Timer;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const h = setTimeout(fn, Math.max(0, ms));
+    return { cancel: () => clearTimeout(h) };
+  },
+};
+
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/** Yields to the event loop so promise chains started by a timer can settle. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A clock that moves only when told to. Timers due at the same time run in the order they were set. */
+export class FakeClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private pending: Pending[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 5, 8, 0, 0)) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): Timer {
+    const p: Pending = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    this.pending.push(p);
+    return {
+      cancel: () => {
+        p.cancelled = true;
+      },
+    };
+  }
+
+  /** Timers still waiting. */
+  get timers(): number {
+    return this.pending.filter((p) => !p.cancelled).length;
+  }
+
+  /** Moves time forward by `ms`, running every timer that falls due (and those they set) in order. */
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    await settle();
+    for (;;) {
+      this.pending = this.pending.filter((p) => !p.cancelled);
+      let next: Pending | undefined;
+      for (const p of this.pending) if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
+      if (!next || next.at > target) break;
+      this.pending.splice(this.pending.indexOf(next), 1);
+      this.t = Math.max(this.t, next.at);
+      next.fn();
+      await settle();
+    }
+    this.t = target;
+  }
+
+  /** Lets pending promise work finish without moving time. */
+  async flush(): Promise<void> {
+    await this.advance(0);
+  }
+}

@@ -1,0 +1,89 @@
+import cron from 'node-cron';
+
+const HOUR_S = 3600;
+
+interface Fields {
+  second: Set<number>;
+  minute: Set<number>;
+  hour: Set<number>;
+  dayOfMonth: Set<number>;
+  month: Set<number>;
+  dayOfWeek: Set<number>;
+}
+
+const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Local wall-clock parts of an instant in a time zone. */
+export class ZonedTime {
+  private readonly fmt: Intl.DateTimeFormat;
+
+  constructor(timeZone?: string) {
+    this.fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      weekday: 'short',
+    });
+  }
+
+  parts(ms: number) {
+    const out = { month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
+    for (const p of this.fmt.formatToParts(ms)) {
+      if (p.type === 'weekday') out.weekday = WEEKDAY[p.value] ?? 0;
+      else if (p.type in out) out[p.type as keyof typeof out] = Number(p.value);
+    }
+    return out;
+  }
+}
+
+/**
+ * node-cron expressions (6 fields, seconds first; 5 fields start at minutes), evaluated on any clock:
+ * `next(t)` finds the first matching second after t in the unit's time zone.
+ */
+export class CronSchedule {
+  private readonly f: Fields;
+  private readonly zone: ZonedTime;
+
+  constructor(
+    readonly expression: string,
+    timeZone?: string,
+  ) {
+    const p = cron.parse(expression);
+    const set = (xs: (number | string)[]) => new Set(xs.map(Number));
+    const dow = set(p.dayOfWeek);
+    if (dow.has(7)) dow.add(0);
+    this.f = {
+      second: set(p.second),
+      minute: set(p.minute),
+      hour: set(p.hour),
+      dayOfMonth: set(p.dayOfMonth),
+      month: set(p.month),
+      dayOfWeek: dow,
+    };
+    this.zone = new ZonedTime(timeZone);
+  }
+
+  /** The first matching instant (whole second, ms epoch) strictly after `after`. */
+  next(after: number): number {
+    let t = Math.floor(after / 1000) * 1000 + 1000;
+    for (let i = 0; i < 200_000; i++) {
+      const p = this.zone.parts(t);
+      let stepS = 0;
+      if (!this.f.month.has(p.month) || !this.f.dayOfMonth.has(p.day) || !this.f.dayOfWeek.has(p.weekday)) {
+        // To the next local midnight, an hour short so a DST day (23 h or 25 h) cannot make us skip one.
+        stepS = (24 - p.hour) * HOUR_S - p.minute * 60 - p.second;
+        if (stepS > HOUR_S) stepS -= HOUR_S;
+      } else if (!this.f.hour.has(p.hour)) stepS = HOUR_S - p.minute * 60 - p.second;
+      else if (!this.f.minute.has(p.minute)) stepS = 60 - p.second;
+      else if (!this.f.second.has(p.second)) stepS = 1;
+      else return t;
+      t += stepS * 1000;
+    }
+    throw new Error(`cron '${this.expression}' never fires`);
+  }
+}

@@ -1,0 +1,43 @@
+/** One reading as stored: its value, when it was read, and when it last changed. */
+export interface SignalMeta {
+  value: unknown;
+  ts: number;
+  changedAt: number;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Latest value of every reading, as `signals.<service>.<type>`. `tree` is the plain nested object
+ * rules and filters read (`signals.obd.rpm`, `signals.gnss.position.lat`).
+ */
+export class SignalStore {
+  readonly tree: Record<string, Record<string, unknown>> = {};
+  private readonly meta = new Map<string, SignalMeta>();
+
+  set(service: string, type: string, value: unknown, ts: number): void {
+    const key = `${service}.${type}`;
+    const prev = this.meta.get(key);
+    const changedAt = prev && same(prev.value, value) ? prev.changedAt : ts;
+    this.meta.set(key, { value, ts, changedAt });
+    (this.tree[service] ??= {})[type] = value;
+  }
+
+  get(service: string, type: string): SignalMeta | undefined {
+    return this.meta.get(`${service}.${type}`);
+  }
+
+  /** A reading by dotted path, `obd.rpm` (a leading `signals.` is allowed). */
+  byPath(path: string): SignalMeta | undefined {
+    const p = path.startsWith('signals.') ? path.slice(8) : path;
+    return this.meta.get(p);
+  }
+
+  entries(): [string, SignalMeta][] {
+    return [...this.meta.entries()];
+  }
+}

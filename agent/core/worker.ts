@@ -1,0 +1,150 @@
+import type { WorkerT } from '../../schemas/services.js';
+import type { Bus } from './bus.js';
+import type { Clock, Timer } from './clock.js';
+import { CronSchedule } from './cron.js';
+import { errorText, type Pipeline, runPipeline } from './pipeline.js';
+
+export type WorkerState = 'stopped' | 'running' | 'paused' | 'completed' | 'killed' | 'failed';
+
+export interface WorkerStatus {
+  name: string;
+  state: WorkerState;
+  iterations: number;
+  lastRun?: number;
+  nextRun?: number;
+  /** Per message: distinct error texts and how often each happened. */
+  errors: Record<string, number>[];
+}
+
+/**
+ * Runs a worker's messages on its interval or cron (DESIGN §3.1): `loop`, `delay`, `auto_start`,
+ * `on_error`, `transactional`, `kill_upon_success`. An error in one message is counted and the
+ * next message still runs. Iterations never overlap.
+ */
+export class Worker {
+  private state: WorkerState = 'stopped';
+  private iterations = 0;
+  private timer?: Timer;
+  private running?: Promise<void>;
+  private lastRun?: number;
+  private nextRun?: number;
+  private readonly errors: Map<string, number>[];
+  private readonly cron?: CronSchedule;
+
+  constructor(
+    readonly service: string,
+    private readonly def: WorkerT,
+    private readonly pipelines: Pipeline[],
+    private readonly clock: Clock,
+    private readonly bus: Bus,
+    timeZone?: string,
+  ) {
+    this.errors = pipelines.map(() => new Map());
+    if (def.cron) this.cron = new CronSchedule(def.cron, timeZone);
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  status(): WorkerStatus {
+    return {
+      name: this.def.name,
+      state: this.state,
+      iterations: this.iterations,
+      lastRun: this.lastRun,
+      nextRun: this.nextRun,
+      errors: this.errors.map((m) => Object.fromEntries(m)),
+    };
+  }
+
+  /** Starts (or restarts, from the first iteration) a worker that is not running. */
+  start(): void {
+    if (this.state === 'running' || this.state === 'paused') return;
+    this.iterations = 0;
+    this.state = 'running';
+    this.schedule(this.def.delay + (this.cron ? this.untilCron() : 0));
+  }
+
+  pause(): void {
+    if (this.state !== 'running') return;
+    this.state = 'paused';
+    this.cancel();
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'running';
+    this.schedule(this.def.delay + (this.cron ? this.untilCron() : 0));
+  }
+
+  /** Stops for good (until `start`); an iteration under way finishes its current message. */
+  async kill(): Promise<void> {
+    if (this.state === 'running' || this.state === 'paused') this.state = 'killed';
+    this.cancel();
+    await this.running;
+  }
+
+  private killed(): boolean {
+    return this.state === 'killed';
+  }
+
+  private cancel(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.nextRun = undefined;
+  }
+
+  private untilCron(): number {
+    return this.cron!.next(this.clock.now() + this.def.delay) - this.clock.now() - this.def.delay;
+  }
+
+  private schedule(ms: number): void {
+    this.cancel();
+    this.nextRun = this.clock.now() + ms;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.iterate().finally(() => {
+        this.running = undefined;
+      });
+    }, ms);
+  }
+
+  private async iterate(): Promise<void> {
+    if (this.state !== 'running') return;
+    const started = this.clock.now();
+    this.lastRun = started;
+    this.iterations++;
+    let failed: string | undefined;
+    let produced = false;
+    for (const [i, p] of this.pipelines.entries()) {
+      if (this.killed()) return;
+      try {
+        produced = (await runPipeline(p, () => this.clock.now())).length > 0 || produced;
+      } catch (e) {
+        const text = errorText(e);
+        const counts = this.errors[i]!;
+        counts.set(text, (counts.get(text) ?? 0) + 1);
+        failed ??= `message ${i + 1} (${p.handlerName}): ${text}`;
+        if (this.def.transactional) break;
+      }
+    }
+    const tag = `system/worker/${this.service}/${this.def.name}`;
+    if (failed !== undefined && this.def.on_error === 'stop') {
+      this.state = 'failed';
+      this.bus.emit(`${tag}/failed`, { service: this.service, worker: this.def.name, reason: failed }, this.service);
+      return;
+    }
+    const done =
+      (this.def.loop >= 0 && this.iterations >= this.def.loop) || (this.def.kill_upon_success && !failed && produced);
+    if (done) {
+      this.state = 'completed';
+      this.nextRun = undefined;
+      this.bus.emit(`${tag}/completed`, { service: this.service, worker: this.def.name, iterations: this.iterations }, this.service);
+      return;
+    }
+    if (this.state !== 'running') return;
+    const now = this.clock.now();
+    this.schedule(this.cron ? this.cron.next(now) - now : Math.max(0, started + (this.def.interval ?? 0) - now));
+  }
+}

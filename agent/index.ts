@@ -1,0 +1,9 @@
+/** pitcrew's public API (DESIGN §11). */
+export type { ConfigT as Config } from '../schemas/config.js';
+export { ConfigError, type ConfigIssue } from './config/errors.js';
+export { loadConfig, loadConfigSync, type LoadedConfig } from './config/load.js';
+export { Agent, type AgentOptions, type AgentStatus, createAgent } from './core/agent.js';
+export type { Event, Listener, Match } from './core/bus.js';
+export { type Clock, FakeClock, realClock } from './core/clock.js';
+export type { Extension } from './core/extension.js';
+export type { HookContext, Result } from './hooks/types.js';
