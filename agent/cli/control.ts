@@ -17,7 +17,12 @@ function parseJson(text: string | undefined, what: string): unknown {
   }
 }
 
-async function send(opts: SocketOpts, cmd: ControlRequestT['cmd'], args: Record<string, unknown>, pretty = false) {
+async function send(
+  opts: SocketOpts,
+  cmd: ControlRequestT['cmd'],
+  args: Record<string, unknown>,
+  pretty = false,
+) {
   const socket = opts.socket ?? loadOrExit(opts.config).config.control.socket;
   const res = await request(socket, cmd, args);
   if (!res.ok) {
@@ -35,9 +40,9 @@ export function registerControl(program: Command): void {
       .option('-c, --config <file>', 'config file naming the control socket', DEFAULT_CONFIG)
       .option('--socket <path>', 'control socket path (overrides the config)');
 
-  withSocket(program.command('status').description('status of a running agent: services, workers, signals, outbox')).action(
-    (opts: SocketOpts) => send(opts, 'status', {}, true),
-  );
+  withSocket(
+    program.command('status').description('status of a running agent: services, workers, signals, outbox'),
+  ).action((opts: SocketOpts) => send(opts, 'status', {}, true));
 
   withSocket(
     program

@@ -31,7 +31,12 @@ export class Outbox implements RecordSink {
 
   push(service: string, result: Result): void {
     const id = randomUUID();
-    this.insert.run(id, service, result.ts, JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }));
+    this.insert.run(
+      id,
+      service,
+      result.ts,
+      JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
+    );
     if (++this.sinceTrim >= 1000) {
       this.sinceTrim = 0;
       this.dropped += this.trim.run(this.maxRecords).changes;

@@ -10,7 +10,8 @@ import type { KeyPath } from './errors.js';
  */
 export function resolvePaths(config: ConfigT, c: Composed): void {
   const dirOf = (p: KeyPath) => path.dirname(positionOf(c, p).file);
-  const abs = (v: string | undefined, p: KeyPath) => (v === undefined || v === '' ? v : path.resolve(dirOf(p), v));
+  const abs = (v: string | undefined, p: KeyPath) =>
+    v === undefined || v === '' ? v : path.resolve(dirOf(p), v);
   const ref = (v: string, p: KeyPath) => {
     const m = MODULE_REF_RE.exec(v);
     return m ? `${path.resolve(dirOf(p), m[1]!)}#${m[2]}` : v;
@@ -48,8 +49,12 @@ export function resolvePaths(config: ConfigT, c: Composed): void {
     u.trust.keys = u.trust.keys.map((k, i) => abs(k, ['updates', 'trust', 'keys', i])!);
     u.download.dir = abs(u.download.dir, ['updates', 'download', 'dir'])!;
     u.desired_file = abs(u.desired_file, ['updates', 'desired_file']);
-    if (u.sota?.installer.type === 'directory') u.sota.installer.root = abs(u.sota.installer.root, ['updates', 'sota', 'installer', 'root'])!;
+    if (u.sota?.installer.type === 'directory')
+      u.sota.installer.root = abs(u.sota.installer.root, ['updates', 'sota', 'installer', 'root'])!;
   }
   const r = config.rollout;
-  if (r?.bundles) r.bundles.trust.keys = r.bundles.trust.keys.map((k, i) => abs(k, ['rollout', 'bundles', 'trust', 'keys', i])!);
+  if (r?.bundles)
+    r.bundles.trust.keys = r.bundles.trust.keys.map(
+      (k, i) => abs(k, ['rollout', 'bundles', 'trust', 'keys', i])!,
+    );
 }

@@ -28,17 +28,23 @@ export class ControlServer implements Extension {
     this.commands.set('worker', async (a) => {
       const action = str(a, 'action');
       if (action === 'list') {
-        return Object.entries(agent.status().services).flatMap(([service, s]) => s.workers.map((w) => ({ service, ...w })));
+        return Object.entries(agent.status().services).flatMap(([service, s]) =>
+          s.workers.map((w) => ({ service, ...w })),
+        );
       }
-      if (!['start', 'pause', 'resume', 'kill'].includes(action)) throw new Error(`unknown worker action '${action}'`);
+      if (!['start', 'pause', 'resume', 'kill'].includes(action))
+        throw new Error(`unknown worker action '${action}'`);
       return agent.worker(str(a, 'service'), str(a, 'name'), action as WorkerAction);
     });
     this.commands.set('emit', (a) => {
       const data = a.data ?? {};
-      if (typeof data !== 'object' || Array.isArray(data) || data === null) throw new Error('event data must be a JSON object');
+      if (typeof data !== 'object' || Array.isArray(data) || data === null)
+        throw new Error('event data must be a JSON object');
       return agent.bus.emit(str(a, 'tag'), data as Record<string, unknown>, 'control');
     });
-    this.commands.set('call', (a) => agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>));
+    this.commands.set('call', (a) =>
+      agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
+    );
   }
 
   /** Adds a command (the reactor adds `rules` and `trace`). */
@@ -76,7 +82,8 @@ export class ControlServer implements Extension {
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.trim()) void this.answer(line).then((r) => sock.writable && sock.write(`${JSON.stringify(r)}\n`));
+        if (line.trim())
+          void this.answer(line).then((r) => sock.writable && sock.write(`${JSON.stringify(r)}\n`));
       }
     });
   }

@@ -103,7 +103,11 @@ export class Agent {
     await Promise.all([...this.services.values()].map((s) => s.start()));
     for (const ext of this.extensions) await ext.start();
     this.log.info({ unit: this.config.unit.id, services: this.services.size }, 'agent started');
-    this.bus.emit('system/agent/started', { unit: this.config.unit.id, services: [...this.services.keys()] }, 'agent');
+    this.bus.emit(
+      'system/agent/started',
+      { unit: this.config.unit.id, services: [...this.services.keys()] },
+      'agent',
+    );
   }
 
   /** Stops workers and services, then the extensions, and closes the stores. */
@@ -130,12 +134,20 @@ export class Agent {
 
   private runtime(service: string) {
     const sup = this.services.get(service);
-    if (!sup) throw new Error(`no service '${service}' (services: ${[...this.services.keys()].join(', ') || 'none'})`);
-    if (!sup.runtime || sup.status().state !== 'running') throw new Error(`service '${service}' is ${sup.status().state}`);
+    if (!sup)
+      throw new Error(
+        `no service '${service}' (services: ${[...this.services.keys()].join(', ') || 'none'})`,
+      );
+    if (!sup.runtime || sup.status().state !== 'running')
+      throw new Error(`service '${service}' is ${sup.status().state}`);
     return sup.runtime;
   }
 
-  async call(service: string, handler: string, args: Record<string, unknown> = {}): Promise<Result | Result[] | undefined | void> {
+  async call(
+    service: string,
+    handler: string,
+    args: Record<string, unknown> = {},
+  ): Promise<Result | Result[] | undefined | void> {
     return this.runtime(service).call(handler, args);
   }
 
@@ -150,7 +162,10 @@ export class Agent {
   status(): AgentStatus {
     const services: AgentStatus['services'] = {};
     for (const [name, sup] of this.services) {
-      const workers = sup.status().state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
+      const workers =
+        sup.status().state === 'running'
+          ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status())
+          : [];
       services[name] = { ...sup.status(), workers };
     }
     return {

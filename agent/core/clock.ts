@@ -62,7 +62,8 @@ export class FakeClock implements Clock {
     for (;;) {
       this.pending = this.pending.filter((p) => !p.cancelled);
       let next: Pending | undefined;
-      for (const p of this.pending) if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
+      for (const p of this.pending)
+        if (!next || p.at < next.at || (p.at === next.at && p.seq < next.seq)) next = p;
       if (!next || next.at > target) break;
       this.pending.splice(this.pending.indexOf(next), 1);
       this.t = Math.max(this.t, next.at);

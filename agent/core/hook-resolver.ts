@@ -23,13 +23,18 @@ export class HookResolver {
   }
 
   async resolve<K extends HookKind>(name: string, kind: K): Promise<HookFns[K]> {
-    if (kind === 'handler' && this.handlers[name] && !this.local.has(name)) return this.handlers[name] as HookFns[K];
+    if (kind === 'handler' && this.handlers[name] && !this.local.has(name))
+      return this.handlers[name] as HookFns[K];
     const local = this.local.get(name);
     if (local) return this.build(local.use, kind, local.args);
     return this.build(name, kind, {});
   }
 
-  private async build<K extends HookKind>(use: string, kind: K, args: Record<string, unknown>): Promise<HookFns[K]> {
+  private async build<K extends HookKind>(
+    use: string,
+    kind: K,
+    args: Record<string, unknown>,
+  ): Promise<HookFns[K]> {
     const def = this.driverHooks.get(use) ?? BUILTIN_HOOK_DEFS.get(use);
     if (def) {
       if (def.kind !== kind) throw new Error(`hook '${use}' is a ${def.kind}, not a ${kind}`);

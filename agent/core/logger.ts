@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger };
@@ -8,7 +8,10 @@ export function createLogger(level: string, toStderr: boolean): Logger {
   const fd = toStderr ? 2 : 1;
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   if (tty) {
-    return pino({ level }, pretty({ destination: fd, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(
+      { level },
+      pretty({ destination: fd, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }),
+    );
   }
   return pino({ level, base: undefined }, pino.destination({ fd, sync: false }));
 }

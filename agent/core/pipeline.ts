@@ -20,7 +20,8 @@ export interface Pipeline {
   returners: ReturnerFn[];
 }
 
-const asList = (v: Result | Result[] | undefined | void): Result[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const asList = (v: Result | Result[] | undefined | void): Result[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

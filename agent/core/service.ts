@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServiceT } from '../../schemas/services.js';
 import { DRIVERS } from '../drivers/registry.js';
 import type { DriverInstance } from '../drivers/types.js';
-import type { HookContext, Result } from '../hooks/types.js';
+import type { HookContext, RecordSink, Result } from '../hooks/types.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import { HookResolver } from './hook-resolver.js';
@@ -10,7 +10,6 @@ import type { Pipeline } from './pipeline.js';
 import type { SignalStore } from './signals.js';
 import type { StateStore } from './state-store.js';
 import { Worker } from './worker.js';
-import type { RecordSink } from '../hooks/types.js';
 
 export interface ServiceDeps {
   bus: Bus;
@@ -40,7 +39,14 @@ export class ServiceRuntime {
     const driverDef = DRIVERS[this.def.driver];
     const settings = driverDef.settings.parse(this.def.settings);
     const slog = log.child({ service: this.name });
-    this.driver = await driverDef.create(settings, { service: this.name, bus, clock, log: slog, baseDir, fail });
+    this.driver = await driverDef.create(settings, {
+      service: this.name,
+      bus,
+      clock,
+      log: slog,
+      baseDir,
+      fail,
+    });
     const ctx: HookContext = {
       service: this.name,
       bus,

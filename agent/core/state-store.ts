@@ -17,12 +17,17 @@ export class StateStore {
     this.db = new Database(path.join(dataDir, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)',
+    );
     this.upsert = this.db.prepare(
       'INSERT INTO state (key, value, updated) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated',
     );
     this.remove = this.db.prepare('DELETE FROM state WHERE key = ?');
-    for (const row of this.db.prepare('SELECT key, value FROM state').all() as { key: string; value: string }[]) {
+    for (const row of this.db.prepare('SELECT key, value FROM state').all() as {
+      key: string;
+      value: string;
+    }[]) {
       this.tree[row.key] = JSON.parse(row.value);
     }
   }

@@ -69,7 +69,11 @@ export class Supervisor {
     }
     if (attempt !== this.attempt || this.state !== 'starting') return;
     this.setState('running');
-    this.bus.emit(`system/service/${this.name}/started`, { service: this.name, restarts: this.restarts }, 'supervisor');
+    this.bus.emit(
+      `system/service/${this.name}/started`,
+      { service: this.name, restarts: this.restarts },
+      'supervisor',
+    );
     this.stableTimer = this.clock.setTimeout(() => {
       this.restarts = 0;
     }, this.restart.max_delay);
@@ -82,7 +86,10 @@ export class Supervisor {
     this.lastError = errorText(reason);
     const restarts = this.restarts;
     const delay = backoffDelay(this.restart, restarts, this.random);
-    this.log.warn({ service: this.name, restarts, retry_in_ms: delay }, `service ${this.name} failed: ${this.lastError}`);
+    this.log.warn(
+      { service: this.name, restarts, retry_in_ms: delay },
+      `service ${this.name} failed: ${this.lastError}`,
+    );
     this.bus.emit(
       `system/service/${this.name}/failed`,
       { service: this.name, reason: this.lastError, restarts, retry_in: delay },
@@ -105,7 +112,9 @@ export class Supervisor {
     this.setState('stopped');
     this.timer?.cancel();
     this.stableTimer?.cancel();
-    await this.runtime?.stop().catch((e) => this.log.warn({ service: this.name }, `stopping: ${errorText(e)}`));
+    await this.runtime
+      ?.stop()
+      .catch((e) => this.log.warn({ service: this.name }, `stopping: ${errorText(e)}`));
     if (wasUp) this.bus.emit(`system/service/${this.name}/stopped`, { service: this.name }, 'supervisor');
   }
 }

@@ -132,19 +132,30 @@ export class Worker {
     const tag = `system/worker/${this.service}/${this.def.name}`;
     if (failed !== undefined && this.def.on_error === 'stop') {
       this.state = 'failed';
-      this.bus.emit(`${tag}/failed`, { service: this.service, worker: this.def.name, reason: failed }, this.service);
+      this.bus.emit(
+        `${tag}/failed`,
+        { service: this.service, worker: this.def.name, reason: failed },
+        this.service,
+      );
       return;
     }
     const done =
-      (this.def.loop >= 0 && this.iterations >= this.def.loop) || (this.def.kill_upon_success && !failed && produced);
+      (this.def.loop >= 0 && this.iterations >= this.def.loop) ||
+      (this.def.kill_upon_success && !failed && produced);
     if (done) {
       this.state = 'completed';
       this.nextRun = undefined;
-      this.bus.emit(`${tag}/completed`, { service: this.service, worker: this.def.name, iterations: this.iterations }, this.service);
+      this.bus.emit(
+        `${tag}/completed`,
+        { service: this.service, worker: this.def.name, iterations: this.iterations },
+        this.service,
+      );
       return;
     }
     if (this.state !== 'running') return;
     const now = this.clock.now();
-    this.schedule(this.cron ? this.cron.next(now) - now : Math.max(0, started + (this.def.interval ?? 0) - now));
+    this.schedule(
+      this.cron ? this.cron.next(now) - now : Math.max(0, started + (this.def.interval ?? 0) - now),
+    );
   }
 }

@@ -12,7 +12,22 @@ import { type DriverContext, DriverError, type DriverInstance, defineDriver } fr
  */
 interface ServiceModule {
   settings?: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { message: string } } };
-  createService(settings: unknown, ctx: DriverContext): Partial<DriverInstance> & { handlers?: Record<string, HandlerFn> };
+  createService(
+    settings: unknown,
+    ctx: DriverContext,
+  ): Partial<DriverInstance> & { handlers?: Record<string, HandlerFn> };
+}
+
+/** Modules load once: a restart reuses the code (and takes no I/O), as a restart should. */
+const loaded = new Map<string, Partial<ServiceModule>>();
+
+async function load(file: string): Promise<Partial<ServiceModule>> {
+  let mod = loaded.get(file);
+  if (!mod) {
+    mod = (await import(pathToFileURL(file).href)) as Partial<ServiceModule>;
+    loaded.set(file, mod);
+  }
+  return mod;
 }
 
 export const moduleDriver = defineDriver({
@@ -20,15 +35,22 @@ export const moduleDriver = defineDriver({
   settings: ModuleSettings,
   async create(settings, ctx) {
     const file = path.resolve(ctx.baseDir, settings.module);
-    const mod = (await import(pathToFileURL(file).href)) as Partial<ServiceModule>;
+    const mod = await load(file);
     if (typeof mod.createService !== 'function') {
-      throw new DriverError(`${settings.module} does not export createService(settings, ctx)`, 'PITCREW_MODULE_INVALID');
+      throw new DriverError(
+        `${settings.module} does not export createService(settings, ctx)`,
+        'PITCREW_MODULE_INVALID',
+      );
     }
     const { module: _file, ...own } = settings;
     let checked: unknown = own;
     if (mod.settings) {
       const r = mod.settings.safeParse(own);
-      if (!r.success) throw new DriverError(`settings rejected by ${settings.module}: ${r.error?.message}`, 'PITCREW_MODULE_SETTINGS');
+      if (!r.success)
+        throw new DriverError(
+          `settings rejected by ${settings.module}: ${r.error?.message}`,
+          'PITCREW_MODULE_SETTINGS',
+        );
       checked = r.data;
     }
     const svc = mod.createService(checked, ctx);

@@ -5,10 +5,12 @@ export const scale = defineHook({
   name: 'scale',
   kind: 'converter',
   args: z.strictObject({ factor: z.number().default(1), offset: z.number().default(0) }),
-  create: ({ factor, offset }) => (r) => {
-    const v = numeric(r.value);
-    return v === undefined ? r : { ...r, value: v * factor + offset };
-  },
+  create:
+    ({ factor, offset }) =>
+    (r) => {
+      const v = numeric(r.value);
+      return v === undefined ? r : { ...r, value: v * factor + offset };
+    },
 });
 
 export const round = defineHook({

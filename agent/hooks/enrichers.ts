@@ -32,11 +32,13 @@ export const position = defineHook({
     /** The signal holding the position, `<service>.<type>`; default: the first `location` reading. */
     from: z.string().optional(),
   }),
-  create: ({ from }, ctx) => (r) => {
-    const signal = from
-      ? ctx.signals.byPath(from)
-      : ctx.signals.entries().find(([k]) => k.endsWith('.location'))?.[1];
-    const loc = signal?.value as { lat?: number; lon?: number } | undefined;
-    return loc?.lat === undefined ? r : { ...r, position: { lat: loc.lat, lon: loc.lon } };
-  },
+  create:
+    ({ from }, ctx) =>
+    (r) => {
+      const signal = from
+        ? ctx.signals.byPath(from)
+        : ctx.signals.entries().find(([k]) => k.endsWith('.location'))?.[1];
+      const loc = signal?.value as { lat?: number; lon?: number } | undefined;
+      return loc?.lat === undefined ? r : { ...r, position: { lat: loc.lat, lon: loc.lon } };
+    },
 });

@@ -15,7 +15,9 @@ export const changed = defineHook({
       const b = numeric(prev);
       const differs =
         !last.has(r.type) ||
-        (a !== undefined && b !== undefined ? Math.abs(a - b) > deadband : JSON.stringify(prev) !== JSON.stringify(r.value));
+        (a !== undefined && b !== undefined
+          ? Math.abs(a - b) > deadband
+          : JSON.stringify(prev) !== JSON.stringify(r.value));
       if (differs) last.set(r.type, r.value);
       return differs;
     };
@@ -56,5 +58,12 @@ export const logic = defineHook({
   create:
     ({ when }, ctx) =>
     (r) =>
-      Boolean(jsonLogic.apply(when, { result: r, signals: ctx.signals.tree, state: ctx.state.tree, unit: ctx.unit })),
+      Boolean(
+        jsonLogic.apply(when, {
+          result: r,
+          signals: ctx.signals.tree,
+          state: ctx.state.tree,
+          unit: ctx.unit,
+        }),
+      ),
 });

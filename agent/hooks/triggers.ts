@@ -45,7 +45,8 @@ export const batteryState = defineHook({
     return (r) => {
       const volts = isError(r) ? undefined : numeric(r.value);
       if (volts === undefined) return;
-      const state = volts >= charging_volts ? 'charging' : volts < critical_volts ? 'critical_level' : 'discharging';
+      const state =
+        volts >= charging_volts ? 'charging' : volts < critical_volts ? 'critical_level' : 'discharging';
       if (state === candidate) return;
       // A state counts once it has held for `hold`: a cranking dip is not a critical battery.
       candidate = state;
@@ -68,7 +69,9 @@ export const threshold = defineHook({
       clear_tag: z.string().optional(),
       type: z.string().optional(),
     })
-    .refine((a) => a.below === undefined || a.below <= a.above, { error: 'below must not be greater than above' }),
+    .refine((a) => a.below === undefined || a.below <= a.above, {
+      error: 'below must not be greater than above',
+    }),
   create: ({ tag, above, below, clear_tag, type }, ctx) => {
     let high = false;
     const low = below ?? above;
@@ -99,8 +102,14 @@ export const dtcChange = defineHook({
       const added = [...now].filter((c) => !known.has(c));
       const cleared = [...known].filter((c) => !now.has(c));
       known = now;
-      if (added.length) ctx.bus.emit('vehicle/dtc/new', { service: ctx.service, codes: added, all: [...now] }, ctx.service);
-      if (cleared.length) ctx.bus.emit('vehicle/dtc/cleared', { service: ctx.service, codes: cleared, all: [...now] }, ctx.service);
+      if (added.length)
+        ctx.bus.emit('vehicle/dtc/new', { service: ctx.service, codes: added, all: [...now] }, ctx.service);
+      if (cleared.length)
+        ctx.bus.emit(
+          'vehicle/dtc/cleared',
+          { service: ctx.service, codes: cleared, all: [...now] },
+          ctx.service,
+        );
     };
   },
 });

@@ -69,4 +69,5 @@ export function defineHook<K extends HookKind, A extends z.ZodType>(def: HookDef
 }
 
 export const isError = (r: Result | HandlerError): r is HandlerError => 'error' in r;
-export const numeric = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+export const numeric = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -14,4 +14,50 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A long-running CLI child process whose stdout lines are collected as they come. */
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const child = spawn(process.execPath, [TSX, CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  let partial = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+    for (const w of waiters) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  /** Resolves with the first line that satisfies `pred`, or fails after `ms` with what was seen. */
+  function waitFor(pred: (line: string) => boolean, ms = 20_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = lines.find(pred);
+        if (hit === undefined) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(`no matching line within ${ms} ms; stderr:\n${stderr}\nstdout:\n${lines.join('\n')}`),
+        );
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  }
+  return { child, lines, waitFor, exited, stderr: () => stderr };
 }

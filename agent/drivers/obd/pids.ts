@@ -10,7 +10,13 @@ export interface PidDef {
   decode(b: number[]): number;
 }
 
-const def = (name: string, pid: number, bytes: number, unit: string, decode: (b: number[]) => number): PidDef => ({
+const def = (
+  name: string,
+  pid: number,
+  bytes: number,
+  unit: string,
+  decode: (b: number[]) => number,
+): PidDef => ({
   name,
   type: name.toLowerCase(),
   mode: 1,

@@ -40,19 +40,31 @@ export const simVehicle = defineDriver({
       model.advanceTo(((t - startedAt) / 1000) * settings.speedup);
       return t;
     };
-    const result = (type: string, value: unknown, unit?: string): Result => ({ type, value, ...(unit ? { unit } : {}), ts: now() });
+    const result = (type: string, value: unknown, unit?: string): Result => ({
+      type,
+      value,
+      ...(unit ? { unit } : {}),
+      ts: now(),
+    });
 
     return {
       handlers: {
         async query(args) {
           const pid = findPid(args.pid);
-          if (!pid) throw new DriverError(`unknown PID ${JSON.stringify(args.pid)}: use a J1979 name such as RPM or {mode, pid}`);
+          if (!pid)
+            throw new DriverError(
+              `unknown PID ${JSON.stringify(args.pid)}: use a J1979 name such as RPM or {mode, pid}`,
+            );
           const read = READINGS[pid.name];
           if (!read) throw new DriverError(`NO DATA: the simulated vehicle does not report ${pid.name}`);
           const ts = now();
           // With the engine off an ECU answers only a few PIDs; an adapter then says NO DATA.
-          if (!model.engineOn && !['CONTROL_MODULE_VOLTAGE', 'FUEL_LEVEL', 'AMBIENT_AIR_TEMP', 'COOLANT_TEMP'].includes(pid.name)) {
-            if (pid.name === 'RPM' || pid.name === 'SPEED') return { type: pid.type, value: 0, unit: pid.unit, ts };
+          if (
+            !model.engineOn &&
+            !['CONTROL_MODULE_VOLTAGE', 'FUEL_LEVEL', 'AMBIENT_AIR_TEMP', 'COOLANT_TEMP'].includes(pid.name)
+          ) {
+            if (pid.name === 'RPM' || pid.name === 'SPEED')
+              return { type: pid.type, value: 0, unit: pid.unit, ts };
             throw new DriverError(`NO DATA: engine off, ${pid.name} not reported`);
           }
           return { type: pid.type, value: read(model), unit: pid.unit, ts };
@@ -86,7 +98,11 @@ export const simVehicle = defineDriver({
       },
       async start() {
         startedAt = ctx.clock.now();
-        ctx.bus.emit('vehicle/obd/connected', { service: ctx.service, adapter: 'simulated', protocol: 6 }, ctx.service);
+        ctx.bus.emit(
+          'vehicle/obd/connected',
+          { service: ctx.service, adapter: 'simulated', protocol: 6 },
+          ctx.service,
+        );
       },
       async stop() {
         ctx.bus.emit('vehicle/obd/disconnected', { service: ctx.service }, ctx.service);

@@ -29,12 +29,14 @@ export const DEFAULT_ROUTE: LatLon[] = [
   { lat: 59.9139, lon: 10.7522 },
 ];
 
-const CYCLES: Record<Cycle, { speeds: [number, number]; cruise: [number, number]; idle: [number, number]; parkEvery: number }> =
-  {
-    urban: { speeds: [30, 60], cruise: [20, 90], idle: [8, 40], parkEvery: 20 * 60 },
-    highway: { speeds: [80, 120], cruise: [120, 600], idle: [5, 20], parkEvery: 90 * 60 },
-    idle: { speeds: [0, 0], cruise: [0, 0], idle: [600, 600], parkEvery: Number.POSITIVE_INFINITY },
-  };
+const CYCLES: Record<
+  Cycle,
+  { speeds: [number, number]; cruise: [number, number]; idle: [number, number]; parkEvery: number }
+> = {
+  urban: { speeds: [30, 60], cruise: [20, 90], idle: [8, 40], parkEvery: 20 * 60 },
+  highway: { speeds: [80, 120], cruise: [120, 600], idle: [5, 20], parkEvery: 90 * 60 },
+  idle: { speeds: [0, 0], cruise: [0, 0], idle: [600, 600], parkEvery: Number.POSITIVE_INFINITY },
+};
 
 const DTC_POOL = ['P0301', 'P0420', 'P0171', 'P0128', 'P0442', 'P0113'];
 const STEP_S = 0.1;
@@ -79,7 +81,9 @@ export class VehicleModel {
     this.rand = seeded(opts.seed);
     this.cycle = CYCLES[opts.cycle];
     this.route = opts.route ?? DEFAULT_ROUTE;
-    this.legs = this.route.slice(1).map((p, i) => distanceM(this.route[i]!.lat, this.route[i]!.lon, p.lat, p.lon));
+    this.legs = this.route
+      .slice(1)
+      .map((p, i) => distanceM(this.route[i]!.lat, this.route[i]!.lon, p.lat, p.lon));
     this.routeLength = this.legs.reduce((a, b) => a + b, 0);
   }
 
@@ -96,15 +100,31 @@ export class VehicleModel {
         this.sinceParked = 0;
         return { kind: 'off', duration: this.between([120, 300]), target: 0, rate: 0 };
       }
-      return { kind: 'accel', duration: 0, target: this.between(this.cycle.speeds), rate: this.between([1.2, 2.8]) };
+      return {
+        kind: 'accel',
+        duration: 0,
+        target: this.between(this.cycle.speeds),
+        rate: this.between([1.2, 2.8]),
+      };
     }
-    if (p === 'accel') return { kind: 'cruise', duration: this.between(this.cycle.cruise), target: this.speed, rate: 0 };
+    if (p === 'accel')
+      return { kind: 'cruise', duration: this.between(this.cycle.cruise), target: this.speed, rate: 0 };
     if (p === 'cruise') {
       // Now and then a change of pace instead of a stop; one stop in twenty is a hard one.
       if (this.rand() < 0.3) {
-        return { kind: 'accel', duration: 0, target: this.between(this.cycle.speeds), rate: this.between([1, 2]) };
+        return {
+          kind: 'accel',
+          duration: 0,
+          target: this.between(this.cycle.speeds),
+          rate: this.between([1, 2]),
+        };
       }
-      return { kind: 'brake', duration: 0, target: 0, rate: this.rand() < 0.05 ? 7 : this.between([1.5, 3.5]) };
+      return {
+        kind: 'brake',
+        duration: 0,
+        target: 0,
+        rate: this.rand() < 0.05 ? 7 : this.between([1.5, 3.5]),
+      };
     }
     return { kind: 'idle', duration: this.between(this.cycle.idle), target: 0, rate: 0 };
   }
@@ -161,7 +181,7 @@ export class VehicleModel {
       const g = Math.max(1, gear);
       this.rpm = this.speed < 1 ? 760 + 30 * this.rand() : Math.max(900, this.speed * GEAR_RPM_PER_KMH[g]!);
       this.coolant += ((92 - this.coolant) * dt) / 240;
-      this.fuel = Math.max(0, this.fuel - this.rpm * 2.2e-7 * dt * 60);
+      this.fuel = Math.max(0, this.fuel - this.rpm * 7e-7 * dt);
       this.volts = 14.1 + 0.1 * (this.rand() - 0.5);
       if (this.rand() < (this.opts.dtcRate * dt) / 60) {
         const code = DTC_POOL[Math.floor(this.rand() * DTC_POOL.length)]!;

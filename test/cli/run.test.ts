@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '../../agent/core/bus.js';
+import { FIXTURES } from '../helpers/agent.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const tagIs = (tag: string) => (line: string) =>
+  line.startsWith('{') && (JSON.parse(line) as Event).tag === tag;
+
+function config(dir: string) {
+  const file = path.join(dir, 'pitcrew.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+unit: { id: cli-test, data_dir: var }
+control: { socket: var/control.sock }
+services:
+  obd:
+    driver: sim-vehicle
+    settings: { seed: 3, speedup: 60 }
+    hooks:
+      - { name: engine, kind: trigger, use: engine_state }
+    workers:
+      - name: fast
+        interval: 200ms
+        messages:
+          - { handler: query, args: { pid: RPM }, trigger: engine, returner: [signals, emit] }
+          - { handler: query, args: { pid: SPEED }, returner: [signals, emit] }
+  flaky:
+    driver: module
+    settings: { module: ${FIXTURES}/modules/flaky.mjs }
+    restart: { delay: 100ms, max_delay: 1s, jitter: 0 }
+`,
+  );
+  return file;
+}
+
+describe('pitcrew run (real process)', () => {
+  const dir = tmpDir();
+  const file = config(dir);
+  const agent = startCli(['run', '-c', file, '--events']);
+  after(() => agent.child.kill('SIGKILL'));
+  const socket = path.join(dir, 'var/control.sock');
+  const ctl = (...args: string[]) => runCli([...args, '--socket', socket]);
+
+  it('prints bus events as JSON lines: readings, engine events, a failing service restarted', async () => {
+    await agent.waitFor(tagIs('system/agent/started'));
+    await agent.waitFor(tagIs('vehicle/engine/running'));
+    const rpm = JSON.parse(await agent.waitFor(tagIs('vehicle/obd/rpm'))) as Event;
+    assert.equal(rpm.source, 'obd');
+    assert.deepEqual(Object.keys(rpm).sort(), ['data', 'source', 'tag', 'ts']);
+    await agent.waitFor(
+      (l) => tagIs('system/service/flaky/failed')(l) && (JSON.parse(l) as Event).data.restarts === 2,
+    );
+    // --events keeps stdout for events only; logs went to stderr.
+    assert.ok(agent.lines.every((l) => l.startsWith('{"tag":')));
+  });
+
+  it('serves the control socket with mode 0600', () => {
+    assert.equal(statSync(socket).mode & 0o777, 0o600);
+  });
+
+  it('status shows services, workers and signals', () => {
+    const r = ctl('status');
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as {
+      unit: string;
+      services: Record<string, { state: string; workers: { name: string }[] }>;
+    };
+    assert.equal(s.unit, 'cli-test');
+    assert.equal(s.services.obd!.state, 'running');
+    assert.deepEqual(
+      s.services.obd!.workers.map((w) => w.name),
+      ['fast'],
+    );
+    assert.ok(['restarting', 'starting'].includes(s.services.flaky!.state));
+  });
+
+  it('call runs a handler and prints its result as one JSON line', () => {
+    const r = ctl('call', 'obd', 'query', '{"pid":"COOLANT_TEMP"}');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    const result = JSON.parse(r.stdout) as { type: string; value: number; unit: string };
+    assert.equal(result.type, 'coolant_temp');
+    assert.equal(result.unit, '°C');
+    const bad = ctl('call', 'obd', 'query', '{"pid":"NOPE"}');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown PID "NOPE"/);
+  });
+
+  it('emit puts an event on the bus', async () => {
+    const r = ctl('emit', 'custom/test/ping', '{"n":1}');
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(await agent.waitFor(tagIs('custom/test/ping'))) as Event;
+    assert.deepEqual([e.data, e.source], [{ n: 1 }, 'control']);
+  });
+
+  it('worker pause, resume, kill and start', async () => {
+    const state = (action: string) => {
+      const r = ctl('worker', action, 'obd', 'fast');
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { state: string }).state;
+    };
+    assert.equal(state('pause'), 'paused');
+    const n = agent.lines.filter(tagIs('vehicle/obd/rpm')).length;
+    const list = JSON.parse(ctl('worker', 'list').stdout) as {
+      service: string;
+      name: string;
+      state: string;
+    }[];
+    assert.deepEqual(
+      list.map((w) => [w.service, w.name, w.state]),
+      [['obd', 'fast', 'paused']],
+    );
+    // While paused nothing is read: a control round trip later the count is unchanged.
+    assert.equal(agent.lines.filter(tagIs('vehicle/obd/rpm')).length, n);
+    assert.equal(state('resume'), 'running');
+    await agent.waitFor(() => agent.lines.filter(tagIs('vehicle/obd/rpm')).length > n);
+    assert.equal(state('kill'), 'killed');
+    assert.equal(state('start'), 'running');
+    const unknown = ctl('worker', 'pause', 'obd', 'nope');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /service 'obd' has no worker 'nope'/);
+  });
+
+  it('stops on SIGTERM within 5 s with exit code 0', async () => {
+    const t0 = Date.now();
+    agent.child.kill('SIGTERM');
+    const code = await agent.exited;
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.ok(agent.lines.some(tagIs('system/agent/stopping')));
+    assert.ok(agent.lines.some(tagIs('system/service/obd/stopped')));
+  });
+
+  it('a control command against a stopped agent says so', () => {
+    const r = ctl('status');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot reach the agent at .*control\.sock: is the agent running\?/);
+  });
+});
+
+describe('pitcrew run with a bad config', () => {
+  it('prints the errors and exits 1', () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'bad.yaml'), 'version: 1\nservices:\n  x: { driver: nope, settings: {} }\n');
+    const r = runCli(['run', '-c', path.join(dir, 'bad.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.yaml:3:16 services\.x\.driver: unknown driver 'nope'/);
+  });
+});
+
+describe('the default config (npm start)', () => {
+  it('runs a simulated drive with no hardware and no server, and stops cleanly', async () => {
+    const dir = tmpDir();
+    const agent = startCli(['run', '--events'], {
+      env: {
+        PITCREW_DATA_DIR: path.join(dir, 'var'),
+        PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+        PITCREW_MQTT_URL: '',
+      },
+    });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagIs('vehicle/obd/connected'));
+    await agent.waitFor(tagIs('vehicle/engine/not_running'));
+    await agent.waitFor(tagIs('vehicle/position/fix'));
+    await agent.waitFor(tagIs('vehicle/obd/speed'));
+    await agent.waitFor(tagIs('system/worker/obd/identity/completed'));
+    agent.child.kill('SIGINT');
+    assert.equal(await agent.exited, 0);
+  });
+});

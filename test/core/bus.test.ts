@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Bus, type Event, type Match } from '../../agent/core/bus.js';
+import { FakeClock } from '../../agent/core/clock.js';
+
+function recorder(bus: Bus, pattern: string) {
+  const seen: [string, Match][] = [];
+  bus.on(pattern, (e, m) => seen.push([e.tag, m]));
+  return seen;
+}
+
+describe('bus', () => {
+  it('builds events with the clock time and source', () => {
+    const clock = new FakeClock(1000);
+    const bus = new Bus(clock);
+    const got: Event[] = [];
+    bus.on('a/b', (e) => got.push(e));
+    bus.emit('a/b', { x: 1 }, 'obd');
+    assert.deepEqual(got, [{ tag: 'a/b', data: { x: 1 }, ts: 1000, source: 'obd' }]);
+  });
+
+  it('matches exact, + and # patterns with their captures', () => {
+    const bus = new Bus();
+    const exact = recorder(bus, 'vehicle/engine/running');
+    const plus = recorder(bus, 'vehicle/+/running');
+    const hash = recorder(bus, 'vehicle/#');
+    const mixed = recorder(bus, '+/+/#');
+    const all = recorder(bus, '#');
+    bus.emit('vehicle/engine/running');
+    bus.emit('vehicle/battery/critical_level');
+    bus.emit('system/agent/started');
+    assert.deepEqual(exact, [['vehicle/engine/running', []]]);
+    assert.deepEqual(plus, [['vehicle/engine/running', ['engine']]]);
+    assert.deepEqual(hash, [
+      ['vehicle/engine/running', ['engine/running']],
+      ['vehicle/battery/critical_level', ['battery/critical_level']],
+    ]);
+    assert.deepEqual(mixed, [
+      ['vehicle/engine/running', ['vehicle', 'engine', 'running']],
+      ['vehicle/battery/critical_level', ['vehicle', 'battery', 'critical_level']],
+      ['system/agent/started', ['system', 'agent', 'started']],
+    ]);
+    assert.equal(all.length, 3);
+  });
+
+  it('does not match a shorter or longer tag with + patterns', () => {
+    const bus = new Bus();
+    const seen = recorder(bus, 'a/+');
+    bus.emit('a');
+    bus.emit('a/b/c');
+    bus.emit('a/b');
+    assert.deepEqual(seen, [['a/b', ['b']]]);
+  });
+
+  it('matches re: patterns with their groups', () => {
+    const bus = new Bus();
+    const seen = recorder(bus, 're:^vehicle/(engine|battery)/(\\w+)$');
+    bus.emit('vehicle/engine/stopped');
+    bus.emit('vehicle/position/fix');
+    assert.deepEqual(seen, [['vehicle/engine/stopped', ['engine', 'stopped']]]);
+  });
+
+  it('unsubscribes', () => {
+    const bus = new Bus();
+    let n = 0;
+    const off = bus.on('a/+', () => n++);
+    const offRe = bus.on('re:^a', () => n++);
+    bus.emit('a/b');
+    off();
+    offRe();
+    bus.emit('a/b');
+    assert.equal(n, 2);
+  });
+
+  it('keeps dispatching when a listener throws, and reports it', () => {
+    const errors: string[] = [];
+    const bus = new Bus(undefined, (err, e) => errors.push(`${e.tag}: ${(err as Error).message}`));
+    let after = 0;
+    bus.on('x', () => {
+      throw new Error('boom');
+    });
+    bus.on('x', () => after++);
+    bus.emit('x');
+    assert.equal(after, 1);
+    assert.deepEqual(errors, ['x: boom']);
+  });
+
+  it('does not call listeners that do not match, however many there are', () => {
+    const bus = new Bus();
+    let wrong = 0;
+    for (let i = 0; i < 1000; i++) bus.on(`other/${i}/+`, () => wrong++);
+    const seen = recorder(bus, 'vehicle/+');
+    bus.emit('vehicle/speed');
+    assert.equal(wrong, 0);
+    assert.equal(seen.length, 1);
+  });
+});

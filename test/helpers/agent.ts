@@ -1,0 +1,29 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfigSync } from '../../agent/config/load.js';
+import { Agent } from '../../agent/core/agent.js';
+import type { Event } from '../../agent/core/bus.js';
+import { FakeClock } from '../../agent/core/clock.js';
+import { tmpDir } from './tmp.js';
+
+export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
+
+/** An agent on a YAML config written to a temp dir, on a fake clock, recording every event. */
+export function agentFor(yaml: string) {
+  const dir = tmpDir();
+  const file = path.join(dir, 'pitcrew.yaml');
+  writeFileSync(file, yaml.replaceAll('$FIXTURES', FIXTURES));
+  const loaded = loadConfigSync(file, {});
+  const clock = new FakeClock();
+  const agent = new Agent(loaded.config, { clock, baseDir: dir, random: () => 0.5 });
+  const events: Event[] = [];
+  agent.bus.on('#', (e) => events.push(e));
+  const tags = (prefix = '') => events.filter((e) => e.tag.startsWith(prefix)).map((e) => e.tag);
+  return { agent, clock, events, tags, dir };
+}
+
+/** Yields to the event loop until `cond` holds (real I/O such as a module import finishing); no timers. */
+export async function until(cond: () => boolean, turns = 10_000): Promise<void> {
+  for (let i = 0; i < turns && !cond(); i++) await new Promise((r) => setImmediate(r));
+  if (!cond()) throw new Error('condition not reached');
+}
