@@ -64,8 +64,8 @@ export class Bus {
       }
       if (seg === '+') n = n.plus ??= node();
       else {
-        let child = n.exact.get(seg);
-        if (!child) n.exact.set(seg, (child = node()));
+        const child = n.exact.get(seg) ?? node();
+        n.exact.set(seg, child);
         n = child;
       }
       list = n.here;

@@ -24,7 +24,8 @@ export class SignalStore {
     const prev = this.meta.get(key);
     const changedAt = prev && same(prev.value, value) ? prev.changedAt : ts;
     this.meta.set(key, { value, ts, changedAt });
-    (this.tree[service] ??= {})[type] = value;
+    this.tree[service] ??= {};
+    this.tree[service][type] = value;
   }
 
   get(service: string, type: string): SignalMeta | undefined {
