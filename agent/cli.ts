@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { JSON_SCHEMAS, jsonSchemaOf, type SchemaFile } from '../schemas/index.js';
+import { JSON_SCHEMAS, type SchemaFile } from '../schemas/index.js';
 import { registerControl } from './cli/control.js';
 import { DEFAULT_CONFIG } from './cli/load-or-exit.js';
 import { registerRun } from './cli/run.js';
@@ -67,10 +67,12 @@ program
   .command('schema')
   .description(`print a JSON Schema: ${schemaNames.join(', ')} (default pitcrew, the config language)`)
   .argument('[name]', 'which schema', 'pitcrew')
-  .action((name: string) => {
+  .action(async (name: string) => {
     const file = `${name}.schema.json`;
     if (!(file in JSON_SCHEMAS))
       program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
+    // Loaded on demand: JSON Schema generation is not part of running an agent.
+    const { jsonSchemaOf } = await import('../schemas/json-schema.js');
     console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
   });
 

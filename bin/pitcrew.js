@@ -1,3 +1,7 @@
 #!/usr/bin/env node
-// Installed package: the compiled CLI (`npm run build`). In a checkout, use `npm run pitcrew -- …`.
-await import('../dist/agent/cli.js');
+// The installed command: the bundled CLI (`npm run build`). In a checkout, `npm run pitcrew -- …` runs the sources.
+import module from 'node:module';
+
+// Node 22+ caches compiled code between runs; Node 20 has no such cache and starts without it.
+module.enableCompileCache?.();
+await import('../dist/bin/pitcrew.js');

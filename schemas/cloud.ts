@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Bytes, Duration } from './common.js';
 
 export const Cloud = z.strictObject({

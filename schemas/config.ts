@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Cloud } from './cloud.js';
 import { Duration } from './common.js';
 import { Reactor } from './reactor.js';

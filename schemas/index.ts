@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { Config } from './config.js';
 import { Bundle, DesiredStatus, Event, SignedEnvelope } from './wire.js';
 
@@ -22,11 +21,3 @@ export const JSON_SCHEMAS = {
 } as const;
 
 export type SchemaFile = keyof typeof JSON_SCHEMAS;
-
-/** JSON Schema (draft 2020-12) of what a user writes, i.e. the schema's input side. */
-export function jsonSchemaOf(file: SchemaFile): object {
-  return {
-    ...z.toJSONSchema(JSON_SCHEMAS[file], { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }),
-    $id: `https://pitcrew.dev/schemas/${file}`,
-  };
-}

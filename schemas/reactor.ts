@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Args, Duration, Logic, Name, Pattern } from './common.js';
 
 const Template = z.string();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, Logic } from './common.js';
 
 export const Rollout = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Args, Duration, Name } from './common.js';
 import { DRIVER_SETTINGS } from './drivers.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, Logic, Timetable } from './common.js';
 
 export const Schedule = z.discriminatedUnion('type', [

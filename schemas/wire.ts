@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Reactor } from './reactor.js';
 import { Services } from './services.js';
 

@@ -18,7 +18,7 @@ export function registerRun(program: Command): void {
     .action(async (opts: { config: string; events?: boolean }) => {
       const loaded = loadOrExit(opts.config);
       const { config } = loaded;
-      const log = createLogger(config.log.level, Boolean(opts.events));
+      const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
       agent.use(new ControlServer(agent, config.control.socket));
       if (opts.events) agent.bus.on('#', (e) => process.stdout.write(`${JSON.stringify(e)}\n`));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One request per line on the control socket; one response line per request. */
 export const ControlRequest = z.strictObject({

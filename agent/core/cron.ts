@@ -15,11 +15,14 @@ const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4
 
 /** Local wall-clock parts of an instant in a time zone. */
 export class ZonedTime {
-  private readonly fmt: Intl.DateTimeFormat;
+  private formatter?: Intl.DateTimeFormat;
 
-  constructor(timeZone?: string) {
-    this.fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone,
+  constructor(private readonly timeZone?: string) {}
+
+  /** Created on first use: building a formatter loads time zone data, which startup need not wait for. */
+  private get fmt(): Intl.DateTimeFormat {
+    this.formatter ??= new Intl.DateTimeFormat('en-US', {
+      timeZone: this.timeZone,
       hourCycle: 'h23',
       year: 'numeric',
       month: 'numeric',
@@ -29,6 +32,7 @@ export class ZonedTime {
       second: 'numeric',
       weekday: 'short',
     });
+    return this.formatter;
   }
 
   parts(ms: number) {

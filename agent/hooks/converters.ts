@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineHook, numeric } from './types.js';
 
 export const scale = defineHook({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineHook } from './types.js';
 
 /** Units of the readings pitcrew's drivers produce, by result type. */

@@ -1,5 +1,5 @@
 import jsonLogic from 'json-logic-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration, Logic } from '../../schemas/common.js';
 import { defineHook, numeric } from './types.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Duration } from '../../schemas/common.js';
 import type { Timer } from '../core/clock.js';
 import { distanceM } from '../core/geo.js';

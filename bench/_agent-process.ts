@@ -1,0 +1,48 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+export const CLI = path.join(ROOT, 'bin/pitcrew.js');
+
+/** Builds dist/ first: benchmarks measure what ships. */
+export function ensureBuilt(): void {
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed');
+}
+
+/** The compiled agent on the default config, in a scratch data directory. */
+export function startAgent(env: Record<string, string> = {}): ChildProcess {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
+  return spawn(process.execPath, [CLI, 'run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PITCREW_DATA_DIR: dir,
+      PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+      PITCREW_MQTT_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+export function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) / 1024;
+}
+
+export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
