@@ -52,7 +52,7 @@ export function registerControl(program: Command): void {
       .argument('[service]', 'service name')
       .argument('[name]', 'worker name'),
   ).action((action: string, service: string | undefined, name: string | undefined, opts: SocketOpts) =>
-    send(opts, 'worker', { action, service, name }, action === 'list'),
+    send(opts, 'worker', { action, service, name }, action === 'list' ? pretty : oneLine),
   );
 
   withSocket(
@@ -64,6 +64,17 @@ export function registerControl(program: Command): void {
   ).action((tag: string, data: string | undefined, opts: SocketOpts) =>
     send(opts, 'emit', { tag, data: parseJson(data, 'data') ?? {} }),
   );
+
+  withSocket(
+    program.command('rules').description('the running agent’s rules: runs, pending for: holds, last trace'),
+  ).action((opts: SocketOpts) => send(opts, 'rules', {}, pretty));
+
+  withSocket(
+    program
+      .command('trace')
+      .description('the last 20 traces of a rule, one JSON line each')
+      .argument('<rule>', 'rule name'),
+  ).action((rule: string, opts: SocketOpts) => send(opts, 'trace', { rule }, linePerItem));
 
   withSocket(
     program

@@ -45,11 +45,8 @@ export class ControlServer implements Extension {
     this.commands.set('call', (a) =>
       agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
     );
-  }
-
-  /** Adds a command (the reactor adds `rules` and `trace`). */
-  register(cmd: ControlRequestT['cmd'], handler: Handler): void {
-    this.commands.set(cmd, handler);
+    this.commands.set('rules', () => agent.reactor.list());
+    this.commands.set('trace', (a) => agent.reactor.traces(str(a, 'rule')));
   }
 
   async start(): Promise<void> {

@@ -1,9 +1,12 @@
 import type { ConfigT } from '../../schemas/config.js';
 import { Outbox } from '../cloud/outbox.js';
-import type { Result } from '../hooks/types.js';
+import type { Result, ReturnerFn } from '../hooks/types.js';
+import type { ReactorHost } from '../reactor/host.js';
+import { Reactor } from '../reactor/reactor.js';
 import { Bus, type Event, type Listener } from './bus.js';
 import { type Clock, realClock } from './clock.js';
 import type { Extension } from './extension.js';
+import { HookResolver } from './hook-resolver.js';
 import { type Logger, silentLogger } from './logger.js';
 import { errorText } from './pipeline.js';
 import { ServiceRuntime } from './service.js';
@@ -34,15 +37,17 @@ export interface AgentStatus {
   events: number;
 }
 
-/** The running agent: stores, bus, supervised services and the extensions wired to them. */
-export class Agent {
+/** The running agent: stores, bus, supervised services, the reactor and the extensions wired to them. */
+export class Agent implements ReactorHost {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly log: Logger;
   readonly signals = new SignalStore();
   readonly services = new Map<string, Supervisor>();
   readonly dataDir: string;
+  readonly reactor: Reactor;
   private readonly extensions: Extension[] = [];
+  private readonly returners = new Map<string, ReturnerFn>();
   private stateStore?: StateStore;
   private outbox?: Outbox;
   private startedAt = 0;
@@ -58,6 +63,11 @@ export class Agent {
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
+    this.reactor = new Reactor(this, config.reactor.rules);
+  }
+
+  get unit(): { id: string; timezone?: string } {
+    return this.config.unit;
   }
 
   get state(): StateStore {
@@ -100,6 +110,8 @@ export class Agent {
       );
       this.services.set(name, sup);
     }
+    // Rules listen before services start, so they see what services say while starting.
+    await this.reactor.start();
     await Promise.all([...this.services.values()].map((s) => s.start()));
     for (const ext of this.extensions) await ext.start();
     this.log.info({ unit: this.config.unit.id, services: this.services.size }, 'agent started');
@@ -115,10 +127,11 @@ export class Agent {
     if (!this.running) return;
     this.running = false;
     this.bus.emit('system/agent/stopping', { unit: this.config.unit.id }, 'agent');
-    await Promise.all([...this.services.values()].map((s) => s.stop()));
     for (const ext of [...this.extensions].reverse()) {
       await ext.stop().catch((e) => this.log.warn(`stopping ${ext.name}: ${errorText(e)}`));
     }
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await this.reactor.stop();
     this.outbox?.close();
     this.stateStore?.close();
     this.log.info('agent stopped');
@@ -157,6 +170,26 @@ export class Agent {
     if (action === 'kill') await w.kill();
     else w[action]();
     return w.status();
+  }
+
+  /** A returner for the `return` action: built-in or a module function, as in a pipeline. */
+  async returner(name: string): Promise<ReturnerFn> {
+    const known = this.returners.get(name);
+    if (known) return known;
+    const ctx = {
+      service: 'reactor',
+      bus: this.bus,
+      clock: this.clock,
+      signals: this.signals,
+      state: this.state,
+      log: this.log,
+      dataDir: this.dataDir,
+      unit: { id: this.config.unit.id },
+      records: this.outbox!,
+    };
+    const fn = await new HookResolver(ctx, [], [], {}).resolve(name, 'returner');
+    this.returners.set(name, fn);
+    return fn;
   }
 
   status(): AgentStatus {

@@ -2,51 +2,123 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-/**
- * Persistent key/value state (SQLite in `unit.data_dir`), set by actions and read as `state.<key>`.
- * Values are JSON; `tree` mirrors the table in memory for rules to read without a query.
- */
-export class StateStore {
-  readonly tree: Record<string, unknown> = {};
-  readonly db: Database.Database;
+/** A key/value namespace. */
+export interface KeyValue {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  entries(): [string, unknown][];
+}
+
+/** What actions and rules use: `state.<key>` values, and the agent's own bookkeeping (rule timers). */
+export interface AgentState {
+  /** The values as a plain object, for rules and templates to read. */
+  readonly tree: Record<string, unknown>;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  readonly internal: KeyValue;
+}
+
+class SqliteTable implements KeyValue {
   private readonly upsert: Database.Statement<[string, string, number]>;
   private readonly remove: Database.Statement<[string]>;
+  readonly cache = new Map<string, unknown>();
+
+  constructor(db: Database.Database, table: string) {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)`,
+    );
+    this.upsert = db.prepare(
+      `INSERT INTO ${table} (key, value, updated) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
+    );
+    this.remove = db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+    for (const row of db.prepare(`SELECT key, value FROM ${table}`).all() as {
+      key: string;
+      value: string;
+    }[]) {
+      this.cache.set(row.key, JSON.parse(row.value));
+    }
+  }
+
+  get(key: string): unknown {
+    return this.cache.get(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.upsert.run(key, JSON.stringify(value ?? null), Date.now());
+    this.cache.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.remove.run(key);
+    this.cache.delete(key);
+  }
+
+  entries(): [string, unknown][] {
+    return [...this.cache.entries()];
+  }
+}
+
+/** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
+export class StateStore implements AgentState {
+  readonly tree: Record<string, unknown> = {};
+  readonly internal: KeyValue;
+  private readonly db: Database.Database;
+  private readonly values: SqliteTable;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(path.join(dataDir, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)',
-    );
-    this.upsert = this.db.prepare(
-      'INSERT INTO state (key, value, updated) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated',
-    );
-    this.remove = this.db.prepare('DELETE FROM state WHERE key = ?');
-    for (const row of this.db.prepare('SELECT key, value FROM state').all() as {
-      key: string;
-      value: string;
-    }[]) {
-      this.tree[row.key] = JSON.parse(row.value);
-    }
+    this.values = new SqliteTable(this.db, 'state');
+    this.internal = new SqliteTable(this.db, 'internal');
+    for (const [k, v] of this.values.entries()) this.tree[k] = v;
   }
 
   get(key: string): unknown {
     return this.tree[key];
   }
 
-  set(key: string, value: unknown, ts = Date.now()): void {
-    this.upsert.run(key, JSON.stringify(value ?? null), ts);
+  set(key: string, value: unknown): void {
+    this.values.set(key, value);
     this.tree[key] = value;
   }
 
   delete(key: string): void {
-    this.remove.run(key);
+    this.values.delete(key);
     delete this.tree[key];
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+class MemoryTable implements KeyValue {
+  private readonly map = new Map<string, unknown>();
+  get(key: string) {
+    return this.map.get(key);
+  }
+  set(key: string, value: unknown) {
+    this.map.set(key, value);
+  }
+  delete(key: string) {
+    this.map.delete(key);
+  }
+  entries(): [string, unknown][] {
+    return [...this.map.entries()];
+  }
+}
+
+/** State that lives only in memory: for dry runs (`pitcrew replay`). */
+export class MemoryState implements AgentState {
+  readonly tree: Record<string, unknown> = {};
+  readonly internal: KeyValue = new MemoryTable();
+  set(key: string, value: unknown): void {
+    this.tree[key] = value;
+  }
+  delete(key: string): void {
+    delete this.tree[key];
   }
 }

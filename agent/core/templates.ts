@@ -49,28 +49,39 @@ export function lookup(data: unknown, path: string[]): unknown {
   return cur;
 }
 
+export type Rendered = (data: unknown) => unknown;
+
 /** Renders a string; one that is exactly one template keeps the value's type. */
-export function renderString(s: string, data: unknown): unknown {
-  if (!hasTemplate(s)) return s;
+function compileString(s: string): Rendered {
+  if (!hasTemplate(s)) return () => s;
   const parts = parseTemplate(s);
-  if (parts.length === 1 && typeof parts[0] !== 'string') return lookup(data, parts[0]!.path);
-  return parts
-    .map((p) => {
-      if (typeof p === 'string') return p;
-      const v = lookup(data, p.path);
-      return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-    })
-    .join('');
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only !== undefined && typeof only !== 'string') return (data) => lookup(data, only.path);
+  return (data) =>
+    parts
+      .map((p) => {
+        if (typeof p === 'string') return p;
+        const v = lookup(data, p.path);
+        return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+      })
+      .join('');
 }
 
-/** Renders every string inside a value. */
-export function render(value: unknown, data: unknown): unknown {
-  if (typeof value === 'string') return renderString(value, data);
-  if (Array.isArray(value)) return value.map((v) => render(v, data));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = render(v, data);
-    return out;
+/** Parses every template inside a value once; the result renders it against data. */
+export function compileTemplate(value: unknown): Rendered {
+  if (typeof value === 'string') return compileString(value);
+  if (Array.isArray(value)) {
+    const items = value.map(compileTemplate);
+    return (data) => items.map((f) => f(data));
   }
-  return value;
+  if (value !== null && typeof value === 'object') {
+    const fields = Object.entries(value).map(([k, v]) => [k, compileTemplate(v)] as const);
+    if (fields.length === 0) return () => ({});
+    return (data) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, f] of fields) out[k] = f(data);
+      return out;
+    };
+  }
+  return () => value;
 }

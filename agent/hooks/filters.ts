@@ -1,6 +1,6 @@
-import jsonLogic from 'json-logic-js';
 import * as z from 'zod';
 import { Duration, Logic } from '../../schemas/common.js';
+import { compile, truthy } from '../reactor/logic.js';
 import { defineHook, numeric } from './types.js';
 
 export const changed = defineHook({
@@ -55,15 +55,20 @@ export const logic = defineHook({
   name: 'logic',
   kind: 'filter',
   args: z.strictObject({ when: Logic }),
-  create:
-    ({ when }, ctx) =>
-    (r) =>
-      Boolean(
-        jsonLogic.apply(when, {
+  create: ({ when }, ctx) => {
+    const test = compile(when, {
+      changedAt: (p) => ctx.signals.byPath(p)?.changedAt,
+      now: () => ctx.clock.now(),
+    });
+    return (r) =>
+      truthy(
+        test({
           result: r,
           signals: ctx.signals.tree,
           state: ctx.state.tree,
           unit: ctx.unit,
+          now: ctx.clock.now(),
         }),
-      ),
+      );
+  },
 });

@@ -1,5 +1,5 @@
 import { didYouMean } from '../config/suggest.js';
-import { LOGIC_OPS } from './logic-ops.js';
+import { OPERATORS as LOGIC_OPS } from './logic.js';
 
 export interface LogicProblem {
   path: (string | number)[];

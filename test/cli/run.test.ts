@@ -33,6 +33,11 @@ services:
     driver: module
     settings: { module: ${FIXTURES}/modules/flaky.mjs }
     restart: { delay: 100ms, max_delay: 1s, jitter: 0 }
+reactor:
+  rules:
+    - name: on_ping
+      on: custom/+/ping
+      do: [{ emit: { tag: "custom/{{ match.0 }}/pong", data: { n: "{{ event.data.n }}" } } }]
 `,
   );
   return file;
@@ -96,6 +101,31 @@ describe('pitcrew run (real process)', () => {
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(await agent.waitFor(tagIs('custom/test/ping'))) as Event;
     assert.deepEqual([e.data, e.source], [{ n: 1 }, 'control']);
+  });
+
+  it('rules run on the live bus; rules and trace show them', async () => {
+    const pong = JSON.parse(await agent.waitFor(tagIs('custom/test/pong'))) as Event;
+    assert.deepEqual([pong.data, pong.source], [{ n: 1 }, 'rule:on_ping']);
+    const rules = ctl('rules');
+    assert.equal(rules.code, 0, rules.stderr);
+    const list = JSON.parse(rules.stdout) as { name: string; runs: number }[];
+    assert.deepEqual(
+      list.map((r) => [r.name, r.runs]),
+      [['on_ping', 1]],
+    );
+    const trace = ctl('trace', 'on_ping');
+    assert.equal(trace.code, 0, trace.stderr);
+    const lines = trace.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: { tag: string }; actions: { action: string; ok: boolean }[] });
+    assert.deepEqual(
+      lines.map((t) => [t.event.tag, t.actions.map((a) => [a.action, a.ok])]),
+      [['custom/test/ping', [['emit', true]]]],
+    );
+    const none = ctl('trace', 'nope');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no rule 'nope'/);
   });
 
   it('worker pause, resume, kill and start', async () => {

@@ -58,6 +58,6 @@ describe('pitcrew schema, --version, --help', () => {
 
   it('prints the package version and help with examples', () => {
     assert.match(runCli(['--version']).stdout.trim(), /^\d+\.\d+\.\d+$/);
-    assert.match(runCli(["--help"]).stdout, /Examples:\n\s+\$ pitcrew run .*\n(.*\n)*\s+\$ pitcrew validate/);
+    assert.match(runCli(['--help']).stdout, /Examples:\n\s+\$ pitcrew run .*\n(.*\n)*\s+\$ pitcrew validate/);
   });
 });

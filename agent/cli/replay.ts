@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { replay } from '../reactor/replay.js';
+import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description(
+      'dry run: the config’s rules over recorded events (JSON lines {tag, data, ts}); prints one trace per line',
+    )
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .argument('<events>', 'recorded events, e.g. from `pitcrew run --events`')
+    .action(async (events: string, opts: { config: string }) => {
+      const { config } = loadOrExit(opts.config);
+      const report = await replay(config, events, (t) => process.stdout.write(`${JSON.stringify(t)}\n`));
+      for (const r of report.rejected) console.error(`${events}:${r.line}: rejected: ${r.reason}`);
+      console.error(
+        `replayed ${report.events} events${report.rejected.length ? `, rejected ${report.rejected.length} lines` : ''}`,
+      );
+      if (report.rejected.length) process.exitCode = 1;
+    });
+}

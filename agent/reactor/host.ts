@@ -1,0 +1,19 @@
+import type { Bus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { SignalStore } from '../core/signals.js';
+import type { AgentState } from '../core/state-store.js';
+import type { ReturnerFn } from '../hooks/types.js';
+
+/** What the reactor needs from the agent; `pitcrew replay` provides a dry one. */
+export interface ReactorHost {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  signals: SignalStore;
+  state: AgentState;
+  unit: { id: string; timezone?: string };
+  call(service: string, handler: string, args: Record<string, unknown>): Promise<unknown>;
+  worker(service: string, name: string, action: 'start' | 'pause' | 'resume' | 'kill'): Promise<unknown>;
+  returner(name: string): Promise<ReturnerFn>;
+}

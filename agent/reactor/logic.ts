@@ -1,0 +1,295 @@
+import { ZonedTime } from '../core/cron.js';
+import { distanceM } from '../core/geo.js';
+import { inTimetable, type TimetableEntryLike } from '../core/timetable.js';
+
+/**
+ * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no
+ * `eval` or `new Function`, plus the extensions `since`, `distance` and `in_timetable`.
+ */
+export type Compiled = (data: unknown) => unknown;
+
+export interface LogicOptions {
+  /** When a signal (`signals.obd.speed` or `obd.speed`) last changed, ms epoch; for `since`. */
+  changedAt?: (path: string) => number | undefined;
+  /** Time now for `since` and `in_timetable` when the data has no `now`. */
+  now?: () => number;
+  timezone?: string;
+  /** Where the `log` operator writes. */
+  log?: (value: unknown) => void;
+}
+
+export class LogicError extends Error {
+  readonly code = 'PITCREW_LOGIC_INVALID';
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : Boolean(v));
+
+function isLogic(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1;
+}
+
+/** json-logic-js's `var`: dotted path, numbers as strings, null/'' for the whole data. */
+function lookup(data: unknown, a: unknown, b: unknown): unknown {
+  const notFound = b === undefined ? null : b;
+  if (a === undefined || a === '' || a === null) return data;
+  const parts = String(a).split('.');
+  let cur = data as Record<string, unknown> | null | undefined;
+  for (const p of parts) {
+    if (cur === null || cur === undefined) return notFound;
+    cur = cur[p] as Record<string, unknown> | null | undefined;
+    if (cur === undefined) return notFound;
+  }
+  return cur;
+}
+
+function missing(data: unknown, args: unknown[]): unknown[] {
+  const keys = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+  const out: unknown[] = [];
+  for (const key of keys) {
+    // As `{"var": key}`: a key that is a list is [path, default].
+    const v = Array.isArray(key) ? lookup(data, key[0], key[1]) : lookup(data, key, undefined);
+    if (v === null || v === '') out.push(key);
+  }
+  return out;
+}
+
+/** Operators that take their evaluated arguments (json-logic-js semantics, to the letter). */
+const EAGER: Record<string, Fn> = {
+  // biome-ignore lint/suspicious/noDoubleEquals: JsonLogic's == is JavaScript's loose equality
+  '==': (a, b) => a == b,
+  '===': (a, b) => a === b,
+  // biome-ignore lint/suspicious/noDoubleEquals: JsonLogic's != is JavaScript's loose inequality
+  '!=': (a, b) => a != b,
+  '!==': (a, b) => a !== b,
+  '>': (a, b) => (a as number) > (b as number),
+  '>=': (a, b) => (a as number) >= (b as number),
+  '<': (a, b, c) =>
+    c === undefined
+      ? (a as number) < (b as number)
+      : (a as number) < (b as number) && (b as number) < (c as number),
+  '<=': (a, b, c) =>
+    c === undefined
+      ? (a as number) <= (b as number)
+      : (a as number) <= (b as number) && (b as number) <= (c as number),
+  '!!': (a) => truthy(a),
+  '!': (a) => !truthy(a),
+  '%': (a, b) => (a as number) % (b as number),
+  in: (a, b) => {
+    const hay = b as { indexOf?: (x: unknown) => number } | null;
+    if (!hay || typeof hay.indexOf === 'undefined') return false;
+    return hay.indexOf(a) !== -1;
+  },
+  cat: (...args) => args.join(''),
+  substr: (source, start, end) => {
+    if ((end as number) < 0) {
+      const temp = String(source).substr(start as number);
+      return temp.substr(0, temp.length + (end as number));
+    }
+    return String(source).substr(start as number, end as number);
+  },
+  '+': (...args) => args.reduce((a, b) => Number.parseFloat(a as string) + Number.parseFloat(b as string), 0),
+  '*': (...args) => args.reduce((a, b) => Number.parseFloat(a as string) * Number.parseFloat(b as string)),
+  '-': (a, b) => (b === undefined ? -(a as number) : (a as number) - (b as number)),
+  '/': (a, b) => (a as number) / (b as number),
+  min: (...args) => Math.min(...(args as number[])),
+  max: (...args) => Math.max(...(args as number[])),
+  merge: (...args) => args.reduce((a: unknown[], b) => a.concat(b), []),
+  distance: (...args) => {
+    const flat = args.flatMap((p) =>
+      p !== null && typeof p === 'object' && !Array.isArray(p)
+        ? [(p as { lat: number }).lat, (p as { lon: number }).lon]
+        : p,
+    ) as number[];
+    if (flat.length !== 4 || flat.some((n) => typeof n !== 'number' || Number.isNaN(n))) return null;
+    return distanceM(flat[0]!, flat[1]!, flat[2]!, flat[3]!);
+  },
+};
+
+type Compiler = (args: unknown[], opts: LogicOptions) => Compiled;
+
+const arrayOp =
+  (run: (items: unknown[], each: Compiled, data: unknown) => unknown, empty: unknown): Compiler =>
+  (args, opts) => {
+    const source = compile(args[0], opts);
+    const each = compile(args[1], opts);
+    return (data) => {
+      const items = source(data);
+      return Array.isArray(items) && items.length ? run(items, each, data) : empty;
+    };
+  };
+
+/** Operators that decide what to evaluate themselves, and the extensions that need the agent. */
+const SPECIAL: Record<string, Compiler> = {
+  if: compileIf,
+  '?:': compileIf,
+  and: (args, opts) => {
+    const parts = args.map((a) => compile(a, opts));
+    return (data) => {
+      let current: unknown;
+      for (const p of parts) {
+        current = p(data);
+        if (!truthy(current)) return current;
+      }
+      return current;
+    };
+  },
+  or: (args, opts) => {
+    const parts = args.map((a) => compile(a, opts));
+    return (data) => {
+      let current: unknown;
+      for (const p of parts) {
+        current = p(data);
+        if (truthy(current)) return current;
+      }
+      return current;
+    };
+  },
+  filter: (args, opts) => {
+    const source = compile(args[0], opts);
+    const each = compile(args[1], opts);
+    return (data) => {
+      const items = source(data);
+      return Array.isArray(items) ? items.filter((d) => truthy(each(d))) : [];
+    };
+  },
+  map: (args, opts) => {
+    const source = compile(args[0], opts);
+    const each = compile(args[1], opts);
+    return (data) => {
+      const items = source(data);
+      return Array.isArray(items) ? items.map((d) => each(d)) : [];
+    };
+  },
+  reduce: (args, opts) => {
+    const source = compile(args[0], opts);
+    const each = compile(args[1], opts);
+    const initial = args[2] !== undefined ? compile(args[2], opts) : () => null;
+    return (data) => {
+      const items = source(data);
+      const init = initial(data);
+      if (!Array.isArray(items)) return init;
+      return items.reduce((accumulator, current) => each({ current, accumulator }), init);
+    };
+  },
+  all: arrayOp((items, each) => items.every((d) => truthy(each(d))), false),
+  none: arrayOp((items, each) => !items.some((d) => truthy(each(d))), true),
+  some: arrayOp((items, each) => items.some((d) => truthy(each(d))), false),
+  var: (args, opts) => {
+    const [a, b] = args;
+    if ((typeof a === 'string' || typeof a === 'number') && !isLogic(b) && !Array.isArray(b)) {
+      if (a === '') return (data) => data;
+      const parts = String(a).split('.');
+      const notFound = b === undefined ? null : b;
+      // The common case, a constant path: split once, walk without allocating.
+      return (data) => {
+        let cur = data as Record<string, unknown> | null | undefined;
+        for (let i = 0; i < parts.length; i++) {
+          if (cur === null || cur === undefined) return notFound;
+          cur = cur[parts[i]!] as Record<string, unknown> | null | undefined;
+          if (cur === undefined) return notFound;
+        }
+        return cur;
+      };
+    }
+    const ca = compile(a, opts);
+    const cb = compile(b, opts);
+    return (data) => lookup(data, ca(data), cb(data));
+  },
+  missing: (args, opts) => {
+    const parts = args.map((a) => compile(a, opts));
+    return (data) =>
+      missing(
+        data,
+        parts.map((p) => p(data)),
+      );
+  },
+  missing_some: (args, opts) => {
+    const need = compile(args[0], opts);
+    const options = compile(args[1], opts);
+    return (data) => {
+      const keys = options(data) as unknown[];
+      const absent = missing(data, [keys]);
+      return keys.length - absent.length >= (need(data) as number) ? [] : absent;
+    };
+  },
+  log: (args, opts) => {
+    const value = compile(args[0], opts);
+    return (data) => {
+      const v = value(data);
+      opts.log?.(v);
+      return v;
+    };
+  },
+  since: (args, opts) => {
+    const path = compile(args[0], opts);
+    return (data) => {
+      const at = opts.changedAt?.(String(path(data)));
+      if (at === undefined) return null;
+      return (nowOf(data, opts) - at) / 1000;
+    };
+  },
+  in_timetable: (args, opts) => {
+    const table = compile(args[0], opts);
+    const at = args[1] === undefined ? undefined : compile(args[1], opts);
+    const zone = new ZonedTime(opts.timezone);
+    return (data) => {
+      const entries = table(data);
+      if (!Array.isArray(entries)) return false;
+      return inTimetable(entries as TimetableEntryLike[], at ? Number(at(data)) : nowOf(data, opts), zone);
+    };
+  },
+};
+
+function nowOf(data: unknown, opts: LogicOptions): number {
+  const n = (data as { now?: unknown } | null)?.now;
+  return typeof n === 'number' ? n : (opts.now ?? Date.now)();
+}
+
+function compileIf(args: unknown[], opts: LogicOptions): Compiled {
+  const parts = args.map((a) => compile(a, opts));
+  return (data) => {
+    let i = 0;
+    for (; i < parts.length - 1; i += 2) if (truthy(parts[i]!(data))) return parts[i + 1]!(data);
+    return parts.length === i + 1 ? parts[i]!(data) : null;
+  };
+}
+
+/** Every operator name the compiler knows. */
+export const OPERATORS: ReadonlySet<string> = new Set([...Object.keys(EAGER), ...Object.keys(SPECIAL)]);
+
+/** Compiles a JsonLogic expression; throws LogicError for an unknown operator. */
+export function compile(logic: unknown, opts: LogicOptions = {}): Compiled {
+  if (Array.isArray(logic)) {
+    const items = logic.map((l) => compile(l, opts));
+    return (data) => items.map((f) => f(data));
+  }
+  if (!isLogic(logic)) return () => logic;
+  const op = Object.keys(logic)[0]!;
+  const raw = logic[op];
+  const args = Array.isArray(raw) ? raw : [raw];
+  if (Object.hasOwn(SPECIAL, op)) return SPECIAL[op]!(args, opts);
+  if (!Object.hasOwn(EAGER, op)) throw new LogicError(`Unrecognized operation ${op}`);
+  const fn = EAGER[op]!;
+  const parts = args.map((a) => compile(a, opts));
+  switch (parts.length) {
+    case 0:
+      return () => fn();
+    case 1: {
+      const [a] = parts as [Compiled];
+      return (data) => fn(a(data));
+    }
+    case 2: {
+      const [a, b] = parts as [Compiled, Compiled];
+      return (data) => fn(a(data), b(data));
+    }
+    default:
+      return (data) => fn(...parts.map((p) => p(data)));
+  }
+}
+
+/** The public form (DESIGN §11). */
+export function compileLogic(rule: unknown, opts?: LogicOptions): Compiled {
+  return compile(rule, opts);
+}

@@ -1,0 +1,105 @@
+import type { RuleT } from '../../schemas/reactor.js';
+import type { Extension } from '../core/extension.js';
+import type { ReactorHost } from './host.js';
+import { RuleRunner } from './rule.js';
+import type { Trace } from './traces.js';
+
+export interface RuleSummary {
+  name: string;
+  on: string[];
+  enabled: boolean;
+  mode: string;
+  runs: number;
+  /** A `for:` hold under way: when it started. */
+  holding?: number;
+  last?: Trace;
+}
+
+interface Loaded {
+  runner: RuleRunner;
+  unsubscribe: (() => void)[];
+}
+
+/**
+ * The rule engine (DESIGN §3.2). Each rule subscribes its patterns on the bus, whose tag index is
+ * the rule index: an event costs only the rules whose patterns match it.
+ */
+export class Reactor implements Extension {
+  readonly name = 'reactor';
+  private loaded = new Map<string, Loaded>();
+  private readonly traceListeners = new Set<(t: Trace) => void>();
+  private started = false;
+
+  constructor(
+    private readonly host: ReactorHost,
+    private rules: readonly RuleT[],
+    private readonly dry = false,
+  ) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.load(this.rules);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const l of this.loaded.values()) this.unload(l);
+    this.loaded.clear();
+  }
+
+  /** Every trace as it is written (replay prints them). */
+  onTrace(fn: (t: Trace) => void): () => void {
+    this.traceListeners.add(fn);
+    return () => this.traceListeners.delete(fn);
+  }
+
+  /**
+   * Swaps in a new rule set. Unchanged rules keep their runner (and `for:` timers); the swap is one
+   * synchronous step, so it falls between two events: none is lost or handled twice.
+   */
+  load(rules: readonly RuleT[]): void {
+    this.rules = rules;
+    if (!this.started) return;
+    const next = new Map<string, Loaded>();
+    for (const rule of rules) {
+      const have = this.loaded.get(rule.name);
+      if (have && have.runner.def === JSON.stringify(rule)) {
+        next.set(rule.name, have);
+        this.loaded.delete(rule.name);
+        continue;
+      }
+      const runner = new RuleRunner(rule, { host: this.host, dry: this.dry }, (t) => {
+        for (const fn of this.traceListeners) fn(t);
+      });
+      runner.restore();
+      const unsubscribe = rule.on.map((pattern) => this.host.bus.on(pattern, (e, m) => runner.handle(e, m)));
+      next.set(rule.name, { runner, unsubscribe });
+    }
+    for (const old of this.loaded.values()) this.unload(old);
+    this.loaded = next;
+  }
+
+  private unload(l: Loaded): void {
+    for (const off of l.unsubscribe) off();
+    l.runner.dispose();
+  }
+
+  list(): RuleSummary[] {
+    return [...this.loaded.values()].map(({ runner }) => ({
+      name: runner.rule.name,
+      on: runner.rule.on,
+      enabled: runner.rule.enabled,
+      mode: runner.rule.mode,
+      runs: runner.runs,
+      ...(runner.holding !== undefined ? { holding: runner.holding } : {}),
+      ...(runner.traces.last ? { last: runner.traces.last } : {}),
+    }));
+  }
+
+  /** The last traces of a rule, oldest first. */
+  traces(name: string): Trace[] {
+    const l = this.loaded.get(name);
+    if (!l) throw new Error(`no rule '${name}' (rules: ${[...this.loaded.keys()].join(', ') || 'none'})`);
+    return l.runner.traces.list();
+  }
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import jsonLogic from 'json-logic-js';
+import { compile, compileLogic, LogicError } from '../../agent/reactor/logic.js';
+import { FIXTURES } from '../helpers/agent.js';
+
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(path.join(FIXTURES, 'jsonlogic', name), 'utf8')) as unknown[];
+
+describe('JsonLogic: the official suite (tests.json)', () => {
+  const cases = fixture('tests.json').filter((c): c is [unknown, unknown, unknown] => Array.isArray(c));
+  it('has all 277 cases', () => assert.equal(cases.length, 277));
+  for (const [i, [rule, data, expected]] of cases.entries()) {
+    it(`#${i + 1} ${JSON.stringify(rule).slice(0, 90)}`, () => {
+      assert.deepStrictEqual(compileLogic(rule)(data), expected);
+    });
+  }
+});
+
+describe('JsonLogic: compat-tables compatible.json', () => {
+  const cases = fixture('compatible.json').filter(
+    (c): c is { description: string; rule: unknown; data: unknown; result: unknown } => typeof c === 'object',
+  );
+  for (const c of cases) {
+    it(c.description, () => assert.deepStrictEqual(compileLogic(c.rule)(c.data ?? null), c.result));
+  }
+});
+
+/** Random rules over the standard operators, with `var` paths into random data. */
+const ruleArb = fc.letrec((tie) => {
+  const leaf = fc.oneof(
+    fc.integer({ min: -5, max: 5 }),
+    fc.double({ noNaN: true, min: -10, max: 10 }),
+    fc.constantFrom('a', '1', '', 'x.y', 'abc', '0'),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom('a', 'b', 'c', 'a.b', 'list', 'n', 's', '').map((p) => ({ var: p })),
+    fc
+      .tuple(fc.constantFrom('a', 'zz', 'a.b'), fc.integer({ min: 0, max: 3 }))
+      .map(([p, d]) => ({ var: [p, d] })),
+  );
+  const ops = [
+    '==',
+    '===',
+    '!=',
+    '!==',
+    '!',
+    '!!',
+    'or',
+    'and',
+    '<',
+    '<=',
+    '>',
+    '>=',
+    'max',
+    'min',
+    '+',
+    '-',
+    '*',
+    '/',
+    '%',
+    'in',
+    'cat',
+    'substr',
+    'merge',
+    'if',
+    'missing',
+    'missing_some',
+  ];
+  return {
+    leaf,
+    rule: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc
+        .tuple(fc.constantFrom(...ops), fc.array(tie('rule'), { minLength: 0, maxLength: 3 }))
+        .map(([op, args]) => ({ [op]: args })),
+      fc
+        .tuple(fc.constantFrom('map', 'filter', 'all', 'none', 'some'), tie('rule'))
+        .map(([op, body]) => ({ [op]: [{ var: 'list' }, body] })),
+      tie('rule').map((body) => ({ reduce: [{ var: 'list' }, { '+': [{ var: 'accumulator' }, body] }, 0] })),
+    ),
+  };
+}).rule;
+
+const dataArb = fc.record({
+  a: fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(null), fc.record({ b: fc.integer() })),
+  b: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.boolean(), fc.constant('')),
+  c: fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 3 }),
+  list: fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.string({ maxLength: 2 })), { maxLength: 4 }),
+  n: fc.double({ noNaN: false }),
+  s: fc.string({ maxLength: 4 }),
+});
+
+function outcome(f: () => unknown): { value: unknown } | { threw: true } {
+  try {
+    return { value: f() };
+  } catch {
+    return { threw: true };
+  }
+}
+
+describe('JsonLogic: differential against json-logic-js', () => {
+  it('gives the same result (or the same failure) on random rules and data', () => {
+    fc.assert(
+      fc.property(ruleArb, dataArb, (rule, data) => {
+        const theirs = outcome(() => jsonLogic.apply(rule as never, data));
+        const ours = outcome(() => compile(rule)(data));
+        assert.deepStrictEqual(ours, theirs, JSON.stringify(rule));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('JsonLogic: compile-time errors and extensions', () => {
+  it('rejects unknown operators when compiling, even where evaluation would not reach them', () => {
+    assert.throws(() => compile({ if: [true, 1, { teleport: [] }] }), LogicError);
+    assert.throws(() => compile({ constructor: [] }), /Unrecognized operation constructor/);
+  });
+
+  it('since: seconds since a signal last changed', () => {
+    const f = compile(
+      { since: 'signals.obd.speed' },
+      { changedAt: (p) => (p === 'signals.obd.speed' ? 1000 : undefined) },
+    );
+    assert.equal(f({ now: 31_000 }), 30);
+    assert.equal(compile({ since: 'signals.obd.nope' }, { changedAt: () => undefined })({ now: 0 }), null);
+  });
+
+  it('distance: metres between two points, as four numbers or two {lat, lon}', () => {
+    const oslo = { lat: 59.9139, lon: 10.7522 };
+    const bergen = { lat: 60.3913, lon: 5.3221 };
+    const d = compile({ distance: [{ var: 'a' }, { var: 'b' }] })({ a: oslo, b: bergen }) as number;
+    assert.ok(Math.abs(d - 305_000) < 3000, String(d));
+    assert.equal(compile({ distance: [59.9139, 10.7522, 59.9139, 10.7522] })({}), 0);
+    assert.equal(compile({ distance: [1, 2, 3] })({}), null);
+  });
+
+  it('in_timetable: ISO days and local slots in the unit time zone', () => {
+    const table = [{ day_of_week: [1, 2, 3, 4, 5], time_slots: [{ start: '02:00', end: '04:00' }] }];
+    const f = compile({ in_timetable: [table] }, { timezone: 'Europe/Oslo' });
+    // 2026-01-05 is a Monday; Oslo is UTC+1 in winter.
+    assert.equal(f({ now: Date.parse('2026-01-05T01:30:00Z') }), true);
+    assert.equal(f({ now: Date.parse('2026-01-05T03:00:00Z') }), false);
+    assert.equal(f({ now: Date.parse('2026-01-04T01:30:00Z') }), false);
+    const wire = [{ dayOfWeek: 7, timeSlots: [{ start: '00:00', end: '24:00' }] }];
+    assert.equal(
+      compile(
+        { in_timetable: [wire, { var: 't' }] },
+        { timezone: 'UTC' },
+      )({ t: Date.parse('2026-01-04T23:59:00Z') }),
+      true,
+    );
+  });
+});
