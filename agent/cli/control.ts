@@ -17,11 +17,18 @@ function parseJson(text: string | undefined, what: string): unknown {
   }
 }
 
+type Print = (result: unknown) => void;
+const oneLine: Print = (r) => console.log(JSON.stringify(r));
+const pretty: Print = (r) => console.log(JSON.stringify(r, null, 2));
+const linePerItem: Print = (r) => {
+  for (const item of r as unknown[]) console.log(JSON.stringify(item));
+};
+
 async function send(
   opts: SocketOpts,
   cmd: ControlRequestT['cmd'],
   args: Record<string, unknown>,
-  pretty = false,
+  print = oneLine,
 ) {
   const socket = opts.socket ?? loadOrExit(opts.config).config.control.socket;
   const res = await request(socket, cmd, args);
@@ -30,7 +37,7 @@ async function send(
     process.exitCode = 1;
     return;
   }
-  console.log(pretty ? JSON.stringify(res.result, null, 2) : JSON.stringify(res.result));
+  print(res.result);
 }
 
 /** Commands that talk to a running agent through its control socket (DESIGN §9). */
@@ -42,7 +49,7 @@ export function registerControl(program: Command): void {
 
   withSocket(
     program.command('status').description('status of a running agent: services, workers, signals, outbox'),
-  ).action((opts: SocketOpts) => send(opts, 'status', {}, true));
+  ).action((opts: SocketOpts) => send(opts, 'status', {}, pretty));
 
   withSocket(
     program

@@ -21,7 +21,7 @@ export class ControlServer implements Extension {
   private readonly commands = new Map<string, Handler>();
 
   constructor(
-    private readonly agent: Agent,
+    agent: Agent,
     private readonly socketPath: string,
   ) {
     this.commands.set('status', () => agent.status());

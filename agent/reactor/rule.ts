@@ -196,7 +196,10 @@ export class RuleRunner {
     const busy = this.running.size > 0;
     switch (this.rule.mode) {
       case 'single':
-        if (busy) return this.trace({ ...trace, skipped: 'mode' });
+        if (busy) {
+          this.trace({ ...trace, skipped: 'mode' });
+          return;
+        }
         break;
       case 'restart':
         for (const r of this.running) this.cancel(r);
@@ -204,13 +207,16 @@ export class RuleRunner {
       case 'queued':
         if (busy) {
           if (this.queue.length + this.running.size >= this.rule.max)
-            return this.trace({ ...trace, skipped: 'mode' });
-          this.queue.push({ event, match, actions, trace });
+            this.trace({ ...trace, skipped: 'mode' });
+          else this.queue.push({ event, match, actions, trace });
           return;
         }
         break;
       case 'parallel':
-        if (this.running.size >= this.rule.max) return this.trace({ ...trace, skipped: 'mode' });
+        if (this.running.size >= this.rule.max) {
+          this.trace({ ...trace, skipped: 'mode' });
+          return;
+        }
         break;
     }
     this.launch({ event, match, actions, trace });
