@@ -22,6 +22,7 @@ interface TrieNode {
   here: Sub[];
 }
 
+const MAX_CACHED_TAGS = 10_000;
 const NO_MATCH: Match = Object.freeze([]) as Match;
 const node = (): TrieNode => ({ exact: new Map(), hash: [], here: [] });
 
@@ -34,6 +35,8 @@ export class Bus {
   private readonly root = node();
   private readonly regexes: { re: RegExp; sub: Sub }[] = [];
   private emitted = 0;
+  private instant: number | undefined;
+  private readonly split = new Map<string, readonly string[]>();
 
   constructor(
     private readonly clock: Clock = realClock,
@@ -78,17 +81,38 @@ export class Bus {
     };
   }
 
+  /**
+   * The time now. While a dispatch is under way it is the time that dispatch began: an event and
+   * everything its listeners do synchronously share one instant (and one clock read).
+   */
+  now(): number {
+    return this.instant ?? this.clock.now();
+  }
+
   /** Builds the event (`ts` from the clock) and dispatches it. */
   emit(tag: string, data: Record<string, unknown> = {}, source = 'agent'): Event {
-    const event: Event = { tag, data, ts: this.clock.now(), source };
+    const event: Event = { tag, data, ts: this.now(), source };
     this.dispatch(event);
     return event;
   }
 
   /** Dispatches a ready event (replayed or forwarded), keeping its timestamp. */
   dispatch(event: Event): void {
+    if (this.instant !== undefined) {
+      this.deliver(event);
+      return;
+    }
+    this.instant = this.clock.now();
+    try {
+      this.deliver(event);
+    } finally {
+      this.instant = undefined;
+    }
+  }
+
+  private deliver(event: Event): void {
     this.emitted++;
-    const segs = event.tag.split('/');
+    const segs = this.segments(event.tag);
     this.walk(this.root, segs, 0, [], event);
     for (const { re, sub } of this.regexes) {
       const m = re.exec(event.tag);
@@ -96,7 +120,18 @@ export class Bus {
     }
   }
 
-  private walk(n: TrieNode, segs: string[], i: number, caps: string[], event: Event): void {
+  /** Tags repeat: their split form is kept (bounded), so dispatch allocates nothing for them. */
+  private segments(tag: string): readonly string[] {
+    let segs = this.split.get(tag);
+    if (!segs) {
+      if (this.split.size >= MAX_CACHED_TAGS) this.split.clear();
+      segs = tag.split('/');
+      this.split.set(tag, segs);
+    }
+    return segs;
+  }
+
+  private walk(n: TrieNode, segs: readonly string[], i: number, caps: string[], event: Event): void {
     if (n.hash.length > 0) {
       const rest = segs.slice(i).join('/');
       for (const sub of n.hash) this.call(sub, event, [...caps, rest]);

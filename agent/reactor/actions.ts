@@ -200,41 +200,50 @@ export function compileActions(actions: readonly ActionT[], env: ActionEnv): Com
   return actions.map((a) => compileOne(a, env));
 }
 
+/** An action's trace entry; every field present, so all entries share one shape. */
+function traced(action: string, ok: boolean, ms: number, error?: string, dry?: true): ActionTrace {
+  return { action, ok, ms, error, dry };
+}
+
 /**
  * Runs actions in order, synchronously until one returns a promise, so a run of plain actions
  * (emit, state) costs no promise at all. Resolves (or returns) STOP when a `stop` ended the run;
  * a failing action ends the run by throwing.
  */
 export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, from = 0): Outcome {
-  const { clock } = env.host;
+  // The bus's instant: synchronous actions inside a dispatch cost no clock read at all.
+  const clock = env.host.bus;
+  // One clock read per action: each action's end is the next one's start.
+  let t0 = clock.now();
   for (let i = from; i < actions.length; i++) {
     if (run.cancelled) return STOP;
     const a = actions[i]!;
     if (env.dry && !a.live) {
-      run.actions.push({ action: a.name, ok: true, ms: 0, dry: true });
+      run.actions.push(traced(a.name, true, 0, undefined, true));
       continue;
     }
-    const t0 = clock.now();
     let out: Outcome;
     try {
       out = a.run(run);
     } catch (e) {
-      run.actions.push({ action: a.name, ok: false, ms: clock.now() - t0, error: errorText(e) });
+      run.actions.push(traced(a.name, false, clock.now() - t0, errorText(e)));
       throw e;
     }
     if (out instanceof Promise) {
       return out.then(
         (v) => {
-          run.actions.push({ action: a.name, ok: true, ms: clock.now() - t0 });
+          run.actions.push(traced(a.name, true, clock.now() - t0));
           return v === STOP ? STOP : execute(run, actions, env, i + 1);
         },
         (e) => {
-          run.actions.push({ action: a.name, ok: false, ms: clock.now() - t0, error: errorText(e) });
+          run.actions.push(traced(a.name, false, clock.now() - t0, errorText(e)));
           throw e;
         },
       );
     }
-    run.actions.push({ action: a.name, ok: true, ms: clock.now() - t0 });
+    const t1 = clock.now();
+    run.actions.push(traced(a.name, true, t1 - t0));
+    t0 = t1;
     if (out === STOP) return STOP;
   }
   return undefined;

@@ -27,7 +27,7 @@ interface Loaded {
 export class Reactor implements Extension {
   readonly name = 'reactor';
   private loaded = new Map<string, Loaded>();
-  private readonly traceListeners = new Set<(t: Trace) => void>();
+  private traceListeners: ((t: Trace) => void)[] = [];
   private started = false;
 
   constructor(
@@ -49,9 +49,16 @@ export class Reactor implements Extension {
 
   /** Every trace as it is written (replay prints them). */
   onTrace(fn: (t: Trace) => void): () => void {
-    this.traceListeners.add(fn);
-    return () => this.traceListeners.delete(fn);
+    this.traceListeners = [...this.traceListeners, fn];
+    return () => {
+      this.traceListeners = this.traceListeners.filter((f) => f !== fn);
+    };
   }
+
+  private readonly emitTrace = (t: Trace): void => {
+    const listeners = this.traceListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(t);
+  };
 
   /**
    * Swaps in a new rule set. Unchanged rules keep their runner (and `for:` timers); the swap is one
@@ -68,9 +75,7 @@ export class Reactor implements Extension {
         this.loaded.delete(rule.name);
         continue;
       }
-      const runner = new RuleRunner(rule, { host: this.host, dry: this.dry }, (t) => {
-        for (const fn of this.traceListeners) fn(t);
-      });
+      const runner = new RuleRunner(rule, { host: this.host, dry: this.dry }, this.emitTrace);
       runner.restore();
       const unsubscribe = rule.on.map((pattern) => this.host.bus.on(pattern, (e, m) => runner.handle(e, m)));
       next.set(rule.name, { runner, unsubscribe });

@@ -24,10 +24,14 @@ interface Hold {
 }
 
 interface Pending {
-  event: Event;
-  match: Match;
+  data: RunData;
   actions: CompiledAction[];
   trace: Trace;
+}
+
+function skip(t: Trace, why: Trace['skipped']): Trace {
+  t.skipped = why;
+  return t;
 }
 
 /**
@@ -49,6 +53,7 @@ export class RuleRunner {
   private holdTimer?: Timer;
   private debounceTimer?: Timer;
   runs = 0;
+  private readonly source: string;
 
   constructor(
     readonly rule: RuleT,
@@ -57,6 +62,7 @@ export class RuleRunner {
   ) {
     const host = env.host;
     this.def = JSON.stringify(rule);
+    this.source = `rule:${rule.name}`;
     if (rule.when !== undefined) {
       this.when = compile(rule.when, {
         changedAt: (p) => host.signals.byPath(p)?.changedAt,
@@ -101,7 +107,7 @@ export class RuleRunner {
     if (event === this.lastEvent) return;
     this.lastEvent = event;
     if (!this.rule.enabled) {
-      this.trace(this.newTrace(event, false, 'disabled'));
+      this.trace(this.newTrace(event, false, this.env.host.bus.now(), 'disabled'));
       return;
     }
     if (this.rule.debounce > 0) {
@@ -115,19 +121,21 @@ export class RuleRunner {
     this.evaluate(event, match);
   }
 
-  private data(event: Event, match: Match): RunData {
+  private data(event: Event, match: Match, now: number): RunData {
     const h = this.env.host;
-    return { event, match, signals: h.signals.tree, state: h.state.tree, unit: h.unit, now: h.clock.now() };
+    return { event, match, signals: h.signals.tree, state: h.state.tree, unit: h.unit, now };
   }
 
-  private newTrace(event: Event, condition: boolean, skipped?: Trace['skipped']): Trace {
+  private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): Trace {
+    // Every field always present (undefined ones vanish in JSON): one object shape, built fast.
     return {
       rule: this.rule.name,
-      ts: this.env.host.clock.now(),
+      ts: now,
       event: { tag: event.tag, ts: event.ts },
       condition,
-      ...(skipped ? { skipped } : {}),
+      skipped,
       actions: [],
+      error: undefined,
     };
   }
 
@@ -137,39 +145,46 @@ export class RuleRunner {
   }
 
   private evaluate(event: Event, match: Match): void {
+    const now = this.env.host.bus.now();
+    const data = this.data(event, match, now);
     let condition: boolean;
     try {
-      condition = this.when ? truthy(this.when(this.data(event, match))) : true;
+      condition = this.when ? truthy(this.when(data)) : true;
     } catch (e) {
-      this.trace({ ...this.newTrace(event, false), error: `condition: ${errorText(e)}` });
+      const t = this.newTrace(event, false, now);
+      t.error = `condition: ${errorText(e)}`;
+      this.trace(t);
       return;
     }
     if (this.rule.for > 0) {
-      this.forRule(event, match, condition);
+      this.forRule(event, match, condition, now);
       return;
     }
     const actions = condition ? this.doActions : this.elseActions;
-    if (actions.length === 0) this.trace(this.newTrace(event, condition));
-    else this.start(event, match, actions, this.newTrace(event, condition));
+    const trace = this.newTrace(event, condition, now);
+    if (actions.length === 0) this.trace(trace);
+    else this.start({ data, actions, trace }, now);
   }
 
-  private forRule(event: Event, match: Match, condition: boolean): void {
+  private forRule(event: Event, match: Match, condition: boolean, now: number): void {
     const state = this.env.host.state.internal;
     if (!condition) {
       this.holdTimer?.cancel();
       if (this.hold) state.delete(this.key);
       this.hold = undefined;
-      if (this.elseActions.length) this.start(event, match, this.elseActions, this.newTrace(event, false));
-      else this.trace(this.newTrace(event, false));
+      const trace = this.newTrace(event, false, now);
+      if (this.elseActions.length)
+        this.start({ data: this.data(event, match, now), actions: this.elseActions, trace }, now);
+      else this.trace(trace);
       return;
     }
     if (!this.hold) {
-      this.hold = { def: this.def, since: this.env.host.clock.now(), event, match, fired: false };
+      this.hold = { def: this.def, since: now, event, match, fired: false };
       state.set(this.key, this.hold);
       this.armHold(this.rule.for);
     }
     // Held, or fired and waiting for the condition to go false: nothing runs now.
-    this.trace(this.newTrace(event, true));
+    this.trace(this.newTrace(event, true, now));
   }
 
   private armHold(ms: number): void {
@@ -181,23 +196,24 @@ export class RuleRunner {
         hold.fired = true;
         this.env.host.state.internal.set(this.key, hold);
         // The run is traced with the event that started the hold (DESIGN §12).
-        this.start(hold.event, hold.match, this.doActions, this.newTrace(hold.event, true));
+        const now = this.env.host.clock.now();
+        const trace = this.newTrace(hold.event, true, now);
+        this.start({ data: this.data(hold.event, hold.match, now), actions: this.doActions, trace }, now);
       },
       Math.max(0, ms),
     );
   }
 
-  private start(event: Event, match: Match, actions: CompiledAction[], trace: Trace): void {
-    const now = this.env.host.clock.now();
+  private start(p: Pending, now: number): void {
     if (this.lastStart !== undefined && this.rule.throttle > 0 && now < this.lastStart + this.rule.throttle) {
-      this.trace({ ...trace, skipped: 'throttle' });
+      this.trace(skip(p.trace, 'throttle'));
       return;
     }
     const busy = this.running.size > 0;
     switch (this.rule.mode) {
       case 'single':
         if (busy) {
-          this.trace({ ...trace, skipped: 'mode' });
+          this.trace(skip(p.trace, 'mode'));
           return;
         }
         break;
@@ -206,20 +222,19 @@ export class RuleRunner {
         break;
       case 'queued':
         if (busy) {
-          if (this.queue.length + this.running.size >= this.rule.max)
-            this.trace({ ...trace, skipped: 'mode' });
-          else this.queue.push({ event, match, actions, trace });
+          if (this.queue.length + this.running.size >= this.rule.max) this.trace(skip(p.trace, 'mode'));
+          else this.queue.push(p);
           return;
         }
         break;
       case 'parallel':
         if (this.running.size >= this.rule.max) {
-          this.trace({ ...trace, skipped: 'mode' });
+          this.trace(skip(p.trace, 'mode'));
           return;
         }
         break;
     }
-    this.launch({ event, match, actions, trace });
+    this.launch(p, now);
   }
 
   private cancel(r: Run): void {
@@ -227,30 +242,34 @@ export class RuleRunner {
     r.cancelWait?.();
   }
 
-  private launch(p: Pending): void {
-    this.lastStart = this.env.host.clock.now();
+  /** Runs actions; a run that finishes synchronously (the usual case) never enters `running`. */
+  private launch(p: Pending, now: number): void {
+    this.lastStart = now;
     this.runs++;
-    const run: Run = {
-      data: this.data(p.event, p.match),
-      actions: p.trace.actions,
-      cancelled: false,
-      source: `rule:${this.rule.name}`,
-    };
-    const done = (error?: unknown) => {
-      this.running.delete(run);
-      this.trace(error === undefined ? p.trace : { ...p.trace, error: errorText(error) });
-      const next = this.queue.shift();
-      if (next) this.launch(next);
-    };
-    this.running.add(run);
+    const run: Run = { data: p.data, actions: p.trace.actions, cancelled: false, source: this.source };
     let out: unknown;
     try {
       out = execute(run, p.actions, this.env);
     } catch (e) {
-      done(e);
+      this.finish(p.trace, e);
       return;
     }
-    if (out instanceof Promise) out.then(() => done(), done);
-    else done();
+    if (!(out instanceof Promise)) {
+      this.finish(p.trace);
+      return;
+    }
+    this.running.add(run);
+    const settle = (error?: unknown) => {
+      this.running.delete(run);
+      this.finish(p.trace, error);
+      const next = this.queue.shift();
+      if (next) this.launch(next, this.env.host.clock.now());
+    };
+    out.then(() => settle(), settle);
+  }
+
+  private finish(trace: Trace, error?: unknown): void {
+    if (error !== undefined) trace.error = errorText(error);
+    this.trace(trace);
   }
 }

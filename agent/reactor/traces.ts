@@ -20,20 +20,71 @@ export interface Trace {
 
 export const TRACES_PER_RULE = 20;
 
-/** The last runs of one rule, newest last. */
+const emptyAction = (): ActionTrace => ({ action: '', ok: false, ms: 0, error: undefined, dry: undefined });
+
+function copyAction(to: ActionTrace, from: ActionTrace): void {
+  to.action = from.action;
+  to.ok = from.ok;
+  to.ms = from.ms;
+  to.error = from.error;
+  to.dry = from.dry;
+}
+
+function copyTrace(to: Trace, from: Trace): void {
+  to.rule = from.rule;
+  to.ts = from.ts;
+  to.event.tag = from.event.tag;
+  to.event.ts = from.event.ts;
+  to.condition = from.condition;
+  to.skipped = from.skipped;
+  to.error = from.error;
+  for (let i = 0; i < from.actions.length; i++) {
+    to.actions[i] ??= emptyAction();
+    copyAction(to.actions[i]!, from.actions[i]!);
+  }
+  if (to.actions.length !== from.actions.length) to.actions.length = from.actions.length;
+}
+
+function snapshot(t: Trace): Trace {
+  const out: Trace = { ...t, event: { ...t.event }, actions: t.actions.map((a) => ({ ...a })) };
+  return JSON.parse(JSON.stringify(out)) as Trace;
+}
+
+/**
+ * The last runs of one rule, newest last. The slots are allocated once and overwritten in place:
+ * a busy rule set keeps 20 traces per rule without feeding the garbage collector.
+ */
 export class TraceRing {
-  private readonly items: Trace[] = [];
+  private readonly slots: Trace[] = [];
+  private next = 0;
 
   push(t: Trace): void {
-    this.items.push(t);
-    if (this.items.length > TRACES_PER_RULE) this.items.shift();
+    let slot = this.slots[this.next];
+    if (!slot) {
+      slot = {
+        rule: '',
+        ts: 0,
+        event: { tag: '', ts: 0 },
+        condition: false,
+        skipped: undefined,
+        actions: [],
+        error: undefined,
+      };
+      this.slots[this.next] = slot;
+    }
+    copyTrace(slot, t);
+    this.next = (this.next + 1) % TRACES_PER_RULE;
   }
 
+  /** Copies of the kept traces, oldest first. */
   list(): Trace[] {
-    return [...this.items];
+    const n = this.slots.length;
+    const start = n < TRACES_PER_RULE ? 0 : this.next;
+    return Array.from({ length: n }, (_, i) => snapshot(this.slots[(start + i) % n]!));
   }
 
   get last(): Trace | undefined {
-    return this.items.at(-1);
+    const n = this.slots.length;
+    return n === 0 ? undefined : snapshot(this.slots[(this.next + TRACES_PER_RULE - 1) % TRACES_PER_RULE]!);
   }
 }

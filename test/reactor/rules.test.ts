@@ -336,7 +336,7 @@ describe('actions', () => {
     await clock.flush();
     assert.deepEqual(only(tags(), 'out/'), ['out/fine']);
     const broken = traces.find((t) => t.rule === 'broken')!;
-    assert.deepEqual(broken.actions, [
+    assert.deepEqual(JSON.parse(JSON.stringify(broken.actions)), [
       { action: 'emit', ok: false, ms: 0, error: "'event.data.missing' is not set" },
     ]);
     assert.equal(broken.error, "'event.data.missing' is not set");
