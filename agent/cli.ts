@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { JSON_SCHEMAS, type SchemaFile } from '../schemas/index.js';
 import { registerControl } from './cli/control.js';
 import { DEFAULT_CONFIG } from './cli/load-or-exit.js';
+import { registerLogic } from './cli/logic.js';
 import { registerReplay } from './cli/replay.js';
 import { registerRun } from './cli/run.js';
 import { ConfigError, formatIssue } from './config/errors.js';
@@ -39,6 +40,7 @@ Examples:
   $ pitcrew worker pause obd fast
   $ pitcrew trace overspeed                  the last runs of a rule
   $ pitcrew replay -c config/pitcrew.yaml drive.jsonl
+  $ pitcrew logic '{">": [{"var": "speed"}, 100]}' '{"speed": 120}'
   $ pitcrew validate                         check config/pitcrew.yaml and everything it includes
   $ pitcrew validate -c config/examples/can-bus.yaml
   $ pitcrew schema > pitcrew.schema.json     JSON Schema for editors
@@ -82,6 +84,7 @@ program
 registerRun(program);
 registerControl(program);
 registerReplay(program);
+registerLogic(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -87,7 +87,7 @@ function compileOne(action: ActionT, env: ActionEnv): CompiledAction {
       return {
         name,
         live: false,
-        run: (r) => host.log[b.level]({ rule: r.source }, String(message(r.data))),
+        run: (r) => host.log[b.level]({ source: r.source }, String(message(r.data))),
       };
     }
     case 'wait': {

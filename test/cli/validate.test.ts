@@ -61,3 +61,24 @@ describe('pitcrew schema, --version, --help', () => {
     assert.match(runCli(['--help']).stdout, /Examples:\n\s+\$ pitcrew run .*\n(.*\n)*\s+\$ pitcrew validate/);
   });
 });
+
+describe('pitcrew logic', () => {
+  it('prints the result as JSON, with the extensions', () => {
+    const r = runCli([
+      'logic',
+      '{"and": [{">": [{"var": "speed"}, 100]}, {"in": [{"var": "gear"}, ["D", "S"]]}]}',
+      '{"speed": 120, "gear": "S"}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'true\n');
+    const d = runCli(['logic', '{"distance": [59.9139, 10.7522, 59.9139, 10.7522]}']);
+    assert.equal(d.stdout, '0\n');
+  });
+
+  it('reports an unknown operator or bad JSON and exits 1', () => {
+    const r = runCli(['logic', '{"teleport": 1}']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Unrecognized operation teleport/);
+    assert.match(runCli(['logic', '{oops']).stderr, /logic is not JSON/);
+  });
+});
