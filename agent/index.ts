@@ -7,3 +7,5 @@ export type { Event, Listener, Match } from './core/bus.js';
 export { type Clock, FakeClock, realClock } from './core/clock.js';
 export type { Extension } from './core/extension.js';
 export type { HookContext, Result } from './hooks/types.js';
+export { type Compiled, compileLogic, type LogicOptions } from './reactor/logic.js';
+export type { Trace } from './reactor/traces.js';

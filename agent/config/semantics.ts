@@ -143,7 +143,10 @@ export class SemanticChecker {
     const def = BUILTIN_HOOK_DEFS.get(use);
     const parsed = def?.args.safeParse(args ?? {}, { reportInput: true });
     if (def && parsed && !parsed.success) {
-      for (const issue of parsed.error.issues) this.problems.push(...translate(def.args, issue, p));
+      for (const issue of parsed.error.issues) {
+        for (const prob of translate(def.args, issue))
+          this.problems.push({ ...prob, path: [...p, ...prob.path] });
+      }
     }
   }
 

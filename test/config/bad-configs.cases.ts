@@ -635,4 +635,18 @@ updates:
     ],
     schema: true,
   },
+  {
+    name: 'bad args for a built-in hook',
+    files: {
+      'main.yaml': svc(
+        '    hooks:\n      - { name: tenth, kind: converter, use: round, args: { digits: two } }\n      - { name: hot, kind: trigger, use: threshold, args: { abov: 5, tag: x } }\n',
+      ),
+    },
+    errors: [
+      ['main.yaml', 7, 69, 'services.obd.hooks[0].args.digits', "expected number, got 'two'"],
+      ['main.yaml', 8, 59, 'services.obd.hooks[1].args.above', "missing required key 'above'"],
+      ['main.yaml', 8, 61, 'services.obd.hooks[1].args.abov', "unknown key 'abov' (did you mean 'above'?)"],
+    ],
+    schema: false,
+  },
 ];
