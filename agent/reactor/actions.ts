@@ -49,6 +49,17 @@ export interface ActionEnv {
 type Body<K extends string> = Extract<ActionT, Record<K, unknown>>[K &
   keyof Extract<ActionT, Record<K, unknown>>];
 
+/** An action whose subsystem this build lacks: it fails plainly in the trace. */
+function notInThisBuild(name: string, what: string): CompiledAction {
+  return {
+    name,
+    live: false,
+    run: () => {
+      throw new Error(`${name} needs ${what}, which this build of pitcrew does not have yet`);
+    },
+  };
+}
+
 function compileOne(action: ActionT, env: ActionEnv): CompiledAction {
   const { host } = env;
   const name = Object.keys(action)[0]!;
@@ -163,21 +174,9 @@ function compileOne(action: ActionT, env: ActionEnv): CompiledAction {
       };
     }
     case 'publish':
-      return {
-        name,
-        live: false,
-        run: () => {
-          throw new Error('publish needs the cloud link, which this build of pitcrew does not have yet');
-        },
-      };
+      return notInThisBuild(name, 'the cloud link');
     case 'update':
-      return {
-        name,
-        live: false,
-        run: () => {
-          throw new Error('update needs the update manager, which this build of pitcrew does not have yet');
-        },
-      };
+      return notInThisBuild(name, 'the update manager');
     case 'stop':
       return { name, live: true, run: () => STOP };
     case 'if': {
