@@ -60,8 +60,11 @@ function missing(data: unknown, args: unknown[]): unknown[] {
   const keys = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
   const out: unknown[] = [];
   for (const key of keys) {
-    // As `{"var": key}`: a key that is a list is [path, default].
-    const v = Array.isArray(key) ? lookup(data, key[0], key[1]) : lookup(data, key, undefined);
+    // Exactly as `{"var": key}` would read it, even for a key that is a list or itself logic.
+    const v =
+      typeof key === 'string' || typeof key === 'number'
+        ? lookup(data, key, undefined)
+        : compile({ var: key })(data);
     if (v === null || v === '') out.push(key);
   }
   return out;
@@ -204,7 +207,12 @@ const SPECIAL: Record<string, Compiler> = {
   some: arrayOp((items, each) => items.some((d) => truthy(each(d))), false),
   var: (args, opts) => {
     const [a, b] = args;
-    if ((typeof a === 'string' || typeof a === 'number') && !isLogic(b) && !Array.isArray(b)) {
+    if (
+      (typeof a === 'string' || typeof a === 'number') &&
+      !isLogic(b) &&
+      !Array.isArray(b) &&
+      args.length <= 2
+    ) {
       if (a === '') return (data) => data;
       const parts = String(a).split('.');
       const notFound = b === undefined ? null : b;
@@ -235,9 +243,11 @@ const SPECIAL: Record<string, Compiler> = {
         return cur;
       };
     }
-    const ca = compile(a, opts);
-    const cb = compile(b, opts);
-    return (data) => lookup(data, ca(data), cb(data));
+    const parts = args.map((x) => compile(x, opts));
+    return (data) => {
+      const [va, vb] = parts.map((p) => p(data));
+      return lookup(data, va, vb);
+    };
   },
   missing: (args, opts) => {
     const parts = args.map((a) => compile(a, opts));
@@ -247,19 +257,19 @@ const SPECIAL: Record<string, Compiler> = {
         parts.map((p) => p(data)),
       );
   },
+  // Like every operator of json-logic-js but the control forms, these evaluate all their arguments.
   missing_some: (args, opts) => {
-    const need = compile(args[0], opts);
-    const options = compile(args[1], opts);
+    const parts = args.map((a) => compile(a, opts));
     return (data) => {
-      const keys = options(data) as unknown[];
+      const [need, keys] = parts.map((p) => p(data)) as [number, unknown[]];
       const absent = missing(data, [keys]);
-      return keys.length - absent.length >= (need(data) as number) ? [] : absent;
+      return keys.length - absent.length >= need ? [] : absent;
     };
   },
   log: (args, opts) => {
-    const value = compile(args[0], opts);
+    const parts = args.map((a) => compile(a, opts));
     return (data) => {
-      const v = value(data);
+      const [v] = parts.map((p) => p(data));
       opts.log?.(v);
       return v;
     };
@@ -344,7 +354,8 @@ export function compile(logic: unknown, opts: LogicOptions = {}): Compiled {
 }
 
 /** The three-argument forms of `<` and `<=`; every argument is evaluated, as json-logic-js does. */
-function between(a: Num, b: Num, c: Num, inclusive: boolean): boolean {
+function between(a: Num, b: Num, c: Num | undefined, inclusive: boolean): boolean {
+  if (c === undefined) return inclusive ? a <= b : a < b;
   return inclusive ? a <= b && b <= c : a < b && b < c;
 }
 
@@ -410,7 +421,11 @@ function specialise(op: string, parts: Compiled[]): Compiled | undefined {
     case '*':
       return (d) => Number.parseFloat(a(d) as string) * Number.parseFloat(b(d) as string);
     case '-':
-      return (d) => (a(d) as Num) - (b(d) as Num);
+      return (d) => {
+        const x = a(d) as Num;
+        const y = b(d) as Num | undefined;
+        return y === undefined ? -x : x - y;
+      };
     case '/':
       return (d) => (a(d) as Num) / (b(d) as Num);
     default:

@@ -111,7 +111,7 @@ describe('JsonLogic: differential against json-logic-js', () => {
         const ours = outcome(() => compile(rule)(data));
         assert.deepStrictEqual(ours, theirs, JSON.stringify(rule));
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) },
     );
   });
 });
