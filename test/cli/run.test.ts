@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -37,7 +38,9 @@ reactor:
   rules:
     - name: on_ping
       on: custom/+/ping
-      do: [{ emit: { tag: "custom/{{ match.0 }}/pong", data: { n: "{{ event.data.n }}" } } }]
+      do:
+        - emit: { tag: "custom/{{ match.0 }}/pong", data: { n: "{{ event.data.n }}" } }
+        - state: { set: last_ping, value: "{{ event.data.n }}" }
 `,
   );
   return file;
@@ -121,7 +124,15 @@ describe('pitcrew run (real process)', () => {
       .map((l) => JSON.parse(l) as { event: { tag: string }; actions: { action: string; ok: boolean }[] });
     assert.deepEqual(
       lines.map((t) => [t.event.tag, t.actions.map((a) => [a.action, a.ok])]),
-      [['custom/test/ping', [['emit', true]]]],
+      [
+        [
+          'custom/test/ping',
+          [
+            ['emit', true],
+            ['state', true],
+          ],
+        ],
+      ],
     );
     const none = ctl('trace', 'nope');
     assert.equal(none.code, 1);
@@ -164,6 +175,13 @@ describe('pitcrew run (real process)', () => {
     assert.ok(Date.now() - t0 < 5000);
     assert.ok(agent.lines.some(tagIs('system/agent/stopping')));
     assert.ok(agent.lines.some(tagIs('system/service/obd/stopped')));
+    // State set while running is on disk after the stop.
+    const db = new Database(path.join(dir, 'var/state.db'), { readonly: true });
+    const row = db.prepare("SELECT value FROM state WHERE key = 'last_ping'").get() as
+      | { value: string }
+      | undefined;
+    db.close();
+    assert.equal(row?.value, '1');
   });
 
   it('a control command against a stopped agent says so', () => {

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  compileTemplate,
+  MissingPathError,
+  parseTemplate,
+  TemplateError,
+} from '../../agent/core/templates.js';
+
+const data = {
+  event: { tag: 'a/b', data: { v: 5, list: [1, 2], obj: { k: 'x' } } },
+  match: ['b'],
+  state: { n: null },
+};
+
+describe('templates', () => {
+  it('a string that is exactly one template keeps the value’s type', () => {
+    assert.equal(compileTemplate('{{ event.data.v }}')(data), 5);
+    assert.deepEqual(compileTemplate('{{event.data.list}}')(data), [1, 2]);
+    assert.equal(compileTemplate('{{ state.n }}')(data), null);
+  });
+
+  it('mixed text renders to a string; objects as JSON; indices by dot or brackets', () => {
+    assert.equal(
+      compileTemplate('v={{ event.data.v }} m={{ match.0 }} l={{ event.data.list[1] }}')(data),
+      'v=5 m=b l=2',
+    );
+    assert.equal(compileTemplate('o={{ event.data.obj }}')(data), 'o={"k":"x"}');
+  });
+
+  it('renders inside lists and maps, and leaves other values alone', () => {
+    assert.deepEqual(
+      compileTemplate({ a: ['{{ event.tag }}', 3], b: { c: '{{ event.data.v }}' }, d: true })(data),
+      {
+        a: ['a/b', 3],
+        b: { c: 5 },
+        d: true,
+      },
+    );
+  });
+
+  it('a missing path is an error naming it', () => {
+    assert.throws(
+      () => compileTemplate('{{ event.data.nope }}')(data),
+      (e) => e instanceof MissingPathError && /'event.data.nope' is not set/.test(e.message),
+    );
+  });
+
+  it('rejects expressions and unbalanced braces when parsed', () => {
+    assert.throws(() => parseTemplate('{{ a + 1 }}'), TemplateError);
+    assert.throws(() => parseTemplate('{{ a'), /unbalanced/);
+    assert.throws(() => parseTemplate('{{ }}'), TemplateError);
+    assert.deepEqual(parseTemplate('x {{ a.b[2] }} y'), ['x ', { path: ['a', 'b', '2'] }, ' y']);
+  });
+});
