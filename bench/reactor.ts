@@ -100,8 +100,6 @@ for (let round = 0; round < 5; round++) {
   }
 }
 const rate = (name: string) => median(rates.get(name)!);
-if (process.env.BENCH_VERBOSE)
-  for (const [k, v] of rates) console.log(k, v.map((x) => Math.round(x / 1000)).join(' '));
 report('reactor, 1,000 rules, ~5 per event', rate('main') / 1000, 'k events/s', 500, 'higher');
 report('reactor p99 event-to-first-action latency (1,000 rules)', median(p99s), 'ms', 1, 'lower');
 report(

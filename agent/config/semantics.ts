@@ -5,7 +5,7 @@ import { ACTION_NAMES } from '../../schemas/reactor.js';
 import type { HookKind } from '../../schemas/services.js';
 import { PatternError, parsePattern } from '../core/patterns.js';
 import { parseTemplate, TemplateError } from '../core/templates.js';
-import { DRIVER_HANDLERS } from '../drivers/handlers.js';
+import { DRIVERS } from '../drivers/registry.js';
 import { BUILTIN_HOOK_DEFS, BUILTIN_HOOKS, MODULE_REF_RE } from '../hooks/registry.js';
 import { checkLogic } from '../reactor/logic-check.js';
 import { type Composed, positionOf } from './compose.js';
@@ -117,7 +117,7 @@ export class SemanticChecker {
 
     const workers = list(svc.workers);
     this.unique(workers, [...base, 'workers'], 'worker');
-    const handlers = DRIVER_HANDLERS[svc.driver as keyof typeof DRIVER_HANDLERS];
+    const handlers = DRIVERS[svc.driver as keyof typeof DRIVERS]?.handlers;
     workers.forEach((w, wi) => {
       if (!isObj(w)) return;
       const wp: KeyPath = [...base, 'workers', wi];
@@ -253,7 +253,7 @@ export class SemanticChecker {
           this.handler(
             body.handler,
             [...ap, 'handler'],
-            DRIVER_HANDLERS[svc.driver as keyof typeof DRIVER_HANDLERS],
+            DRIVERS[svc.driver as keyof typeof DRIVERS]?.handlers,
             local,
           );
         }

@@ -33,6 +33,7 @@ async function load(file: string): Promise<Partial<ServiceModule>> {
 export const moduleDriver = defineDriver({
   name: 'module',
   settings: ModuleSettings,
+  handlers: 'any',
   async create(settings, ctx) {
     const file = path.resolve(ctx.baseDir, settings.module);
     const mod = await load(file);

@@ -27,6 +27,8 @@ export interface DriverInstance {
 export interface DriverDef<S extends z.ZodType = z.ZodType> {
   name: string;
   settings: S;
+  /** The handlers its services can name; 'any' when only the running driver knows (a module). */
+  handlers: readonly string[] | 'any';
   create(settings: z.infer<S>, ctx: DriverContext): DriverInstance | Promise<DriverInstance>;
 }
 

@@ -1,4 +1,5 @@
 import { CanSettings, Elm327Settings, NmeaSettings } from '../../schemas/drivers.js';
+import { OBD_HANDLERS } from './obd/pids.js';
 import { DriverError, defineDriver } from './types.js';
 
 /** Drivers whose hardware support is not in this build yet: they fail plainly at start. */
@@ -9,6 +10,21 @@ const notYet = (name: string) => () => {
   );
 };
 
-export const elm327 = defineDriver({ name: 'elm327', settings: Elm327Settings, create: notYet('elm327') });
-export const can = defineDriver({ name: 'can', settings: CanSettings, create: notYet('can') });
-export const nmea = defineDriver({ name: 'nmea', settings: NmeaSettings, create: notYet('nmea') });
+export const elm327 = defineDriver({
+  name: 'elm327',
+  settings: Elm327Settings,
+  handlers: OBD_HANDLERS,
+  create: notYet('elm327'),
+});
+export const can = defineDriver({
+  name: 'can',
+  settings: CanSettings,
+  handlers: ['signals', 'send'],
+  create: notYet('can'),
+});
+export const nmea = defineDriver({
+  name: 'nmea',
+  settings: NmeaSettings,
+  handlers: ['location'],
+  create: notYet('nmea'),
+});

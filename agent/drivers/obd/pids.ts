@@ -1,3 +1,6 @@
+/** What every OBD driver answers (DESIGN §3.3). */
+export const OBD_HANDLERS = ['query', 'dtc', 'clear_dtc', 'vin', 'voltage', 'raw'] as const;
+
 /** J1979 mode 01 PIDs by name: code, data bytes, decoding of the bytes A, B, … and unit. */
 export interface PidDef {
   name: string;

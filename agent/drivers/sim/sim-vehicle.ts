@@ -1,6 +1,6 @@
 import { SimVehicleSettings } from '../../../schemas/drivers.js';
 import type { Result } from '../../hooks/types.js';
-import { findPid } from '../obd/pids.js';
+import { findPid, OBD_HANDLERS } from '../obd/pids.js';
 import { DriverError, defineDriver } from '../types.js';
 import { VehicleModel } from './vehicle-model.js';
 
@@ -27,6 +27,7 @@ const VIN = 'WVWZZZ1KZ8W000042';
 export const simVehicle = defineDriver({
   name: 'sim-vehicle',
   settings: SimVehicleSettings,
+  handlers: [...OBD_HANDLERS, 'location'],
   create(settings, ctx) {
     const model = new VehicleModel({
       cycle: settings.cycle,
