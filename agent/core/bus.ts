@@ -113,7 +113,7 @@ export class Bus {
   private deliver(event: Event): void {
     this.emitted++;
     const segs = this.segments(event.tag);
-    this.walk(this.root, segs, 0, [], event);
+    this.walk(this.root, segs, 0, 0, [], event);
     for (const { re, sub } of this.regexes) {
       const m = re.exec(event.tag);
       if (m) this.call(sub, event, m.length > 1 ? m.slice(1).map((g) => g ?? '') : NO_MATCH);
@@ -131,21 +131,31 @@ export class Bus {
     return segs;
   }
 
-  private walk(n: TrieNode, segs: readonly string[], i: number, caps: string[], event: Event): void {
+  /** `at`: where segment `i` starts in the tag, so what `#` matched is one substring. */
+  private walk(
+    n: TrieNode,
+    segs: readonly string[],
+    i: number,
+    at: number,
+    caps: string[],
+    event: Event,
+  ): void {
     if (n.hash.length > 0) {
-      const rest = segs.slice(i).join('/');
-      for (const sub of n.hash) this.call(sub, event, [...caps, rest]);
+      const rest = event.tag.slice(at);
+      const match = caps.length ? [...caps, rest] : [rest];
+      for (const sub of n.hash) this.call(sub, event, match);
     }
     if (i === segs.length) {
       for (const sub of n.here) this.call(sub, event, caps.length ? [...caps] : NO_MATCH);
       return;
     }
     const seg = segs[i]!;
+    const next = at + seg.length + 1;
     const child = n.exact.get(seg);
-    if (child) this.walk(child, segs, i + 1, caps, event);
+    if (child) this.walk(child, segs, i + 1, next, caps, event);
     if (n.plus) {
       caps.push(seg);
-      this.walk(n.plus, segs, i + 1, caps, event);
+      this.walk(n.plus, segs, i + 1, next, caps, event);
       caps.pop();
     }
   }
