@@ -86,9 +86,7 @@ registerControl(program);
 registerReplay(program);
 registerLogic(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
-}
+});
