@@ -21,8 +21,16 @@ export function registerRun(program: Command): void {
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
       agent.use(new ControlServer(agent, config.control.socket));
-      if (opts.events) agent.bus.on('#', (e) => process.stdout.write(`${JSON.stringify(e)}\n`));
-      else {
+      if (opts.events) {
+        let reading = true;
+        // Whoever reads the events may go away (`| head`): stop printing, keep running.
+        process.stdout.on('error', () => {
+          reading = false;
+        });
+        agent.bus.on('#', (e) => {
+          if (reading) process.stdout.write(`${JSON.stringify(e)}\n`);
+        });
+      } else {
         agent.bus.on('vehicle/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
         agent.bus.on('system/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
       }

@@ -18,6 +18,7 @@ const str = (args: Record<string, unknown>, key: string): string => {
 export class ControlServer implements Extension {
   readonly name = 'control';
   private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
   private readonly commands = new Map<string, Handler>();
 
   constructor(
@@ -62,11 +63,18 @@ export class ControlServer implements Extension {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const closed = new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+    // A client that keeps its connection open must not hold up the agent's shutdown.
+    for (const s of this.sockets) s.destroy();
+    await closed;
     rmSync(this.socketPath, { force: true });
   }
 
   private serve(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -52,5 +53,14 @@ describe('control socket', async () => {
     const answers = await raw(socket, 'x'.repeat(MAX_LINE + 10), 1);
     assert.match(JSON.parse(answers[0]!).error, /request longer than/);
     assert.equal((await request(socket, 'status')).ok, true);
+  });
+
+  it('does not let a client that stays connected hold up the stop', async () => {
+    const idle = net.createConnection(socket);
+    await once(idle, 'connect');
+    const closed = once(idle, 'close');
+    await server.stop();
+    await closed;
+    assert.equal(idle.destroyed, true);
   });
 });
