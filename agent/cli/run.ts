@@ -31,8 +31,8 @@ export function registerRun(program: Command): void {
           if (reading) process.stdout.write(`${JSON.stringify(e)}\n`);
         });
       } else {
-        agent.bus.on('vehicle/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
-        agent.bus.on('system/#', (e) => log.info({ tag: e.tag, ...e.data }, e.tag));
+        agent.bus.on('vehicle/#', (e) => log.info(e.data, e.tag));
+        agent.bus.on('system/#', (e) => log.info(e.data, e.tag));
       }
 
       let stopping = false;

@@ -10,7 +10,13 @@ export function createLogger(level: string, toStderr: boolean): Logger {
   if (tty) {
     return pino(
       { level },
-      pretty({ destination: fd, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }),
+      pretty({
+        destination: fd,
+        sync: true,
+        singleLine: true,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      }),
     );
   }
   return pino({ level, base: undefined }, pino.destination({ fd, sync: false }));
