@@ -1,20 +1,12 @@
 import type { Command } from 'commander';
 import { request } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
+import { jsonArg } from './json-arg.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 
 interface SocketOpts {
   config: string;
   socket?: string;
-}
-
-function parseJson(text: string | undefined, what: string): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${what} is not JSON: ${text}`);
-  }
 }
 
 type Print = (result: unknown) => void;
@@ -69,7 +61,7 @@ export function registerControl(program: Command): void {
       .argument('<tag>', 'event tag, e.g. vehicle/engine/running')
       .argument('[data]', 'event data as a JSON object'),
   ).action((tag: string, data: string | undefined, opts: SocketOpts) =>
-    send(opts, 'emit', { tag, data: parseJson(data, 'data') ?? {} }),
+    send(opts, 'emit', { tag, data: data === undefined ? {} : jsonArg(data, 'data') }),
   );
 
   withSocket(
@@ -91,6 +83,6 @@ export function registerControl(program: Command): void {
       .argument('<handler>', 'handler, e.g. query')
       .argument('[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}'),
   ).action((service: string, handler: string, args: string | undefined, opts: SocketOpts) =>
-    send(opts, 'call', { service, handler, args: parseJson(args, 'args') ?? {} }),
+    send(opts, 'call', { service, handler, args: args === undefined ? {} : jsonArg(args, 'args') }),
   );
 }

@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
 import { compileLogic } from '../reactor/logic.js';
-
-function json(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${what} is not JSON: ${text}`);
-  }
-}
+import { jsonArg } from './json-arg.js';
 
 export function registerLogic(program: Command): void {
   program
@@ -17,7 +10,7 @@ export function registerLogic(program: Command): void {
     .argument('[data]', 'the data as JSON', '{}')
     .option('--timezone <zone>', 'IANA time zone for in_timetable')
     .action((logic: string, data: string, opts: { timezone?: string }) => {
-      const f = compileLogic(json(logic, 'logic'), { timezone: opts.timezone });
-      console.log(JSON.stringify(f(json(data, 'data')) ?? null));
+      const f = compileLogic(jsonArg(logic, 'logic'), { timezone: opts.timezone });
+      console.log(JSON.stringify(f(jsonArg(data, 'data')) ?? null));
     });
 }
