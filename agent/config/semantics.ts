@@ -21,6 +21,14 @@ const steps = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined
 const STEP_KINDS = ['converter', 'trigger', 'filter', 'enricher', 'returner'] as const;
 const TEMPLATE_ROOTS = new Set(['event', 'match', 'signals', 'state', 'unit', 'now', 'result']);
 
+/** A service's own hooks by name, with their kinds. */
+function localHooks(svc: Obj): Map<string, HookKind> {
+  const local = new Map<string, HookKind>();
+  for (const h of list(svc.hooks))
+    if (isObj(h) && typeof h.name === 'string') local.set(h.name, h.kind as HookKind);
+  return local;
+}
+
 /** Checks that need the whole config but no running agent: names, cron, logic, patterns, templates. */
 export class SemanticChecker {
   readonly problems: SchemaProblem[] = [];
@@ -102,10 +110,9 @@ export class SemanticChecker {
     }
     const hooks = list(svc.hooks);
     this.unique(hooks, [...base, 'hooks'], 'hook');
-    const local = new Map<string, HookKind>();
+    const local = localHooks(svc);
     hooks.forEach((h, i) => {
       if (!isObj(h) || typeof h.name !== 'string' || typeof h.use !== 'string') return;
-      local.set(h.name, h.kind as HookKind);
       const usePath = [...base, 'hooks', i, 'use'];
       if (this.moduleRef(h.use, usePath)) return;
       const builtin = BUILTIN_HOOKS[h.use];
@@ -247,14 +254,11 @@ export class SemanticChecker {
             );
           }
         } else if (name === 'call' && typeof body.handler === 'string') {
-          const local = new Map<string, HookKind>();
-          for (const h of list(svc.hooks))
-            if (isObj(h) && typeof h.name === 'string') local.set(h.name, h.kind as HookKind);
           this.handler(
             body.handler,
             [...ap, 'handler'],
             DRIVERS[svc.driver as keyof typeof DRIVERS]?.handlers,
-            local,
+            localHooks(svc),
           );
         }
       }

@@ -9,7 +9,7 @@ import type { Extension } from './extension.js';
 import { HookResolver } from './hook-resolver.js';
 import { type Logger, silentLogger } from './logger.js';
 import { errorText } from './pipeline.js';
-import { ServiceRuntime } from './service.js';
+import { hookContext, type ServiceDeps, ServiceRuntime } from './service.js';
 import { SignalStore } from './signals.js';
 import { StateStore } from './state-store.js';
 import { type ServiceStatus, Supervisor } from './supervisor.js';
@@ -49,6 +49,7 @@ export class Agent implements ReactorHost {
   private readonly extensions: Extension[] = [];
   private readonly returners = new Map<string, ReturnerFn>();
   private stateStore?: StateStore;
+  private deps?: ServiceDeps;
   private outbox?: Outbox;
   private startedAt = 0;
   private running = false;
@@ -87,7 +88,7 @@ export class Agent implements ReactorHost {
     this.startedAt = this.clock.now();
     this.stateStore = new StateStore(this.dataDir);
     this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records);
-    const deps = {
+    this.deps = {
       bus: this.bus,
       clock: this.clock,
       log: this.log,
@@ -102,7 +103,7 @@ export class Agent implements ReactorHost {
       const sup = new Supervisor(
         name,
         def.restart,
-        () => new ServiceRuntime(name, def, deps),
+        () => new ServiceRuntime(name, def, this.deps!),
         this.clock,
         this.bus,
         this.log,
@@ -176,18 +177,11 @@ export class Agent implements ReactorHost {
   async returner(name: string): Promise<ReturnerFn> {
     const known = this.returners.get(name);
     if (known) return known;
-    const ctx = {
-      service: 'reactor',
-      bus: this.bus,
-      clock: this.clock,
-      signals: this.signals,
-      state: this.state,
-      log: this.log,
-      dataDir: this.dataDir,
-      unit: { id: this.config.unit.id },
-      records: this.outbox!,
-    };
-    const fn = await new HookResolver(ctx, [], [], {}).resolve(name, 'returner');
+    if (!this.deps) throw new Error('agent not started');
+    const fn = await new HookResolver(hookContext('reactor', this.deps), [], [], {}).resolve(
+      name,
+      'returner',
+    );
     this.returners.set(name, fn);
     return fn;
   }

@@ -1,7 +1,7 @@
-import { pathToFileURL } from 'node:url';
 import type { HookKind, HookT } from '../../schemas/services.js';
 import { BUILTIN_HOOK_DEFS, MODULE_REF_RE } from '../hooks/registry.js';
 import type { HandlerFn, HookContext, HookDef, HookFns } from '../hooks/types.js';
+import { loadModule } from './load-module.js';
 
 /**
  * Turns a step name into a function, in the order of DESIGN §3.1: the service's hooks, the
@@ -43,7 +43,7 @@ export class HookResolver {
     if (kind === 'handler' && this.handlers[use]) return this.handlers[use] as HookFns[K];
     const m = MODULE_REF_RE.exec(use);
     if (!m) throw new Error(`unknown ${kind} '${use}'`);
-    const mod = (await import(pathToFileURL(m[1]!).href)) as Record<string, unknown>;
+    const mod = await loadModule(m[1]!);
     const fn = mod[m[2]!];
     if (typeof fn !== 'function') throw new Error(`${m[1]} has no exported function '${m[2]}'`);
     // A module hook gets its args and the context after the step's own input.

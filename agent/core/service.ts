@@ -22,6 +22,12 @@ export interface ServiceDeps {
   baseDir: string;
 }
 
+/** What the hooks of one service (or the reactor's `return`) see. */
+export function hookContext(service: string, deps: ServiceDeps, log: Logger = deps.log): HookContext {
+  const { bus, clock, signals, state, records, unit } = deps;
+  return { service, bus, clock, signals, state, records, log, dataDir: unit.data_dir, unit: { id: unit.id } };
+}
+
 /** One running service: its driver, its workers and their pipelines. Supervised from outside. */
 export class ServiceRuntime {
   private driver?: DriverInstance;
@@ -35,7 +41,7 @@ export class ServiceRuntime {
   ) {}
 
   async start(fail: (reason: Error) => void): Promise<void> {
-    const { bus, clock, log, signals, state, records, unit, baseDir } = this.deps;
+    const { bus, clock, log, unit, baseDir } = this.deps;
     const driverDef = DRIVERS[this.def.driver];
     const settings = driverDef.settings.parse(this.def.settings);
     const slog = log.child({ service: this.name });
@@ -47,18 +53,12 @@ export class ServiceRuntime {
       baseDir,
       fail,
     });
-    const ctx: HookContext = {
-      service: this.name,
-      bus,
-      clock,
-      signals,
-      state,
-      records,
-      log: slog,
-      dataDir: unit.data_dir,
-      unit: { id: unit.id },
-    };
-    this.resolver = new HookResolver(ctx, this.def.hooks, this.driver.hooks ?? [], this.driver.handlers);
+    this.resolver = new HookResolver(
+      hookContext(this.name, this.deps, slog),
+      this.def.hooks,
+      this.driver.hooks ?? [],
+      this.driver.handlers,
+    );
     const workers: Worker[] = [];
     for (const w of this.def.workers) {
       const pipelines: Pipeline[] = [];

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ModuleSettings } from '../../schemas/drivers.js';
+import { loadModule } from '../core/load-module.js';
 import type { HandlerFn } from '../hooks/types.js';
 import { type DriverContext, DriverError, type DriverInstance, defineDriver } from './types.js';
 
@@ -18,25 +18,13 @@ interface ServiceModule {
   ): Partial<DriverInstance> & { handlers?: Record<string, HandlerFn> };
 }
 
-/** Modules load once: a restart reuses the code (and takes no I/O), as a restart should. */
-const loaded = new Map<string, Partial<ServiceModule>>();
-
-async function load(file: string): Promise<Partial<ServiceModule>> {
-  let mod = loaded.get(file);
-  if (!mod) {
-    mod = (await import(pathToFileURL(file).href)) as Partial<ServiceModule>;
-    loaded.set(file, mod);
-  }
-  return mod;
-}
-
 export const moduleDriver = defineDriver({
   name: 'module',
   settings: ModuleSettings,
   handlers: 'any',
   async create(settings, ctx) {
     const file = path.resolve(ctx.baseDir, settings.module);
-    const mod = await load(file);
+    const mod = (await loadModule(file)) as Partial<ServiceModule>;
     if (typeof mod.createService !== 'function') {
       throw new DriverError(
         `${settings.module} does not export createService(settings, ctx)`,
