@@ -63,7 +63,7 @@ export class Worker {
     if (this.state === 'running' || this.state === 'paused') return;
     this.iterations = 0;
     this.state = 'running';
-    this.schedule(this.def.delay + (this.cron ? this.untilCron() : 0));
+    this.schedule(this.untilFirstRun());
   }
 
   pause(): void {
@@ -75,7 +75,7 @@ export class Worker {
   resume(): void {
     if (this.state !== 'paused') return;
     this.state = 'running';
-    this.schedule(this.def.delay + (this.cron ? this.untilCron() : 0));
+    this.schedule(this.untilFirstRun());
   }
 
   /** Stops for good (until `start`); an iteration under way finishes its current message. */
@@ -95,8 +95,10 @@ export class Worker {
     this.nextRun = undefined;
   }
 
-  private untilCron(): number {
-    return this.cron!.next(this.clock.now() + this.def.delay) - this.clock.now() - this.def.delay;
+  /** After (re)starting: `delay`, then for a cron worker the next matching time after it. */
+  private untilFirstRun(): number {
+    const now = this.clock.now();
+    return this.cron ? this.cron.next(now + this.def.delay) - now : this.def.delay;
   }
 
   private schedule(ms: number): void {
