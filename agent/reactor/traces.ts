@@ -45,9 +45,9 @@ function copyTrace(to: Trace, from: Trace): void {
   if (to.actions.length !== from.actions.length) to.actions.length = from.actions.length;
 }
 
+/** A detached copy in the trace line's JSON form (unset fields left out). */
 function snapshot(t: Trace): Trace {
-  const out: Trace = { ...t, event: { ...t.event }, actions: t.actions.map((a) => ({ ...a })) };
-  return JSON.parse(JSON.stringify(out)) as Trace;
+  return JSON.parse(JSON.stringify(t)) as Trace;
 }
 
 /**
