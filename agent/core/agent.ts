@@ -189,11 +189,10 @@ export class Agent implements ReactorHost {
   status(): AgentStatus {
     const services: AgentStatus['services'] = {};
     for (const [name, sup] of this.services) {
+      const s = sup.status();
       const workers =
-        sup.status().state === 'running'
-          ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status())
-          : [];
-      services[name] = { ...sup.status(), workers };
+        s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
+      services[name] = { ...s, workers };
     }
     return {
       unit: this.config.unit.id,
