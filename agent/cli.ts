@@ -3,14 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { JSON_SCHEMAS, type SchemaFile } from '../schemas/index.js';
 import { registerControl } from './cli/control.js';
 import { DEFAULT_CONFIG } from './cli/load-or-exit.js';
 import { registerLogic } from './cli/logic.js';
 import { registerReplay } from './cli/replay.js';
 import { registerRun } from './cli/run.js';
-import { ConfigError, formatIssue } from './config/errors.js';
+import { ConfigError, printIssues } from './config/errors.js';
 import { loadConfigSync } from './config/load.js';
+import { JSON_SCHEMAS, type SchemaFile } from './config/schema.js';
+import { errorCode, errorText } from './errors.js';
 
 /** package.json sits above agent/ in a checkout and above dist/agent/ when built. */
 function packageVersion(): string {
@@ -61,8 +62,7 @@ program
       );
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      for (const issue of e.issues) console.error(formatIssue(issue));
-      console.error(`${e.issues.length} error${e.issues.length === 1 ? '' : 's'}`);
+      printIssues(e);
       process.exitCode = 1;
     }
   });
@@ -77,7 +77,7 @@ program
     if (!(file in JSON_SCHEMAS))
       program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
     // Loaded on demand: JSON Schema generation is not part of running an agent.
-    const { jsonSchemaOf } = await import('../schemas/json-schema.js');
+    const { jsonSchemaOf } = await import('./config/json-schema.js');
     console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
   });
 
@@ -87,6 +87,6 @@ registerReplay(program);
 registerLogic(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`error [${errorCode(e)}]: ${errorText(e)}`);
   process.exitCode = 1;
 });

@@ -12,7 +12,7 @@ import { SignalStore } from '../agent/core/signals.js';
 import { MemoryState } from '../agent/core/state-store.js';
 import type { ReactorHost } from '../agent/reactor/host.js';
 import { Reactor } from '../agent/reactor/reactor.js';
-import { Rule, type RuleT } from '../schemas/reactor.js';
+import { Rule, type RuleT } from '../agent/reactor/schema.js';
 import { median, report } from './_report.js';
 
 const PER_EVENT = 5;

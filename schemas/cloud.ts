@@ -13,17 +13,9 @@ export const Cloud = z.strictObject({
       cert: z.string().optional(),
       key: z.string().optional(),
       keepalive: Duration.default(30_000),
-      reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).default({
-        min: 1000,
-        max: 120_000,
-      }),
+      reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).prefault({}),
     })
-    .default({
-      url: '',
-      client_id: '{{ unit.id }}',
-      keepalive: 30_000,
-      reconnect: { min: 1000, max: 120_000 },
-    }),
+    .prefault({}),
   topic_prefix: z.string().min(1).default('pitcrew/{{ unit.id }}'),
   outbox: z
     .strictObject({
@@ -35,15 +27,10 @@ export const Cloud = z.strictObject({
           max_bytes: Bytes.default(256 * 1024),
           max_wait: Duration.default(1000),
         })
-        .default({ max_records: 500, max_bytes: 256 * 1024, max_wait: 1000 }),
+        .prefault({}),
       compression: z.enum(['gzip', 'none']).default('gzip'),
     })
-    .default({
-      max_records: 1_000_000,
-      max_bytes: 256 * 1024 ** 2,
-      batch: { max_records: 500, max_bytes: 256 * 1024, max_wait: 1000 },
-      compression: 'gzip',
-    }),
+    .prefault({}),
 });
 
 export type CloudT = z.infer<typeof Cloud>;

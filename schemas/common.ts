@@ -56,7 +56,8 @@ export const Args = z.record(z.string(), z.unknown());
 
 const HHMM_RE = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const HHMM = z.string().regex(HHMM_RE, { error: 'expected a time HH:MM' });
-const toMinutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3));
+/** Minutes since midnight of `HH:MM`. */
+export const toMinutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 
 export const TimeSlot = z
   .strictObject({ start: HHMM, end: HHMM })

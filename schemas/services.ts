@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { Args, Duration, Name } from './common.js';
-import { DRIVER_SETTINGS } from './drivers.js';
 
 export const HOOK_KINDS = ['handler', 'converter', 'trigger', 'filter', 'enricher', 'returner'] as const;
 export type HookKind = (typeof HOOK_KINDS)[number];
@@ -20,6 +19,8 @@ const Steps = z
 export const Message = z.strictObject({
   handler: z.string().min(1),
   args: Args.default({}),
+  /** The whole message (handler and every step) must finish within this. */
+  timeout: Duration.default(10_000),
   converter: Steps.default([]),
   trigger: Steps.default([]),
   filter: Steps.default([]),
@@ -53,28 +54,24 @@ export const Restart = z.strictObject({
   jitter: z.number().min(0).max(1).default(0.2),
 });
 
-const serviceOf = <D extends keyof typeof DRIVER_SETTINGS>(driver: D) =>
-  z.strictObject({
-    driver: z.literal(driver),
-    settings: DRIVER_SETTINGS[driver],
-    enabled: z.boolean().default(true),
-    restart: Restart.default({ delay: 1000, max_delay: 300_000, factor: 2, jitter: 0.2 }),
-    hooks: z.array(Hook).default([]),
-    workers: z.array(Worker).default([]),
-  });
+/** What every service has besides its driver and that driver's settings. */
+export const ServiceCommon = {
+  enabled: z.boolean().default(true),
+  restart: Restart.prefault({}),
+  hooks: z.array(Hook).default([]),
+  workers: z.array(Worker).default([]),
+};
 
-export const Service = z.discriminatedUnion('driver', [
-  serviceOf('elm327'),
-  serviceOf('sim-vehicle'),
-  serviceOf('can'),
-  serviceOf('nmea'),
-  serviceOf('module'),
-]);
+/** A service of one driver; the config's union of these is built from the driver registry. */
+export const serviceSchema = <const N extends string, S extends z.ZodType>(driver: N, settings: S) =>
+  z.strictObject({ driver: z.literal(driver), settings, ...ServiceCommon });
 
-export const Services = z.record(Name, Service);
+const ServiceBase = z.strictObject(ServiceCommon);
+
+/** A service as the kernel runs it: any driver, its settings already checked by that driver's schema. */
+export type ServiceT = z.infer<typeof ServiceBase> & { driver: string; settings: unknown };
 
 export type HookT = z.infer<typeof Hook>;
 export type MessageT = z.infer<typeof Message>;
 export type WorkerT = z.infer<typeof Worker>;
 export type RestartT = z.infer<typeof Restart>;
-export type ServiceT = z.infer<typeof Service>;

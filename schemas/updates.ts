@@ -25,12 +25,9 @@ export const Updates = z.strictObject({
     .strictObject({
       dir: z.string().default('var/downloads'),
       parallel: z.number().int().min(1).max(16).default(4),
-      retry: z.strictObject({ min: Duration.default(60_000), max: Duration.default(1_800_000) }).default({
-        min: 60_000,
-        max: 1_800_000,
-      }),
+      retry: z.strictObject({ min: Duration.default(60_000), max: Duration.default(1_800_000) }).prefault({}),
     })
-    .default({ dir: 'var/downloads', parallel: 4, retry: { min: 60_000, max: 1_800_000 } }),
+    .prefault({}),
   ttl: Duration.default(30 * 86_400_000),
   grpc: z
     .strictObject({

@@ -1,6 +1,4 @@
 import * as z from 'zod';
-import { Reactor } from './reactor.js';
-import { Services } from './services.js';
 
 /** Signed envelope for desired status and rule bundles: Ed25519 over the payload bytes. */
 export const SignedEnvelope = z.strictObject({
@@ -63,12 +61,6 @@ export const DesiredStatus = z.looseObject({
   sotaSchedule: WireSchedule.optional(),
 });
 
-export const Bundle = z.strictObject({
-  version: z.number().int().nonnegative(),
-  rules: Reactor.shape.rules,
-  services: Services.optional(),
-});
-
 export const Event = z.strictObject({
   tag: z.string().min(1),
   data: z.record(z.string(), z.unknown()),
@@ -78,4 +70,3 @@ export const Event = z.strictObject({
 
 export type SignedEnvelopeT = z.infer<typeof SignedEnvelope>;
 export type DesiredStatusT = z.infer<typeof DesiredStatus>;
-export type BundleT = z.infer<typeof Bundle>;

@@ -1,7 +1,7 @@
 /** Writes the JSON Schema files under schemas/ from the zod schemas (`npm run schema`). */
 import { writeFileSync } from 'node:fs';
-import { JSON_SCHEMAS, type SchemaFile } from '../schemas/index.js';
-import { jsonSchemaOf } from '../schemas/json-schema.js';
+import { jsonSchemaOf } from '../agent/config/json-schema.js';
+import { JSON_SCHEMAS, type SchemaFile } from '../agent/config/schema.js';
 
 export function schemaText(file: SchemaFile): string {
   return `${JSON.stringify(jsonSchemaOf(file), null, 2)}\n`;

@@ -25,7 +25,7 @@ async function send(
   const socket = opts.socket ?? loadOrExit(opts.config).config.control.socket;
   const res = await request(socket, cmd, args);
   if (!res.ok) {
-    console.error(`error: ${res.error}`);
+    console.error(`error [${res.code}]: ${res.error}`);
     process.exitCode = 1;
     return;
   }

@@ -1,4 +1,4 @@
-import { ConfigError, formatIssue } from '../config/errors.js';
+import { ConfigError, printIssues } from '../config/errors.js';
 import { type LoadedConfig, loadConfigSync } from '../config/load.js';
 
 export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
@@ -9,8 +9,7 @@ export function loadOrExit(file: string): LoadedConfig {
     return loadConfigSync(file);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    for (const issue of e.issues) console.error(formatIssue(issue));
-    console.error(`${e.issues.length} error${e.issues.length === 1 ? '' : 's'}`);
+    printIssues(e);
     process.exit(1);
   }
 }

@@ -12,7 +12,9 @@ export function registerReplay(program: Command): void {
     .argument('<events>', 'recorded events, e.g. from `pitcrew run --events`')
     .action(async (events: string, opts: { config: string }) => {
       const { config } = loadOrExit(opts.config);
-      const report = await replay(config, events, (t) => process.stdout.write(`${JSON.stringify(t)}\n`));
+      const report = await replay({ rules: config.reactor.rules, unit: config.unit }, events, (t) =>
+        process.stdout.write(`${JSON.stringify(t)}\n`),
+      );
       for (const r of report.rejected) console.error(`${events}:${r.line}: rejected: ${r.reason}`);
       console.error(
         `replayed ${report.events} events${report.rejected.length ? `, rejected ${report.rejected.length} lines` : ''}`,

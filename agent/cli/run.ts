@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ControlServer } from '../control/server.js';
-import { createAgent } from '../core/agent.js';
 import { createLogger } from '../core/logger.js';
-import { errorText } from '../core/pipeline.js';
+import { errorText } from '../errors.js';
+import { createAgent } from '../runtime/agent.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
@@ -20,7 +20,7 @@ export function registerRun(program: Command): void {
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
-      agent.use(new ControlServer(agent, config.control.socket));
+      agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
       if (opts.events) {
         let reading = true;
         // Whoever reads the events may go away (`| head`): stop printing, keep running.

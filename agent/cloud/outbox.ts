@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { RecordSink, Result } from '../hooks/types.js';
+import type { RecordSink, Result } from '../core/types.js';
 
 /**
  * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL). Until the

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { errors, PitcrewError } from '../errors.js';
 
 export interface Pos {
   file: string;
@@ -39,17 +40,23 @@ function byPosition(a: ConfigIssue, b: ConfigIssue): number {
 }
 
 /** Every problem found in a config, sorted by position. Thrown by `loadConfig`. */
-export class ConfigError extends Error {
-  readonly code = 'PITCREW_CONFIG_INVALID';
+export class ConfigError extends PitcrewError {
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
     const sorted = [...issues].sort(byPosition);
     super(
+      errors.CONFIG_INVALID.code,
       `config has ${sorted.length} error${sorted.length === 1 ? '' : 's'}:\n` +
         sorted.map((i) => `  ${formatIssue(i)}`).join('\n'),
     );
     this.name = 'ConfigError';
     this.issues = sorted;
   }
+}
+
+/** Prints every issue, one per line, and their count: what `validate` and a failed `run` show. */
+export function printIssues(e: ConfigError, write: (line: string) => void = console.error): void {
+  for (const issue of e.issues) write(formatIssue(issue));
+  write(`${e.issues.length} error${e.issues.length === 1 ? '' : 's'}`);
 }

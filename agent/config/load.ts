@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { Config, type ConfigT } from '../../schemas/config.js';
 import { type Composed, compose, positionOf } from './compose.js';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.js';
 import { resolvePaths } from './paths.js';
+import { Config, type ConfigT } from './schema.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
 import { SemanticChecker } from './semantics.js';
 import type { Env } from './yaml-source.js';

@@ -1,8 +1,10 @@
 import path from 'node:path';
-import type { ConfigT } from '../../schemas/config.js';
+import { driverNamed } from '../drivers/registry.js';
+import type { Settings } from '../drivers/types.js';
 import { MODULE_REF_RE } from '../hooks/registry.js';
 import { type Composed, positionOf } from './compose.js';
 import type { KeyPath } from './errors.js';
+import type { ConfigT } from './schema.js';
 
 /**
  * Makes every file path in a config absolute, against the directory of the file that names it
@@ -21,13 +23,12 @@ export function resolvePaths(config: ConfigT, c: Composed): void {
   config.control.socket = abs(config.control.socket, ['control', 'socket'])!;
   for (const [name, svc] of Object.entries(config.services)) {
     const base: KeyPath = ['services', name];
-    const s = svc.settings as Record<string, unknown>;
-    if (svc.driver === 'module') s.module = abs(svc.settings.module, [...base, 'settings', 'module']);
-    if (svc.driver === 'can') {
-      svc.settings.dbc = svc.settings.dbc.map((f, i) => abs(f, [...base, 'settings', 'dbc', i])!);
-      if (svc.settings.source.type === 'replay') {
-        svc.settings.source.file = abs(svc.settings.source.file, [...base, 'settings', 'source', 'file'])!;
-      }
+    const settings = svc.settings as Settings;
+    for (const fp of driverNamed(svc.driver)?.files(settings) ?? []) {
+      const parent = fp.slice(0, -1).reduce<Settings>((o, k) => o[k] as Settings, settings);
+      const last = fp[fp.length - 1]!;
+      const v = parent[last];
+      if (typeof v === 'string') parent[last] = abs(v, [...base, 'settings', ...fp]);
     }
     svc.hooks.forEach((h, i) => {
       h.use = ref(h.use, [...base, 'hooks', i, 'use']);

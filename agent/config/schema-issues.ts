@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { didYouMean } from '../core/suggest.js';
 import type { KeyPath } from './errors.js';
-import { didYouMean } from './suggest.js';
 
 /** A zod issue turned into words a fleet engineer can act on. */
 export interface SchemaProblem {

@@ -1,32 +1,42 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
-import { ACTION_NAMES } from '../../schemas/reactor.js';
-import type { HookKind } from '../../schemas/services.js';
-import { PatternError, parsePattern } from '../core/patterns.js';
-import { parseTemplate, TemplateError } from '../core/templates.js';
-import { DRIVERS } from '../drivers/registry.js';
-import { BUILTIN_HOOK_DEFS, BUILTIN_HOOKS, MODULE_REF_RE } from '../hooks/registry.js';
+import { HOOK_KINDS, type HookKind } from '../../schemas/services.js';
+import { parsePattern } from '../core/patterns.js';
+import { didYouMean } from '../core/suggest.js';
+import { parseTemplate } from '../core/templates.js';
+import { driverNamed } from '../drivers/registry.js';
+import { errors, errorText, isCatalogued } from '../errors.js';
+import { resolveStep, type StepScope } from '../hooks/resolve.js';
+import { actionNamed } from '../reactor/actions/index.js';
+import type { ActionCheck } from '../reactor/actions/types.js';
 import { checkLogic } from '../reactor/logic-check.js';
 import { type Composed, positionOf } from './compose.js';
 import { displayFile, type KeyPath } from './errors.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
-import { didYouMean } from './suggest.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const steps = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-const STEP_KINDS = ['converter', 'trigger', 'filter', 'enricher', 'returner'] as const;
+const STEP_KINDS = HOOK_KINDS.filter((k) => k !== 'handler');
 const TEMPLATE_ROOTS = new Set(['event', 'match', 'signals', 'state', 'unit', 'now', 'result']);
 
-/** A service's own hooks by name, with their kinds. */
-function localHooks(svc: Obj): Map<string, HookKind> {
-  const local = new Map<string, HookKind>();
+function valueAt(v: unknown, p: KeyPath): unknown {
+  for (const seg of p)
+    v = isObj(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
+}
+
+/** The name space of a service's steps, as the running agent will resolve them. */
+function scopeOf(svc: Obj): StepScope {
+  const driver = typeof svc.driver === 'string' ? driverNamed(svc.driver) : undefined;
+  const local = new Map<string, { kind: string; use: string; args?: unknown }>();
   for (const h of list(svc.hooks))
-    if (isObj(h) && typeof h.name === 'string') local.set(h.name, h.kind as HookKind);
-  return local;
+    if (isObj(h) && typeof h.name === 'string' && typeof h.kind === 'string' && typeof h.use === 'string')
+      local.set(h.name, { kind: h.kind, use: h.use, args: h.args });
+  return { local, handlers: driver?.handlers ?? 'any', driverHooks: driver?.hooks ?? [] };
 }
 
 /** Checks that need the whole config but no running agent: names, cron, logic, patterns, templates. */
@@ -78,13 +88,6 @@ export class SemanticChecker {
     });
   }
 
-  private moduleRef(ref: string, p: KeyPath): boolean {
-    const m = MODULE_REF_RE.exec(ref);
-    if (!m) return false;
-    this.fileExists(m[1]!, p);
-    return true;
-  }
-
   private fileExists(rel: string, p: KeyPath) {
     const dir = path.dirname(positionOf(this.c, p).file);
     if (!existsSync(path.resolve(dir, rel))) this.add(p, `file ${rel} not found (relative to ${dir})`);
@@ -93,38 +96,26 @@ export class SemanticChecker {
   private service(name: string, svc: Obj) {
     const base: KeyPath = ['services', name];
     const settings = isObj(svc.settings) ? svc.settings : {};
-    if (svc.driver === 'can') {
-      list(settings.dbc).forEach((f, i) => {
-        if (typeof f === 'string') this.fileExists(f, [...base, 'settings', 'dbc', i]);
-      });
-      if (
-        isObj(settings.source) &&
-        settings.source.type === 'replay' &&
-        typeof settings.source.file === 'string'
-      ) {
-        this.fileExists(settings.source.file, [...base, 'settings', 'source', 'file']);
-      }
-    }
-    if (svc.driver === 'module' && typeof settings.module === 'string') {
-      this.fileExists(settings.module, [...base, 'settings', 'module']);
+    const driver = typeof svc.driver === 'string' ? driverNamed(svc.driver) : undefined;
+    for (const fp of driver?.files(settings) ?? []) {
+      const file = valueAt(settings, fp);
+      if (typeof file === 'string') this.fileExists(file, [...base, 'settings', ...fp]);
     }
     const hooks = list(svc.hooks);
     this.unique(hooks, [...base, 'hooks'], 'hook');
-    const local = localHooks(svc);
+    const scope = scopeOf(svc);
     hooks.forEach((h, i) => {
-      if (!isObj(h) || typeof h.name !== 'string' || typeof h.use !== 'string') return;
-      const usePath = [...base, 'hooks', i, 'use'];
-      if (this.moduleRef(h.use, usePath)) return;
-      const builtin = BUILTIN_HOOKS[h.use];
-      if (builtin === undefined)
-        this.add(usePath, `unknown hook '${h.use}'${didYouMean(h.use, Object.keys(BUILTIN_HOOKS))}`);
-      else if (builtin !== h.kind) this.add(usePath, `'${h.use}' is a ${builtin}, not a ${String(h.kind)}`);
-      else this.hookArgs(h.use, h.args, [...base, 'hooks', i, 'args']);
+      if (!isObj(h) || typeof h.name !== 'string' || typeof h.kind !== 'string') return;
+      this.step(h.name, h.kind as HookKind, [...base, 'hooks', i, 'use'], scope, [
+        ...base,
+        'hooks',
+        i,
+        'args',
+      ]);
     });
 
     const workers = list(svc.workers);
     this.unique(workers, [...base, 'workers'], 'worker');
-    const handlers = DRIVERS[svc.driver as keyof typeof DRIVERS]?.handlers;
     workers.forEach((w, wi) => {
       if (!isObj(w)) return;
       const wp: KeyPath = [...base, 'workers', wi];
@@ -132,59 +123,41 @@ export class SemanticChecker {
       list(w.messages).forEach((m, mi) => {
         if (!isObj(m)) return;
         const mp: KeyPath = [...wp, 'messages', mi];
-        if (typeof m.handler === 'string') this.handler(m.handler, [...mp, 'handler'], handlers, local);
+        if (typeof m.handler === 'string') this.step(m.handler, 'handler', [...mp, 'handler'], scope);
         for (const kind of STEP_KINDS) {
           const names = steps(m[kind]);
           names.forEach((n, si) => {
             if (typeof n !== 'string') return;
-            const sp = Array.isArray(m[kind]) ? [...mp, kind, si] : [...mp, kind];
-            this.step(n, kind, sp, local);
+            this.step(n, kind, Array.isArray(m[kind]) ? [...mp, kind, si] : [...mp, kind], scope);
           });
         }
       });
     });
   }
 
-  /** A built-in hook's args, checked against the schema the hook declares. */
-  private hookArgs(use: string, args: unknown, p: KeyPath) {
-    const def = BUILTIN_HOOK_DEFS.get(use);
-    const parsed = def?.args.safeParse(args ?? {}, { reportInput: true });
-    if (def && parsed && !parsed.success) {
-      for (const issue of parsed.error.issues) {
-        for (const prob of translate(def.args, issue))
-          this.problems.push({ ...prob, path: [...p, ...prob.path] });
-      }
-    }
-  }
-
-  private handler(
-    name: string,
-    p: KeyPath,
-    handlers: readonly string[] | 'any' | undefined,
-    local: Map<string, HookKind>,
-  ) {
-    if (this.moduleRef(name, p) || handlers === 'any' || handlers === undefined) return;
-    const hook = local.get(name);
-    if (hook !== undefined) {
-      if (hook !== 'handler') this.add(p, `hook '${name}' is a ${hook}, not a handler`);
+  /**
+   * A step name, resolved exactly as the running agent will: an unknown name or a wrong kind is
+   * reported here, a module's file must exist, a hook's args are checked against its schema.
+   */
+  private step(name: string, kind: HookKind, p: KeyPath, scope: StepScope, argsPath?: KeyPath) {
+    let step: ReturnType<typeof resolveStep>;
+    try {
+      step = resolveStep(name, kind, scope);
+    } catch (e) {
+      this.add(p, errorText(e));
       return;
     }
-    if (!handlers.includes(name)) {
-      this.add(
-        p,
-        `unknown handler '${name}'${didYouMean(name, handlers)}; this driver has ${handlers.join(', ')}`,
-      );
-    }
+    if (step.from === 'module') this.fileExists(step.file, p);
+    if (step.from === 'hook' && argsPath) this.hookArgs(step.def.args, scope.local.get(name)?.args, argsPath);
   }
 
-  private step(name: string, kind: HookKind, p: KeyPath, local: Map<string, HookKind>) {
-    if (this.moduleRef(name, p)) return;
-    const found = local.get(name) ?? BUILTIN_HOOKS[name];
-    if (found === undefined) {
-      const same = [...local.keys(), ...Object.keys(BUILTIN_HOOKS)];
-      this.add(p, `unknown ${kind} '${name}'${didYouMean(name, same)}`);
-    } else if (found !== kind) {
-      this.add(p, `'${name}' is a ${found}, not a ${kind}`);
+  /** A hook's args, checked against the schema the hook declares. */
+  private hookArgs(schema: import('zod').ZodType, args: unknown, p: KeyPath) {
+    const parsed = schema.safeParse(args ?? {}, { reportInput: true });
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      for (const prob of translate(schema, issue))
+        this.problems.push({ ...prob, path: [...p, ...prob.path] });
     }
   }
 
@@ -211,79 +184,47 @@ export class SemanticChecker {
         try {
           parsePattern(pat);
         } catch (e) {
-          if (e instanceof PatternError)
+          if (isCatalogued(e, errors.PATTERN_INVALID))
             this.add(Array.isArray(r.on) ? [...rp, 'on', pi] : [...rp, 'on'], e.message);
         }
       });
       if (r.when !== undefined) this.logic(r.when, [...rp, 'when']);
-      this.actions(list(r.do), [...rp, 'do'], services, root);
-      this.actions(list(r.else), [...rp, 'else'], services, root);
+      this.actions(r.do, [...rp, 'do'], services, root);
+      this.actions(r.else, [...rp, 'else'], services, root);
     });
   }
 
-  private actions(actions: unknown[], base: KeyPath, services: Obj, root: Obj) {
-    actions.forEach((a, i) => {
+  /** Each action's own checks (its registry entry's `check`), with paths below the action's body. */
+  private actions(actions: unknown, base: KeyPath, services: Obj, root: Obj) {
+    list(actions).forEach((a, i) => {
       if (!isObj(a)) return;
       const [name] = Object.keys(a);
-      if (name === undefined || !(ACTION_NAMES as readonly string[]).includes(name)) return;
-      const ap: KeyPath = [...base, i, name];
-      const body = a[name];
-      if (name === 'if' && isObj(body)) {
-        if (body.when !== undefined) this.logic(body.when, [...ap, 'when']);
-        this.actions(list(body.then), [...ap, 'then'], services, root);
-        this.actions(list(body.else), [...ap, 'else'], services, root);
-        return;
-      }
-      this.templates(body, ap);
-      if (!isObj(body)) return;
-      if ((name === 'call' || name === 'worker') && typeof body.service === 'string') {
-        const svc = services[body.service];
-        if (!isObj(svc)) {
-          this.add(
-            [...ap, 'service'],
-            `unknown service '${body.service}'${didYouMean(body.service, Object.keys(services))}`,
+      const def = name === undefined ? undefined : actionNamed(name);
+      if (!def) return;
+      const ap: KeyPath = [...base, i, name!];
+      const svc = (s: string) => (isObj(services[s]) ? (services[s] as Obj) : undefined);
+      const cx: ActionCheck = {
+        add: (p, message) => this.add([...ap, ...p], message),
+        logic: (expr, p) => this.logic(expr, [...ap, ...p]),
+        actions: (nested, p) => this.actions(nested, [...ap, ...p], services, root),
+        templates: (value, p) => this.templates(value, [...ap, ...p]),
+        service: (s, p) => {
+          if (svc(s)) return true;
+          this.add([...ap, ...p], `unknown service '${s}'${didYouMean(s, Object.keys(services))}`);
+          return false;
+        },
+        worker: (s, w, p) => {
+          const names = list(svc(s)?.workers).flatMap((x) =>
+            isObj(x) && typeof x.name === 'string' ? [x.name] : [],
           );
-        } else if (name === 'worker' && typeof body.name === 'string') {
-          const names = list(svc.workers).flatMap((w) =>
-            isObj(w) && typeof w.name === 'string' ? [w.name] : [],
-          );
-          if (!names.includes(body.name)) {
-            this.add(
-              [...ap, 'name'],
-              `service '${body.service}' has no worker '${body.name}'${didYouMean(body.name, names)}`,
-            );
-          }
-        } else if (name === 'call' && typeof body.handler === 'string') {
-          this.handler(
-            body.handler,
-            [...ap, 'handler'],
-            DRIVERS[svc.driver as keyof typeof DRIVERS]?.handlers,
-            localHooks(svc),
-          );
-        }
-      }
-      if (
-        name === 'return' &&
-        typeof body.returner === 'string' &&
-        !this.moduleRef(body.returner, [...ap, 'returner'])
-      ) {
-        const returners = Object.keys(BUILTIN_HOOKS).filter((h) => BUILTIN_HOOKS[h] === 'returner');
-        if (!returners.includes(body.returner)) {
-          this.add(
-            [...ap, 'returner'],
-            `unknown returner '${body.returner}'${didYouMean(body.returner, returners)}`,
-          );
-        }
-      }
-      if (name === 'update' && typeof body.start === 'string') {
-        const updates = isObj(root.updates) ? root.updates : undefined;
-        if (!updates || !isObj(updates[body.start])) {
-          this.add(
-            [...ap, 'start'],
-            `updates.${body.start} is not configured, so an update cannot be started`,
-          );
-        }
-      }
+          if (!names.includes(w))
+            this.add([...ap, ...p], `service '${s}' has no worker '${w}'${didYouMean(w, names)}`);
+        },
+        handler: (s, h, p) => this.step(h, 'handler', [...ap, ...p], scopeOf(svc(s) ?? {})),
+        returner: (r, p) => this.step(r, 'returner', [...ap, ...p], scopeOf({})),
+        updates: (kind) => isObj(root.updates) && isObj(root.updates[kind]),
+      };
+      def.check(a[name!], cx);
     });
   }
 
@@ -299,7 +240,7 @@ export class SemanticChecker {
           }
         }
       } catch (e) {
-        if (e instanceof TemplateError) this.add(p, e.message);
+        if (isCatalogued(e, errors.TEMPLATE_INVALID)) this.add(p, e.message);
         else throw e;
       }
     } else if (Array.isArray(value)) {

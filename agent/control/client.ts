@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { errors, errorText } from '../errors.js';
 import type { ControlRequestT, ControlResponse } from './protocol.js';
 
 /** Sends one request to a running agent's control socket and returns its answer. */
@@ -13,7 +14,7 @@ export function request(
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`no answer from ${socketPath} within ${timeoutMs} ms`));
+      reject(errors.CONTROL_TIMEOUT(socketPath, timeoutMs));
     }, timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify({ id: 1, cmd, args })}\n`));
@@ -23,12 +24,21 @@ export function request(
       if (nl < 0) return;
       clearTimeout(timer);
       sock.end();
-      resolve(JSON.parse(buf.slice(0, nl)) as ControlResponse);
+      try {
+        const res = JSON.parse(buf.slice(0, nl)) as ControlResponse;
+        if (typeof res !== 'object' || res === null || typeof res.ok !== 'boolean')
+          throw new Error('no ok field');
+        resolve(res);
+      } catch (e) {
+        reject(
+          errors.CONTROL_UNREACHABLE(socketPath, `the answer is not a control response (${errorText(e)})`),
+        );
+      }
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'is the agent running?' : e.message;
-      reject(new Error(`cannot reach the agent at ${socketPath}: ${why}`));
+      reject(errors.CONTROL_UNREACHABLE(socketPath, why));
     });
   });
 }

@@ -11,7 +11,4 @@ export type ControlRequestT = z.infer<typeof ControlRequest>;
 
 export type ControlResponse =
   | { id?: string | number; ok: true; result: unknown }
-  | { id?: string | number; ok: false; error: string };
-
-/** Longest request line accepted: the socket is local, but input is bounded all the same. */
-export const MAX_LINE = 1024 * 1024;
+  | { id?: string | number; ok: false; code: string; error: string };

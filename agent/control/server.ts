@@ -1,18 +1,51 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Agent, WorkerAction } from '../core/agent.js';
-import type { Extension } from '../core/extension.js';
-import { errorText } from '../core/pipeline.js';
-import { ControlRequest, type ControlRequestT, type ControlResponse, MAX_LINE } from './protocol.js';
+import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
+import { isTag } from '../core/tags.js';
+import type { Extension } from '../core/types.js';
+import { errorCode, errors, errorText } from '../errors.js';
+import type { Agent, WorkerAction } from '../runtime/agent.js';
+import { ControlRequest, type ControlResponse } from './protocol.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
 
+/** Deepest JSON nesting a request may have. */
+export const MAX_DEPTH = 64;
+/** Connections at once: a local client that opens thousands cannot use up the agent's descriptors. */
+export const MAX_CONNECTIONS = 64;
+/** A connection with no request for this long is closed. */
+export const IDLE_MS = 60_000;
+
 const str = (args: Record<string, unknown>, key: string): string => {
   const v = args[key];
-  if (typeof v !== 'string' || !v) throw new Error(`'${key}' is required`);
+  if (typeof v !== 'string' || !v) throw errors.CONTROL_REQUEST(`'${key}' is required`);
   return v;
 };
+
+/** Nesting depth of a JSON text, counted without parsing it (brackets inside strings skipped). */
+function depthOf(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+const fail = (id: ControlResponse['id'], e: unknown): ControlResponse => ({
+  id,
+  ok: false,
+  code: errorCode(e),
+  error: errorText(e),
+});
 
 /** The local control socket (DESIGN §9): JSON lines, mode 0600. */
 export class ControlServer implements Extension {
@@ -34,14 +67,19 @@ export class ControlServer implements Extension {
         );
       }
       if (!['start', 'pause', 'resume', 'kill'].includes(action))
-        throw new Error(`unknown worker action '${action}'`);
+        throw errors.CONTROL_REQUEST(`unknown worker action '${action}' (list, start, pause, resume, kill)`);
       return agent.worker(str(a, 'service'), str(a, 'name'), action as WorkerAction);
     });
     this.commands.set('emit', (a) => {
+      const tag = str(a, 'tag');
+      if (!isTag(tag))
+        throw errors.CONTROL_REQUEST(
+          `'${tag}' is not an event tag: lowercase segments of letters, digits, _ and - joined by /`,
+        );
       const data = a.data ?? {};
       if (typeof data !== 'object' || Array.isArray(data) || data === null)
-        throw new Error('event data must be a JSON object');
-      return agent.bus.emit(str(a, 'tag'), data as Record<string, unknown>, 'control');
+        throw errors.CONTROL_REQUEST('event data must be a JSON object');
+      return agent.bus.emit(tag, data as Record<string, unknown>, 'control');
     });
     this.commands.set('call', (a) =>
       agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
@@ -52,14 +90,36 @@ export class ControlServer implements Extension {
 
   async start(): Promise<void> {
     mkdirSync(path.dirname(this.socketPath), { recursive: true });
-    rmSync(this.socketPath, { force: true });
-    const server = net.createServer((sock) => this.serve(sock));
+    await this.clearStale();
+    const server = net.createServer((sock) => void this.serve(sock));
+    server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => resolve());
     });
     chmodSync(this.socketPath, 0o600);
     this.server = server;
+  }
+
+  /** Removes what is at the socket path only if it is a socket no one answers on. */
+  private async clearStale(): Promise<void> {
+    let isSocket: boolean;
+    try {
+      isSocket = lstatSync(this.socketPath).isSocket();
+    } catch {
+      return;
+    }
+    if (!isSocket) throw errors.SOCKET_PATH(this.socketPath, 'it is not a socket; it is left alone');
+    const live = await new Promise<boolean>((resolve) => {
+      const probe = net.createConnection(this.socketPath);
+      probe.on('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+    if (live) throw errors.SOCKET_PATH(this.socketPath, 'another agent is listening on it');
+    rmSync(this.socketPath, { force: true });
   }
 
   async stop(): Promise<void> {
@@ -69,43 +129,66 @@ export class ControlServer implements Extension {
     // A client that keeps its connection open must not hold up the agent's shutdown.
     for (const s of this.sockets) s.destroy();
     await closed;
-    rmSync(this.socketPath, { force: true });
+    if (this.server) rmSync(this.socketPath, { force: true });
+    this.server = undefined;
   }
 
-  private serve(sock: net.Socket): void {
+  private async serve(sock: net.Socket): Promise<void> {
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
-    let buf = '';
-    sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > MAX_LINE && !buf.includes('\n')) {
-        sock.end(`${JSON.stringify({ ok: false, error: `request longer than ${MAX_LINE} bytes` })}\n`);
-        return;
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
+    sock.setEncoding('utf8');
+    const reply = (r: ControlResponse) => {
+      if (sock.writable) sock.write(`${this.serialise(r)}\n`);
+    };
+    try {
+      for await (const line of readLines(sock as AsyncIterable<string>)) {
+        if (line === TOO_LONG) {
+          reply(fail(undefined, errors.CONTROL_REQUEST(`request longer than ${MAX_LINE} bytes`)));
+          sock.end();
+          return;
+        }
+        if (line.trim()) void this.answer(line).then(reply);
       }
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim())
-          void this.answer(line).then((r) => sock.writable && sock.write(`${JSON.stringify(r)}\n`));
-      }
-    });
+    } catch {
+      sock.destroy();
+    }
+  }
+
+  /** An answer that cannot be written as JSON (a cycle, a BigInt, too deep) becomes an error answer. */
+  private serialise(r: ControlResponse): string {
+    try {
+      return JSON.stringify(r);
+    } catch (e) {
+      return JSON.stringify(fail(r.id, errors.CONTROL_ANSWER(errorText(e))));
+    }
   }
 
   private async answer(line: string): Promise<ControlResponse> {
-    let req: ControlRequestT;
+    if (depthOf(line) > MAX_DEPTH)
+      return fail(undefined, errors.CONTROL_REQUEST(`JSON nested deeper than ${MAX_DEPTH} levels`));
+    let json: unknown;
     try {
-      req = ControlRequest.parse(JSON.parse(line));
-    } catch (e) {
-      return { ok: false, error: `bad request: ${errorText(e)}` };
+      json = JSON.parse(line);
+    } catch {
+      return fail(undefined, errors.CONTROL_REQUEST('not a JSON line'));
     }
-    const handler = this.commands.get(req.cmd);
-    if (!handler) return { id: req.id, ok: false, error: `'${req.cmd}' is not available in this agent` };
+    const parsed = ControlRequest.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const where = issue.path.length ? `'${issue.path.join('.')}': ` : '';
+      const cmds = ControlRequest.shape.cmd.options.join(', ');
+      const why =
+        issue.path[0] === 'cmd' ? `unknown command (commands: ${cmds})` : `${where}${issue.message}`;
+      return fail(undefined, errors.CONTROL_REQUEST(why));
+    }
+    const req = parsed.data;
+    const handler = this.commands.get(req.cmd)!;
     try {
       return { id: req.id, ok: true, result: (await handler(req.args)) ?? null };
     } catch (e) {
-      return { id: req.id, ok: false, error: errorText(e) };
+      return fail(req.id, e);
     }
   }
 }

@@ -8,6 +8,13 @@ export type Event = z.infer<typeof EventSchema>;
 export type Match = readonly string[];
 export type Listener = (event: Event, match: Match) => void;
 
+/** An event held back by `hold`, emitted later. */
+export interface HeldEvent {
+  tag: string;
+  data: Record<string, unknown>;
+  source: string;
+}
+
 interface Sub {
   fn: Listener;
   active: boolean;
@@ -37,6 +44,7 @@ export class Bus {
   private emitted = 0;
   private instant: number | undefined;
   private readonly split = new Map<string, readonly string[]>();
+  private holding?: HeldEvent[];
 
   constructor(
     private readonly clock: Clock = realClock,
@@ -89,11 +97,26 @@ export class Bus {
     return this.instant ?? this.clock.now();
   }
 
-  /** Builds the event (`ts` from the clock) and dispatches it. */
+  /** Builds the event (`ts` from the clock) and dispatches it (or holds it, inside `hold`). */
   emit(tag: string, data: Record<string, unknown> = {}, source = 'agent'): Event {
+    if (this.holding) {
+      this.holding.push({ tag, data, source });
+      return { tag, data, ts: this.now(), source };
+    }
     const event: Event = { tag, data, ts: this.now(), source };
     this.dispatch(event);
     return event;
+  }
+
+  /** Runs `fn`; what it emits synchronously goes into `into` instead, for the caller to emit later. */
+  hold<T>(into: HeldEvent[], fn: () => T): T {
+    const prev = this.holding;
+    this.holding = into;
+    try {
+      return fn();
+    } finally {
+      this.holding = prev;
+    }
   }
 
   /** Dispatches a ready event (replayed or forwarded), keeping its timestamp. */

@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { errors } from '../errors.js';
 
 const HOUR_S = 3600;
 
@@ -88,6 +89,6 @@ export class CronSchedule {
       else return t;
       t += stepS * 1000;
     }
-    throw new Error(`cron '${this.expression}' never fires`);
+    throw errors.CRON_NEVER(this.expression);
   }
 }

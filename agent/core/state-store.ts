@@ -19,10 +19,14 @@ export interface AgentState {
   readonly internal: KeyValue;
 }
 
+/** A plain object with no prototype: keys such as `__proto__` or `constructor` are only keys. */
+const bare = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
+
 class SqliteTable implements KeyValue {
   private readonly upsert: Database.Statement<[string, string, number]>;
   private readonly remove: Database.Statement<[string]>;
-  readonly cache = new Map<string, unknown>();
+  /** The values as rules and templates read them; the one in-memory copy of the table. */
+  readonly tree = bare();
 
   constructor(db: Database.Database, table: string) {
     db.exec(
@@ -36,32 +40,32 @@ class SqliteTable implements KeyValue {
       key: string;
       value: string;
     }[]) {
-      this.cache.set(row.key, JSON.parse(row.value));
+      this.tree[row.key] = JSON.parse(row.value);
     }
   }
 
   get(key: string): unknown {
-    return this.cache.get(key);
+    return this.tree[key];
   }
 
   set(key: string, value: unknown): void {
     this.upsert.run(key, JSON.stringify(value ?? null), Date.now());
-    this.cache.set(key, value);
+    this.tree[key] = value;
   }
 
   delete(key: string): void {
     this.remove.run(key);
-    this.cache.delete(key);
+    delete this.tree[key];
   }
 
   entries(): [string, unknown][] {
-    return [...this.cache.entries()];
+    return Object.entries(this.tree);
   }
 }
 
 /** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
 export class StateStore implements AgentState {
-  readonly tree: Record<string, unknown> = {};
+  readonly tree: Record<string, unknown>;
   readonly internal: KeyValue;
   private readonly db: Database.Database;
   private readonly values: SqliteTable;
@@ -73,21 +77,19 @@ export class StateStore implements AgentState {
     this.db.pragma('synchronous = NORMAL');
     this.values = new SqliteTable(this.db, 'state');
     this.internal = new SqliteTable(this.db, 'internal');
-    for (const [k, v] of this.values.entries()) this.tree[k] = v;
+    this.tree = this.values.tree;
   }
 
   get(key: string): unknown {
-    return this.tree[key];
+    return this.values.get(key);
   }
 
   set(key: string, value: unknown): void {
     this.values.set(key, value);
-    this.tree[key] = value;
   }
 
   delete(key: string): void {
     this.values.delete(key);
-    delete this.tree[key];
   }
 
   close(): void {
@@ -96,29 +98,30 @@ export class StateStore implements AgentState {
 }
 
 class MemoryTable implements KeyValue {
-  private readonly map = new Map<string, unknown>();
+  readonly tree = bare();
   get(key: string) {
-    return this.map.get(key);
+    return this.tree[key];
   }
   set(key: string, value: unknown) {
-    this.map.set(key, value);
+    this.tree[key] = value;
   }
   delete(key: string) {
-    this.map.delete(key);
+    delete this.tree[key];
   }
   entries(): [string, unknown][] {
-    return [...this.map.entries()];
+    return Object.entries(this.tree);
   }
 }
 
 /** State that lives only in memory: for dry runs (`pitcrew replay`). */
 export class MemoryState implements AgentState {
-  readonly tree: Record<string, unknown> = {};
+  private readonly values = new MemoryTable();
+  readonly tree = this.values.tree;
   readonly internal: KeyValue = new MemoryTable();
   set(key: string, value: unknown): void {
-    this.tree[key] = value;
+    this.values.set(key, value);
   }
   delete(key: string): void {
-    delete this.tree[key];
+    this.values.delete(key);
   }
 }

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { RestartT } from '../../schemas/services.js';
+import { errorCode, errorText } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
-import { errorText } from './pipeline.js';
 import type { ServiceRuntime } from './service.js';
 
 export type ServiceState = 'starting' | 'running' | 'restarting' | 'stopped';
@@ -12,6 +12,8 @@ export interface ServiceStatus {
   state: ServiceState;
   restarts: number;
   lastError?: string;
+  /** The catalogue code of the last error. */
+  code?: string;
   since: number;
 }
 
@@ -25,6 +27,7 @@ export class Supervisor {
   private restarts = 0;
   private attempt = 0;
   private lastError?: string;
+  private code?: string;
   private since: number;
   private timer?: Timer;
   private stableTimer?: Timer;
@@ -43,7 +46,13 @@ export class Supervisor {
   }
 
   status(): ServiceStatus {
-    return { state: this.state, restarts: this.restarts, lastError: this.lastError, since: this.since };
+    return {
+      state: this.state,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      code: this.code,
+      since: this.since,
+    };
   }
 
   /** Starts the service; resolves after the first attempt, whether it worked or a restart is scheduled. */
@@ -84,6 +93,7 @@ export class Supervisor {
     this.setState('restarting');
     this.stableTimer?.cancel();
     this.lastError = errorText(reason);
+    this.code = errorCode(reason);
     const restarts = this.restarts;
     const delay = backoffDelay(this.restart, restarts, this.random);
     this.log.warn(
@@ -92,7 +102,7 @@ export class Supervisor {
     );
     this.bus.emit(
       `system/service/${this.name}/failed`,
-      { service: this.name, reason: this.lastError, restarts, retry_in: delay },
+      { service: this.name, reason: this.lastError, code: this.code, restarts, retry_in: delay },
       'supervisor',
     );
     await this.runtime?.stop().catch(() => {});

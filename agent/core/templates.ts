@@ -1,23 +1,22 @@
 /** `{{ path }}` templates: paths only, no expressions (DESIGN §3.2). */
+import { errors } from '../errors.js';
 
 export type TemplatePart = string | { path: string[] };
 
 const TEMPLATE_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const SEGMENT_RE = /^(?:[A-Za-z_][\w-]*|\d+)$/;
 
-export class TemplateError extends Error {}
-
 function splitPath(expr: string): string[] {
   const segs = expr.replace(/\[(\d+)\]/g, '.$1').split('.');
   if (!expr || segs.some((s) => !SEGMENT_RE.test(s))) {
-    throw new TemplateError(
+    throw errors.TEMPLATE_INVALID(
       `'{{ ${expr} }}' is not a path (use names joined by dots, like event.data.speed)`,
     );
   }
   return segs;
 }
 
-/** Splits a string into literal text and paths; throws TemplateError on bad syntax. */
+/** Splits a string into literal text and paths; throws PITCREW_TEMPLATE_INVALID on bad syntax. */
 export function parseTemplate(s: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let last = 0;
@@ -27,7 +26,8 @@ export function parseTemplate(s: string): TemplatePart[] {
     last = m.index + m[0].length;
   }
   const rest = s.slice(last);
-  if (rest.includes('{{') || rest.includes('}}')) throw new TemplateError(`unbalanced '{{' / '}}' in '${s}'`);
+  if (rest.includes('{{') || rest.includes('}}'))
+    throw errors.TEMPLATE_INVALID(`unbalanced '{{' / '}}' in '${s}'`);
   if (rest) parts.push(rest);
   return parts;
 }
@@ -36,13 +36,11 @@ export function hasTemplate(s: string): boolean {
   return s.includes('{{');
 }
 
-export class MissingPathError extends Error {}
-
 export function lookup(data: unknown, path: string[]): unknown {
   let cur: unknown = data;
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object' || !(seg in (cur as object))) {
-      throw new MissingPathError(`'${path.join('.')}' is not set`);
+      throw errors.TEMPLATE_MISSING(path.join('.'));
     }
     cur = (cur as Record<string, unknown>)[seg];
   }

@@ -1,3 +1,4 @@
+import { toMinutes } from '../../schemas/common.js';
 import type { ZonedTime } from './cron.js';
 
 /** A timetable entry as config writes it (`day_of_week`, `time_slots`) or the cloud sends it (`dayOfWeek`, `timeSlots`). */
@@ -8,8 +9,6 @@ export interface TimetableEntryLike {
   timeSlots?: { start: string; end: string }[];
 }
 
-const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
 /** Whether `ms` falls inside a slot: ISO days 1 = Monday … 7 = Sunday, local time, start inclusive, end exclusive. */
 export function inTimetable(entries: readonly TimetableEntryLike[], ms: number, zone: ZonedTime): boolean {
   const p = zone.parts(ms);
@@ -18,6 +17,8 @@ export function inTimetable(entries: readonly TimetableEntryLike[], ms: number, 
   return entries.some((e) => {
     const days = e.day_of_week ?? e.dayOfWeek ?? [];
     if (!(Array.isArray(days) ? days : [days]).includes(isoDay)) return false;
-    return (e.time_slots ?? e.timeSlots ?? []).some((s) => now >= minutes(s.start) && now < minutes(s.end));
+    return (e.time_slots ?? e.timeSlots ?? []).some(
+      (s) => now >= toMinutes(s.start) && now < toMinutes(s.end),
+    );
   });
 }

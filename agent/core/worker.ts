@@ -1,8 +1,9 @@
 import type { WorkerT } from '../../schemas/services.js';
+import { errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
 import { CronSchedule } from './cron.js';
-import { errorText, type Pipeline, runPipeline } from './pipeline.js';
+import { type Pipeline, runPipeline } from './pipeline.js';
 
 export type WorkerState = 'stopped' | 'running' | 'paused' | 'completed' | 'killed' | 'failed';
 
@@ -122,7 +123,7 @@ export class Worker {
     for (const [i, p] of this.pipelines.entries()) {
       if (this.killed()) return;
       try {
-        produced = (await runPipeline(p, () => this.clock.now())).length > 0 || produced;
+        produced = (await runPipeline(p, this.clock, this.bus)).length > 0 || produced;
       } catch (e) {
         const text = errorText(e);
         const counts = this.errors[i]!;

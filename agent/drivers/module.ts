@@ -1,8 +1,12 @@
 import path from 'node:path';
-import { ModuleSettings } from '../../schemas/drivers.js';
+import * as z from 'zod';
 import { loadModule } from '../core/load-module.js';
-import type { HandlerFn } from '../hooks/types.js';
-import { type DriverContext, DriverError, type DriverInstance, defineDriver } from './types.js';
+import type { DriverContext, DriverInstance, HandlerFn } from '../core/types.js';
+import { errors } from '../errors.js';
+import { defineDriver } from './types.js';
+
+/** A module service's own settings are checked by the schema the module exports. */
+export const ModuleSettings = z.looseObject({ module: z.string().min(1) });
 
 /**
  * What a service module exports:
@@ -22,24 +26,16 @@ export const moduleDriver = defineDriver({
   name: 'module',
   settings: ModuleSettings,
   handlers: 'any',
+  files: () => [['module']],
   async create(settings, ctx) {
     const file = path.resolve(ctx.baseDir, settings.module);
     const mod = (await loadModule(file)) as Partial<ServiceModule>;
-    if (typeof mod.createService !== 'function') {
-      throw new DriverError(
-        `${settings.module} does not export createService(settings, ctx)`,
-        'PITCREW_MODULE_INVALID',
-      );
-    }
+    if (typeof mod.createService !== 'function') throw errors.MODULE_INVALID(settings.module);
     const { module: _file, ...own } = settings;
     let checked: unknown = own;
     if (mod.settings) {
       const r = mod.settings.safeParse(own);
-      if (!r.success)
-        throw new DriverError(
-          `settings rejected by ${settings.module}: ${r.error?.message}`,
-          'PITCREW_MODULE_SETTINGS',
-        );
+      if (!r.success) throw errors.MODULE_SETTINGS(settings.module, r.error?.message ?? 'invalid');
       checked = r.data;
     }
     const svc = mod.createService(checked, ctx);

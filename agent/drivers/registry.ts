@@ -1,14 +1,18 @@
-import type { DriverName } from '../../schemas/drivers.js';
+import { can } from './can/can.js';
+import { nmea } from './gnss/nmea.js';
 import { moduleDriver } from './module.js';
+import { elm327 } from './obd/elm327.js';
 import { simVehicle } from './sim/sim-vehicle.js';
 import type { DriverDef } from './types.js';
-import { can, elm327, nmea } from './unavailable.js';
 
-/** Drivers by the name a service's `driver:` gives. */
-export const DRIVERS: Record<DriverName, DriverDef> = {
-  elm327,
-  'sim-vehicle': simVehicle as unknown as DriverDef,
-  can,
-  nmea,
-  module: moduleDriver as unknown as DriverDef,
-};
+/**
+ * Every driver a service's `driver:` can name. Adding a driver: its file (copy `gnss/nmea.ts`),
+ * then one line here; the config schema, its JSON Schema and the config checks follow.
+ */
+export const DRIVERS = [elm327, simVehicle, can, nmea, moduleDriver] as const;
+
+export type DriverName = (typeof DRIVERS)[number]['name'];
+
+const BY_NAME: ReadonlyMap<string, DriverDef> = new Map(DRIVERS.map((d) => [d.name, d]));
+
+export const driverNamed = (name: string): DriverDef | undefined => BY_NAME.get(name);

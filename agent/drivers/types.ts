@@ -1,48 +1,45 @@
-import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Bus } from '../core/bus.js';
-import type { Clock } from '../core/clock.js';
-import type { HandlerFn, HookDef } from '../hooks/types.js';
+import type { DriverContext, DriverInstance } from '../core/types.js';
+import type { HookDef } from '../hooks/types.js';
 
-export interface DriverContext {
-  service: string;
-  bus: Bus;
-  clock: Clock;
-  log: Logger;
-  /** Directory of the config file: relative paths in settings resolve against it. */
-  baseDir: string;
-  /** Reports a failure after start (a pulled cable, a crashed module): the supervisor restarts the service. */
-  fail(reason: Error): void;
-}
-
-/** A running driver: its handlers and lifecycle. */
-export interface DriverInstance {
-  handlers: Record<string, HandlerFn>;
-  /** Hooks the driver adds to its service's name space. */
-  hooks?: HookDef[];
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export interface DriverDef<S extends z.ZodType = z.ZodType> {
-  name: string;
+/** A driver as its file declares it. */
+export interface DriverSpec<N extends string, S extends z.ZodType> {
+  name: N;
+  /** Its settings; the config's `services.<name>.settings` are checked against it at load. */
   settings: S;
   /** The handlers its services can name; 'any' when only the running driver knows (a module). */
   handlers: readonly string[] | 'any';
-  create(settings: z.infer<S>, ctx: DriverContext): DriverInstance | Promise<DriverInstance>;
+  /** Hooks the driver adds to its services' name space, declared statically so config checks see them. */
+  hooks?: readonly HookDef[];
+  /** Key paths inside its settings that name files: checked to exist, resolved against the config's directory. */
+  files?: (settings: Settings) => SettingsPath[];
+  create(settings: z.output<S>, ctx: DriverContext): DriverInstance | Promise<DriverInstance>;
 }
 
-export function defineDriver<S extends z.ZodType>(def: DriverDef<S>): DriverDef<S> {
-  return def;
+/** Settings as written or parsed: only their shape at `files` paths matters. */
+export type Settings = Record<string, unknown>;
+export type SettingsPath = (string | number)[];
+
+/** A registered driver. */
+export interface DriverDef<N extends string = string, S extends z.ZodType = z.ZodType> {
+  name: N;
+  settings: S;
+  handlers: readonly string[] | 'any';
+  hooks: readonly HookDef[];
+  files(settings: Settings): SettingsPath[];
+  /** `settings` as the config schema already parsed them with this driver's own `settings`. */
+  create(settings: unknown, ctx: DriverContext): Promise<DriverInstance>;
 }
 
-/** Thrown for a request a driver cannot serve; the message says what to do. */
-export class DriverError extends Error {
-  constructor(
-    message: string,
-    readonly code = 'PITCREW_DRIVER_ERROR',
-  ) {
-    super(message);
-    this.name = 'DriverError';
-  }
+export function defineDriver<N extends string, S extends z.ZodType>(spec: DriverSpec<N, S>): DriverDef<N, S> {
+  return {
+    name: spec.name,
+    settings: spec.settings,
+    handlers: spec.handlers,
+    hooks: spec.hooks ?? [],
+    files: spec.files ?? (() => []),
+    // The config schema parsed these settings with `spec.settings` (transforms applied): parsing them
+    // again would apply the transforms twice, so the type is restored, not re-checked.
+    create: async (settings, ctx) => spec.create(settings as z.output<S>, ctx),
+  };
 }

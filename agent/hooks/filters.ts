@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { Duration, Logic } from '../../schemas/common.js';
-import { compile, truthy } from '../reactor/logic.js';
 import { defineHook, numeric } from './types.js';
 
 export const changed = defineHook({
@@ -56,19 +55,14 @@ export const logic = defineHook({
   kind: 'filter',
   args: z.strictObject({ when: Logic }),
   create: ({ when }, ctx) => {
-    const test = compile(when, {
-      changedAt: (p) => ctx.signals.byPath(p)?.changedAt,
-      now: () => ctx.clock.now(),
-    });
+    const test = ctx.condition(when);
     return (r) =>
-      truthy(
-        test({
-          result: r,
-          signals: ctx.signals.tree,
-          state: ctx.state.tree,
-          unit: ctx.unit,
-          now: ctx.clock.now(),
-        }),
-      );
+      test({
+        result: r,
+        signals: ctx.signals.tree,
+        state: ctx.state.tree,
+        unit: ctx.unit,
+        now: ctx.clock.now(),
+      });
   },
 });

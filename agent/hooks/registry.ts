@@ -1,4 +1,3 @@
-import type { HookKind } from '../../schemas/services.js';
 import { round, scale } from './converters.js';
 import { position, unit } from './enrichers.js';
 import { changed, every, logic, range } from './filters.js';
@@ -6,8 +5,8 @@ import { cloud, emit, file, log, signals } from './returners.js';
 import { batteryState, dtcChange, engineState, positionState, threshold } from './triggers.js';
 import type { HookDef } from './types.js';
 
-/** The built-in hook library (DESIGN §3.1), by name. */
-export const BUILTIN_HOOK_DEFS: ReadonlyMap<string, HookDef> = new Map(
+/** The built-in hook library (DESIGN §3.1). Adding a hook: its file (copy `filters.ts#range`), then one line here. */
+export const BUILTIN_HOOKS: ReadonlyMap<string, HookDef> = new Map(
   [
     scale,
     round,
@@ -27,11 +26,7 @@ export const BUILTIN_HOOK_DEFS: ReadonlyMap<string, HookDef> = new Map(
     log,
     file,
     cloud,
-  ].map((d) => [d.name, d as unknown as HookDef]),
-);
-
-export const BUILTIN_HOOKS: Readonly<Record<string, HookKind>> = Object.fromEntries(
-  [...BUILTIN_HOOK_DEFS.values()].map((d) => [d.name, d.kind]),
+  ].map((d) => [d.name, d]),
 );
 
 /** `./path/file.js#export`: a hook from a module, relative to the config file naming it. */

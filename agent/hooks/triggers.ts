@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { Duration } from '../../schemas/common.js';
 import type { Timer } from '../core/clock.js';
 import { distanceM } from '../core/geo.js';
-import { defineHook, type HookContext, isError, numeric } from './types.js';
+import type { HookContext } from '../core/types.js';
+import { defineHook, isError, numeric } from './types.js';
 
 /** Emits `tag` when `next` differs from the last state emitted. */
 function onChange<S>(ctx: HookContext, tagOf: (s: S) => string) {

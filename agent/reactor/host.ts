@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { SignalStore } from '../core/signals.js';
 import type { AgentState } from '../core/state-store.js';
-import type { ReturnerFn } from '../hooks/types.js';
+import type { ReturnerFn } from '../core/types.js';
 
 /** What the reactor needs from the agent; `pitcrew replay` provides a dry one. */
 export interface ReactorHost {

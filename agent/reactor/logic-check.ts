@@ -1,4 +1,4 @@
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import { OPERATORS as LOGIC_OPS } from './logic.js';
 
 export interface LogicProblem {

@@ -1,6 +1,7 @@
 import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, type TimetableEntryLike } from '../core/timetable.js';
+import { errors } from '../errors.js';
 
 /**
  * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no
@@ -16,10 +17,6 @@ export interface LogicOptions {
   timezone?: string;
   /** Where the `log` operator writes. */
   log?: (value: unknown) => void;
-}
-
-export class LogicError extends Error {
-  readonly code = 'PITCREW_LOGIC_INVALID';
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -315,7 +312,7 @@ function compileIf(args: unknown[], opts: LogicOptions): Compiled {
 /** Every operator name the compiler knows. */
 export const OPERATORS: ReadonlySet<string> = new Set([...Object.keys(EAGER), ...Object.keys(SPECIAL)]);
 
-/** Compiles a JsonLogic expression; throws LogicError for an unknown operator. */
+/** Compiles a JsonLogic expression; throws PITCREW_LOGIC_INVALID for an unknown operator. */
 export function compile(logic: unknown, opts: LogicOptions = {}): Compiled {
   if (Array.isArray(logic)) {
     const items = logic.map((l) => compile(l, opts));
@@ -326,7 +323,7 @@ export function compile(logic: unknown, opts: LogicOptions = {}): Compiled {
   const raw = logic[op];
   const args = Array.isArray(raw) ? raw : [raw];
   if (Object.hasOwn(SPECIAL, op)) return SPECIAL[op]!(args, opts);
-  if (!Object.hasOwn(EAGER, op)) throw new LogicError(`Unrecognized operation ${op}`);
+  if (!Object.hasOwn(EAGER, op)) throw errors.LOGIC_INVALID(`Unrecognized operation ${op}`);
   const fn = EAGER[op]!;
   const parts = args.map((a) => compile(a, opts));
   const fast = specialise(op, parts);

@@ -1,7 +1,11 @@
-import type { RuleT } from '../../schemas/reactor.js';
-import type { Extension } from '../core/extension.js';
+import type { Extension } from '../core/types.js';
+import { errors } from '../errors.js';
+import { compileActions } from './actions/index.js';
+import type { ActionEnv } from './actions/types.js';
+import { conditionFactory } from './condition.js';
 import type { ReactorHost } from './host.js';
 import { RuleRunner } from './rule.js';
+import type { RuleT } from './schema.js';
 import type { Trace } from './traces.js';
 
 export interface RuleSummary {
@@ -29,12 +33,17 @@ export class Reactor implements Extension {
   private loaded = new Map<string, Loaded>();
   private traceListeners: ((t: Trace) => void)[] = [];
   private started = false;
+  private readonly env: ActionEnv;
 
   constructor(
     private readonly host: ReactorHost,
     private rules: readonly RuleT[],
-    private readonly dry = false,
-  ) {}
+    dry = false,
+  ) {
+    const condition = conditionFactory(host);
+    const env: ActionEnv = { host, dry, condition, compile: (list) => compileActions(list, env) };
+    this.env = env;
+  }
 
   async start(): Promise<void> {
     this.started = true;
@@ -75,7 +84,7 @@ export class Reactor implements Extension {
         this.loaded.delete(rule.name);
         continue;
       }
-      const runner = new RuleRunner(rule, { host: this.host, dry: this.dry }, this.emitTrace);
+      const runner = new RuleRunner(rule, this.env, this.emitTrace);
       runner.restore();
       const unsubscribe = rule.on.map((pattern) => this.host.bus.on(pattern, (e, m) => runner.handle(e, m)));
       next.set(rule.name, { runner, unsubscribe });
@@ -104,7 +113,7 @@ export class Reactor implements Extension {
   /** The last traces of a rule, oldest first. */
   traces(name: string): Trace[] {
     const l = this.loaded.get(name);
-    if (!l) throw new Error(`no rule '${name}' (rules: ${[...this.loaded.keys()].join(', ') || 'none'})`);
+    if (!l) throw errors.RULE_UNKNOWN(name, [...this.loaded.keys()]);
     return l.runner.traces.list();
   }
 }

@@ -1,25 +1,24 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { ConfigT } from '../../schemas/config.js';
 import { Bus, type Event } from '../core/bus.js';
 import { FakeClock } from '../core/clock.js';
+import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
 import { silentLogger } from '../core/logger.js';
-import { errorText } from '../core/pipeline.js';
 import { SignalStore } from '../core/signals.js';
 import { MemoryState } from '../core/state-store.js';
+import { errors, errorText } from '../errors.js';
 import type { ReactorHost } from './host.js';
 import { Reactor } from './reactor.js';
+import type { RuleT } from './schema.js';
 import type { Trace } from './traces.js';
 
 const READING = /^vehicle\/([^/]+)\/([^/]+)$/;
-const MAX_LINE = 1024 * 1024;
 
 export interface ReplayReport {
   events: number;
   rejected: { line: number; reason: string }[];
 }
 
-const notInDryRun = () => Promise.reject(new Error('not run in a dry run'));
+const notInDryRun = () => Promise.reject(errors.DRY_RUN());
 
 /**
  * Dry run of a config's rules over recorded events (`{tag, data, ts}` per line): a fake clock
@@ -28,7 +27,7 @@ const notInDryRun = () => Promise.reject(new Error('not run in a dry run'));
  * returners would.
  */
 export async function replay(
-  config: ConfigT,
+  config: { rules: readonly RuleT[]; unit: { id: string; timezone?: string } },
   file: string,
   onTrace: (t: Trace) => void,
 ): Promise<ReplayReport> {
@@ -44,22 +43,18 @@ export async function replay(
     worker: notInDryRun,
     returner: notInDryRun,
   };
-  const reactor = new Reactor(host, config.reactor.rules, true);
+  const reactor = new Reactor(host, config.rules, true);
   reactor.onTrace(onTrace);
   const report: ReplayReport = { events: 0, rejected: [] };
   let started = false;
   let n = 0;
-  const lines = createInterface({
-    input: createReadStream(file, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) {
+  for await (const line of readLines(createReadStream(file, 'utf8'))) {
     n++;
-    if (!line.trim()) continue;
+    if (line !== TOO_LONG && !line.trim()) continue;
     let event: Event;
     try {
-      if (line.length > MAX_LINE) throw new Error(`longer than ${MAX_LINE} bytes`);
-      event = parseEvent(JSON.parse(line));
+      if (line === TOO_LONG) throw errors.REPLAY_LINE(`longer than ${MAX_LINE} characters`);
+      event = parseEvent(JSON.parse(line.endsWith('\r') ? line.slice(0, -1) : line));
     } catch (e) {
       report.rejected.push({ line: n, reason: errorText(e) });
       continue;
@@ -82,11 +77,12 @@ export async function replay(
 
 function parseEvent(v: unknown): Event {
   const e = v as Partial<Event> | null;
-  if (!e || typeof e !== 'object') throw new Error('not a JSON object');
-  if (typeof e.tag !== 'string' || !e.tag) throw new Error("no 'tag'");
-  if (typeof e.ts !== 'number' || !Number.isFinite(e.ts)) throw new Error("no numeric 'ts' (ms epoch)");
+  if (!e || typeof e !== 'object') throw errors.REPLAY_LINE('not a JSON object');
+  if (typeof e.tag !== 'string' || !e.tag) throw errors.REPLAY_LINE("no 'tag'");
+  if (typeof e.ts !== 'number' || !Number.isFinite(e.ts))
+    throw errors.REPLAY_LINE("no numeric 'ts' (ms epoch)");
   const data = e.data ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new Error("'data' is not an object");
+  if (typeof data !== 'object' || Array.isArray(data)) throw errors.REPLAY_LINE("'data' is not an object");
   return {
     tag: e.tag,
     data: data as Record<string, unknown>,

@@ -1,16 +1,10 @@
-import type { RuleT } from '../../schemas/reactor.js';
 import type { Event, Match } from '../core/bus.js';
 import type { Timer } from '../core/clock.js';
-import { errorText } from '../core/pipeline.js';
-import {
-  type ActionEnv,
-  type CompiledAction,
-  compileActions,
-  execute,
-  type Run,
-  type RunData,
-} from './actions.js';
-import { type Compiled, compile, truthy } from './logic.js';
+import type { Condition } from '../core/types.js';
+import { errorCode, errorText } from '../errors.js';
+import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js';
+import { execute } from './execute.js';
+import type { RuleT } from './schema.js';
 import { type Trace, TraceRing } from './traces.js';
 
 /** A `for:` hold as persisted, so it survives restarts and reloads of an unchanged rule. */
@@ -42,7 +36,7 @@ function skip(t: Trace, why: Trace['skipped']): Trace {
 export class RuleRunner {
   readonly traces = new TraceRing();
   readonly def: string;
-  private readonly when?: Compiled;
+  private readonly when?: Condition;
   private readonly doActions: CompiledAction[];
   private readonly elseActions: CompiledAction[];
   private readonly running = new Set<Run>();
@@ -60,18 +54,11 @@ export class RuleRunner {
     private readonly env: ActionEnv,
     private readonly onTrace: (t: Trace) => void,
   ) {
-    const host = env.host;
     this.def = JSON.stringify(rule);
     this.source = `rule:${rule.name}`;
-    if (rule.when !== undefined) {
-      this.when = compile(rule.when, {
-        changedAt: (p) => host.signals.byPath(p)?.changedAt,
-        now: () => host.clock.now(),
-        timezone: host.unit.timezone,
-      });
-    }
-    this.doActions = compileActions(rule.do, env);
-    this.elseActions = compileActions(rule.else, env);
+    if (rule.when !== undefined) this.when = env.condition(rule.when);
+    this.doActions = env.compile(rule.do);
+    this.elseActions = env.compile(rule.else);
   }
 
   private get key(): string {
@@ -134,8 +121,10 @@ export class RuleRunner {
       event: { tag: event.tag, ts: event.ts },
       condition,
       skipped,
+      cancelled: undefined,
       actions: [],
       error: undefined,
+      code: undefined,
     };
   }
 
@@ -149,10 +138,11 @@ export class RuleRunner {
     const data = this.data(event, match, now);
     let condition: boolean;
     try {
-      condition = this.when ? truthy(this.when(data)) : true;
+      condition = this.when ? this.when(data) : true;
     } catch (e) {
       const t = this.newTrace(event, false, now);
       t.error = `condition: ${errorText(e)}`;
+      t.code = errorCode(e);
       this.trace(t);
       return;
     }
@@ -239,7 +229,7 @@ export class RuleRunner {
 
   private cancel(r: Run): void {
     r.cancelled = true;
-    r.cancelWait?.();
+    r.onCancel?.();
   }
 
   /** Runs actions; a run that finishes synchronously (the usual case) never enters `running`. */
@@ -265,11 +255,17 @@ export class RuleRunner {
       const next = this.queue.shift();
       if (next) this.launch(next, this.env.host.clock.now());
     };
-    out.then(() => settle(), settle);
+    out.then(() => {
+      if (run.cancelled) p.trace.cancelled = true;
+      settle();
+    }, settle);
   }
 
   private finish(trace: Trace, error?: unknown): void {
-    if (error !== undefined) trace.error = errorText(error);
+    if (error !== undefined) {
+      trace.error = errorText(error);
+      trace.code = errorCode(error);
+    }
     this.trace(trace);
   }
 }

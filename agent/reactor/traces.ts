@@ -4,6 +4,8 @@ export interface ActionTrace {
   ok: boolean;
   ms: number;
   error?: string;
+  /** The error's catalogue code. */
+  code?: string;
   dry?: true;
 }
 
@@ -14,19 +16,30 @@ export interface Trace {
   event: { tag: string; ts: number };
   condition: boolean;
   skipped?: 'throttle' | 'mode' | 'disabled';
+  /** A run that mode `restart` cut short. */
+  cancelled?: true;
   actions: ActionTrace[];
   error?: string;
+  code?: string;
 }
 
 export const TRACES_PER_RULE = 20;
 
-const emptyAction = (): ActionTrace => ({ action: '', ok: false, ms: 0, error: undefined, dry: undefined });
+const emptyAction = (): ActionTrace => ({
+  action: '',
+  ok: false,
+  ms: 0,
+  error: undefined,
+  code: undefined,
+  dry: undefined,
+});
 
 function copyAction(to: ActionTrace, from: ActionTrace): void {
   to.action = from.action;
   to.ok = from.ok;
   to.ms = from.ms;
   to.error = from.error;
+  to.code = from.code;
   to.dry = from.dry;
 }
 
@@ -37,7 +50,9 @@ function copyTrace(to: Trace, from: Trace): void {
   to.event.ts = from.event.ts;
   to.condition = from.condition;
   to.skipped = from.skipped;
+  to.cancelled = from.cancelled;
   to.error = from.error;
+  to.code = from.code;
   for (let i = 0; i < from.actions.length; i++) {
     to.actions[i] ??= emptyAction();
     copyAction(to.actions[i]!, from.actions[i]!);
@@ -67,8 +82,10 @@ export class TraceRing {
         event: { tag: '', ts: 0 },
         condition: false,
         skipped: undefined,
+        cancelled: undefined,
         actions: [],
         error: undefined,
+        code: undefined,
       };
       this.slots[this.next] = slot;
     }

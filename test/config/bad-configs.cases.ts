@@ -197,7 +197,7 @@ updates:
         7,
         42,
         'services.obd.hooks[0].use',
-        "unknown hook 'engine_stat' (did you mean 'engine_state'?)",
+        "unknown trigger 'engine_stat' (did you mean 'engine_state'?)",
       ],
     ],
     schema: false,

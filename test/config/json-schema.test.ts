@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { compose } from '../../agent/config/compose.js';
 import type { ConfigIssue } from '../../agent/config/errors.js';
-import { Config, JSON_SCHEMAS, type SchemaFile } from '../../schemas/index.js';
+import { Config, JSON_SCHEMAS, type SchemaFile } from '../../agent/config/schema.js';
 import { schemaText } from '../../scripts/gen-schema.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 import { BAD_CASES } from './bad-configs.cases.js';

@@ -4,8 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { request } from '../../agent/control/client.js';
-import { MAX_LINE } from '../../agent/control/protocol.js';
 import { ControlServer } from '../../agent/control/server.js';
+import { MAX_LINE } from '../../agent/core/lines.js';
 import { agentFor } from '../helpers/agent.js';
 
 /** Sends raw bytes and collects the answer lines until the server closes or `lines` arrive. */
@@ -45,7 +45,7 @@ describe('control socket', async () => {
     const parsed = answers.map((a) => JSON.parse(a) as { ok: boolean; error?: string; id?: number });
     assert.match(parsed[0]!.error!, /^bad request: /);
     assert.match(parsed[1]!.error!, /^bad request: /);
-    assert.equal(parsed[2]!.error, "'tag' is required");
+    assert.equal(parsed[2]!.error, "bad request: 'tag' is required");
     assert.deepEqual([parsed[3]!.ok, parsed[3]!.id], [true, 7]);
   });
 

@@ -103,7 +103,7 @@ describe('state store', () => {
     a.delete('gone');
     a.close();
     const b = new StateStore(dir);
-    assert.deepEqual(b.tree, { trip: { km: 12.5 } });
+    assert.deepEqual({ ...b.tree }, { trip: { km: 12.5 } });
     b.close();
   });
 });

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../../agent/core/clock.js';
 import { type Pipeline, runPipeline } from '../../agent/core/pipeline.js';
-import type { HandlerError, Result } from '../../agent/hooks/types.js';
+import type { HandlerError, Result } from '../../agent/core/types.js';
 
 const r = (type: string, value: unknown): Result => ({ type, value, ts: 1 });
 
 function pipeline(over: Partial<Pipeline>): Pipeline {
   return {
     handlerName: 'h',
+    timeout: 10_000,
     handler: async () => r('x', 1),
     args: {},
     converters: [],
@@ -43,7 +45,7 @@ describe('message pipeline', () => {
         enrichers: [(x) => ({ ...x, unit: 'u' })],
         returners: [(x) => void got.push(x)],
       }),
-      () => 1,
+      new FakeClock(1),
     );
     assert.deepEqual(order, ['handler {"pid":"RPM"}', 'double a', 'double b', 'trigger a', 'trigger a2']);
     assert.deepEqual(got, [{ type: 'a', value: 2, ts: 1, unit: 'u' }]);
@@ -60,7 +62,7 @@ describe('message pipeline', () => {
           },
           triggers: [(x) => void seen.push(x)],
         }),
-        () => 42,
+        new FakeClock(42),
       ),
       /NO DATA/,
     );
@@ -79,7 +81,7 @@ describe('message pipeline', () => {
             (x) => void got.push(x.type),
           ],
         }),
-        () => 1,
+        new FakeClock(1),
       ),
       /disk full/,
     );
@@ -90,7 +92,7 @@ describe('message pipeline', () => {
     let returned = 0;
     const out = await runPipeline(
       pipeline({ handler: async () => undefined, returners: [() => void returned++] }),
-      () => 1,
+      new FakeClock(1),
     );
     assert.deepEqual([out, returned], [[], 0]);
   });

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  compileTemplate,
-  MissingPathError,
-  parseTemplate,
-  TemplateError,
-} from '../../agent/core/templates.js';
+import { compileTemplate, parseTemplate } from '../../agent/core/templates.js';
 
 const data = {
   event: { tag: 'a/b', data: { v: 5, list: [1, 2], obj: { k: 'x' } } },
@@ -42,14 +37,15 @@ describe('templates', () => {
   it('a missing path is an error naming it', () => {
     assert.throws(
       () => compileTemplate('{{ event.data.nope }}')(data),
-      (e) => e instanceof MissingPathError && /'event.data.nope' is not set/.test(e.message),
+      (e: Error & { code?: string }) =>
+        e.code === 'PITCREW_TEMPLATE_MISSING' && /'event.data.nope' is not set/.test(e.message),
     );
   });
 
   it('rejects expressions and unbalanced braces when parsed', () => {
-    assert.throws(() => parseTemplate('{{ a + 1 }}'), TemplateError);
+    assert.throws(() => parseTemplate('{{ a + 1 }}'), { code: 'PITCREW_TEMPLATE_INVALID' });
     assert.throws(() => parseTemplate('{{ a'), /unbalanced/);
-    assert.throws(() => parseTemplate('{{ }}'), TemplateError);
+    assert.throws(() => parseTemplate('{{ }}'), { code: 'PITCREW_TEMPLATE_INVALID' });
     assert.deepEqual(parseTemplate('x {{ a.b[2] }} y'), ['x ', { path: ['a', 'b', '2'] }, ' y']);
   });
 });

@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import { Bus, type Event } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
 import type { Pipeline } from '../../agent/core/pipeline.js';
+import type { HandlerFn, Result } from '../../agent/core/types.js';
 import { Worker } from '../../agent/core/worker.js';
-import type { HandlerFn, Result } from '../../agent/hooks/types.js';
 import { Worker as WorkerSchema } from '../../schemas/services.js';
 
 function pipeline(handler: HandlerFn, returned: Result[]): Pipeline {
   return {
     handlerName: 'h',
+    timeout: 10_000,
     handler,
     args: {},
     converters: [],

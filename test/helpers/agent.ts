@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigSync } from '../../agent/config/load.js';
-import { Agent } from '../../agent/core/agent.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
+import { Agent } from '../../agent/runtime/agent.js';
 import { tmpDir } from './tmp.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');

@@ -7,8 +7,9 @@ import { FakeClock } from '../../agent/core/clock.js';
 import { silentLogger } from '../../agent/core/logger.js';
 import { SignalStore } from '../../agent/core/signals.js';
 import { StateStore } from '../../agent/core/state-store.js';
-import { BUILTIN_HOOK_DEFS } from '../../agent/hooks/registry.js';
-import type { HookContext, HookFns, Result } from '../../agent/hooks/types.js';
+import type { HookContext, HookFns, Result } from '../../agent/core/types.js';
+import { BUILTIN_HOOKS } from '../../agent/hooks/registry.js';
+import { conditionFactory } from '../../agent/reactor/condition.js';
 import type { HookKind } from '../../schemas/services.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -21,25 +22,27 @@ function context() {
   const state = new StateStore(dataDir);
   after(() => state.close());
   const records: [string, Result][] = [];
+  const signals = new SignalStore();
   const ctx: HookContext = {
     service: 'obd',
     bus,
     clock,
-    signals: new SignalStore(),
+    signals,
     state,
     log: silentLogger,
     dataDir,
     unit: { id: 'u1' },
     records: { push: (s, r) => records.push([s, r]) },
+    condition: conditionFactory({ signals, clock, unit: { id: 'u1' } }),
   };
   const hook = <K extends HookKind>(
     name: string,
     kind: K,
     args: Record<string, unknown> = {},
   ): HookFns[K] => {
-    const def = BUILTIN_HOOK_DEFS.get(name)!;
+    const def = BUILTIN_HOOKS.get(name)!;
     assert.equal(def.kind, kind);
-    return def.create(def.args.parse(args), ctx) as HookFns[K];
+    return def.build(args, ctx) as HookFns[K];
   };
   const tags = () => events.map((e) => e.tag);
   return { ctx, clock, events, tags, hook, records };

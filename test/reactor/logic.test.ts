@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
-import { compile, compileLogic, LogicError } from '../../agent/reactor/logic.js';
+import { compile, compileLogic } from '../../agent/reactor/logic.js';
 import { FIXTURES } from '../helpers/agent.js';
 
 const fixture = (name: string) =>
@@ -118,7 +118,7 @@ describe('JsonLogic: differential against json-logic-js', () => {
 
 describe('JsonLogic: compile-time errors and extensions', () => {
   it('rejects unknown operators when compiling, even where evaluation would not reach them', () => {
-    assert.throws(() => compile({ if: [true, 1, { teleport: [] }] }), LogicError);
+    assert.throws(() => compile({ if: [true, 1, { teleport: [] }] }), { code: 'PITCREW_LOGIC_INVALID' });
     assert.throws(() => compile({ constructor: [] }), /Unrecognized operation constructor/);
   });
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
-import { Agent } from '../../agent/core/agent.js';
 import { FakeClock } from '../../agent/core/clock.js';
 import type { Trace } from '../../agent/reactor/traces.js';
+import { Agent } from '../../agent/runtime/agent.js';
 import { agentFor, until } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
@@ -337,16 +337,23 @@ describe('actions', () => {
     assert.deepEqual(only(tags(), 'out/'), ['out/fine']);
     const broken = traces.find((t) => t.rule === 'broken')!;
     assert.deepEqual(JSON.parse(JSON.stringify(broken.actions)), [
-      { action: 'emit', ok: false, ms: 0, error: "'event.data.missing' is not set" },
+      {
+        action: 'emit',
+        ok: false,
+        ms: 0,
+        code: 'PITCREW_TEMPLATE_MISSING',
+        error: "'event.data.missing' is not set; check the template's path or guard the action with 'if'",
+      },
     ]);
-    assert.equal(broken.error, "'event.data.missing' is not set");
+    assert.match(broken.error!, /^'event.data.missing' is not set/);
+    assert.equal(broken.code, 'PITCREW_TEMPLATE_MISSING');
     assert.match(traces.find((t) => t.rule === 'publish')!.error!, /publish needs the cloud link/);
   });
 
   it('exec runs an argv without a shell, with a timeout', async () => {
     const dir = tmpDir();
     const out = path.join(dir, 'out.txt');
-    const { agent, traces } = await rules(`
+    const { agent, traces, clock } = await rules(`
 - name: touch
   on: go
   do:
@@ -357,11 +364,10 @@ describe('actions', () => {
   do: [{ exec: { command: [sleep, "5"], timeout: 100ms } }]
 `);
     agent.emit('go', { word: 'hello' });
-    // Real child processes: wait (bounded) until both runs have been traced.
-    await until(
-      () => traces.some((t) => t.rule === 'touch') && traces.some((t) => t.rule === 'slow'),
-      1_000_000,
-    );
+    // Real child processes: wait (bounded) until the quick one is traced, then let the timeout fall due.
+    await until(() => traces.some((t) => t.rule === 'touch'), 1_000_000);
+    await clock.advance(100);
+    await until(() => traces.some((t) => t.rule === 'slow'), 1_000_000);
     assert.equal(readFileSync(out, 'utf8'), 'hello; rm -rf /\n');
     assert.equal(agent.state.get('code'), 0);
     assert.match(traces.find((t) => t.rule === 'slow')!.error!, /sleep: timed out after 100 ms/);

@@ -1,8 +1,21 @@
-import { SimVehicleSettings } from '../../../schemas/drivers.js';
-import type { Result } from '../../hooks/types.js';
+import * as z from 'zod';
+import type { Result } from '../../core/types.js';
+import { errors } from '../../errors.js';
 import { findPid, OBD_HANDLERS } from '../obd/pids.js';
-import { DriverError, defineDriver } from '../types.js';
+import { defineDriver } from '../types.js';
 import { VehicleModel } from './vehicle-model.js';
+
+export const SimVehicleSettings = z.strictObject({
+  cycle: z.enum(['urban', 'highway', 'idle']).default('urban'),
+  speedup: z.number().positive().max(1000).default(1),
+  seed: z.number().int().default(1),
+  route: z
+    .array(z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }))
+    .min(2)
+    .optional(),
+  vin: z.string().length(17).optional(),
+  dtc_rate: z.number().min(0).max(1).optional(),
+});
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -53,11 +66,11 @@ export const simVehicle = defineDriver({
         async query(args) {
           const pid = findPid(args.pid);
           if (!pid)
-            throw new DriverError(
+            throw errors.DRIVER_ERROR(
               `unknown PID ${JSON.stringify(args.pid)}: use a J1979 name such as RPM or {mode, pid}`,
             );
           const read = READINGS[pid.name];
-          if (!read) throw new DriverError(`NO DATA: the simulated vehicle does not report ${pid.name}`);
+          if (!read) throw errors.DRIVER_ERROR(`NO DATA: the simulated vehicle does not report ${pid.name}`);
           const ts = now();
           // With the engine off an ECU answers only a few PIDs; an adapter then says NO DATA.
           if (
@@ -66,7 +79,7 @@ export const simVehicle = defineDriver({
           ) {
             if (pid.name === 'RPM' || pid.name === 'SPEED')
               return { type: pid.type, value: 0, unit: pid.unit, ts };
-            throw new DriverError(`NO DATA: engine off, ${pid.name} not reported`);
+            throw errors.DRIVER_ERROR(`NO DATA: engine off, ${pid.name} not reported`);
           }
           return { type: pid.type, value: read(model), unit: pid.unit, ts };
         },

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { JSON_SCHEMAS, type SchemaFile } from './index.js';
+import { JSON_SCHEMAS, type SchemaFile } from './schema.js';
 
 /** JSON Schema (draft 2020-12) of what a user writes, i.e. the schema's input side. */
 export function jsonSchemaOf(file: SchemaFile): object {

@@ -1,0 +1,81 @@
+import * as z from 'zod';
+import { Cloud } from '../../schemas/cloud.js';
+import { Duration, Name } from '../../schemas/common.js';
+import { Rollout } from '../../schemas/rollout.js';
+import { serviceSchema } from '../../schemas/services.js';
+import { Updates } from '../../schemas/updates.js';
+import { DesiredStatus, Event, SignedEnvelope } from '../../schemas/wire.js';
+import { DRIVERS } from '../drivers/registry.js';
+import type { DriverDef } from '../drivers/types.js';
+import { Reactor } from '../reactor/schema.js';
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const Unit = z.strictObject({
+  id: z.string().min(1).default('demo-unit'),
+  timezone: z.string().refine(isTimeZone, { error: 'unknown IANA time zone' }).optional(),
+  data_dir: z.string().min(1).default('var'),
+});
+
+type ServiceOf<D> = D extends DriverDef<infer N, infer S> ? ReturnType<typeof serviceSchema<N, S>> : never;
+type ServicesOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: ServiceOf<T[I]> };
+
+/**
+ * A service of any registered driver, told apart by `driver`. The union is built from the registry
+ * at run time; its static type is restated from the registry's types, which zod cannot infer.
+ */
+export const Service = z.discriminatedUnion(
+  'driver',
+  DRIVERS.map((d) => serviceSchema(d.name, d.settings)) as unknown as ServicesOf<typeof DRIVERS>,
+);
+
+export const Services = z.record(Name, Service);
+
+/** The whole config language, version 1 (DESIGN.md §3). */
+export const Config = z
+  .strictObject({
+    version: z.literal(1, { error: 'version must be 1' }),
+    unit: Unit.prefault({}),
+    include: z.union([z.string(), z.array(z.string())]).optional(),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
+      .prefault({}),
+    services: Services.default({}),
+    reactor: Reactor.prefault({}),
+    status: z.strictObject({ window: Duration.default(30_000) }).prefault({}),
+    cloud: Cloud.optional(),
+    updates: Updates.optional(),
+    rollout: Rollout.optional(),
+    control: z.strictObject({ socket: z.string().min(1).default('var/pitcrew.sock') }).prefault({}),
+  })
+  .meta({ title: 'pitcrew configuration', description: 'pitcrew agent config, version 1' });
+
+/** A signed rule bundle's payload (DESIGN §8): replaces the rule set and the named services. */
+export const Bundle = z.strictObject({
+  version: z.number().int().nonnegative(),
+  rules: Reactor.shape.rules,
+  services: Services.optional(),
+});
+
+/** Every published JSON Schema: file name → zod schema. */
+export const JSON_SCHEMAS = {
+  'pitcrew.schema.json': Config,
+  'desired-status.schema.json': DesiredStatus,
+  'bundle.schema.json': Bundle,
+  'envelope.schema.json': SignedEnvelope,
+  'event.schema.json': Event,
+} as const;
+
+export type SchemaFile = keyof typeof JSON_SCHEMAS;
+export type ConfigInput = z.input<typeof Config>;
+export type ConfigT = z.infer<typeof Config>;
+export type ConfiguredServiceT = z.infer<typeof Service>;
+export type BundleT = z.infer<typeof Bundle>;
+export type UnitT = z.infer<typeof Unit>;

@@ -1,0 +1,95 @@
+import type { z } from 'zod';
+import type { Condition } from '../../core/types.js';
+import type { ReactorHost } from '../host.js';
+import type { ActionTrace } from '../traces.js';
+
+/** What templates and conditions see during a run (DESIGN §3.2), plus `result` from `call`/`exec`. */
+export interface RunData {
+  event: unknown;
+  match: readonly string[];
+  signals: unknown;
+  state: unknown;
+  unit: unknown;
+  now: number;
+  result?: unknown;
+}
+
+/** One run of a rule's actions. */
+export interface Run {
+  data: RunData;
+  actions: ActionTrace[];
+  cancelled: boolean;
+  /** Cancels what the run waits for (a `wait`, a child process). */
+  onCancel?: () => void;
+  /** Source of events the run emits. */
+  source: string;
+}
+
+/** Ends the run, successfully. */
+export const STOP = Symbol('stop');
+
+export type Outcome = unknown | typeof STOP | Promise<unknown>;
+
+export interface CompiledAction {
+  name: string;
+  /** Side effects a dry run (replay) also performs: `emit` and `state` only. */
+  live: boolean;
+  run(run: Run): Outcome;
+}
+
+/** What compiling an action may use. */
+export interface ActionEnv {
+  host: ReactorHost;
+  dry: boolean;
+  /** Compiles nested actions (`if`). */
+  compile(actions: readonly unknown[]): CompiledAction[];
+  /** Compiles a JsonLogic condition as rules compile theirs. */
+  condition(expr: unknown): Condition;
+}
+
+/** Config checks an action makes beyond its schema, on the raw config (paths relative to the action's body). */
+export interface ActionCheck {
+  add(path: (string | number)[], message: string): void;
+  logic(expr: unknown, path: (string | number)[]): void;
+  /** Nested actions (`if`). */
+  actions(list: unknown, path: (string | number)[]): void;
+  /** Templates inside a value: paths only, from the roots a run has. */
+  templates(value: unknown, path: (string | number)[]): void;
+  /** Reports an unknown service; true when it exists. */
+  service(name: string, path: (string | number)[]): boolean;
+  worker(service: string, name: string, path: (string | number)[]): void;
+  handler(service: string, handler: string, path: (string | number)[]): void;
+  returner(name: string, path: (string | number)[]): void;
+  /** Whether `updates.<kind>` is configured. */
+  updates(kind: string): boolean;
+}
+
+/** An action as its file declares it. `schema` may take the action union, for actions that nest actions. */
+export interface ActionSpec<N extends string, S extends z.ZodType> {
+  name: N;
+  schema: S | ((action: z.ZodType) => S);
+  /** Checks on the raw body; default: the body's templates. */
+  check?(body: unknown, cx: ActionCheck): void;
+  compile(body: z.output<S>, env: ActionEnv): CompiledAction;
+}
+
+/** A registered action. */
+export interface ActionDef<N extends string = string, S extends z.ZodType = z.ZodType> {
+  name: N;
+  schema(action: z.ZodType): S;
+  check(body: unknown, cx: ActionCheck): void;
+  /** `body` as the rule schema parsed it with this action's schema. */
+  compile(body: unknown, env: ActionEnv): CompiledAction;
+}
+
+export function defineAction<N extends string, S extends z.ZodType>(spec: ActionSpec<N, S>): ActionDef<N, S> {
+  const { schema } = spec;
+  return {
+    name: spec.name,
+    schema: typeof schema === 'function' ? schema : () => schema,
+    check: spec.check ?? ((body, cx) => cx.templates(body, [])),
+    // The rule schema parsed the body with this schema (transforms applied); parsing again would
+    // apply them twice, so the type is restored, not re-checked.
+    compile: (body, env) => spec.compile(body as z.output<S>, env),
+  };
+}

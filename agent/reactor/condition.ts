@@ -1,0 +1,19 @@
+import type { Condition } from '../core/types.js';
+import type { ReactorHost } from './host.js';
+import { compile, truthy } from './logic.js';
+
+/**
+ * The one way a condition is compiled, for rules, `if` actions, the `logic` filter and update gates:
+ * `since` reads the signal store, `in_timetable` uses the unit's time zone, `now` is the clock's.
+ */
+export function conditionFactory(host: Pick<ReactorHost, 'signals' | 'clock' | 'unit'>) {
+  const opts = {
+    changedAt: (p: string) => host.signals.byPath(p)?.changedAt,
+    now: () => host.clock.now(),
+    timezone: host.unit.timezone,
+  };
+  return (expr: unknown): Condition => {
+    const f = compile(expr, opts);
+    return (data) => truthy(f(data));
+  };
+}

@@ -1,0 +1,64 @@
+import { errorCode, errorText } from '../errors.js';
+import { type ActionEnv, type CompiledAction, type Outcome, type Run, STOP } from './actions/types.js';
+import type { ActionTrace } from './traces.js';
+
+/** An action's trace entry; every field present, so all entries share one shape. */
+function traced(action: string, ok: boolean, ms: number, e?: unknown, dry?: true): ActionTrace {
+  return {
+    action,
+    ok,
+    ms,
+    error: e === undefined ? undefined : errorText(e),
+    code: e === undefined ? undefined : errorCode(e),
+    dry,
+  };
+}
+
+/**
+ * Runs actions in order, synchronously until one returns a promise, so a run of plain actions
+ * (emit, state) costs no promise at all. Resolves (or returns) STOP when a `stop` ended the run;
+ * a failing action ends the run by throwing.
+ */
+export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, from = 0): Outcome {
+  // The bus's instant: synchronous actions inside a dispatch cost no clock read at all.
+  const clock = env.host.bus;
+  // One clock read per action: each action's end is the next one's start.
+  let t0 = clock.now();
+  for (let i = from; i < actions.length; i++) {
+    if (run.cancelled) return STOP;
+    const a = actions[i]!;
+    if (env.dry && !a.live) {
+      run.actions.push(traced(a.name, true, 0, undefined, true));
+      continue;
+    }
+    let out: Outcome;
+    try {
+      out = a.run(run);
+    } catch (e) {
+      run.actions.push(traced(a.name, false, clock.now() - t0, e));
+      throw e;
+    }
+    if (out instanceof Promise) {
+      return out.then(
+        (v) => {
+          if (run.cancelled) {
+            run.actions.push(traced(a.name, false, clock.now() - t0, 'cancelled'));
+            return STOP;
+          }
+          run.actions.push(traced(a.name, true, clock.now() - t0));
+          return v === STOP ? STOP : execute(run, actions, env, i + 1);
+        },
+        (e) => {
+          run.actions.push(traced(a.name, false, clock.now() - t0, run.cancelled ? 'cancelled' : e));
+          if (run.cancelled) return STOP;
+          throw e;
+        },
+      );
+    }
+    const t1 = clock.now();
+    run.actions.push(traced(a.name, true, t1 - t0));
+    t0 = t1;
+    if (out === STOP) return STOP;
+  }
+  return undefined;
+}

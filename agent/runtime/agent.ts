@@ -1,0 +1,253 @@
+import type { ServiceT } from '../../schemas/services.js';
+import { Outbox } from '../cloud/outbox.js';
+import type { ConfigT } from '../config/schema.js';
+import { Bus, type Event, type Listener } from '../core/bus.js';
+import { type Clock, realClock } from '../core/clock.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import type { ServiceDeps } from '../core/service.js';
+import { ServiceRuntime } from '../core/service.js';
+import { SignalStore } from '../core/signals.js';
+import { StateStore } from '../core/state-store.js';
+import { type ServiceStatus, Supervisor } from '../core/supervisor.js';
+import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
+import type { WorkerStatus } from '../core/worker.js';
+import { errors, errorText, PitcrewError } from '../errors.js';
+import { buildStep, resolveStep } from '../hooks/resolve.js';
+import { conditionFactory } from '../reactor/condition.js';
+import type { ReactorHost } from '../reactor/host.js';
+import { Reactor } from '../reactor/reactor.js';
+import { type SharedHookContext, serviceParts } from './service-parts.js';
+
+export interface AgentOptions {
+  clock?: Clock;
+  /** Overrides `unit.data_dir`. */
+  dataDir?: string;
+  logger?: Logger;
+  /** Directory relative paths resolve against when the config did not come from a file. */
+  baseDir?: string;
+  /** Jitter source for restart backoff. */
+  random?: () => number;
+}
+
+export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
+
+export interface AgentStatus {
+  unit: string;
+  uptime: number;
+  services: Record<string, ServiceStatus & { workers: WorkerStatus[] }>;
+  signals: number;
+  outbox: { queued: number; dropped: number };
+  events: number;
+}
+
+/** An extension and the config key it serves, so a failed start can say which setting to fix. */
+interface Mounted {
+  ext: Extension;
+  key?: string;
+}
+
+/**
+ * The composition root: builds the stores, the bus, the supervised services, the reactor and the
+ * extensions from the config, and is the one place where a capability is wired in.
+ */
+export class Agent implements ReactorHost {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly signals = new SignalStore();
+  readonly services = new Map<string, Supervisor>();
+  readonly dataDir: string;
+  readonly reactor: Reactor;
+  private readonly extensions: Mounted[] = [];
+  private readonly returners = new Map<string, ReturnerFn>();
+  private stateStore?: StateStore;
+  private shared?: SharedHookContext;
+  private outbox?: Outbox;
+  private startedAt = 0;
+  private running = false;
+
+  constructor(
+    readonly config: ConfigT,
+    private readonly opts: AgentOptions = {},
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.logger ?? silentLogger;
+    this.dataDir = opts.dataDir ?? config.unit.data_dir;
+    this.bus = new Bus(this.clock, (err, event) =>
+      this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
+    );
+    this.reactor = new Reactor(this, config.reactor.rules);
+  }
+
+  get unit(): { id: string; timezone?: string } {
+    return this.config.unit;
+  }
+
+  get state(): StateStore {
+    if (!this.stateStore) throw errors.AGENT_NOT_STARTED();
+    return this.stateStore;
+  }
+
+  /** Adds a feature, started after the services in the order added; `key` names its config section. */
+  use(ext: Extension, key?: string): this {
+    this.extensions.push({ ext, key });
+    return this;
+  }
+
+  /** Starts everything; a part that fails to start stops what already started, and the error names it. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.startedAt = this.clock.now();
+    const started: Extension[] = [];
+    try {
+      this.stateStore = new StateStore(this.dataDir);
+      this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records);
+      this.shared = {
+        bus: this.bus,
+        clock: this.clock,
+        signals: this.signals,
+        state: this.stateStore,
+        records: this.outbox,
+        dataDir: this.dataDir,
+        unit: { id: this.config.unit.id, timezone: this.config.unit.timezone },
+        condition: conditionFactory(this),
+      };
+      // Rules listen before services start, so they see what services say while starting.
+      await this.mount({ ext: this.reactor, key: 'reactor' }, started);
+      this.createServices();
+      await Promise.all([...this.services.values()].map((s) => s.start()));
+      for (const m of this.extensions) await this.mount(m, started);
+    } catch (e) {
+      await this.rollback(started);
+      throw e;
+    }
+    this.log.info({ unit: this.config.unit.id, services: this.services.size }, 'agent started');
+    this.bus.emit(
+      'system/agent/started',
+      { unit: this.config.unit.id, services: [...this.services.keys()] },
+      'agent',
+    );
+  }
+
+  private async mount({ ext, key }: Mounted, started: Extension[]): Promise<void> {
+    try {
+      await ext.start();
+    } catch (e) {
+      const err = e instanceof PitcrewError ? e : errors.START_FAILED(ext.name, errorText(e));
+      throw key && !err.key ? err.at(key) : err;
+    }
+    started.push(ext);
+  }
+
+  private async rollback(started: Extension[]): Promise<void> {
+    this.running = false;
+    for (const ext of started.reverse()) await ext.stop().catch(() => {});
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    this.closeStores();
+  }
+
+  private createServices(): void {
+    const deps: ServiceDeps = {
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      unit: this.config.unit,
+      baseDir: this.opts.baseDir ?? process.cwd(),
+      parts: (name, def, ctx) => serviceParts(name, def, ctx, this.shared!),
+    };
+    for (const [name, def] of Object.entries(this.config.services) as [string, ServiceT][]) {
+      if (!def.enabled) continue;
+      const sup = new Supervisor(
+        name,
+        def.restart,
+        () => new ServiceRuntime(name, def, deps),
+        this.clock,
+        this.bus,
+        this.log,
+        this.opts.random,
+      );
+      this.services.set(name, sup);
+    }
+  }
+
+  /** Stops workers and services, then the extensions, and closes the stores. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.bus.emit('system/agent/stopping', { unit: this.config.unit.id }, 'agent');
+    for (const { ext } of [...this.extensions].reverse()) {
+      await ext.stop().catch((e) => this.log.warn(`stopping ${ext.name}: ${errorText(e)}`));
+    }
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await this.reactor.stop();
+    this.closeStores();
+    this.log.info('agent stopped');
+  }
+
+  private closeStores(): void {
+    this.outbox?.close();
+    this.stateStore?.close();
+  }
+
+  on(pattern: string, fn: Listener): () => void {
+    return this.bus.on(pattern, fn);
+  }
+
+  emit(tag: string, data: Record<string, unknown> = {}): Event {
+    return this.bus.emit(tag, data, 'api');
+  }
+
+  private runtime(service: string) {
+    const sup = this.services.get(service);
+    if (!sup) throw errors.SERVICE_UNKNOWN(service, [...this.services.keys()]);
+    const state = sup.status().state;
+    if (!sup.runtime || state !== 'running') throw errors.SERVICE_NOT_RUNNING(service, state);
+    return sup.runtime;
+  }
+
+  async call(service: string, handler: string, args: Record<string, unknown> = {}): Promise<HandlerOutput> {
+    return this.runtime(service).call(handler, args);
+  }
+
+  async worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus> {
+    const w = this.runtime(service).workers.get(name);
+    if (!w) throw errors.WORKER_UNKNOWN(service, name);
+    if (action === 'kill') await w.kill();
+    else w[action]();
+    return w.status();
+  }
+
+  /** A returner for the `return` action: built-in or a module function, resolved as in a pipeline. */
+  async returner(name: string): Promise<ReturnerFn> {
+    const known = this.returners.get(name);
+    if (known) return known;
+    if (!this.shared) throw errors.AGENT_NOT_STARTED();
+    const step = resolveStep(name, 'returner', { local: new Map(), handlers: [], driverHooks: [] });
+    const fn = await buildStep(step, 'returner', { ...this.shared, service: 'reactor', log: this.log }, {});
+    this.returners.set(name, fn);
+    return fn;
+  }
+
+  status(): AgentStatus {
+    const services: AgentStatus['services'] = {};
+    for (const [name, sup] of this.services) {
+      const s = sup.status();
+      const workers =
+        s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
+      services[name] = { ...s, workers };
+    }
+    return {
+      unit: this.config.unit.id,
+      uptime: this.clock.now() - this.startedAt,
+      services,
+      signals: this.signals.entries().length,
+      outbox: { queued: this.outbox?.size ?? 0, dropped: this.outbox?.dropped ?? 0 },
+      events: this.bus.count,
+    };
+  }
+}
+
+export function createAgent(config: ConfigT, opts?: AgentOptions): Agent {
+  return new Agent(config, opts);
+}
