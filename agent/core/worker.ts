@@ -1,5 +1,5 @@
 import type { WorkerT } from '../../schemas/services.js';
-import { errorText } from '../errors.js';
+import { errorCode, errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
 import { CronSchedule } from './cron.js';
@@ -118,7 +118,7 @@ export class Worker {
     const started = this.clock.now();
     this.lastRun = started;
     this.iterations++;
-    let failed: string | undefined;
+    let failed: { reason: string; code: string } | undefined;
     let produced = false;
     for (const [i, p] of this.pipelines.entries()) {
       if (this.killed()) return;
@@ -128,7 +128,7 @@ export class Worker {
         const text = errorText(e);
         const counts = this.errors[i]!;
         counts.set(text, (counts.get(text) ?? 0) + 1);
-        failed ??= `message ${i + 1} (${p.handlerName}): ${text}`;
+        failed ??= { reason: `message ${i + 1} (${p.handlerName}): ${text}`, code: errorCode(e) };
         if (this.def.transactional) break;
       }
     }
@@ -137,7 +137,7 @@ export class Worker {
       this.state = 'failed';
       this.bus.emit(
         `${tag}/failed`,
-        { service: this.service, worker: this.def.name, reason: failed },
+        { service: this.service, worker: this.def.name, ...failed },
         this.service,
       );
       return;
