@@ -138,6 +138,35 @@ export const errors = {
     (handler: string, ms: number) =>
       `message '${handler}' did not finish within ${ms} ms (a step never settled; raise the message's 'timeout' if it needs longer)`,
   ),
+  STORAGE_OPEN: define(
+    'PITCREW_STORAGE_OPEN',
+    (file: string, why: string) => `cannot open ${file}: ${why}; check unit.data_dir (space, permissions)`,
+  ),
+  STORAGE_WRITE: define(
+    'PITCREW_STORAGE_WRITE',
+    (file: string, why: string) => `cannot write ${file}: ${why}`,
+  ),
+  AGENT_LOCKED: define(
+    'PITCREW_AGENT_LOCKED',
+    (dir: string) =>
+      `another pitcrew agent is running on ${dir}; stop it first, or give this one its own unit.data_dir`,
+  ),
+  FLOOD: define(
+    'PITCREW_FLOOD',
+    (source: string, dropped: number) =>
+      `${source} emits events faster than they can be handled; ${dropped} dropped so far`,
+  ),
+  STRAY_ERROR: define('PITCREW_STRAY_ERROR', (why: string) => `an error no service owns: ${why}`),
+  REACTOR_LOOP: define(
+    'PITCREW_REACTOR_LOOP',
+    (chain: string, max: number) =>
+      `event dropped: rules caused each other more than ${max} times in a row (${chain}); break the loop or raise reactor.max_depth`,
+  ),
+  STALLED: define(
+    'PITCREW_STALLED',
+    (ms: number) =>
+      `the event loop was blocked for ${ms} ms; a module doing busy work belongs in isolation: thread`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

@@ -6,4 +6,5 @@ const require = module.createRequire(import.meta.url);
 // Compiled code cached between runs: Node 22+ does it itself, Node 20 through v8-compile-cache.
 if (module.enableCompileCache) module.enableCompileCache();
 else require('v8-compile-cache');
-require('../dist/bin/pitcrew.cjs');
+// Code compiled through v8-compile-cache cannot import(): user modules are imported from here.
+await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule: (url) => import(url) });

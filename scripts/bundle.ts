@@ -1,5 +1,5 @@
 /**
- * Bundles the compiled CLI (dist/agent/cli.js) into one CommonJS file, dist/bin/pitcrew.cjs: one
+ * Bundles the compiled CLI (dist/agent/cli/main.js, exporting main) into one CommonJS file, dist/bin/pitcrew.cjs: one
  * minified file starts far faster than hundreds of modules on an SD card, and as CommonJS its
  * compiled code can be cached between runs on Node 20 too (v8-compile-cache; Node 22+ has its
  * own cache). Native addons stay external.
@@ -15,7 +15,7 @@ const shim = path.join(dir, 'import-meta-url.js');
 writeFileSync(shim, "export const importMetaUrl = require('node:url').pathToFileURL(__filename).href;\n");
 try {
   await build({
-    entryPoints: ['dist/agent/cli.js'],
+    entryPoints: ['dist/agent/cli/main.js'],
     outfile: 'dist/bin/pitcrew.cjs',
     bundle: true,
     minify: true,

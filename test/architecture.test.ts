@@ -47,7 +47,8 @@ describe('architecture', () => {
   it('schemas/ and the error catalogue import nothing of the agent', () => {
     const bad: string[] = [];
     for (const f of [...files(path.join(ROOT, 'schemas')), path.join(AGENT, 'errors.ts')]) {
-      for (const target of imports(f)) if (target.startsWith(`agent${path.sep}`)) bad.push(`${f} → ${target}`);
+      for (const target of imports(f))
+        if (target.startsWith(`agent${path.sep}`)) bad.push(`${f} → ${target}`);
     }
     assert.deepEqual(bad, []);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../core/storage.js';
 import type { RecordSink, Result } from '../core/types.js';
 
 /**
@@ -15,12 +15,16 @@ export class Outbox implements RecordSink {
   private sinceTrim = 0;
   dropped = 0;
 
+  readonly file: string;
+
   constructor(
     dataDir: string,
     private readonly maxRecords = 1_000_000,
+    /** A record that cannot be written (a full disk) is dropped, counted and reported here. */
+    private readonly onWriteError: (file: string, e: unknown) => void = () => {},
   ) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'outbox.db'));
+    this.file = path.join(dataDir, 'outbox.db');
+    this.db = openDatabase(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL)',
@@ -31,15 +35,20 @@ export class Outbox implements RecordSink {
 
   push(service: string, result: Result): void {
     const id = randomUUID();
-    this.insert.run(
-      id,
-      service,
-      result.ts,
-      JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
-    );
-    if (++this.sinceTrim >= 1000) {
-      this.sinceTrim = 0;
-      this.dropped += this.trim.run(this.maxRecords).changes;
+    try {
+      this.insert.run(
+        id,
+        service,
+        result.ts,
+        JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
+      );
+      if (++this.sinceTrim >= 1000) {
+        this.sinceTrim = 0;
+        this.dropped += this.trim.run(this.maxRecords).changes;
+      }
+    } catch (e) {
+      this.dropped++;
+      this.onWriteError(this.file, e);
     }
   }
 

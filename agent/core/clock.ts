@@ -8,10 +8,20 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Timer;
 }
 
+/** Longest delay Node's setTimeout takes (2^31 - 1 ms, 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const h = setTimeout(fn, Math.max(0, ms));
+    // A long wait (`for: 30d`, a TTL) runs as a chain of shorter timers towards its due time.
+    const due = Date.now() + Math.max(0, ms);
+    let h: NodeJS.Timeout;
+    const arm = () => {
+      const left = due - Date.now();
+      h = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left));
+    };
+    arm();
     return { cancel: () => clearTimeout(h) };
   },
 };

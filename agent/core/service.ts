@@ -3,6 +3,8 @@ import type { HookKind, ServiceT } from '../../schemas/services.js';
 import { errors } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import { owned } from './fault-scope.js';
+import { Inlet } from './inlet.js';
 import type { Pipeline } from './pipeline.js';
 import type { DriverContext, DriverInstance, HandlerOutput, HookFns } from './types.js';
 import { Worker } from './worker.js';
@@ -18,6 +20,8 @@ export interface ServiceParts {
 
 export interface ServiceDeps {
   bus: Bus;
+  /** Reports a source that floods the bus (events dropped so far). */
+  onFlood?: (service: string, dropped: number) => void;
   clock: Clock;
   log: Logger;
   unit: { timezone?: string };
@@ -26,22 +30,38 @@ export interface ServiceDeps {
   parts(name: string, def: ServiceT, ctx: DriverContext): Promise<ServiceParts>;
 }
 
-/** One running service: its driver, its workers and their pipelines. Supervised from outside. */
+/** Lets a promise settle if it does so at once (within a turn of the event loop). */
+const aTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * One running service: its driver, its workers and their pipelines. Supervised from outside.
+ * Everything the service runs, and everything that schedules, runs as the service's own code:
+ * an error thrown from one of its timers or a promise it leaves rejected fails this service only.
+ */
 export class ServiceRuntime {
   private parts?: ServiceParts;
+  private fail: (reason: Error) => void = () => {};
   readonly workers = new Map<string, Worker>();
+  readonly inlet: Inlet;
 
   constructor(
     readonly name: string,
     private readonly def: ServiceT,
     private readonly deps: ServiceDeps,
-  ) {}
+  ) {
+    this.inlet = new Inlet(deps.bus, (n) => deps.onFlood?.(name, n));
+  }
 
-  async start(fail: (reason: Error) => void): Promise<void> {
+  start(fail: (reason: Error) => void): Promise<void> {
+    this.fail = fail;
+    return owned(fail, () => this.startOwned(fail));
+  }
+
+  private async startOwned(fail: (reason: Error) => void): Promise<void> {
     const { bus, clock, log, unit, baseDir } = this.deps;
     const ctx: DriverContext = {
       service: this.name,
-      bus,
+      bus: this.inlet,
       clock,
       log: log.child({ service: this.name }),
       baseDir,
@@ -68,7 +88,14 @@ export class ServiceRuntime {
       }
       workers.push(new Worker(this.name, w, pipelines, clock, bus, unit.timezone));
     }
-    await parts.driver.start();
+    // `start()` may be the service's whole life (a loop until stopped): it is running while its
+    // promise is pending, and a rejection, then or later, is a failure.
+    let settled = false;
+    const life = parts.driver.start().finally(() => {
+      settled = true;
+    });
+    await Promise.race([life, aTurn()]);
+    if (!settled) life.catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
     for (const [i, worker] of workers.entries()) {
       this.workers.set(worker.name, worker);
       if (this.def.workers[i]!.auto_start) worker.start();
@@ -80,10 +107,10 @@ export class ServiceRuntime {
     await this.parts?.driver.stop();
   }
 
-  /** Runs one handler (a driver command or a handler hook) outside any worker. */
-  async call(handler: string, args: Record<string, unknown>): Promise<HandlerOutput> {
-    if (!this.parts) throw errors.SERVICE_NOT_RUNNING(this.name, 'starting');
-    const fn = await this.parts.resolve(handler, 'handler');
-    return fn(args);
+  /** Runs one handler (a driver command or a handler hook) outside any worker, as the service's code. */
+  call(handler: string, args: Record<string, unknown>): Promise<HandlerOutput> {
+    const parts = this.parts;
+    if (!parts) return Promise.reject(errors.SERVICE_NOT_RUNNING(this.name, 'starting'));
+    return owned(this.fail, async () => (await parts.resolve(handler, 'handler'))(args));
   }
 }

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './storage.js';
 
 /** A key/value namespace. */
 export interface KeyValue {
@@ -71,8 +71,7 @@ export class StateStore implements AgentState {
   private readonly values: SqliteTable;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'state.db'));
+    this.db = openDatabase(path.join(dataDir, 'state.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.values = new SqliteTable(this.db, 'state');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HookKind } from '../../schemas/services.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import type { EventSink } from './inlet.js';
 import type { SignalStore } from './signals.js';
 import type { StateStore } from './state-store.js';
 
@@ -68,7 +69,8 @@ export interface HookFns {
 /** What a driver gets from the service that runs it. */
 export interface DriverContext {
   service: string;
-  bus: Bus;
+  /** Where its events go: bounded, so a flooding driver cannot freeze the agent. */
+  bus: EventSink;
   clock: Clock;
   log: Logger;
   /** Directory of the config file: relative paths in settings resolve against it. */

@@ -3,11 +3,14 @@ import { Outbox } from '../cloud/outbox.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock } from '../core/clock.js';
+import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { ServiceDeps } from '../core/service.js';
 import { ServiceRuntime } from '../core/service.js';
 import { SignalStore } from '../core/signals.js';
+import { watchStalls } from '../core/stall-watch.js';
 import { StateStore } from '../core/state-store.js';
+import { ensureDataDir, lockDataDir, StorageFaults } from '../core/storage.js';
 import { type ServiceStatus, Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
@@ -34,9 +37,10 @@ export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
 export interface AgentStatus {
   unit: string;
   uptime: number;
-  services: Record<string, ServiceStatus & { workers: WorkerStatus[] }>;
+  services: Record<string, ServiceStatus & { workers: WorkerStatus[]; events_dropped: number }>;
   signals: number;
   outbox: { queued: number; dropped: number };
+  storage: Record<string, { failures: number; last: string }>;
   events: number;
 }
 
@@ -65,6 +69,10 @@ export class Agent implements ReactorHost {
   private outbox?: Outbox;
   private startedAt = 0;
   private running = false;
+  private storage: StorageFaults;
+  /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
+  private releases: (() => void)[] = [];
+  private readonly floodReportedAt = new Map<string, number>();
 
   constructor(
     readonly config: ConfigT,
@@ -77,6 +85,7 @@ export class Agent implements ReactorHost {
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
     this.reactor = new Reactor(this, config.reactor.rules);
+    this.storage = new StorageFaults(this.bus, this.clock, this.log);
   }
 
   get unit(): { id: string; timezone?: string } {
@@ -101,8 +110,14 @@ export class Agent implements ReactorHost {
     this.startedAt = this.clock.now();
     const started: Extension[] = [];
     try {
+      ensureDataDir(this.dataDir);
+      this.releases.push(lockDataDir(this.dataDir));
+      this.releases.push(catchStrayErrors((e) => this.strayError(e)));
+      this.releases.push(watchStalls((ms) => this.stalled(ms)));
       this.stateStore = new StateStore(this.dataDir);
-      this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records);
+      this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records, (file, e) =>
+        this.storage.report(file, e),
+      );
       this.shared = {
         bus: this.bus,
         clock: this.clock,
@@ -147,6 +162,27 @@ export class Agent implements ReactorHost {
     this.closeStores();
   }
 
+  /** An error no service owns (thrown from a timer, a promise left rejected): reported, never fatal. */
+  private strayError(e: Error): void {
+    this.log.error({ err: e }, `stray error: ${errorText(e)}`);
+    this.bus.emit('system/agent/error', { error: errorText(e), code: errors.STRAY_ERROR.code }, 'agent');
+  }
+
+  private stalled(ms: number): void {
+    this.log.warn({ ms }, errors.STALLED(ms).message);
+    this.bus.emit('system/agent/stalled', { ms }, 'agent');
+  }
+
+  /** A service that floods the bus: reported at most once a minute per service. */
+  private flooded(service: string, dropped: number): void {
+    const now = this.clock.now();
+    if (now - (this.floodReportedAt.get(service) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
+    this.floodReportedAt.set(service, now);
+    const err = errors.FLOOD(`service ${service}`, dropped);
+    this.log.warn({ service, dropped }, err.message);
+    this.bus.emit('system/agent/error', { service, error: err.message, code: err.code, dropped }, 'agent');
+  }
+
   private createServices(): void {
     const deps: ServiceDeps = {
       bus: this.bus,
@@ -154,6 +190,7 @@ export class Agent implements ReactorHost {
       log: this.log,
       unit: this.config.unit,
       baseDir: this.opts.baseDir ?? process.cwd(),
+      onFlood: (service, dropped) => this.flooded(service, dropped),
       parts: (name, def, ctx) => serviceParts(name, def, ctx, this.shared!),
     };
     for (const [name, def] of Object.entries(this.config.services) as [string, ServiceT][]) {
@@ -188,6 +225,7 @@ export class Agent implements ReactorHost {
   private closeStores(): void {
     this.outbox?.close();
     this.stateStore?.close();
+    for (const release of this.releases.splice(0).reverse()) release();
   }
 
   on(pattern: string, fn: Listener): () => void {
@@ -235,7 +273,7 @@ export class Agent implements ReactorHost {
       const s = sup.status();
       const workers =
         s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
-      services[name] = { ...s, workers };
+      services[name] = { ...s, workers, events_dropped: sup.runtime?.inlet.dropped ?? 0 };
     }
     return {
       unit: this.config.unit.id,
@@ -243,6 +281,7 @@ export class Agent implements ReactorHost {
       services,
       signals: this.signals.entries().length,
       outbox: { queued: this.outbox?.size ?? 0, dropped: this.outbox?.dropped ?? 0 },
+      storage: this.storage.status(),
       events: this.bus.count,
     };
   }

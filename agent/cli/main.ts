@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { ConfigError, printIssues } from '../config/errors.js';
+import { loadConfigSync } from '../config/load.js';
+import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
+import { type ModuleImporter, useImporter } from '../core/load-module.js';
+import { errorCode, errorText } from '../errors.js';
+import { registerControl } from './control.js';
+import { DEFAULT_CONFIG } from './load-or-exit.js';
+import { registerLogic } from './logic.js';
+import { registerReplay } from './replay.js';
+import { registerRun } from './run.js';
+
+/** package.json sits above agent/ in a checkout and above dist/agent/ when built. */
+function packageVersion(): string {
+  for (
+    let dir = path.dirname(fileURLToPath(import.meta.url));
+    dir !== path.dirname(dir);
+    dir = path.dirname(dir)
+  ) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+export interface MainOptions {
+  /**
+   * How user modules are imported. The installed command passes its own `import()`: code compiled
+   * through the compile cache has no dynamic-import callback of its own.
+   */
+  importModule?: ModuleImporter;
+}
+
+/** The `pitcrew` command. */
+export async function main(argv: string[], opts: MainOptions = {}): Promise<void> {
+  if (opts.importModule) useImporter(opts.importModule);
+  const program = new Command('pitcrew')
+    .description('Declarative edge agent for connected vehicles')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+  Examples:
+    $ pitcrew run                              run the agent on config/pitcrew.yaml
+    $ pitcrew run -c config/examples/obd-gnss.yaml --events
+    $ pitcrew status                           ask the running agent how it is
+    $ pitcrew call obd query '{"pid":"RPM"}'
+    $ pitcrew worker pause obd fast
+    $ pitcrew trace overspeed                  the last runs of a rule
+    $ pitcrew replay -c config/pitcrew.yaml drive.jsonl
+    $ pitcrew logic '{">": [{"var": "speed"}, 100]}' '{"speed": 120}'
+    $ pitcrew validate                         check config/pitcrew.yaml and everything it includes
+    $ pitcrew validate -c config/examples/can-bus.yaml
+    $ pitcrew schema > pitcrew.schema.json     JSON Schema for editors
+    $ pitcrew schema desired-status            a wire format's schema`,
+    );
+
+  program
+    .command('validate')
+    .description(
+      'check a config and all it includes; prints every error as file:line:column key.path: reason',
+    )
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .action((opts: { config: string }) => {
+      try {
+        const loaded = loadConfigSync(opts.config);
+        const c = loaded.config;
+        console.log(
+          `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
+            `${Object.keys(c.services).length} services, ${c.reactor.rules.length} rules)`,
+        );
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        printIssues(e);
+        process.exitCode = 1;
+      }
+    });
+
+  const schemaNames = Object.keys(JSON_SCHEMAS).map((f) => f.replace('.schema.json', ''));
+  program
+    .command('schema')
+    .description(`print a JSON Schema: ${schemaNames.join(', ')} (default pitcrew, the config language)`)
+    .argument('[name]', 'which schema', 'pitcrew')
+    .action(async (name: string) => {
+      const file = `${name}.schema.json`;
+      if (!(file in JSON_SCHEMAS))
+        program.error(`unknown schema '${name}'; choose one of ${schemaNames.join(', ')}`);
+      // Loaded on demand: JSON Schema generation is not part of running an agent.
+      const { jsonSchemaOf } = await import('../config/json-schema.js');
+      console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
+    });
+
+  registerRun(program);
+  registerControl(program);
+  registerReplay(program);
+  registerLogic(program);
+
+  await program.parseAsync(argv).catch((e: unknown) => {
+    console.error(`error [${errorCode(e)}]: ${errorText(e)}`);
+    process.exitCode = 1;
+  });
+}
