@@ -76,4 +76,13 @@ export const TimetableEntry = z.strictObject({
 });
 export const Timetable = z.array(TimetableEntry).min(1);
 
+/** Timetable entry as the cloud writes it (camelCase); `in_timetable` takes either form. */
+export const WireTimetableEntry = z.strictObject({
+  dayOfWeek: z.union([IsoDay, z.array(IsoDay).min(1)]),
+  timeSlots: z.array(TimeSlot).min(1),
+});
+export const AnyTimetable = z.array(z.union([TimetableEntry, WireTimetableEntry])).min(1, {
+  error: 'a timetable lists at least one entry',
+});
+
 export type TimetableEntryT = z.infer<typeof TimetableEntry>;

@@ -28,10 +28,15 @@ export const Message = z.strictObject({
   returner: Steps.default([]),
 });
 
+/** Shortest interval: a shorter one is a busy loop, not a schedule. */
+export const MIN_INTERVAL_MS = 10;
+
 export const Worker = z
   .strictObject({
     name: Name,
-    interval: Duration.optional(),
+    interval: Duration.refine((ms) => ms >= MIN_INTERVAL_MS, {
+      error: `an interval must be at least ${MIN_INTERVAL_MS}ms`,
+    }).optional(),
     cron: z.string().min(1).optional(),
     loop: z.number().int().min(-1).default(-1),
     delay: Duration.default(0),
@@ -41,11 +46,22 @@ export const Worker = z
     kill_upon_success: z.boolean().default(false),
     messages: z.array(Message).min(1),
   })
-  .refine((w) => (w.interval === undefined) !== (w.cron === undefined), {
-    error: 'a worker needs exactly one of interval or cron',
+  .refine((w) => w.interval === undefined || w.cron === undefined, {
+    error: 'a worker takes an interval or a cron, not both',
   })
-  // The same rule for JSON Schema users, which cannot see the refinement.
-  .meta({ oneOf: [{ required: ['interval'] }, { required: ['cron'] }] });
+  // A worker that runs a fixed number of times (`loop: N`) may run them back to back.
+  .refine((w) => w.interval !== undefined || w.cron !== undefined || w.loop >= 0, {
+    error: 'a worker that loops forever (loop: -1) needs an interval or a cron',
+  })
+  // The same rules for JSON Schema users, who cannot see the refinements.
+  .meta({
+    not: { required: ['interval', 'cron'] },
+    anyOf: [
+      { required: ['interval'] },
+      { required: ['cron'] },
+      { required: ['loop'], properties: { loop: { minimum: 0 } } },
+    ],
+  });
 
 export const Restart = z.strictObject({
   delay: Duration.default(1000),

@@ -22,7 +22,7 @@ async function send(
   args: Record<string, unknown>,
   print = oneLine,
 ) {
-  const socket = opts.socket ?? loadOrExit(opts.config).config.control.socket;
+  const socket = opts.socket ?? (await loadOrExit(opts.config, false)).config.control.socket;
   const res = await request(socket, cmd, args);
   if (!res.ok) {
     console.error(`error [${res.code}]: ${res.error}`);

@@ -1,12 +1,15 @@
 import { ConfigError, printIssues } from '../config/errors.js';
-import { type LoadedConfig, loadConfigSync } from '../config/load.js';
+import { type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
 
 export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
 
-/** Loads a config, or prints every problem to stderr and exits 1. */
-export function loadOrExit(file: string): LoadedConfig {
+/**
+ * Loads and checks a config, or prints every problem to stderr and exits 1. `drivers: false`
+ * skips the drivers' own checks (a command that only needs the control socket's path).
+ */
+export async function loadOrExit(file: string, drivers = true): Promise<LoadedConfig> {
   try {
-    return loadConfigSync(file);
+    return drivers ? await loadChecked(file) : loadConfigSync(file);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     printIssues(e);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
-import { loadConfigSync } from '../config/load.js';
+import { loadChecked } from '../config/load.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
@@ -65,9 +65,9 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
       'check a config and all it includes; prints every error as file:line:column key.path: reason',
     )
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-    .action((opts: { config: string }) => {
+    .action(async (opts: { config: string }) => {
       try {
-        const loaded = loadConfigSync(opts.config);
+        const loaded = await loadChecked(opts.config);
         const c = loaded.config;
         console.log(
           `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +

@@ -11,9 +11,11 @@ export function registerReplay(program: Command): void {
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .argument('<events>', 'recorded events, e.g. from `pitcrew run --events`')
     .action(async (events: string, opts: { config: string }) => {
-      const { config } = loadOrExit(opts.config);
-      const report = await replay({ rules: config.reactor.rules, unit: config.unit }, events, (t) =>
-        process.stdout.write(`${JSON.stringify(t)}\n`),
+      const { config } = await loadOrExit(opts.config, false);
+      const report = await replay(
+        { rules: config.reactor.rules, maxDepth: config.reactor.max_depth, unit: config.unit },
+        events,
+        (t) => process.stdout.write(`${JSON.stringify(t)}\n`),
       );
       for (const r of report.rejected) console.error(`${events}:${r.line}: rejected: ${r.reason}`);
       console.error(

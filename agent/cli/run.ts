@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ControlServer } from '../control/server.js';
 import { createLogger } from '../core/logger.js';
-import { errorText } from '../errors.js';
+import { errorCode, errorText, PitcrewError } from '../errors.js';
 import { createAgent } from '../runtime/agent.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 
@@ -16,30 +16,16 @@ export function registerRun(program: Command): void {
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--events', 'print every bus event as one JSON line on stdout (logs go to stderr)')
     .action(async (opts: { config: string; events?: boolean }) => {
-      const loaded = loadOrExit(opts.config);
+      const loaded = await loadOrExit(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
-      if (opts.events) {
-        let reading = true;
-        // Whoever reads the events may go away (`| head`): stop printing, keep running.
-        process.stdout.on('error', () => {
-          reading = false;
-        });
-        agent.bus.on('#', (e) => {
-          if (reading) process.stdout.write(`${JSON.stringify(e)}\n`);
-        });
-      } else {
-        agent.bus.on('vehicle/#', (e) => log.info(e.data, e.tag));
-        agent.bus.on('system/#', (e) => log.info(e.data, e.tag));
-      }
-
       let stopping = false;
-      const shutdown = async (signal: string) => {
+      const shutdown = async (why: string) => {
         if (stopping) return;
         stopping = true;
-        log.info(`${signal}: stopping`);
+        log.info(`${why}: stopping`);
         setTimeout(() => {
           log.error(`not stopped within ${STOP_DEADLINE_MS} ms; exiting`);
           process.exit(1);
@@ -52,9 +38,32 @@ export function registerRun(program: Command): void {
           process.exit(1);
         }
       };
+      if (opts.events) {
+        let reading = true;
+        // The events are the output: when their reader goes away (`| head`), the agent stops, gracefully.
+        process.stdout.on('error', () => {
+          reading = false;
+          void shutdown('events reader gone');
+        });
+        agent.bus.on('#', (e) => {
+          if (reading) process.stdout.write(`${JSON.stringify(e)}\n`);
+        });
+      } else {
+        agent.bus.on('vehicle/#', (e) => log.info(e.data, e.tag));
+        agent.bus.on('system/#', (e) => log.info(e.data, e.tag));
+      }
+
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
       log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
-      await agent.start();
+      try {
+        await agent.start();
+      } catch (e) {
+        // What started has been stopped again; say what failed and which setting to look at.
+        const key = e instanceof PitcrewError && e.key ? ` (${e.key})` : '';
+        log.error({ code: errorCode(e), key: e instanceof PitcrewError ? e.key : undefined }, errorText(e));
+        console.error(`error [${errorCode(e)}]${key}: ${errorText(e)}`);
+        process.exit(1);
+      }
     });
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { type ConfigIssue, displayFile, formatPath, type KeyPath, type Pos } from './errors.js';
@@ -19,10 +19,41 @@ function where(p: Pos): string {
   return `${displayFile(p.file)}:${p.line}:${p.column}`;
 }
 
+/** Offset of the first byte that is not valid UTF-8, or -1. */
+function invalidUtf8At(buf: Buffer): number {
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i]!;
+    const n =
+      b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (n < 0 || i + n >= buf.length + (n === 0 ? 1 : 0)) return i;
+    for (let k = 1; k <= n; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return i;
+    // Overlong, surrogate and out-of-range forms of 3- and 4-byte sequences.
+    const b1 = buf[i + 1]!;
+    if (
+      (b === 0xe0 && b1 < 0xa0) ||
+      (b === 0xed && b1 > 0x9f) ||
+      (b === 0xf0 && b1 < 0x90) ||
+      (b === 0xf4 && b1 > 0x8f)
+    )
+      return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
 function readSource(file: string, env: Env, issues: ConfigIssue[], from?: Pos): LNode | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const buf = readFileSync(file);
+    const bad = buf.length <= MAX_FILE_BYTES ? invalidUtf8At(buf) : -1;
+    if (bad >= 0) {
+      const before = buf.subarray(0, bad);
+      const line = before.filter((c) => c === 0x0a).length + 1;
+      const column = bad - (before.lastIndexOf(0x0a) + 1) + 1;
+      issues.push({ file, line, column, path: '', message: 'not valid UTF-8 text (save the file as UTF-8)' });
+      return undefined;
+    }
+    text = buf.toString('utf8');
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
     const at = from ?? { file, line: 1, column: 1 };
@@ -102,8 +133,46 @@ function flatten(node: LNode, budget: { left: number }): unknown {
 }
 
 /** Reads a config file and everything it includes, merged into one value with positions. */
+/** Whether `target` (symlinks resolved) lies inside `dir`. */
+function inside(dir: string, target: string): boolean {
+  const rel = path.relative(dir, realpathSync(target));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** A file that marks the top of a config tree (the repository's root has one). */
+export const TREE_MARKER = '.pitcrew-root';
+
+/**
+ * The directory tree a config's includes must stay in: the nearest directory at or above the
+ * config's own that holds a `.pitcrew-root` file, else the config's own directory. Symlinks resolved.
+ */
+export function configTree(file: string): string {
+  let dir: string;
+  try {
+    dir = realpathSync(path.dirname(path.resolve(file)));
+  } catch {
+    return path.dirname(path.resolve(file));
+  }
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, TREE_MARKER))) return d;
+    if (d === path.dirname(d)) return dir;
+  }
+}
+
 export function compose(file: string, env: Env, issues: ConfigIssue[]): Composed {
   const root = path.resolve(file);
+  const tree = configTree(root);
+  // An include outside the config's own directory tree is refused before it is read, so no
+  // error can echo a file the config has no business with (`include: [/etc/shadow]`).
+  const allowed = (target: string, pos: Pos): boolean => {
+    if (inside(tree, target)) return true;
+    issues.push({
+      ...pos,
+      path: 'include',
+      message: `included file ${target} is outside the config's directory tree ${tree}; includes stay inside it (a ${TREE_MARKER} file marks a wider tree's top)`,
+    });
+    return false;
+  };
   const out: Composed = { data: undefined, tree: undefined, files: [] };
   const seen = new Set<string>();
   let merged: LNode | undefined;
@@ -114,6 +183,10 @@ export function compose(file: string, env: Env, issues: ConfigIssue[]): Composed
     out.files.push(f);
     const node = readSource(f, env, issues, from);
     if (!node) return;
+    if (from && node.t !== 'map') {
+      issues.push({ ...node.pos, path: '', message: 'an included file must be a map of config sections' });
+      return;
+    }
     merged = merged ? merge(merged, node, [], issues) : node;
     for (const { pattern, pos } of includesOf(node, issues)) {
       const cwd = path.dirname(f);
@@ -123,11 +196,11 @@ export function compose(file: string, env: Env, issues: ConfigIssue[]): Composed
           issues.push({ ...pos, path: 'include', message: `included file ${pattern} not found` });
           continue;
         }
-        visit(target, pos);
+        if (allowed(target, pos)) visit(target, pos);
         continue;
       }
       for (const match of globSync(pattern, { cwd, absolute: true, onlyFiles: true }).sort())
-        visit(match, pos);
+        if (allowed(match, pos)) visit(match, pos);
     }
   };
   visit(root);

@@ -1,6 +1,9 @@
 import path from 'node:path';
+import { driverNamed } from '../drivers/registry.js';
+import type { SettingsProblem } from '../drivers/types.js';
+import { errorText } from '../errors.js';
 import { type Composed, compose, positionOf } from './compose.js';
-import { ConfigError, type ConfigIssue, formatPath } from './errors.js';
+import { ConfigError, type ConfigIssue, formatPath, type KeyPath, type Pos } from './errors.js';
 import { resolvePaths } from './paths.js';
 import { Config, type ConfigT } from './schema.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
@@ -9,6 +12,8 @@ import type { Env } from './yaml-source.js';
 
 /** A validated config, with where it came from. */
 export interface LoadedConfig {
+  /** Where a key path of the config was written. */
+  positionOf(path: KeyPath): Pos;
   config: ConfigT;
   /** The main file, absolute; relative paths in the config resolve against its directory. */
   file: string;
@@ -57,9 +62,46 @@ export function loadConfigSync(file: string, env: Env = process.env): LoadedConf
   const composed = compose(file, env, issues);
   const config = validateComposed(composed, issues);
   resolvePaths(config, composed);
-  return { config, file: path.resolve(file), files: composed.files, raw: composed.data };
+  return {
+    config,
+    file: path.resolve(file),
+    files: composed.files,
+    raw: composed.data,
+    positionOf: (p) => positionOf(composed, p),
+  };
+}
+
+/** Checks that need I/O beyond the files: each driver's own (a module service's settings against its schema). */
+export async function checkDrivers(loaded: LoadedConfig): Promise<void> {
+  const issues: ConfigIssue[] = [];
+  for (const [name, svc] of Object.entries(loaded.config.services) as [
+    string,
+    { driver: string; settings: unknown },
+  ][]) {
+    const base: KeyPath = ['services', name, 'settings'];
+    let problems: SettingsProblem[];
+    try {
+      problems = (await driverNamed(svc.driver)?.check(svc.settings)) ?? [];
+    } catch (e) {
+      problems = [{ path: [], message: errorText(e) }];
+    }
+    for (const p of problems)
+      issues.push({
+        ...loaded.positionOf([...base, ...p.path]),
+        path: formatPath([...base, ...p.path]),
+        message: p.message,
+      });
+  }
+  if (issues.length) throw new ConfigError(issues);
+}
+
+/** Loads and fully checks a config, drivers' own checks included (DESIGN §11). */
+export async function loadChecked(file: string, env: Env = process.env): Promise<LoadedConfig> {
+  const loaded = loadConfigSync(file, env);
+  await checkDrivers(loaded);
+  return loaded;
 }
 
 export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigT> {
-  return loadConfigSync(file, env).config;
+  return (await loadChecked(file, env)).config;
 }

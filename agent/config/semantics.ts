@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { HOOK_KINDS, type HookKind } from '../../schemas/services.js';
+import { cronStepProblem } from '../core/cron.js';
 import { parsePattern } from '../core/patterns.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseTemplate } from '../core/templates.js';
@@ -163,10 +164,8 @@ export class SemanticChecker {
 
   private cron(expr: string, p: KeyPath) {
     const r = cron.validateDetailed(expr);
-    if (!r.valid) {
-      const why = r.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-      this.add(p, `bad cron expression '${expr}'${why ? ` (${why})` : ''}`);
-    }
+    const why = r.valid ? cronStepProblem(expr) : r.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    if (!r.valid || why) this.add(p, `bad cron expression '${expr}'${why ? ` (${why})` : ''}`);
   }
 
   private logic(expr: unknown, p: KeyPath) {

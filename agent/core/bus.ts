@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
+import { errors } from '../errors.js';
 import { type Clock, realClock } from './clock.js';
 import { parsePattern } from './patterns.js';
 
@@ -7,6 +9,24 @@ export type Event = z.infer<typeof EventSchema>;
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
 export type Match = readonly string[];
 export type Listener = (event: Event, match: Match) => void;
+
+/** Why an event happened: the rule run that emitted it, and what caused that run. */
+export interface Cause {
+  /** 1 for a run started by an outside event, one more for each rule in between. */
+  depth: number;
+  rule: string;
+  parent?: Cause;
+}
+
+/** The rule names along a chain of causes, first to last. */
+export function chainOf(c: Cause): string[] {
+  const out: string[] = [];
+  for (let x: Cause | undefined = c; x; x = x.parent) out.push(x.rule);
+  return out.reverse();
+}
+
+/** Carries a rule run's cause across its awaits (`call`, `return`), to what the awaited code emits. */
+const causeScope = new AsyncLocalStorage<Cause>();
 
 /** An event held back by `hold`, emitted later. */
 export interface HeldEvent {
@@ -45,6 +65,12 @@ export class Bus {
   private instant: number | undefined;
   private readonly split = new Map<string, readonly string[]>();
   private holding?: HeldEvent[];
+  private readonly causes = new WeakMap<Event, Cause>();
+  private current?: Cause;
+  /** Longest chain of rule runs causing each other; past it an event is dropped (a rule loop). */
+  maxDepth = 8;
+  /** Told of each event dropped by the loop guard. */
+  onLoop: (cause: Cause, tag: string) => void = () => {};
 
   constructor(
     private readonly clock: Clock = realClock,
@@ -63,7 +89,8 @@ export class Bus {
       this.regexes.push(entry);
       return () => {
         sub.active = false;
-        this.regexes.splice(this.regexes.indexOf(entry), 1);
+        const i = this.regexes.indexOf(entry);
+        if (i >= 0) this.regexes.splice(i, 1);
       };
     }
     let n = this.root;
@@ -97,15 +124,57 @@ export class Bus {
     return this.instant ?? this.clock.now();
   }
 
-  /** Builds the event (`ts` from the clock) and dispatches it (or holds it, inside `hold`). */
+  /**
+   * Builds the event (`ts` from the clock) and dispatches it (or holds it, inside `hold`). An event
+   * emitted by a rule run carries the run's cause; one past `maxDepth` is dropped: it throws
+   * PITCREW_REACTOR_LOOP, so the run's trace says why.
+   */
   emit(tag: string, data: Record<string, unknown> = {}, source = 'agent'): Event {
     if (this.holding) {
       this.holding.push({ tag, data, source });
       return { tag, data, ts: this.now(), source };
     }
     const event: Event = { tag, data, ts: this.now(), source };
+    const cause = this.current ?? causeScope.getStore();
+    if (cause) {
+      if (cause.depth > this.maxDepth) {
+        this.uncaused(() => this.onLoop(cause, tag));
+        throw errors.REACTOR_LOOP(chainOf(cause).join(' → '), this.maxDepth);
+      }
+      this.causes.set(event, cause);
+    }
     this.dispatch(event);
     return event;
+  }
+
+  /** The cause of an event a rule run emitted. */
+  causeOf(event: Event): Cause | undefined {
+    return this.causes.get(event);
+  }
+
+  /**
+   * Runs `fn` as part of a rule run: what it emits carries `cause`, synchronously, and with
+   * `carry` also from what it awaits.
+   */
+  caused<T>(cause: Cause, fn: () => T, carry = false): T {
+    const prev = this.current;
+    this.current = cause;
+    try {
+      return carry ? causeScope.run(cause, fn) : fn();
+    } finally {
+      this.current = prev;
+    }
+  }
+
+  /** Runs `fn` as no rule's doing: what it emits starts a new chain. */
+  uncaused<T>(fn: () => T): T {
+    const prev = this.current;
+    this.current = undefined;
+    try {
+      return causeScope.exit(fn);
+    } finally {
+      this.current = prev;
+    }
   }
 
   /** Runs `fn`; what it emits synchronously goes into `into` instead, for the caller to emit later. */

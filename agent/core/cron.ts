@@ -14,6 +14,35 @@ interface Fields {
 
 const WEEKDAY: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
+/** Each field's name and largest value, seconds first (a 5-field expression starts at minutes). */
+const FIELDS: [string, number][] = [
+  ['second', 59],
+  ['minute', 59],
+  ['hour', 23],
+  ['day of month', 31],
+  ['month', 12],
+  ['day of week', 7],
+];
+
+/**
+ * What node-cron lets through but should not: a step larger than its field (every 70th second
+ * would quietly mean "second 0"). Returns the problem, or undefined.
+ */
+export function cronStepProblem(expression: string): string | undefined {
+  const parts = expression.trim().split(/\s+/);
+  const fields = parts.length === 5 ? FIELDS.slice(1) : FIELDS;
+  for (const [i, part] of parts.entries()) {
+    const field = fields[i];
+    if (!field) break;
+    for (const item of part.split(',')) {
+      const step = /\/(\d+)$/.exec(item);
+      if (step && (Number(step[1]) < 1 || Number(step[1]) > field[1]))
+        return `step /${step[1]} in the ${field[0]} field is outside 1..${field[1]}`;
+    }
+  }
+  return undefined;
+}
+
 /** Local wall-clock parts of an instant in a time zone. */
 export class ZonedTime {
   private formatter?: Intl.DateTimeFormat;

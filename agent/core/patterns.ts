@@ -1,3 +1,4 @@
+import safeRegex from 'safe-regex2';
 import { errors } from '../errors.js';
 
 /** Tag patterns (DESIGN §2): `/`-separated segments, `+` one segment, `#` the rest, or `re:<regex>`. */
@@ -5,11 +6,18 @@ export type ParsedPattern = { kind: 'segments'; segments: string[] } | { kind: '
 
 export function parsePattern(pattern: string): ParsedPattern {
   if (pattern.startsWith('re:')) {
+    let re: RegExp;
     try {
-      return { kind: 're', re: new RegExp(pattern.slice(3)) };
+      re = new RegExp(pattern.slice(3));
     } catch (e) {
       throw errors.PATTERN_INVALID(`bad regular expression: ${(e as Error).message}`);
     }
+    // Nested repetition such as (a+)+ can take exponential time on a short tag and freeze the agent.
+    if (!safeRegex(re))
+      throw errors.PATTERN_INVALID(
+        `'${pattern}' nests repetitions (like (a+)+) and could take exponential time on some tags; rewrite it without the nesting`,
+      );
+    return { kind: 're', re };
   }
   const segments = pattern.split('/');
   segments.forEach((s, i) => {

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { loadModule } from '../core/load-module.js';
 import type { DriverContext, DriverInstance, HandlerFn } from '../core/types.js';
 import { errors } from '../errors.js';
-import { defineDriver } from './types.js';
+import { defineDriver, type SettingsProblem } from './types.js';
 
 /** A module service's own settings are checked by the schema the module exports. */
 export const ModuleSettings = z.looseObject({ module: z.string().min(1) });
@@ -14,30 +14,56 @@ export const ModuleSettings = z.looseObject({ module: z.string().min(1) });
  *   export function createService(settings, ctx) { return { start?, stop?, handlers } }
  * `ctx` has `service`, `bus` (emit events), `clock`, `log` and `fail(err)`.
  */
+interface ModuleIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
 interface ServiceModule {
-  settings?: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { message: string } } };
+  settings?: {
+    safeParse(v: unknown): {
+      success: boolean;
+      data?: unknown;
+      error?: { message: string; issues?: ModuleIssue[] };
+    };
+  };
   createService(
     settings: unknown,
     ctx: DriverContext,
   ): Partial<DriverInstance> & { handlers?: Record<string, HandlerFn> };
 }
 
+/** A module's settings, checked by the schema it exports: the parsed settings, or the problems. */
+async function moduleSettings(settings: ModuleSettingsT, baseDir: string) {
+  const mod = (await loadModule(path.resolve(baseDir, settings.module))) as Partial<ServiceModule>;
+  if (typeof mod.createService !== 'function') throw errors.MODULE_INVALID(settings.module);
+  const { module: _file, ...own } = settings;
+  const r = mod.settings?.safeParse(own) ?? { success: true, data: own };
+  const problems: SettingsProblem[] = r.success
+    ? []
+    : (r.error?.issues ?? [{ path: [], message: r.error?.message ?? 'invalid' }]).map((i) => ({
+        path: i.path.map((k) => (typeof k === 'number' ? k : String(k))),
+        message: i.message,
+      }));
+  return { mod: mod as ServiceModule, checked: r.data, problems };
+}
+
+type ModuleSettingsT = z.output<typeof ModuleSettings>;
+
 export const moduleDriver = defineDriver({
   name: 'module',
   settings: ModuleSettings,
   handlers: 'any',
   files: () => [['module']],
+  // Config paths are absolute by now; the module is imported (once) to read its own schema.
+  check: async (settings) => (await moduleSettings(settings, '/')).problems,
   async create(settings, ctx) {
-    const file = path.resolve(ctx.baseDir, settings.module);
-    const mod = (await loadModule(file)) as Partial<ServiceModule>;
-    if (typeof mod.createService !== 'function') throw errors.MODULE_INVALID(settings.module);
-    const { module: _file, ...own } = settings;
-    let checked: unknown = own;
-    if (mod.settings) {
-      const r = mod.settings.safeParse(own);
-      if (!r.success) throw errors.MODULE_SETTINGS(settings.module, r.error?.message ?? 'invalid');
-      checked = r.data;
-    }
+    const { mod, checked, problems } = await moduleSettings(settings, ctx.baseDir);
+    if (problems.length)
+      throw errors.MODULE_SETTINGS(
+        settings.module,
+        problems.map((p) => `${p.path.join('.') || '(settings)'}: ${p.message}`).join('; '),
+      );
     const svc = mod.createService(checked, ctx);
     return {
       handlers: svc.handlers ?? {},

@@ -13,7 +13,14 @@ export interface DriverSpec<N extends string, S extends z.ZodType> {
   hooks?: readonly HookDef[];
   /** Key paths inside its settings that name files: checked to exist, resolved against the config's directory. */
   files?: (settings: Settings) => SettingsPath[];
+  /** Checks that need more than the schema (a module's own settings schema); paths inside settings. */
+  check?: (settings: z.output<S>) => Promise<SettingsProblem[]>;
   create(settings: z.output<S>, ctx: DriverContext): DriverInstance | Promise<DriverInstance>;
+}
+
+export interface SettingsProblem {
+  path: SettingsPath;
+  message: string;
 }
 
 /** Settings as written or parsed: only their shape at `files` paths matters. */
@@ -27,6 +34,8 @@ export interface DriverDef<N extends string = string, S extends z.ZodType = z.Zo
   handlers: readonly string[] | 'any';
   hooks: readonly HookDef[];
   files(settings: Settings): SettingsPath[];
+  /** `settings` as the config schema parsed them (file paths absolute). */
+  check(settings: unknown): Promise<SettingsProblem[]>;
   /** `settings` as the config schema already parsed them with this driver's own `settings`. */
   create(settings: unknown, ctx: DriverContext): Promise<DriverInstance>;
 }
@@ -38,6 +47,7 @@ export function defineDriver<N extends string, S extends z.ZodType>(spec: Driver
     handlers: spec.handlers,
     hooks: spec.hooks ?? [],
     files: spec.files ?? (() => []),
+    check: async (settings) => (spec.check ? spec.check(settings as z.output<S>) : []),
     // The config schema parsed these settings with `spec.settings` (transforms applied): parsing them
     // again would apply the transforms twice, so the type is restored, not re-checked.
     create: async (settings, ctx) => spec.create(settings as z.output<S>, ctx),

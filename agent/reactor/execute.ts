@@ -33,7 +33,7 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
     }
     let out: Outcome;
     try {
-      out = a.run(run);
+      out = env.host.bus.caused(run.cause, () => a.run(run), a.carries);
     } catch (e) {
       run.actions.push(traced(a.name, false, clock.now() - t0, e));
       throw e;

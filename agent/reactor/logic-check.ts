@@ -1,3 +1,4 @@
+import { AnyTimetable } from '../../schemas/common.js';
 import { didYouMean } from '../core/suggest.js';
 import { OPERATORS as LOGIC_OPS } from './logic.js';
 
@@ -37,8 +38,37 @@ export function checkLogic(
   if (op === 'since' && !(typeof arg === 'string' || (Array.isArray(arg) && typeof arg[0] === 'string'))) {
     out.push({ path: [...path, op], message: "'since' takes a signal path such as 'signals.obd.speed'" });
   }
+  if (op === 'in_timetable') checkTimetable(Array.isArray(arg) ? arg[0] : arg, [...path, op, 0], out);
   checkLogic(arg, [...path, op], out);
   return out;
+}
+
+/** A timetable written into a condition is checked like an update timetable (days, HH:MM, start < end). */
+function checkTimetable(table: unknown, path: (string | number)[], out: LogicProblem[]): void {
+  if (table !== null && typeof table === 'object' && !Array.isArray(table) && Object.keys(table).length === 1)
+    return; // computed by logic: known only when it runs
+  if (!Array.isArray(table)) {
+    out.push({
+      path,
+      message: 'in_timetable takes a list of {day_of_week, time_slots: [{start, end}]} entries',
+    });
+    return;
+  }
+  const r = AnyTimetable.safeParse(table);
+  if (r.success) return;
+  const { at, message } = deepest(r.error.issues[0]!);
+  out.push({ path: [...path, ...at], message: `timetable: ${message}` });
+}
+
+type Issue = import('zod').core.$ZodIssue;
+
+/** A union's error points at the entry; its first member's first issue says what in it is wrong. */
+function deepest(issue: Issue): { at: (string | number)[]; message: string } {
+  const at = issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k));
+  const inner = issue.code === 'invalid_union' ? issue.errors[0]?.[0] : undefined;
+  if (!inner) return { at, message: issue.message };
+  const d = deepest(inner);
+  return { at: [...at, ...d.at], message: d.message };
 }
 
 function isVarArg(a: unknown): boolean {

@@ -1,3 +1,4 @@
+import { type Cause, chainOf } from '../core/bus.js';
 import type { Extension } from '../core/types.js';
 import { errors } from '../errors.js';
 import { compileActions } from './actions/index.js';
@@ -35,14 +36,33 @@ export class Reactor implements Extension {
   private started = false;
   private readonly env: ActionEnv;
 
+  private readonly loopReportedAt = new Map<string, number>();
+
   constructor(
     private readonly host: ReactorHost,
     private rules: readonly RuleT[],
-    dry = false,
+    opts: { dry?: boolean; maxDepth?: number } = {},
   ) {
     const condition = conditionFactory(host);
-    const env: ActionEnv = { host, dry, condition, compile: (list) => compileActions(list, env) };
+    const env: ActionEnv = {
+      host,
+      dry: opts.dry ?? false,
+      condition,
+      compile: (list) => compileActions(list, env),
+    };
     this.env = env;
+    host.bus.maxDepth = opts.maxDepth ?? 8;
+    host.bus.onLoop = (cause, tag) => this.loop(cause, tag);
+  }
+
+  /** A rule loop, reported (log and `system/reactor/loop`) at most once every 10 s per rule. */
+  private loop(cause: Cause, tag: string): void {
+    const now = this.host.clock.now();
+    if (now - (this.loopReportedAt.get(cause.rule) ?? Number.NEGATIVE_INFINITY) < 10_000) return;
+    this.loopReportedAt.set(cause.rule, now);
+    const chain = chainOf(cause);
+    this.host.log.warn({ rule: cause.rule, chain, tag }, `rule loop: ${chain.join(' → ')} → ${tag} dropped`);
+    this.host.bus.emit('system/reactor/loop', { rule: cause.rule, chain, tag }, 'reactor');
   }
 
   async start(): Promise<void> {

@@ -27,7 +27,7 @@ const notInDryRun = () => Promise.reject(errors.DRY_RUN());
  * returners would.
  */
 export async function replay(
-  config: { rules: readonly RuleT[]; unit: { id: string; timezone?: string } },
+  config: { rules: readonly RuleT[]; maxDepth: number; unit: { id: string; timezone?: string } },
   file: string,
   onTrace: (t: Trace) => void,
 ): Promise<ReplayReport> {
@@ -43,7 +43,7 @@ export async function replay(
     worker: notInDryRun,
     returner: notInDryRun,
   };
-  const reactor = new Reactor(host, config.rules, true);
+  const reactor = new Reactor(host, config.rules, { dry: true, maxDepth: config.maxDepth });
   reactor.onTrace(onTrace);
   const report: ReplayReport = { events: 0, rejected: [] };
   let started = false;

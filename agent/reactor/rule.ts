@@ -236,7 +236,10 @@ export class RuleRunner {
   private launch(p: Pending, now: number): void {
     this.lastStart = now;
     this.runs++;
-    const run: Run = { data: p.data, actions: p.trace.actions, cancelled: false, source: this.source };
+    const event = p.data.event as Event;
+    const parent = this.env.host.bus.causeOf(event);
+    const cause = { depth: (parent?.depth ?? 0) + 1, rule: this.rule.name, parent };
+    const run: Run = { data: p.data, cause, actions: p.trace.actions, cancelled: false, source: this.source };
     let out: unknown;
     try {
       out = execute(run, p.actions, this.env);

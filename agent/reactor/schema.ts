@@ -21,6 +21,10 @@ export const Rule = z.strictObject({
   else: Actions.default([]),
 });
 
-export const Reactor = z.strictObject({ rules: z.array(Rule).default([]) });
+export const Reactor = z.strictObject({
+  rules: z.array(Rule).default([]),
+  /** Longest chain of rules triggering each other before an event is dropped as a loop. */
+  max_depth: z.number().int().min(1).max(100).default(8),
+});
 
 export type RuleT = z.infer<typeof Rule>;

@@ -84,7 +84,7 @@ export class Agent implements ReactorHost {
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
-    this.reactor = new Reactor(this, config.reactor.rules);
+    this.reactor = new Reactor(this, config.reactor.rules, { maxDepth: config.reactor.max_depth });
     this.storage = new StorageFaults(this.bus, this.clock, this.log);
   }
 

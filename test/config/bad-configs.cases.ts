@@ -127,7 +127,7 @@ export const BAD_CASES: BadCase[] = [
       ),
     },
     errors: [
-      ['main.yaml', 7, 9, 'services.obd.workers[0]', 'a worker needs exactly one of interval or cron'],
+      ['main.yaml', 7, 9, 'services.obd.workers[0]', 'a worker takes an interval or a cron, not both'],
     ],
     schema: true,
   },

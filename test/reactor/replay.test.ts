@@ -38,7 +38,9 @@ describe('pitcrew replay', () => {
     const drive = path.join(dir, 'drive.jsonl');
     const recorded = await recordDrive(drive);
     const config = path.join(dir, 'rules-only.yaml');
-    writeFileSync(config, `version: 1\ninclude: ${path.join(ROOT, 'rules')}/*.yaml\n`);
+    // Includes stay inside the config's tree: the starter pack is copied next to the config.
+    copyFileSync(path.join(ROOT, 'rules/vehicle.yaml'), path.join(dir, 'vehicle.yaml'));
+    writeFileSync(config, 'version: 1\ninclude: vehicle.yaml\n');
     const r = runCli(['replay', '-c', config, drive]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`replayed ${recorded.length} events`));

@@ -17,6 +17,7 @@ export const returnAction = defineAction({
     return {
       name: 'return',
       live: false,
+      carries: true,
       run: async (r) => {
         const d = data(r.data) as Partial<Result> | null;
         if (!d || typeof d !== 'object' || typeof d.type !== 'string') throw errors.RETURN_INVALID();

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Cause } from '../../core/bus.js';
 import type { Condition } from '../../core/types.js';
 import type { ReactorHost } from '../host.js';
 import type { ActionTrace } from '../traces.js';
@@ -17,6 +18,8 @@ export interface RunData {
 /** One run of a rule's actions. */
 export interface Run {
   data: RunData;
+  /** Why it runs: what it emits carries this, so a loop of rules is caught. */
+  cause: Cause;
   actions: ActionTrace[];
   cancelled: boolean;
   /** Cancels what the run waits for (a `wait`, a child process). */
@@ -34,6 +37,8 @@ export interface CompiledAction {
   name: string;
   /** Side effects a dry run (replay) also performs: `emit` and `state` only. */
   live: boolean;
+  /** It awaits code that may emit (`call`, `return`): the run's cause is carried across the await. */
+  carries?: boolean;
   run(run: Run): Outcome;
 }
 
