@@ -167,6 +167,15 @@ export const errors = {
     (ms: number) =>
       `the event loop was blocked for ${ms} ms; a module doing busy work belongs in isolation: thread`,
   ),
+  THREAD_HUNG: define(
+    'PITCREW_THREAD_HUNG',
+    (service: string, ms: number) =>
+      `service ${service}: its thread did not answer for ${ms} ms and was ended (a busy loop?); it restarts`,
+  ),
+  THREAD_EXITED: define(
+    'PITCREW_THREAD_EXITED',
+    (service: string, code: number) => `service ${service}: its thread exited (code ${code}); it restarts`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

@@ -4,7 +4,7 @@
  * compiled code can be cached between runs on Node 20 too (v8-compile-cache; Node 22+ has its
  * own cache). Native addons stay external.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -31,3 +31,6 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+// A module service's thread entry is plain JavaScript, loaded by path beside the code that starts it.
+for (const to of ['dist/bin', 'dist/agent/drivers'])
+  copyFileSync('agent/drivers/module-thread.mjs', `${to}/module-thread.mjs`);

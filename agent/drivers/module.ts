@@ -1,12 +1,20 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { Duration } from '../../schemas/common.js';
 import { loadModule } from '../core/load-module.js';
 import type { DriverContext, DriverInstance, HandlerFn } from '../core/types.js';
 import { errors } from '../errors.js';
+import { threadedModule } from './module-thread.js';
 import { defineDriver, type SettingsProblem } from './types.js';
 
 /** A module service's own settings are checked by the schema the module exports. */
-export const ModuleSettings = z.looseObject({ module: z.string().min(1) });
+export const ModuleSettings = z.looseObject({
+  module: z.string().min(1),
+  /** `thread`: the module runs in its own worker thread, so a busy loop there freezes only it. */
+  isolation: z.enum(['none', 'thread']).default('none'),
+  /** With `isolation: thread`: a thread that does not answer for this long is ended and restarted. */
+  hang_timeout: Duration.default(5000),
+});
 
 /**
  * What a service module exports:
@@ -37,7 +45,7 @@ interface ServiceModule {
 async function moduleSettings(settings: ModuleSettingsT, baseDir: string) {
   const mod = (await loadModule(path.resolve(baseDir, settings.module))) as Partial<ServiceModule>;
   if (typeof mod.createService !== 'function') throw errors.MODULE_INVALID(settings.module);
-  const { module: _file, ...own } = settings;
+  const { module: _file, isolation: _i, hang_timeout: _h, ...own } = settings;
   const r = mod.settings?.safeParse(own) ?? { success: true, data: own };
   const problems: SettingsProblem[] = r.success
     ? []
@@ -64,6 +72,8 @@ export const moduleDriver = defineDriver({
         settings.module,
         problems.map((p) => `${p.path.join('.') || '(settings)'}: ${p.message}`).join('; '),
       );
+    if (settings.isolation === 'thread')
+      return threadedModule(path.resolve(ctx.baseDir, settings.module), checked, ctx, settings.hang_timeout);
     const svc = mod.createService(checked, ctx);
     return {
       handlers: svc.handlers ?? {},
