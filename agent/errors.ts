@@ -85,6 +85,10 @@ export const errors = {
     'PITCREW_WORKER_UNKNOWN',
     (service: string, worker: string) => `service '${service}' has no worker '${worker}'`,
   ),
+  WORKER_KILLED: define(
+    'PITCREW_WORKER_KILLED',
+    (service: string, worker: string) => `worker ${service}/${worker} was killed while a message was under way`,
+  ),
   RULE_UNKNOWN: define(
     'PITCREW_RULE_UNKNOWN',
     (rule: string, known: readonly string[]) => `no rule '${rule}' (rules: ${list(known)})`,

@@ -51,7 +51,13 @@ function results(v: HandlerOutput, handler: string, now: number): Result[] {
  * then fails with the first error. The whole message fails after `timeout`. Returns what reached
  * the returners.
  */
-export async function runPipeline(p: Pipeline, clock: Clock, bus?: Bus): Promise<Result[]> {
+export async function runPipeline(
+  p: Pipeline,
+  clock: Clock,
+  bus?: Bus,
+  /** Rejects when the message is abandoned (its worker killed): nothing more of it is awaited. */
+  abandon?: Promise<never>,
+): Promise<Result[]> {
   let timer: { cancel(): void } | undefined;
   const state = { expired: false };
   const deadline = new Promise<never>((_, reject) => {
@@ -62,7 +68,7 @@ export async function runPipeline(p: Pipeline, clock: Clock, bus?: Bus): Promise
   });
   const held: HeldEvent[] = [];
   try {
-    return await Promise.race([run(p, clock, bus, held, state), deadline]);
+    return await Promise.race([run(p, clock, bus, held, state), deadline, ...(abandon ? [abandon] : [])]);
   } finally {
     timer?.cancel();
     if (bus) for (const e of held) bus.emit(e.tag, e.data, e.source);

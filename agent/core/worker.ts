@@ -1,5 +1,5 @@
 import type { WorkerT } from '../../schemas/services.js';
-import { errorCode, errorText } from '../errors.js';
+import { errorCode, errors, errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
 import { CronSchedule } from './cron.js';
@@ -30,6 +30,8 @@ export class Worker {
   private lastRun?: number;
   private nextRun?: number;
   private readonly errors: Map<string, number>[];
+  /** Abandons the message under way (kill must not wait for a step that never settles). */
+  private abandon?: () => void;
   private readonly cron?: CronSchedule;
 
   constructor(
@@ -79,10 +81,11 @@ export class Worker {
     this.schedule(this.untilFirstRun());
   }
 
-  /** Stops for good (until `start`); an iteration under way finishes its current message. */
+  /** Stops for good (until `start`); the message under way is abandoned, its late results dropped. */
   async kill(): Promise<void> {
     if (this.state === 'running' || this.state === 'paused') this.state = 'killed';
     this.cancel();
+    this.abandon?.();
     await this.running;
   }
 
@@ -123,7 +126,11 @@ export class Worker {
     for (const [i, p] of this.pipelines.entries()) {
       if (this.killed()) return;
       try {
-        produced = (await runPipeline(p, this.clock, this.bus)).length > 0 || produced;
+        const abandoned = new Promise<never>((_, reject) => {
+          this.abandon = () => reject(errors.WORKER_KILLED(this.service, this.def.name));
+        });
+        abandoned.catch(() => {});
+        produced = (await runPipeline(p, this.clock, this.bus, abandoned)).length > 0 || produced;
       } catch (e) {
         const text = errorText(e);
         const counts = this.errors[i]!;
