@@ -68,13 +68,16 @@ describe('rule loops', () => {
     writeFileSync(events, `${JSON.stringify({ tag: 'custom/slow', data: {}, ts: 1_000 })}\n`);
     const r = runCli(['replay', '-c', config, events]);
     assert.equal(r.code, 0, r.stderr);
-    const traces = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Trace);
+    const traces = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Trace);
     assert.equal(traces.length, 9);
     // A dry run does not wait: the chain unwinds innermost first.
-    assert.deepEqual(traces.map((t) => t.code ?? 'ok').sort(), [
-      ...Array(8).fill('ok'),
-      'PITCREW_REACTOR_LOOP',
-    ].sort());
+    assert.deepEqual(
+      traces.map((t) => t.code ?? 'ok').sort(),
+      [...Array(8).fill('ok'), 'PITCREW_REACTOR_LOOP'].sort(),
+    );
   });
 });
 
@@ -163,7 +166,10 @@ services:
     );
     const r = runCli(['validate', '-c', config]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /c\.yaml:4:50 reactor\.rules\[0\]\.do\[0\]\.exec\.command\[0\]: the program \(command\[0\]\) must be written out/);
+    assert.match(
+      r.stderr,
+      /c\.yaml:4:50 reactor\.rules\[0\]\.do\[0\]\.exec\.command\[0\]: the program \(command\[0\]\) must be written out/,
+    );
   });
 });
 
@@ -171,7 +177,10 @@ describe('re: patterns', () => {
   it('refuses a pattern that can backtrack catastrophically, at load', () => {
     const dir = tmpDir();
     const config = path.join(dir, 'c.yaml');
-    writeFileSync(config, 'version: 1\nreactor:\n  rules:\n    - { name: x, on: "re:^(a+)+$", do: [{ stop: true }] }\n');
+    writeFileSync(
+      config,
+      'version: 1\nreactor:\n  rules:\n    - { name: x, on: "re:^(a+)+$", do: [{ stop: true }] }\n',
+    );
     const r = runCli(['validate', '-c', config]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /reactor\.rules\[0\]\.on: 're:\^\(a\+\)\+\$' nests repetitions/);

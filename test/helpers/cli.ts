@@ -5,11 +5,14 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const CLI = path.join(ROOT, 'agent/cli.ts');
 
-/** Runs the real `pitcrew` CLI as a child process and waits for it. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+/** Runs the real `pitcrew` CLI as a child process and waits for it; `clearEnv`: only `env` is set. */
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; clearEnv?: boolean } = {},
+) {
   const r = spawnSync(process.execPath, [TSX, CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ...opts.env },
+    env: opts.clearEnv ? opts.env : { ...process.env, ...opts.env },
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../agent/config/errors.js';
+import { loadConfigSync } from '../../agent/config/load.js';
+import { runCli } from '../helpers/cli.js';
+import { tmpDir, writeFiles } from '../helpers/tmp.js';
+
+type Issue = [file: string, line: number, column: number, path: string, message: string];
+
+/** Loads `main.yaml` from `files` and returns its issues (positions relative to the directory). */
+function issues(files: Record<string, string | Buffer>, dir = tmpDir()): Issue[] {
+  for (const [rel, body] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), body);
+  }
+  try {
+    loadConfigSync(path.join(dir, 'main.yaml'), {});
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues.map((i) => [
+      path.relative(dir, i.file),
+      i.line,
+      i.column,
+      i.path,
+      i.message.replaceAll(dir, '<dir>'),
+    ]);
+  }
+  return [];
+}
+
+const worker = (w: string) => `version: 1
+services:
+  obd:
+    driver: sim-vehicle
+    settings: {}
+    workers:
+      - { name: w, ${w}, messages: [{ handler: vin }] }
+`;
+
+describe('config: schedules and timetables', () => {
+  it('a cron step outside its field is an error', () => {
+    assert.deepEqual(issues({ 'main.yaml': worker('cron: "*/70 * * * * *"') }), [
+      [
+        'main.yaml',
+        7,
+        26,
+        'services.obd.workers[0].cron',
+        "bad cron expression '*/70 * * * * *' (step /70 in the second field is outside 1..59)",
+      ],
+    ]);
+  });
+
+  it('an interval of 0 or under 10 ms is an error', () => {
+    for (const interval of ['0', '5ms']) {
+      assert.deepEqual(issues({ 'main.yaml': worker(`interval: ${interval}`) }), [
+        ['main.yaml', 7, 30, 'services.obd.workers[0].interval', 'an interval must be at least 10ms'],
+      ]);
+    }
+  });
+
+  it('a worker with loop: N needs no schedule; one that loops forever does', () => {
+    assert.deepEqual(issues({ 'main.yaml': worker('loop: 1') }), []);
+    assert.deepEqual(issues({ 'main.yaml': worker('delay: 1s') }), [
+      [
+        'main.yaml',
+        7,
+        9,
+        'services.obd.workers[0]',
+        'a worker that loops forever (loop: -1) needs an interval or a cron',
+      ],
+    ]);
+  });
+
+  it('timetables inside conditions are checked like update timetables', () => {
+    const rule = (tt: string) =>
+      `version: 1\nreactor:\n  rules:\n    - name: r\n      on: a\n      when: { in_timetable: ${tt} }\n      do: [{ stop: true }]\n`;
+    assert.deepEqual(
+      issues({ 'main.yaml': rule('[[{ day_of_week: 8, time_slots: [{ start: "02:00", end: "04:00" }] }]]') }),
+      [
+        [
+          'main.yaml',
+          6,
+          33,
+          'reactor.rules[0].when.in_timetable[0][0].day_of_week',
+          'timetable: days run 1 (Monday) to 7 (Sunday)',
+        ],
+      ],
+    );
+    assert.deepEqual(
+      issues({ 'main.yaml': rule('[[{ day_of_week: 1, time_slots: [{ start: "05:00", end: "04:00" }] }]]') }),
+      [
+        [
+          'main.yaml',
+          6,
+          62,
+          'reactor.rules[0].when.in_timetable[0][0].time_slots[0]',
+          'timetable: start must be before end',
+        ],
+      ],
+    );
+    assert.deepEqual(
+      issues({ 'main.yaml': rule('[{ day_of_week: 1, time_slots: [{ start: "02:00", end: "04:00" }] }]') }),
+      [
+        [
+          'main.yaml',
+          6,
+          31,
+          'reactor.rules[0].when.in_timetable[0]',
+          'in_timetable takes a list of {day_of_week, time_slots: [{start, end}]} entries',
+        ],
+      ],
+    );
+  });
+});
+
+describe('config: files', () => {
+  it('an include outside the config tree is refused without reading it', () => {
+    const dir = tmpDir();
+    const outside = tmpDir();
+    writeFileSync(path.join(outside, 'secret.yaml'), 'root: "x:0:0:secret-hash"\n');
+    symlinkSync(path.join(outside, 'secret.yaml'), path.join(dir, 'linked.yaml'));
+    const got = issues(
+      { 'main.yaml': `version: 1\ninclude: [${path.join(outside, 'secret.yaml')}, linked.yaml]\n` },
+      dir,
+    );
+    assert.equal(got.length, 2);
+    for (const [, , , key, message] of got) {
+      assert.equal(key, 'include');
+      assert.match(message, /is outside the config's directory tree <dir>; includes stay inside it/);
+      assert.doesNotMatch(message, /secret-hash/);
+    }
+  });
+
+  it('a .pitcrew-root file above the config widens its tree to there', () => {
+    const dir = tmpDir();
+    writeFiles(dir, {
+      '.pitcrew-root': '',
+      'rules/r.yaml': 'reactor:\n  rules:\n    - { name: r, on: a, do: [{ stop: true }] }\n',
+      'config/main.yaml': 'version: 1\ninclude: [../rules/*.yaml]\n',
+    });
+    assert.deepEqual(loadConfigSync(path.join(dir, 'config/main.yaml'), {}).config.reactor.rules.length, 1);
+  });
+
+  it('an included file that is not a map is an error', () => {
+    assert.deepEqual(
+      issues({ 'main.yaml': 'version: 1\ninclude: [list.yaml]\n', 'list.yaml': '- a\n- b\n' }),
+      [['list.yaml', 1, 1, '', 'an included file must be a map of config sections']],
+    );
+  });
+
+  it('invalid UTF-8 is an error at its position', () => {
+    const bad = Buffer.concat([
+      Buffer.from('version: 1\nunit:\n  id: ab'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n'),
+    ]);
+    assert.deepEqual(issues({ 'main.yaml': bad }), [
+      ['main.yaml', 3, 9, '', 'not valid UTF-8 text (save the file as UTF-8)'],
+    ]);
+  });
+
+  it('every example validates on a fresh machine, with no environment set', () => {
+    const env = { PATH: process.env.PATH };
+    for (const example of ['fleet-unit', 'obd-gnss', 'can-bus']) {
+      const r = runCli(['validate', '-c', `config/examples/${example}.yaml`], { env, clearEnv: true });
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+
+  it("validate checks a module service's settings against the schema the module exports", () => {
+    const dir = tmpDir();
+    writeFiles(dir, {
+      'counter.mjs':
+        "export const settings = { safeParse: (v) => typeof v.step === 'number' ? { success: true, data: v } : { success: false, error: { message: 'bad', issues: [{ path: ['step'], message: 'expected a number' }] } } };\nexport function createService() { return { handlers: {} }; }\n",
+      'main.yaml':
+        'version: 1\nservices:\n  c:\n    driver: module\n    settings: { module: ./counter.mjs, step: "three" }\n',
+    });
+    const r = runCli(['validate', '-c', path.join(dir, 'main.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /main\.yaml:5:46 services\.c\.settings\.step: expected a number/);
+  });
+});
