@@ -106,7 +106,7 @@ describe('config: schedules and timetables', () => {
         [
           'main.yaml',
           6,
-          31,
+          30,
           'reactor.rules[0].when.in_timetable[0]',
           'in_timetable takes a list of {day_of_week, time_slots: [{start, end}]} entries',
         ],
