@@ -87,7 +87,8 @@ export const errors = {
   ),
   WORKER_KILLED: define(
     'PITCREW_WORKER_KILLED',
-    (service: string, worker: string) => `worker ${service}/${worker} was killed while a message was under way`,
+    (service: string, worker: string) =>
+      `worker ${service}/${worker} was killed while a message was under way`,
   ),
   RULE_UNKNOWN: define(
     'PITCREW_RULE_UNKNOWN',

@@ -57,6 +57,7 @@ export class ControlServer implements Extension {
   constructor(
     agent: Agent,
     private readonly socketPath: string,
+    private readonly limits = { idleMs: IDLE_MS, maxConnections: MAX_CONNECTIONS },
   ) {
     this.commands.set('status', () => agent.status());
     this.commands.set('worker', async (a) => {
@@ -92,7 +93,7 @@ export class ControlServer implements Extension {
     mkdirSync(path.dirname(this.socketPath), { recursive: true });
     await this.clearStale();
     const server = net.createServer((sock) => void this.serve(sock));
-    server.maxConnections = MAX_CONNECTIONS;
+    server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.socketPath, () => resolve());
@@ -137,7 +138,7 @@ export class ControlServer implements Extension {
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());
-    sock.setTimeout(IDLE_MS, () => sock.destroy());
+    sock.setTimeout(this.limits.idleMs, () => sock.destroy());
     sock.setEncoding('utf8');
     const reply = (r: ControlResponse) => {
       if (sock.writable) sock.write(`${this.serialise(r)}\n`);

@@ -25,7 +25,13 @@ const ctx = {
   log: Object.fromEntries(
     ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((level) => [
       level,
-      (obj, msg) => post({ type: 'log', level, obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg }),
+      (obj, msg) =>
+        post({
+          type: 'log',
+          level,
+          obj: typeof obj === 'string' ? {} : obj,
+          msg: typeof obj === 'string' ? obj : msg,
+        }),
     ]),
   ),
   fail: (e) => post({ type: 'fail', error: errorOf(e) }),

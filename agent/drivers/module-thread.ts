@@ -13,7 +13,13 @@ function entry(): string {
 
 type FromThread =
   | { type: 'ready'; handlers: string[] }
-  | { type: 'result'; id: number; ok: boolean; value?: HandlerOutput; error?: { message: string; code?: string } }
+  | {
+      type: 'result';
+      id: number;
+      ok: boolean;
+      value?: HandlerOutput;
+      error?: { message: string; code?: string };
+    }
   | { type: 'emit'; tag: string; data: Record<string, unknown>; source: string }
   | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; obj: object; msg?: string }
   | { type: 'fail'; error: { message: string } }
