@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { StateStore } from '../../agent/core/state-store.js';
+import { agentFor } from '../helpers/agent.js';
+import { runCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+/** A real, small filesystem: a tmpfs of `kb` KiB (the tests run as root, as CI does). */
+function smallDisk(kb: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-disk-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kb}k`, 'tmpfs', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `cannot mount a small tmpfs for the full-disk test: ${r.stderr}`);
+  after(() => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+describe('storage', () => {
+  it('a full disk is loud: failed writes are dropped, counted, logged and emitted; writing resumes when space returns', async () => {
+    const disk = smallDisk(1024);
+    const dataDir = path.join(disk, 'var');
+    const { agent, clock, events } = agentFor(`
+version: 1
+unit: { data_dir: ${dataDir} }
+services:
+  obd:
+    driver: sim-vehicle
+    settings: { cycle: highway }
+    workers:
+      - { name: w, interval: 10ms, messages: [{ handler: query, args: { pid: SPEED }, returner: cloud }] }
+`);
+    after(() => agent.stop());
+    await agent.start();
+    // Fill the rest of the disk.
+    const filler = path.join(disk, 'filler');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+    } catch {
+      // dd stops when the disk is full: that is the point.
+    }
+    for (let i = 0; i < 300; i++) await clock.advance(10);
+    const status = agent.status();
+    assert.ok(status.outbox.dropped > 0, `dropped: ${status.outbox.dropped}`);
+    const file = path.join(dataDir, 'outbox.db');
+    assert.ok(status.storage[file]!.failures > 0);
+    assert.match(status.storage[file]!.last, /full/);
+    const reported = events.filter((e) => e.tag === 'system/storage/error');
+    assert.ok(reported.length >= 1 && reported.length < 10, `reports: ${reported.length} (rate-limited)`);
+    assert.equal(reported[0]!.data.file, file);
+    // Space returns: records are accepted again.
+    spawnSync('rm', ['-f', filler]);
+    const before = agent.status().outbox.queued;
+    for (let i = 0; i < 50; i++) await clock.advance(10);
+    assert.ok(agent.status().outbox.queued > before, 'writing resumed');
+  });
+
+  it('an error at start names the file', () => {
+    const dir = tmpDir();
+    const dataDir = path.join(dir, 'var');
+    mkdirSync(path.join(dataDir, 'state.db'), { recursive: true });
+    writeFileSync(path.join(dir, 'p.yaml'), `version: 1\nunit: { data_dir: ${dataDir} }\n`);
+    const r = runCli(['run', '-c', path.join(dir, 'p.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`PITCREW_STORAGE_OPEN\\] \\(unit\\.data_dir\\): cannot open ${dataDir}/state\\.db`),
+    );
+  });
+
+  it('keys like __proto__ and constructor are only keys', () => {
+    const dir = tmpDir();
+    const s = new StateStore(dir);
+    s.set('__proto__', { polluted: true });
+    s.set('constructor', 1);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.deepEqual(s.tree.__proto__, { polluted: true });
+    assert.equal(s.tree.constructor, 1);
+    s.close();
+    const again = new StateStore(dir);
+    assert.deepEqual(again.tree.__proto__, { polluted: true });
+    again.close();
+  });
+
+  it('data_dir is created 0700 and its databases 0600', async () => {
+    const dir = path.join(tmpDir(), 'fresh');
+    const { agent } = agentFor(`version: 1\nunit: { data_dir: ${dir} }\n`);
+    await agent.start();
+    await agent.stop();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const f of ['state.db', 'outbox.db', 'agent.lock'])
+      assert.equal(statSync(path.join(dir, f)).mode & 0o777, 0o600, f);
+  });
+
+  it('replay reads lines with a bound: a huge line is rejected without being held, and the rest replays', () => {
+    const dir = tmpDir();
+    writeFileSync(
+      path.join(dir, 'c.yaml'),
+      'version: 1\nreactor:\n  rules:\n    - { name: r, on: a/b, do: [{ emit: { tag: a/c } }] }\n',
+    );
+    const file = path.join(dir, 'events.jsonl');
+    const ok = `${JSON.stringify({ tag: 'a/b', data: {}, ts: 1000 })}\n`;
+    writeFileSync(file, `${ok}{"tag":"a/b","data":{"x":"${'y'.repeat(64 * 1024 * 1024)}"},"ts":2000}\n${ok}`);
+    // 64 MB of heap for a 64 MB line: only a bounded reader gets through.
+    const r = runCli(['replay', '-c', path.join(dir, 'c.yaml'), file], {
+      env: { NODE_OPTIONS: '--max-old-space-size=64' },
+    });
+    assert.match(r.stderr, /events\.jsonl:2: rejected: longer than 1048576 characters/);
+    assert.match(r.stderr, /replayed 2 events, rejected 1 lines/);
+  });
+});
