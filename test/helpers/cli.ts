@@ -19,9 +19,16 @@ export function runCli(
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** How to run `pitcrew`: from the sources through tsx, or the built command users install. */
+export type Runner = 'tsx' | 'bin';
+const command = (runner: Runner) => (runner === 'bin' ? [path.join(ROOT, 'bin/pitcrew.js')] : [TSX, CLI]);
+
 /** A long-running CLI child process whose stdout lines are collected as they come. */
-export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const child = spawn(process.execPath, [TSX, CLI, ...args], {
+export function startCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; runner?: Runner } = {},
+) {
+  const child = spawn(process.execPath, [...command(opts.runner ?? 'tsx'), ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
