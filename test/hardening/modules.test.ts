@@ -105,3 +105,30 @@ services:
     });
   });
 }
+
+describe('an error no service owns', () => {
+  it('is logged and emitted as system/agent/error; the agent keeps running', async () => {
+    const dir = tmpDir();
+    const socket = path.join(dir, 'var/ctl.sock');
+    const file = path.join(dir, 'p.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+unit: { data_dir: ${dir}/var }
+control: { socket: ${socket} }
+reactor:
+  rules:
+    - { name: r, on: custom/go, do: [{ return: { returner: ${FIXTURES}/modules/stray.mjs#later, data: { type: x, value: 1 } } }] }
+`,
+    );
+    const agent = startCli(['run', '-c', file, '--events']);
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
+    assert.equal((await request(socket, 'emit', { tag: 'custom/go' })).ok, true);
+    const line = await agent.waitFor((l) => l.includes('"tag":"system/agent/error"'));
+    assert.deepEqual((JSON.parse(line) as Event).data, { error: 'nobody owns this', code: 'PITCREW_STRAY_ERROR' });
+    assert.equal((await request(socket, 'status')).ok, true);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+  });
+});

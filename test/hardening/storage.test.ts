@@ -79,11 +79,11 @@ services:
     s.set('__proto__', { polluted: true });
     s.set('constructor', 1);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
-    assert.deepEqual(s.tree.__proto__, { polluted: true });
+    assert.deepEqual(Object.getOwnPropertyDescriptor(s.tree, '__proto__')?.value, { polluted: true });
     assert.equal(s.tree.constructor, 1);
     s.close();
     const again = new StateStore(dir);
-    assert.deepEqual(again.tree.__proto__, { polluted: true });
+    assert.deepEqual(Object.getOwnPropertyDescriptor(again.tree, '__proto__')?.value, { polluted: true });
     again.close();
   });
 
