@@ -181,6 +181,10 @@ export const errors = {
     'PITCREW_THREAD_EXITED',
     (service: string, code: number) => `service ${service}: its thread exited (code ${code}); it restarts`,
   ),
+  RUN_CANCELLED: define(
+    'PITCREW_RUN_CANCELLED',
+    (rule: string) => `run of ${rule} cancelled (mode: restart)`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 
@@ -188,10 +192,14 @@ export const errors = {
 export const isCatalogued = (e: unknown, make: { readonly code: string }): e is PitcrewError =>
   e instanceof PitcrewError && e.code === make.code;
 
-/** The code of any thrown value: its own, or PITCREW_INTERNAL for errors pitcrew did not raise. */
+/**
+ * The code of any thrown value: a catalogued one's, else the error's own string code (a system
+ * error's `ENOENT`, SQLite's `SQLITE_FULL`), else PITCREW_UNCATALOGUED (a module's plain Error).
+ */
 export function errorCode(e: unknown): string {
   if (e instanceof PitcrewError) return e.code;
-  return 'PITCREW_INTERNAL';
+  const own = (e as { code?: unknown } | null)?.code;
+  return typeof own === 'string' && own ? own : 'PITCREW_UNCATALOGUED';
 }
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -88,7 +88,7 @@ export async function threadedModule(
   const names = await new Promise<string[]>((resolve, reject) => {
     onReady = resolve;
     worker.once('error', reject);
-    worker.once('exit', () => reject(new Error('the module thread ended before it was ready')));
+    worker.once('exit', (code) => reject(errors.THREAD_EXITED(ctx.service, code)));
   });
 
   const watch = setInterval(() => {

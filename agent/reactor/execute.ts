@@ -1,4 +1,4 @@
-import { errorCode, errorText } from '../errors.js';
+import { errorCode, errors, errorText } from '../errors.js';
 import { type ActionEnv, type CompiledAction, type Outcome, type Run, STOP } from './actions/types.js';
 import type { ActionTrace } from './traces.js';
 
@@ -42,14 +42,16 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
       return out.then(
         (v) => {
           if (run.cancelled) {
-            run.actions.push(traced(a.name, false, clock.now() - t0, 'cancelled'));
+            run.actions.push(traced(a.name, false, clock.now() - t0, errors.RUN_CANCELLED(run.source)));
             return STOP;
           }
           run.actions.push(traced(a.name, true, clock.now() - t0));
           return v === STOP ? STOP : execute(run, actions, env, i + 1);
         },
         (e) => {
-          run.actions.push(traced(a.name, false, clock.now() - t0, run.cancelled ? 'cancelled' : e));
+          run.actions.push(
+            traced(a.name, false, clock.now() - t0, run.cancelled ? errors.RUN_CANCELLED(run.source) : e),
+          );
           if (run.cancelled) return STOP;
           throw e;
         },

@@ -126,7 +126,10 @@ reactor:
     await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
     assert.equal((await request(socket, 'emit', { tag: 'custom/go' })).ok, true);
     const line = await agent.waitFor((l) => l.includes('"tag":"system/agent/error"'));
-    assert.deepEqual((JSON.parse(line) as Event).data, { error: 'nobody owns this', code: 'PITCREW_STRAY_ERROR' });
+    assert.deepEqual((JSON.parse(line) as Event).data, {
+      error: 'nobody owns this',
+      code: 'PITCREW_STRAY_ERROR',
+    });
     assert.equal((await request(socket, 'status')).ok, true);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);

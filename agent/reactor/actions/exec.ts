@@ -50,7 +50,7 @@ export const exec = defineAction({
             () => terminate(errors.EXEC_TIMEOUT(program, b.timeout)),
             b.timeout,
           );
-          r.onCancel = () => terminate(new Error('cancelled'));
+          r.onCancel = () => terminate(errors.RUN_CANCELLED(r.source));
           child.on('error', (e) => {
             timeout.cancel();
             reject(errors.EXEC_FAILED(program, errorText(e)));
