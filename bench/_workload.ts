@@ -21,7 +21,9 @@ export function rng(seed: number): () => number {
 export const CONDITIONS: ((k: number, sig: string) => unknown)[] = [
   (k) => ({ '>': [{ var: 'event.data.value' }, k] }),
   (k, sig) => ({ and: [{ '>': [{ var: sig }, k] }, { '<': [{ var: 'event.data.value' }, k + 60] }] }),
-  (k) => ({ or: [{ '<': [{ var: 'signals.obd.voltage' }, 12.3] }, { '>=': [{ var: 'event.data.value' }, k] }] }),
+  (k) => ({
+    or: [{ '<': [{ var: 'signals.obd.voltage' }, 12.3] }, { '>=': [{ var: 'event.data.value' }, k] }],
+  }),
   () => ({ '!': { var: 'state.parked' } }),
   () => ({ in: [{ var: 'event.data.code' }, ['P0301', 'P0420', 'P0171', 'P0442']] }),
   (k) => ({
@@ -46,11 +48,18 @@ export const CONDITIONS: ((k: number, sig: string) => unknown)[] = [
 /** The action mix: mostly templated emits, some logs, a few throttled state writes. */
 function actions(i: number): Record<string, unknown> {
   const kind = i % 20;
-  const emit = { emit: { tag: `out/r${i % 50}`, data: { value: '{{ event.data.value }}', from: '{{ event.tag }}' } } };
+  const emit = {
+    emit: { tag: `out/r${i % 50}`, data: { value: '{{ event.data.value }}', from: '{{ event.tag }}' } },
+  };
   if (kind < 13) return { do: [emit], throttle: 0 };
-  if (kind < 16) return { do: [emit, { log: { level: 'info', message: 'r{{ event.data.value }}' } }], throttle: 0 };
+  if (kind < 16)
+    return { do: [emit, { log: { level: 'info', message: 'r{{ event.data.value }}' } }], throttle: 0 };
   if (kind < 18) return { do: [emit], throttle: 100 };
-  if (kind < 19) return { do: [{ log: { level: 'warn', message: '{{ event.tag }} at {{ event.data.value }}' } }], throttle: 1000 };
+  if (kind < 19)
+    return {
+      do: [{ log: { level: 'warn', message: '{{ event.tag }} at {{ event.data.value }}' } }],
+      throttle: 1000,
+    };
   return { do: [{ state: { set: `last_${i % 20}`, value: '{{ event.data.value }}' } }], throttle: 1000 };
 }
 

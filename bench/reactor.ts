@@ -96,9 +96,21 @@ for (let round = 0; round < 3; round++) {
   }
 }
 const rate = (name: string) => median(rates.get(name)!);
-report('reactor, 1,000 live rules, ~5 per event, realistic mix', rate('main') / 1000, 'k events/s', 500, 'higher');
+report(
+  'reactor, 1,000 live rules, ~5 per event, realistic mix',
+  rate('main') / 1000,
+  'k events/s',
+  500,
+  'higher',
+);
 report('reactor p99 of a whole dispatch (1,000 rules)', median(p99s), 'ms', 1, 'lower');
-report('reactor, 10,000 live rules vs 100', (rate('large') / rate('small')) * 100, '% of the rate', 80, 'higher');
+report(
+  'reactor, 10,000 live rules vs 100',
+  (rate('large') / rate('small')) * 100,
+  '% of the rate',
+  80,
+  'higher',
+);
 report(
   'reactor, 10,000 live rules vs 100, 1 % re: patterns',
   (rate('largeRe') / rate('smallRe')) * 100,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
 import { errors } from '../errors.js';
 import { type Clock, realClock } from './clock.js';
-import { parsePattern } from './patterns.js';
+import { literalSegments, parsePattern } from './patterns.js';
 
 export type Event = z.infer<typeof EventSchema>;
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
@@ -40,6 +40,11 @@ interface Sub {
   active: boolean;
 }
 
+interface ReSub {
+  re: RegExp;
+  sub: Sub;
+}
+
 interface TrieNode {
   exact: Map<string, TrieNode>;
   plus?: TrieNode;
@@ -60,13 +65,17 @@ const node = (): TrieNode => ({ exact: new Map(), hash: [], here: [] });
  */
 export class Bus {
   private readonly root = node();
-  private readonly regexes: { re: RegExp; sub: Sub }[] = [];
+  /** `re:` patterns by the whole segments every match starts with: segment count → prefix → patterns. */
+  private readonly reIndex = new Map<number, Map<string, ReSub[]>>();
+  /** `re:` patterns with no such prefix: tried on every event. */
+  private readonly reLoose: ReSub[] = [];
   private emitted = 0;
   private instant: number | undefined;
   private readonly split = new Map<string, readonly string[]>();
   private holding?: HeldEvent[];
   private readonly causes = new WeakMap<Event, Cause>();
   private current?: Cause;
+  private carried = false;
   /** Longest chain of rule runs causing each other; past it an event is dropped (a rule loop). */
   maxDepth = 8;
   /** Told of each event dropped by the loop guard. */
@@ -85,12 +94,19 @@ export class Bus {
     const sub: Sub = { fn, active: true };
     const parsed = parsePattern(pattern);
     if (parsed.kind === 're') {
-      const entry = { re: parsed.re, sub };
-      this.regexes.push(entry);
+      const entry: ReSub = { re: parsed.re, sub };
+      const prefix = literalSegments(parsed.re);
+      let list = this.reLoose;
+      if (prefix) {
+        const depth = prefix.split('/').length;
+        const byPrefix = this.reIndex.get(depth) ?? this.reIndex.set(depth, new Map()).get(depth)!;
+        list = byPrefix.get(prefix) ?? byPrefix.set(prefix, []).get(prefix)!;
+      }
+      list.push(entry);
       return () => {
         sub.active = false;
-        const i = this.regexes.indexOf(entry);
-        if (i >= 0) this.regexes.splice(i, 1);
+        const i = list.indexOf(entry);
+        if (i >= 0) list.splice(i, 1);
       };
     }
     let n = this.root;
@@ -135,7 +151,8 @@ export class Bus {
       return { tag, data, ts: this.now(), source };
     }
     const event: Event = { tag, data, ts: this.now(), source };
-    const cause = this.current ?? causeScope.getStore();
+    // The async-carried cause is looked up only once some run has carried one (call, return).
+    const cause = this.current ?? (this.carried ? causeScope.getStore() : undefined);
     if (cause) {
       if (cause.depth > this.maxDepth) {
         this.uncaused(() => this.onLoop(cause, tag));
@@ -160,7 +177,9 @@ export class Bus {
     const prev = this.current;
     this.current = cause;
     try {
-      return carry ? causeScope.run(cause, fn) : fn();
+      if (!carry) return fn();
+      this.carried = true;
+      return causeScope.run(cause, fn);
     } finally {
       this.current = prev;
     }
@@ -206,7 +225,18 @@ export class Bus {
     this.emitted++;
     const segs = this.segments(event.tag);
     this.walk(this.root, segs, 0, 0, [], event);
-    for (const { re, sub } of this.regexes) {
+    if (this.reLoose.length) this.tryRegexes(this.reLoose, event);
+    for (const [depth, byPrefix] of this.reIndex) {
+      if (segs.length < depth) continue;
+      let end = 0;
+      for (let d = 0; d < depth; d++) end += segs[d]!.length + 1;
+      const list = byPrefix.get(event.tag.slice(0, end - 1));
+      if (list) this.tryRegexes(list, event);
+    }
+  }
+
+  private tryRegexes(list: readonly ReSub[], event: Event): void {
+    for (const { re, sub } of list) {
       const m = re.exec(event.tag);
       if (m) this.call(sub, event, m.length > 1 ? m.slice(1).map((g) => g ?? '') : NO_MATCH);
     }

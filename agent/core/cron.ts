@@ -12,7 +12,6 @@ interface Fields {
   dayOfWeek: Set<number>;
 }
 
-
 /** Each field's name and largest value, seconds first (a 5-field expression starts at minutes). */
 const FIELDS: [string, number][] = [
   ['second', 59],
@@ -104,7 +103,9 @@ export class ZonedTime {
     const z = days + 719_468;
     const era = Math.floor(z / 146_097);
     const doe = z - era * 146_097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const yoe = Math.floor(
+      (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+    );
     const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
     const mp = Math.floor((5 * doy + 2) / 153);
     return {

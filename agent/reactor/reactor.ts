@@ -2,7 +2,7 @@ import { type Cause, chainOf } from '../core/bus.js';
 import type { Extension } from '../core/types.js';
 import { errors } from '../errors.js';
 import { compileActions } from './actions/index.js';
-import type { ActionEnv } from './actions/types.js';
+import type { ActionEnv, RunData } from './actions/types.js';
 import { conditionFactory } from './condition.js';
 import type { ReactorHost } from './host.js';
 import { RuleRunner } from './rule.js';
@@ -44,11 +44,25 @@ export class Reactor implements Extension {
     opts: { dry?: boolean; maxDepth?: number } = {},
   ) {
     const condition = conditionFactory(host);
+    let last: RunData | undefined;
     const env: ActionEnv = {
       host,
       dry: opts.dry ?? false,
       condition,
       compile: (list) => compileActions(list, env),
+      shared: (event, match, now) => {
+        if (last && last.event === event && last.match === match && last.now === now) return last;
+        const data: RunData = {
+          event,
+          match,
+          signals: host.signals.tree,
+          state: host.state.tree,
+          unit: host.unit,
+          now,
+        };
+        last = data;
+        return data;
+      },
     };
     this.env = env;
     host.bus.maxDepth = opts.maxDepth ?? 8;

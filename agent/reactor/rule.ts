@@ -1,4 +1,4 @@
-import type { Event, Match } from '../core/bus.js';
+import type { Cause, Event, Match } from '../core/bus.js';
 import type { Timer } from '../core/clock.js';
 import type { Condition } from '../core/types.js';
 import { errorCode, errorText } from '../errors.js';
@@ -17,6 +17,7 @@ interface Hold {
   fired: boolean;
 }
 
+/** A run waiting in mode `queued`. */
 interface Pending {
   data: RunData;
   actions: CompiledAction[];
@@ -48,6 +49,10 @@ export class RuleRunner {
   private debounceTimer?: Timer;
   runs = 0;
   private readonly source: string;
+  /** The cause of a run started by an outside event, the common case: made once. */
+  private readonly rootCause: Cause;
+  /** Its actions write into the run's data (`result`): it cannot share the dispatch's. */
+  private readonly ownData: boolean;
 
   constructor(
     readonly rule: RuleT,
@@ -59,6 +64,8 @@ export class RuleRunner {
     if (rule.when !== undefined) this.when = env.condition(rule.when);
     this.doActions = env.compile(rule.do);
     this.elseActions = env.compile(rule.else);
+    this.rootCause = { depth: 1, rule: rule.name, parent: undefined };
+    this.ownData = [...this.doActions, ...this.elseActions].some((a) => a.writesResult);
   }
 
   private get key(): string {
@@ -108,28 +115,24 @@ export class RuleRunner {
     this.evaluate(event, match);
   }
 
+  /**
+   * What conditions and actions read. Rules that only read it share one per dispatch; a rule whose
+   * actions write `result` (call, exec) gets its own.
+   */
   private data(event: Event, match: Match, now: number): RunData {
     const h = this.env.host;
-    return { event, match, signals: h.signals.tree, state: h.state.tree, unit: h.unit, now };
+    if (this.ownData)
+      return { event, match, signals: h.signals.tree, state: h.state.tree, unit: h.unit, now };
+    return this.env.shared(event, match, now);
   }
 
   private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): Trace {
-    // Every field always present (undefined ones vanish in JSON): one object shape, built fast.
-    return {
-      rule: this.rule.name,
-      ts: now,
-      event: { tag: event.tag, ts: event.ts },
-      condition,
-      skipped,
-      cancelled: undefined,
-      actions: [],
-      error: undefined,
-      code: undefined,
-    };
+    const t = this.traces.claim(this.rule.name, now, event, condition);
+    t.skipped = skipped;
+    return t;
   }
 
   private trace(t: Trace): void {
-    this.traces.push(t);
     this.onTrace(t);
   }
 
@@ -153,7 +156,7 @@ export class RuleRunner {
     const actions = condition ? this.doActions : this.elseActions;
     const trace = this.newTrace(event, condition, now);
     if (actions.length === 0) this.trace(trace);
-    else this.start({ data, actions, trace }, now);
+    else this.start(data, actions, trace, now);
   }
 
   private forRule(event: Event, match: Match, condition: boolean, now: number): void {
@@ -163,8 +166,7 @@ export class RuleRunner {
       if (this.hold) state.delete(this.key);
       this.hold = undefined;
       const trace = this.newTrace(event, false, now);
-      if (this.elseActions.length)
-        this.start({ data: this.data(event, match, now), actions: this.elseActions, trace }, now);
+      if (this.elseActions.length) this.start(this.data(event, match, now), this.elseActions, trace, now);
       else this.trace(trace);
       return;
     }
@@ -188,22 +190,22 @@ export class RuleRunner {
         // The run is traced with the event that started the hold (DESIGN §12).
         const now = this.env.host.clock.now();
         const trace = this.newTrace(hold.event, true, now);
-        this.start({ data: this.data(hold.event, hold.match, now), actions: this.doActions, trace }, now);
+        this.start(this.data(hold.event, hold.match, now), this.doActions, trace, now);
       },
       Math.max(0, ms),
     );
   }
 
-  private start(p: Pending, now: number): void {
+  private start(data: RunData, actions: CompiledAction[], trace: Trace, now: number): void {
     if (this.lastStart !== undefined && this.rule.throttle > 0 && now < this.lastStart + this.rule.throttle) {
-      this.trace(skip(p.trace, 'throttle'));
+      this.trace(skip(trace, 'throttle'));
       return;
     }
     const busy = this.running.size > 0;
     switch (this.rule.mode) {
       case 'single':
         if (busy) {
-          this.trace(skip(p.trace, 'mode'));
+          this.trace(skip(trace, 'mode'));
           return;
         }
         break;
@@ -212,19 +214,20 @@ export class RuleRunner {
         break;
       case 'queued':
         if (busy) {
-          if (this.queue.length + this.running.size >= this.rule.max) this.trace(skip(p.trace, 'mode'));
-          else this.queue.push(p);
+          if (this.queue.length + this.running.size >= this.rule.max) this.trace(skip(trace, 'mode'));
+          // It waits past this dispatch: its data and trace must outlive it.
+          else this.queue.push({ data: { ...data }, actions, trace: this.traces.detach(trace) });
           return;
         }
         break;
       case 'parallel':
         if (this.running.size >= this.rule.max) {
-          this.trace(skip(p.trace, 'mode'));
+          this.trace(skip(trace, 'mode'));
           return;
         }
         break;
     }
-    this.launch(p, now);
+    this.launch(data, actions, trace, now, false);
   }
 
   private cancel(r: Run): void {
@@ -232,43 +235,56 @@ export class RuleRunner {
     r.onCancel?.();
   }
 
-  /** Runs actions; a run that finishes synchronously (the usual case) never enters `running`. */
-  private launch(p: Pending, now: number): void {
+  /**
+   * Runs actions; a run that finishes synchronously (the usual case) never enters `running`, and
+   * its trace stays where it was written. `detached`: the trace is already out of the ring.
+   */
+  private launch(
+    data: RunData,
+    actions: CompiledAction[],
+    trace: Trace,
+    now: number,
+    detached: boolean,
+  ): void {
     this.lastStart = now;
     this.runs++;
-    const event = p.data.event as Event;
-    const parent = this.env.host.bus.causeOf(event);
-    const cause = { depth: (parent?.depth ?? 0) + 1, rule: this.rule.name, parent };
-    const run: Run = { data: p.data, cause, actions: p.trace.actions, cancelled: false, source: this.source };
+    const parent = this.env.host.bus.causeOf(data.event as Event);
+    const cause = parent ? { depth: parent.depth + 1, rule: this.rule.name, parent } : this.rootCause;
+    const run: Run = { data, cause, actions: trace.actions, cancelled: false, source: this.source };
     let out: unknown;
     try {
-      out = execute(run, p.actions, this.env);
+      out = execute(run, actions, this.env);
     } catch (e) {
-      this.finish(p.trace, e);
+      this.finish(trace, detached, e);
       return;
     }
     if (!(out instanceof Promise)) {
-      this.finish(p.trace);
+      this.finish(trace, detached);
       return;
     }
+    // The run awaits: its trace and data leave the ring and the dispatch.
+    const own = detached ? trace : this.traces.detach(trace);
+    run.actions = own.actions;
+    if (!detached && !this.ownData) run.data = { ...data };
     this.running.add(run);
     const settle = (error?: unknown) => {
       this.running.delete(run);
-      this.finish(p.trace, error);
+      this.finish(own, true, error);
       const next = this.queue.shift();
-      if (next) this.launch(next, this.env.host.clock.now());
+      if (next) this.launch(next.data, next.actions, next.trace, this.env.host.clock.now(), true);
     };
     out.then(() => {
-      if (run.cancelled) p.trace.cancelled = true;
+      if (run.cancelled) own.cancelled = true;
       settle();
     }, settle);
   }
 
-  private finish(trace: Trace, error?: unknown): void {
+  private finish(trace: Trace, detached: boolean, error?: unknown): void {
     if (error !== undefined) {
       trace.error = errorText(error);
       trace.code = errorCode(error);
     }
+    if (detached) this.traces.push(trace);
     this.trace(trace);
   }
 }

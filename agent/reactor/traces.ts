@@ -25,23 +25,17 @@ export interface Trace {
 
 export const TRACES_PER_RULE = 20;
 
-const emptyAction = (): ActionTrace => ({
-  action: '',
-  ok: false,
-  ms: 0,
+const blank = (): Trace => ({
+  rule: '',
+  ts: 0,
+  event: { tag: '', ts: 0 },
+  condition: false,
+  skipped: undefined,
+  cancelled: undefined,
+  actions: [],
   error: undefined,
   code: undefined,
-  dry: undefined,
 });
-
-function copyAction(to: ActionTrace, from: ActionTrace): void {
-  to.action = from.action;
-  to.ok = from.ok;
-  to.ms = from.ms;
-  to.error = from.error;
-  to.code = from.code;
-  to.dry = from.dry;
-}
 
 function copyTrace(to: Trace, from: Trace): void {
   to.rule = from.rule;
@@ -53,11 +47,7 @@ function copyTrace(to: Trace, from: Trace): void {
   to.cancelled = from.cancelled;
   to.error = from.error;
   to.code = from.code;
-  for (let i = 0; i < from.actions.length; i++) {
-    to.actions[i] ??= emptyAction();
-    copyAction(to.actions[i]!, from.actions[i]!);
-  }
-  if (to.actions.length !== from.actions.length) to.actions.length = from.actions.length;
+  to.actions = from.actions.slice();
 }
 
 /** A detached copy in the trace line's JSON form (unset fields left out). */
@@ -66,42 +56,61 @@ function snapshot(t: Trace): Trace {
 }
 
 /**
- * The last runs of one rule, newest last. The slots are allocated once and overwritten in place:
- * a busy rule set keeps 20 traces per rule without feeding the garbage collector.
+ * The last runs of one rule, newest last. A trace is written in place into the next of 20 slots
+ * allocated once (`claim`): recording a trace copies nothing. A run that outlives its dispatch
+ * (it awaits) takes its trace out of the ring (`detach`) and puts it back when it ends.
  */
 export class TraceRing {
   private readonly slots: Trace[] = [];
   private next = 0;
 
-  push(t: Trace): void {
+  claim(rule: string, ts: number, event: { tag: string; ts: number }, condition: boolean): Trace {
     let slot = this.slots[this.next];
     if (!slot) {
-      slot = {
-        rule: '',
-        ts: 0,
-        event: { tag: '', ts: 0 },
-        condition: false,
-        skipped: undefined,
-        cancelled: undefined,
-        actions: [],
-        error: undefined,
-        code: undefined,
-      };
+      slot = blank();
       this.slots[this.next] = slot;
     }
-    copyTrace(slot, t);
     this.next = (this.next + 1) % TRACES_PER_RULE;
+    slot.rule = rule;
+    slot.ts = ts;
+    slot.event.tag = event.tag;
+    slot.event.ts = event.ts;
+    slot.condition = condition;
+    slot.skipped = undefined;
+    slot.cancelled = undefined;
+    slot.actions.length = 0;
+    slot.error = undefined;
+    slot.code = undefined;
+    return slot;
+  }
+
+  /** The trace of a run that goes on past its dispatch: its own object now; its slot left empty. */
+  detach(slot: Trace): Trace {
+    const own = blank();
+    copyTrace(own, slot);
+    own.event = { ...slot.event };
+    slot.rule = '';
+    return own;
+  }
+
+  /** Puts a detached trace back, as the newest. */
+  push(t: Trace): void {
+    copyTrace(this.claim(t.rule, t.ts, t.event, t.condition), t);
+  }
+
+  private kept(): Trace[] {
+    const n = this.slots.length;
+    const start = n < TRACES_PER_RULE ? 0 : this.next;
+    return Array.from({ length: n }, (_, i) => this.slots[(start + i) % n]!).filter((t) => t.rule !== '');
   }
 
   /** Copies of the kept traces, oldest first. */
   list(): Trace[] {
-    const n = this.slots.length;
-    const start = n < TRACES_PER_RULE ? 0 : this.next;
-    return Array.from({ length: n }, (_, i) => snapshot(this.slots[(start + i) % n]!));
+    return this.kept().map(snapshot);
   }
 
   get last(): Trace | undefined {
-    const n = this.slots.length;
-    return n === 0 ? undefined : snapshot(this.slots[(this.next + TRACES_PER_RULE - 1) % TRACES_PER_RULE]!);
+    const t = this.kept().at(-1);
+    return t && snapshot(t);
   }
 }

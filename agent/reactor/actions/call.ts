@@ -19,6 +19,7 @@ export const call = defineAction({
     return {
       name: 'call',
       live: false,
+      writesResult: true,
       carries: true,
       run: async (r) => {
         r.data.result = await host.call(b.service, b.handler, args(r.data) as Record<string, unknown>);

@@ -27,6 +27,7 @@ export const exec = defineAction({
     return {
       name: 'exec',
       live: false,
+      writesResult: true,
       run: (r) =>
         new Promise((resolve, reject) => {
           const args = (argv(r.data) as unknown[]).map(String);

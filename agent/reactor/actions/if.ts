@@ -24,6 +24,11 @@ export const ifAction = defineAction({
     const when = env.condition(b.when);
     const then = env.compile(b.then);
     const otherwise = env.compile(b.else);
-    return { name: 'if', live: true, run: (r) => execute(r, when(r.data) ? then : otherwise, env) };
+    return {
+      name: 'if',
+      live: true,
+      writesResult: [...then, ...otherwise].some((a) => a.writesResult),
+      run: (r) => execute(r, when(r.data) ? then : otherwise, env),
+    };
   },
 });

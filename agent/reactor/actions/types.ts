@@ -39,6 +39,8 @@ export interface CompiledAction {
   live: boolean;
   /** It awaits code that may emit (`call`, `return`): the run's cause is carried across the await. */
   carries?: boolean;
+  /** It sets the run's `result` (`call`, `exec`, or an `if` holding one). */
+  writesResult?: boolean;
   run(run: Run): Outcome;
 }
 
@@ -50,6 +52,8 @@ export interface ActionEnv {
   compile(actions: readonly unknown[]): CompiledAction[];
   /** Compiles a JsonLogic condition as rules compile theirs. */
   condition(expr: unknown): Condition;
+  /** The run data of one dispatch, shared by the rules that only read it. */
+  shared(event: unknown, match: readonly string[], now: number): RunData;
 }
 
 /** Config checks an action makes beyond its schema, on the raw config (paths relative to the action's body). */
