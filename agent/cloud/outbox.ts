@@ -4,16 +4,28 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from '../core/storage.js';
 import type { RecordSink, Result } from '../core/types.js';
 
+/** Most records one transaction takes; past it a batch is written at once. */
+const MAX_BATCH = 2000;
+
+type Row = [id: string, service: string, ts: number, record: string];
+
 /**
- * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL). Until the
- * cloud link drains it, the queue only fills, oldest records dropped past `maxRecords`.
+ * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL, synchronous
+ * FULL: a committed record survives a power cut). Pushes are grouped: the records pushed in one
+ * turn of the event loop (up to MAX_BATCH) go in one transaction with one sync, and each push's
+ * promise resolves once its record is synced: "accepted" means on disk. Until the cloud link
+ * drains it, the queue only fills, oldest records dropped past `maxRecords`.
  */
 export class Outbox implements RecordSink {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string, number, string]>;
   private readonly trim: Database.Statement<[number]>;
+  private readonly writeBatch: (rows: Row[]) => void;
   private sinceTrim = 0;
-  dropped = 0;
+  private pending: Row[] = [];
+  private settle?: () => void;
+  private accepted?: Promise<void>;
+  private droppedCount = 0;
 
   readonly file: string;
 
@@ -26,37 +38,72 @@ export class Outbox implements RecordSink {
     this.file = path.join(dataDir, 'outbox.db');
     this.db = openDatabase(this.file);
     this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL)',
     );
     this.insert = this.db.prepare('INSERT INTO outbox (id, service, ts, record) VALUES (?, ?, ?, ?)');
     this.trim = this.db.prepare('DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?');
+    this.writeBatch = this.db.transaction((rows: Row[]) => {
+      for (const r of rows) this.insert.run(...r);
+      this.sinceTrim += rows.length;
+      if (this.sinceTrim >= 1000) {
+        this.sinceTrim = 0;
+        this.droppedCount += this.trim.run(this.maxRecords).changes;
+      }
+    });
   }
 
-  push(service: string, result: Result): void {
+  /** Queues a record; the promise resolves when it is on disk (or was dropped and reported). */
+  push(service: string, result: Result): Promise<void> {
     const id = randomUUID();
-    try {
-      this.insert.run(
-        id,
-        service,
-        result.ts,
-        JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
-      );
-      if (++this.sinceTrim >= 1000) {
-        this.sinceTrim = 0;
-        this.dropped += this.trim.run(this.maxRecords).changes;
-      }
-    } catch (e) {
-      this.dropped++;
-      this.onWriteError(this.file, e);
+    this.pending.push([
+      id,
+      service,
+      result.ts,
+      JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
+    ]);
+    if (!this.accepted) {
+      this.accepted = new Promise((resolve) => {
+        this.settle = resolve;
+      });
+      setImmediate(() => this.flush());
     }
+    const accepted = this.accepted;
+    if (this.pending.length >= MAX_BATCH) this.flush();
+    return accepted;
+  }
+
+  /** Writes what is pending in one transaction and settles its pushes. */
+  flush(): void {
+    const rows = this.pending;
+    const settle = this.settle;
+    this.pending = [];
+    this.accepted = undefined;
+    this.settle = undefined;
+    if (rows.length && this.db.open) {
+      try {
+        this.writeBatch(rows);
+      } catch (e) {
+        this.droppedCount += rows.length;
+        this.onWriteError(this.file, e);
+      }
+    }
+    settle?.();
+  }
+
+  get dropped(): number {
+    this.flush();
+    return this.droppedCount;
   }
 
   get size(): number {
+    this.flush();
     return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
   close(): void {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }

@@ -23,9 +23,9 @@ export interface HandlerError {
   ts: number;
 }
 
-/** Records bound for the cloud. */
+/** Records bound for the cloud; a push resolves once the record is accepted (on disk). */
 export interface RecordSink {
-  push(service: string, result: Result): void;
+  push(service: string, result: Result): void | Promise<void>;
 }
 
 /** A JsonLogic condition compiled with the agent's options (signals for `since`, the unit's time zone), truthiness applied. */

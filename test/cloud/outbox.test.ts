@@ -37,3 +37,20 @@ describe('outbox (local record queue)', () => {
     box.close();
   });
 });
+
+describe('outbox group commit', () => {
+  it('a push resolves once its record is on disk, and many pushes share one transaction', async () => {
+    const dir = tmpDir();
+    const box = new Outbox(dir);
+    const pushes = Array.from({ length: 300 }, (_, i) => box.push('obd', { type: 'n', value: i, ts: i }));
+    // Nothing is accepted before its batch is written.
+    const reader = new Database(path.join(dir, 'outbox.db'), { readonly: true });
+    const count = () => (reader.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    assert.equal(count(), 0);
+    await pushes[0];
+    assert.equal(count(), 300);
+    await Promise.all(pushes);
+    reader.close();
+    box.close();
+  });
+});

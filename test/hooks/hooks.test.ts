@@ -32,7 +32,7 @@ function context() {
     log: silentLogger,
     dataDir,
     unit: { id: 'u1' },
-    records: { push: (s, r) => records.push([s, r]) },
+    records: { push: (s, r) => void records.push([s, r]) },
     condition: conditionFactory({ signals, clock, unit: { id: 'u1' } }),
   };
   const hook = <K extends HookKind>(
