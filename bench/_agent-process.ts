@@ -13,9 +13,9 @@ export function ensureBuilt(): void {
 }
 
 /** The compiled agent on the default config, in a scratch data directory. */
-export function startAgent(env: Record<string, string> = {}): ChildProcess {
+export function startAgent(env: Record<string, string> = {}, args: string[] = []): ChildProcess {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
-  return spawn(process.execPath, [CLI, 'run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events'], {
+  return spawn(process.execPath, [CLI, 'run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events', ...args], {
     cwd: ROOT,
     env: {
       ...process.env,

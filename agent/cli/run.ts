@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ControlServer } from '../control/server.js';
+import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
-import { errorCode, errorText, PitcrewError } from '../errors.js';
+import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
 import { createAgent } from '../runtime/agent.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 
@@ -15,11 +16,18 @@ export function registerRun(program: Command): void {
     .description('run the agent on a config')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--events', 'print every bus event as one JSON line on stdout (logs go to stderr)')
-    .action(async (opts: { config: string; events?: boolean }) => {
+    .option('--time-scale <factor>', 'run all time N times faster (soak tests, demos): 60 = an hour a minute', '1')
+    .action(async (opts: { config: string; events?: boolean; timeScale: string }) => {
+      const scale = Number(opts.timeScale);
+      if (!(scale >= 1 && scale <= 3600)) throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
       const loaded = await loadOrExit(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
-      const agent = createAgent(config, { logger: log, baseDir: path.dirname(loaded.file) });
+      const agent = createAgent(config, {
+        logger: log,
+        baseDir: path.dirname(loaded.file),
+        ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
+      });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
       let stopping = false;
       const shutdown = async (why: string) => {
