@@ -22,8 +22,12 @@ export class SignalStore {
   set(service: string, type: string, value: unknown, ts: number): void {
     const key = `${service}.${type}`;
     const prev = this.meta.get(key);
-    const changedAt = prev && same(prev.value, value) ? prev.changedAt : ts;
-    this.meta.set(key, { value, ts, changedAt });
+    if (prev) {
+      // Updated in place: a reading costs no allocation once its signal exists.
+      if (!same(prev.value, value)) prev.changedAt = ts;
+      prev.value = value;
+      prev.ts = ts;
+    } else this.meta.set(key, { value, ts, changedAt: ts });
     this.tree[service] ??= {};
     this.tree[service][type] = value;
   }
@@ -36,6 +40,12 @@ export class SignalStore {
   byPath(path: string): SignalMeta | undefined {
     const p = path.startsWith('signals.') ? path.slice(8) : path;
     return this.meta.get(p);
+  }
+
+  /** When the signal at a path known in advance last changed: the path is resolved once. */
+  reader(path: string): () => number | undefined {
+    const key = path.startsWith('signals.') ? path.slice(8) : path;
+    return () => this.meta.get(key)?.changedAt;
   }
 
   entries(): [string, SignalMeta][] {

@@ -9,6 +9,7 @@ import { compile, truthy } from './logic.js';
 export function conditionFactory(host: Pick<ReactorHost, 'signals' | 'clock' | 'unit'>) {
   const opts = {
     changedAt: (p: string) => host.signals.byPath(p)?.changedAt,
+    changedAtOf: (p: string) => host.signals.reader(p),
     now: () => host.clock.now(),
     timezone: host.unit.timezone,
   };

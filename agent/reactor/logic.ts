@@ -1,6 +1,7 @@
 import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, type TimetableEntryLike } from '../core/timetable.js';
+import { toMinutes } from '../../schemas/common.js';
 import { errors } from '../errors.js';
 
 /**
@@ -12,6 +13,8 @@ export type Compiled = (data: unknown) => unknown;
 export interface LogicOptions {
   /** When a signal (`signals.obd.speed` or `obd.speed`) last changed, ms epoch; for `since`. */
   changedAt?: (path: string) => number | undefined;
+  /** The same for a path known when compiling: a reader bound to that signal. */
+  changedAtOf?: (path: string) => () => number | undefined;
   /** Time now for `since` and `in_timetable` when the data has no `now`. */
   now?: () => number;
   timezone?: string;
@@ -136,6 +139,7 @@ const arrayOp =
 const SPECIAL: Record<string, Compiler> = {
   if: compileIf,
   '?:': compileIf,
+  distance: compileDistance,
   and: (args, opts) => {
     const parts = args.map((a) => compile(a, opts));
     if (parts.length === 2) {
@@ -273,6 +277,14 @@ const SPECIAL: Record<string, Compiler> = {
   },
   since: (args, opts) => {
     const path = compile(args[0], opts);
+    const known = constantOf(path);
+    if (known && typeof known.value === 'string' && opts.changedAtOf) {
+      const read = opts.changedAtOf(known.value);
+      return (data) => {
+        const at = read();
+        return at === undefined ? null : (nowOf(data, opts) - at) / 1000;
+      };
+    }
     return (data) => {
       const at = opts.changedAt?.(String(path(data)));
       if (at === undefined) return null;
@@ -283,6 +295,18 @@ const SPECIAL: Record<string, Compiler> = {
     const table = compile(args[0], opts);
     const at = args[1] === undefined ? undefined : compile(args[1], opts);
     const zone = new ZonedTime(opts.timezone);
+    const known = constantOf(table);
+    if (known && Array.isArray(known.value)) {
+      // A table written into the condition: turned once into minute ranges per weekday.
+      const week = weekOf(known.value as TimetableEntryLike[]);
+      return (data) => {
+        const p = zone.parts(at ? Number(at(data)) : nowOf(data, opts));
+        const m = p.hour * 60 + p.minute;
+        const slots = week[p.weekday]!;
+        for (let i = 0; i < slots.length; i += 2) if (m >= slots[i]! && m < slots[i + 1]!) return true;
+        return false;
+      };
+    }
     return (data) => {
       const entries = table(data);
       if (!Array.isArray(entries)) return false;
@@ -290,6 +314,45 @@ const SPECIAL: Record<string, Compiler> = {
     };
   },
 };
+
+/** A timetable as [start, end) minute pairs for each weekday, 0 = Sunday. */
+function weekOf(entries: readonly TimetableEntryLike[]): number[][] {
+  const week: number[][] = Array.from({ length: 7 }, () => []);
+  for (const e of entries) {
+    const days = e.day_of_week ?? e.dayOfWeek ?? [];
+    for (const d of Array.isArray(days) ? days : [days])
+      for (const s of e.time_slots ?? e.timeSlots ?? []) week[d % 7]!.push(toMinutes(s.start), toMinutes(s.end));
+  }
+  return week;
+}
+
+/** `distance` over points given as `{lat, lon}` objects or four numbers, without building lists. */
+function compileDistance(args: unknown[], opts: LogicOptions): Compiled {
+  const parts = args.map((a) => compile(a, opts));
+  const num = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+  if (parts.length === 4) {
+    const [a, b, c, d] = parts as [Compiled, Compiled, Compiled, Compiled];
+    return (data) => {
+      const w = a(data);
+      const x = b(data);
+      const y = c(data);
+      const z = d(data);
+      return num(w) && num(x) && num(y) && num(z) ? distanceM(w, x, y, z) : null;
+    };
+  }
+  if (parts.length === 2) {
+    const [a, b] = parts as [Compiled, Compiled];
+    type P = { lat?: unknown; lon?: unknown } | null;
+    return (data) => {
+      const p = a(data) as P;
+      const q = b(data) as P;
+      if (Array.isArray(p) || Array.isArray(q)) return EAGER.distance!(p, q);
+      if (p === null || q === null || typeof p !== 'object' || typeof q !== 'object') return null;
+      return num(p.lat) && num(p.lon) && num(q.lat) && num(q.lon) ? distanceM(p.lat, p.lon, q.lat, q.lon) : null;
+    };
+  }
+  return (data) => EAGER.distance!(...parts.map((f) => f(data)));
+}
 
 function nowOf(data: unknown, opts: LogicOptions): number {
   const n = (data as { now?: unknown } | null)?.now;
@@ -359,6 +422,12 @@ function between(a: Num, b: Num, c: Num | undefined, inclusive: boolean): boolea
 type Num = number;
 
 /**
+ * `parseFloat` as JsonLogic's arithmetic applies it, without a number's round trip through a
+ * string (the same value for every number but -0, which parseFloat reads as 0 and so does this).
+ */
+const float = (x: unknown): number => (typeof x === 'number' && x !== 0 ? x : Number.parseFloat(x as string));
+
+/**
  * Hand-written closures for the hottest operators (comparisons, `!`, `!!`, `in` over a constant
  * list): the same results as EAGER, one call less per node, constants read once.
  */
@@ -414,9 +483,9 @@ function specialise(op: string, parts: Compiled[]): Compiled | undefined {
       // biome-ignore lint/suspicious/noDoubleEquals: JsonLogic's == is JavaScript's loose equality
       return (d) => a(d) == b(d);
     case '+':
-      return (d) => 0 + Number.parseFloat(a(d) as string) + Number.parseFloat(b(d) as string);
+      return (d) => 0 + float(a(d)) + float(b(d));
     case '*':
-      return (d) => Number.parseFloat(a(d) as string) * Number.parseFloat(b(d) as string);
+      return (d) => float(a(d)) * float(b(d));
     case '-':
       return (d) => {
         const x = a(d) as Num;
