@@ -36,33 +36,57 @@ export function hasTemplate(s: string): boolean {
   return s.includes('{{');
 }
 
+type Obj = Record<string, unknown>;
+
+/** One step of a path: the key's value; a key that is not there (not merely undefined) is an error. */
+function step(cur: unknown, seg: string, path: string[]): unknown {
+  if (cur !== null && typeof cur === 'object') {
+    const v = (cur as Obj)[seg];
+    if (v !== undefined || seg in cur) return v;
+  }
+  throw errors.TEMPLATE_MISSING(path.join('.'));
+}
+
 export function lookup(data: unknown, path: string[]): unknown {
   let cur: unknown = data;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object' || !(seg in (cur as object))) {
-      throw errors.TEMPLATE_MISSING(path.join('.'));
-    }
-    cur = (cur as Record<string, unknown>)[seg];
-  }
+  for (const seg of path) cur = step(cur, seg, path);
   return cur;
 }
 
 export type Rendered = (data: unknown) => unknown;
 
+/** A direct accessor for a path: short paths get a closure with their keys built in. */
+function accessor(path: string[]): Rendered {
+  const [a, b, c] = path as [string, string?, string?];
+  switch (path.length) {
+    case 1:
+      return (d) => step(d, a, path);
+    case 2:
+      return (d) => step(step(d, a, path), b!, path);
+    case 3:
+      return (d) => step(step(step(d, a, path), b!, path), c!, path);
+    default:
+      return (d) => lookup(d, path);
+  }
+}
+
 /** Renders a string; one that is exactly one template keeps the value's type. */
 function compileString(s: string): Rendered {
   if (!hasTemplate(s)) return () => s;
-  const parts = parseTemplate(s);
+  const parts = parseTemplate(s).map((p) => (typeof p === 'string' ? p : accessor(p.path)));
   const only = parts.length === 1 ? parts[0] : undefined;
-  if (only !== undefined && typeof only !== 'string') return (data) => lookup(data, only.path);
-  return (data) =>
-    parts
-      .map((p) => {
-        if (typeof p === 'string') return p;
-        const v = lookup(data, p.path);
-        return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-      })
-      .join('');
+  if (typeof only === 'function') return only;
+  return (data) => {
+    let out = '';
+    for (const p of parts) {
+      if (typeof p === 'string') out += p;
+      else {
+        const v = p(data);
+        out += typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+      }
+    }
+    return out;
+  };
 }
 
 /** Parses every template inside a value once; the result renders it against data. */
@@ -73,11 +97,13 @@ export function compileTemplate(value: unknown): Rendered {
     return (data) => items.map((f) => f(data));
   }
   if (value !== null && typeof value === 'object') {
-    const fields = Object.entries(value).map(([k, v]) => [k, compileTemplate(v)] as const);
-    if (fields.length === 0) return () => ({});
+    const keys = Object.keys(value);
+    const fns = keys.map((k) => compileTemplate((value as Obj)[k]));
+    if (keys.length === 0) return () => ({});
+    // Rendering allocates only the result, its keys always set in the same order (one shape).
     return (data) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, f] of fields) out[k] = f(data);
+      const out: Obj = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = fns[i]!(data);
       return out;
     };
   }
