@@ -3,12 +3,17 @@
  * simulated car, the workers, the rules, an hour a minute) for 5 minutes, RSS sampled every 10 s.
  * Targets: under 80 MB, and flat (the slope over the last 3 minutes under 0.5 MB a minute).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { request } from '../agent/control/client.js';
 import { ensureBuilt, rssMB, startAgent, stop, wait } from './_agent-process.js';
 import { report } from './_report.js';
 
 const MINUTES = Number(process.env.PITCREW_BENCH_MINUTES ?? 5);
 ensureBuilt();
-const child = startAgent({}, ['--time-scale', '60']);
+const socket = path.join(mkdtempSync(path.join(tmpdir(), 'pitcrew-mem-')), 'ctl.sock');
+const child = startAgent({ PITCREW_CONTROL_SOCKET: socket }, ['--time-scale', '60']);
 let events = 0;
 child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
   events += chunk.split('\n').length - 1;
@@ -18,6 +23,7 @@ for (let s = 0; s < MINUTES * 60; s += 10) {
   await wait(10_000);
   samples.push(rssMB(child.pid!));
 }
+const last = (await request(socket, 'status')) as { ok: true; result: { memory: Record<string, number> } };
 await stop(child);
 
 /** Least-squares slope of the samples (10 s apart), in MB per minute. */
@@ -33,6 +39,7 @@ function slope(ys: number[]): number {
   });
   return (num / den) * 6;
 }
+console.log(`at the end: ${JSON.stringify(last.result.memory)} (MB: resident, V8 heap in use, outside the heap)`);
 console.log(`RSS every 10 s (MB): ${samples.map((m) => m.toFixed(1)).join(', ')}; ${events} events in ${MINUTES * 60} simulated minutes`);
 report(`RSS, most over ${MINUTES} simulated hours (everything at 60x)`, Math.max(...samples), 'MB', 80, 'lower');
 report('RSS slope over the last 3 minutes', slope(samples.slice(-18)), 'MB/min', 0.5, 'lower');

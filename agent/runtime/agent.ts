@@ -42,6 +42,8 @@ export interface AgentStatus {
   outbox: { queued: number; dropped: number };
   storage: Record<string, { failures: number; last: string }>;
   events: number;
+  /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
+  memory: { rss: number; heap: number; external: number };
 }
 
 /** An extension and the config key it serves, so a failed start can say which setting to fix. */
@@ -283,8 +285,16 @@ export class Agent implements ReactorHost {
       outbox: { queued: this.outbox?.size ?? 0, dropped: this.outbox?.dropped ?? 0 },
       storage: this.storage.status(),
       events: this.bus.count,
+      memory: memoryMB(),
     };
   }
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+function memoryMB(): AgentStatus['memory'] {
+  const m = process.memoryUsage();
+  return { rss: mb(m.rss), heap: mb(m.heapUsed), external: mb(m.external + m.arrayBuffers) };
 }
 
 export function createAgent(config: ConfigT, opts?: AgentOptions): Agent {
