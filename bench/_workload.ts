@@ -2,20 +2,13 @@
  * A vehicle's workload for the reactor and JsonLogic benchmarks: the condition shapes the config
  * language has, a realistic action mix, event tags in random order and data fresh per event.
  */
+
+import { seeded as rng } from '../agent/drivers/sim/random.js';
 import type { RuleT } from '../agent/reactor/schema.js';
 import { Rule } from '../agent/reactor/schema.js';
 
 /** A seeded generator: the same workload every run, not the same object every event. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** Every condition shape, parameterised by a threshold `k` (0..100) so about half hold. */
 export const CONDITIONS: ((k: number, sig: string) => unknown)[] = [

@@ -31,9 +31,13 @@ jsonLogic.add_operation('since', (p: string) => {
 });
 jsonLogic.add_operation('distance', (...a: unknown[]) => {
   const f = a.flatMap((p) =>
-    p !== null && typeof p === 'object' && !Array.isArray(p) ? [(p as { lat: number }).lat, (p as { lon: number }).lon] : p,
+    p !== null && typeof p === 'object' && !Array.isArray(p)
+      ? [(p as { lat: number }).lat, (p as { lon: number }).lon]
+      : p,
   ) as number[];
-  return f.length === 4 && f.every((n) => typeof n === 'number') ? distanceM(f[0]!, f[1]!, f[2]!, f[3]!) : null;
+  return f.length === 4 && f.every((n) => typeof n === 'number')
+    ? distanceM(f[0]!, f[1]!, f[2]!, f[3]!)
+    : null;
 });
 jsonLogic.add_operation('in_timetable', (t: unknown) =>
   Array.isArray(t) ? inTimetable(t as TimetableEntryLike[], now(), zone) : false,
@@ -52,11 +56,22 @@ function vehicleData(n: number): unknown[] {
     return {
       event: { tag: 'vehicle/obd/speed', data: r },
       signals: {
-        obd: { speed: v, rpm: v * 30, voltage: 11.8 + random(), coolant_temp: 80 + v / 5, location: { lat: 59.9 + random() / 10, lon: 10.7 + random() / 10 } },
+        obd: {
+          speed: v,
+          rpm: v * 30,
+          voltage: 11.8 + random(),
+          coolant_temp: 80 + v / 5,
+          location: { lat: 59.9 + random() / 10, lon: 10.7 + random() / 10 },
+        },
         gnss: { position: { lat: 59.9 + random() / 10, lon: 10.7 + random() / 10 } },
         s3: { t1: v },
       },
-      state: { parked: random() < 0.3, mode: random() < 0.5 ? 'eco' : 'sport', last_value: v - 10, last_speed: v + 5 },
+      state: {
+        parked: random() < 0.3,
+        mode: random() < 0.5 ? 'eco' : 'sport',
+        last_value: v - 10,
+        last_speed: v + 5,
+      },
       unit: { id: 'bench' },
       now: Date.now(),
     };
@@ -66,7 +81,12 @@ signals.set('obd', 'speed', 40, Date.now() - 5000);
 
 /** Conditions written in the shipped configs and rule packs. */
 function shipped(): unknown[] {
-  const files = ['config/pitcrew.yaml', ...readdirSync(path.join(ROOT, 'config/examples')).filter((f) => f.endsWith('.yaml')).map((f) => `config/examples/${f}`)];
+  const files = [
+    'config/pitcrew.yaml',
+    ...readdirSync(path.join(ROOT, 'config/examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `config/examples/${f}`),
+  ];
   const out: unknown[] = [];
   for (const f of files) {
     const c = loadConfigSync(path.join(ROOT, f), {}).config;
@@ -77,7 +97,9 @@ function shipped(): unknown[] {
 
 /** The official suite: each rule with its own data. */
 function official(): [unknown, unknown][] {
-  const suite = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/jsonlogic/tests.json'), 'utf8')) as unknown[];
+  const suite = JSON.parse(
+    readFileSync(path.join(ROOT, 'test/fixtures/jsonlogic/tests.json'), 'utf8'),
+  ) as unknown[];
   return suite.filter((t): t is [unknown, unknown, unknown] => Array.isArray(t)).map(([l, d]) => [l, d]);
 }
 
@@ -107,7 +129,9 @@ function category(name: string, cases: Case[], calls: number): void {
     a.push(measure(theirs, data, calls));
     b.push(measure(ours, data, calls));
   }
-  console.log(`${name}: json-logic-js ${(median(a) / 1e6).toFixed(2)} M/s, compiled ${(median(b) / 1e6).toFixed(2)} M/s (${cases.length} conditions)`);
+  console.log(
+    `${name}: json-logic-js ${(median(a) / 1e6).toFixed(2)} M/s, compiled ${(median(b) / 1e6).toFixed(2)} M/s (${cases.length} conditions)`,
+  );
   report(`compiled JsonLogic vs json-logic-js, ${name}`, median(b) / median(a), '×', 10, 'higher');
 }
 
@@ -117,8 +141,18 @@ const withPool = (conds: unknown[]): Case[] =>
   Array.from({ length: conds.length * 64 }, (_, i) => [conds[i % conds.length], pool[(i * 7) % pool.length]]);
 
 const EXT = new Set([7, 8, 9]); // since, distance, in_timetable shapes in the workload
-const vehicle = CONDITIONS.map((c, i) => [c(Math.floor(random() * 100), 'signals.s3.t1'), i] as const).filter(([c]) => c !== undefined);
+const vehicle = CONDITIONS.map((c, i) => [c(Math.floor(random() * 100), 'signals.s3.t1'), i] as const).filter(
+  ([c]) => c !== undefined,
+);
 category('shipped rules', withPool(shipped()), 400_000);
 category('official suite', official(), 400_000);
-category('vehicle-like, no extensions', withPool(vehicle.filter(([, i]) => !EXT.has(i)).map(([c]) => c)), 400_000);
-category('vehicle-like, with since/distance/in_timetable', withPool(vehicle.filter(([, i]) => EXT.has(i)).map(([c]) => c)), 400_000);
+category(
+  'vehicle-like, no extensions',
+  withPool(vehicle.filter(([, i]) => !EXT.has(i)).map(([c]) => c)),
+  400_000,
+);
+category(
+  'vehicle-like, with since/distance/in_timetable',
+  withPool(vehicle.filter(([, i]) => EXT.has(i)).map(([c]) => c)),
+  400_000,
+);

@@ -39,7 +39,17 @@ function slope(ys: number[]): number {
   });
   return (num / den) * 6;
 }
-console.log(`at the end: ${JSON.stringify(last.result.memory)} (MB: resident, V8 heap in use, outside the heap)`);
-console.log(`RSS every 10 s (MB): ${samples.map((m) => m.toFixed(1)).join(', ')}; ${events} events in ${MINUTES * 60} simulated minutes`);
-report(`RSS, most over ${MINUTES} simulated hours (everything at 60x)`, Math.max(...samples), 'MB', 80, 'lower');
+console.log(
+  `at the end: ${JSON.stringify(last.result.memory)} (MB: resident, V8 heap in use, outside the heap)`,
+);
+console.log(
+  `RSS every 10 s (MB): ${samples.map((m) => m.toFixed(1)).join(', ')}; ${events} events in ${MINUTES * 60} simulated minutes`,
+);
+report(
+  `RSS, most over ${MINUTES} simulated hours (everything at 60x)`,
+  Math.max(...samples),
+  'MB',
+  80,
+  'lower',
+);
 report('RSS slope over the last 3 minutes', slope(samples.slice(-18)), 'MB/min', 0.5, 'lower');

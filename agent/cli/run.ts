@@ -16,10 +16,15 @@ export function registerRun(program: Command): void {
     .description('run the agent on a config')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--events', 'print every bus event as one JSON line on stdout (logs go to stderr)')
-    .option('--time-scale <factor>', 'run all time N times faster (soak tests, demos): 60 = an hour a minute', '1')
+    .option(
+      '--time-scale <factor>',
+      'run all time N times faster (soak tests, demos): 60 = an hour a minute',
+      '1',
+    )
     .action(async (opts: { config: string; events?: boolean; timeScale: string }) => {
       const scale = Number(opts.timeScale);
-      if (!(scale >= 1 && scale <= 3600)) throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
+      if (!(scale >= 1 && scale <= 3600))
+        throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
       const loaded = await loadOrExit(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));

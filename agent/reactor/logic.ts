@@ -1,7 +1,7 @@
+import { toMinutes } from '../../schemas/common.js';
 import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, type TimetableEntryLike } from '../core/timetable.js';
-import { toMinutes } from '../../schemas/common.js';
 import { errors } from '../errors.js';
 
 /**
@@ -321,7 +321,8 @@ function weekOf(entries: readonly TimetableEntryLike[]): number[][] {
   for (const e of entries) {
     const days = e.day_of_week ?? e.dayOfWeek ?? [];
     for (const d of Array.isArray(days) ? days : [days])
-      for (const s of e.time_slots ?? e.timeSlots ?? []) week[d % 7]!.push(toMinutes(s.start), toMinutes(s.end));
+      for (const s of e.time_slots ?? e.timeSlots ?? [])
+        week[d % 7]!.push(toMinutes(s.start), toMinutes(s.end));
   }
   return week;
 }
@@ -348,7 +349,9 @@ function compileDistance(args: unknown[], opts: LogicOptions): Compiled {
       const q = b(data) as P;
       if (Array.isArray(p) || Array.isArray(q)) return EAGER.distance!(p, q);
       if (p === null || q === null || typeof p !== 'object' || typeof q !== 'object') return null;
-      return num(p.lat) && num(p.lon) && num(q.lat) && num(q.lon) ? distanceM(p.lat, p.lon, q.lat, q.lon) : null;
+      return num(p.lat) && num(p.lon) && num(q.lat) && num(q.lon)
+        ? distanceM(p.lat, p.lon, q.lat, q.lon)
+        : null;
     };
   }
   return (data) => EAGER.distance!(...parts.map((f) => f(data)));

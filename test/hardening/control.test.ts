@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { request } from '../../agent/control/client.js';
 import { ControlServer } from '../../agent/control/server.js';
 import { agentFor } from '../helpers/agent.js';
-import { ROOT, startCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** One raw request line, one answer line. */
@@ -137,18 +137,8 @@ describe('one agent per data_dir, and a start that fails midway', () => {
     const first = startCli(['run', '-c', config(dir, `${dir}/var/a.sock`), '--events']);
     after(() => first.child.kill('SIGKILL'));
     await first.waitFor((l) => l.includes('system/agent/started'));
-    const second = spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        path.join(ROOT, 'agent/cli.ts'),
-        'run',
-        '-c',
-        config(dir, `${dir}/var/b.sock`),
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    assert.equal(second.status, 1);
+    const second = runCli(['run', '-c', config(dir, `${dir}/var/b.sock`)]);
+    assert.equal(second.code, 1);
     assert.match(
       second.stderr,
       /error \[PITCREW_AGENT_LOCKED\] \(unit\.data_dir\): another pitcrew agent is running on/,
@@ -162,18 +152,8 @@ describe('one agent per data_dir, and a start that fails midway', () => {
     const dir = tmpDir();
     const victim = path.join(dir, 'victim.yaml');
     writeFileSync(victim, 'precious: true\n');
-    const r = spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        path.join(ROOT, 'agent/cli.ts'),
-        'run',
-        '-c',
-        config(dir, victim),
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    assert.equal(r.status, 1);
+    const r = runCli(['run', '-c', config(dir, victim)]);
+    assert.equal(r.code, 1);
     assert.match(
       r.stderr,
       /error \[PITCREW_SOCKET_PATH\] \(control\.socket\): cannot listen on .*victim\.yaml: it is not a socket/,
@@ -184,18 +164,8 @@ describe('one agent per data_dir, and a start that fails midway', () => {
   it('a socket directory that cannot be created stops what started and exits 1, naming the key', () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, 'afile'), '');
-    const r = spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        path.join(ROOT, 'agent/cli.ts'),
-        'run',
-        '-c',
-        config(dir, path.join(dir, 'afile/sub/ctl.sock')),
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    assert.equal(r.status, 1);
+    const r = runCli(['run', '-c', config(dir, path.join(dir, 'afile/sub/ctl.sock'))]);
+    assert.equal(r.code, 1);
     assert.match(
       r.stderr,
       /error \[PITCREW_START_FAILED\] \(control\.socket\): cannot start control: ENOTDIR/,

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Bus, type Event } from '../../agent/core/bus.js';
 import type { Trace } from '../../agent/reactor/traces.js';
-import { agentFor, until } from '../helpers/agent.js';
+import { rulesAgent, until } from '../helpers/agent.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-async function rules(yaml: string, extra = '') {
-  const h = agentFor(`version: 1\n${extra}reactor:\n  rules:\n${yaml.replace(/^/gm, '    ')}`);
-  after(() => h.agent.stop());
-  const traces: Trace[] = [];
-  h.agent.reactor.onTrace((t) => traces.push(t));
-  await h.agent.start();
-  return { ...h, traces };
-}
+const rules = rulesAgent;
 
 describe('rule loops', () => {
   it('a rule that emits what it listens to stops at the depth limit, says why, and the agent goes on', async () => {

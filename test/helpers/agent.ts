@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { after } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
+import type { Trace } from '../../agent/reactor/traces.js';
 import { Agent } from '../../agent/runtime/agent.js';
 import { tmpDir } from './tmp.js';
 
@@ -26,4 +28,14 @@ export function agentFor(yaml: string) {
 export async function until(cond: () => boolean, turns = 10_000): Promise<void> {
   for (let i = 0; i < turns && !cond(); i++) await new Promise((r) => setImmediate(r));
   if (!cond()) throw new Error('condition not reached');
+}
+
+/** A started agent with `yaml` as its rules (and `extra` config before them), recording every trace. */
+export async function rulesAgent(yaml: string, extra = '') {
+  const h = agentFor(`version: 1\n${extra}reactor:\n  rules:\n${yaml.replace(/^/gm, '    ')}`);
+  after(() => h.agent.stop());
+  const traces: Trace[] = [];
+  h.agent.reactor.onTrace((t) => traces.push(t));
+  await h.agent.start();
+  return { ...h, traces };
 }

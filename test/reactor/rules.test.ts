@@ -4,20 +4,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { FakeClock } from '../../agent/core/clock.js';
-import type { Trace } from '../../agent/reactor/traces.js';
 import { Agent } from '../../agent/runtime/agent.js';
-import { agentFor, until } from '../helpers/agent.js';
+import { rulesAgent, until } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
 /** An agent with only these rules (and an optional car), started, on a fake clock. */
-async function rules(yaml: string, services = '') {
-  const h = agentFor(`version: 1\n${services}reactor:\n  rules:\n${yaml.replace(/^/gm, '    ')}`);
-  after(() => h.agent.stop());
-  const traces: Trace[] = [];
-  h.agent.reactor.onTrace((t) => traces.push(t));
-  await h.agent.start();
-  return { ...h, traces };
-}
+const rules = rulesAgent;
 
 const only = (tags: string[], prefix: string) => tags.filter((t) => t.startsWith(prefix));
 
