@@ -15,14 +15,20 @@ export function ensureDataDir(dir: string): void {
   }
 }
 
-/** Opens (creating, mode 0600) an SQLite database; SQLite gives its WAL and shared-memory files the same mode. */
-export function openDatabase(file: string, options: Database.Options = {}): Database.Database {
+/**
+ * Opens (creating, mode 0600) an SQLite database; SQLite gives its WAL and shared-memory files the
+ * same mode. Its page cache is small by default: the agent's databases are written far more than read.
+ */
+export function openDatabase(
+  file: string,
+  options: Database.Options = {},
+  cacheKiB: number | null = 512,
+): Database.Database {
   try {
     ensureDataDir(path.dirname(file));
     closeSync(openSync(file, 'a', 0o600));
     const db = new Database(file, options);
-    // A small page cache: the agent's databases are written far more than read, on a small unit.
-    db.pragma('cache_size = -512');
+    if (cacheKiB !== null) db.pragma(`cache_size = -${cacheKiB}`);
     return db;
   } catch (e) {
     throw errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir');
@@ -69,7 +75,8 @@ export class StorageFaults {
  */
 export function lockDataDir(dir: string): () => void {
   const file = path.join(dir, 'agent.lock');
-  const db = openDatabase(file, { timeout: 0 });
+  // No pragma before the lock is taken: reading one would wait on the agent that holds it.
+  const db = openDatabase(file, { timeout: 0 }, null);
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); BEGIN EXCLUSIVE; DELETE FROM holder;');
