@@ -60,7 +60,7 @@ function plain(perTransaction: number, records: number): number {
   );
   const insert = db.prepare('INSERT INTO r (id, service, ts, record) VALUES (?, ?, ?, ?)');
   const batch = db.transaction((rows: Result[], from: number) => {
-    rows.forEach((r, k) => insert.run(`id-${from + k}`, 'obd', r.ts, JSON.stringify(r)));
+    for (const [k, r] of rows.entries()) insert.run(`id-${from + k}`, 'obd', r.ts, JSON.stringify(r));
   });
   const t0 = performance.now();
   for (let i = 0; i < records; i += perTransaction) {
