@@ -25,6 +25,9 @@ export function chainOf(c: Cause): string[] {
   return out.reverse();
 }
 
+/** Where an event keeps its cause: a symbol key, so JSON (`--events`, traces) never shows it. */
+const CAUSE = Symbol('cause');
+
 /** Carries a rule run's cause across its awaits (`call`, `return`), to what the awaited code emits. */
 const causeScope = new AsyncLocalStorage<Cause>();
 
@@ -73,7 +76,6 @@ export class Bus {
   private instant: number | undefined;
   private readonly split = new Map<string, readonly string[]>();
   private holding?: HeldEvent[];
-  private readonly causes = new WeakMap<Event, Cause>();
   private current?: Cause;
   private carried = false;
   /** Longest chain of rule runs causing each other; past it an event is dropped (a rule loop). */
@@ -150,39 +152,38 @@ export class Bus {
       this.holding.push({ tag, data, source });
       return { tag, data, ts: this.now(), source };
     }
-    const event: Event = { tag, data, ts: this.now(), source };
     // The async-carried cause is looked up only once some run has carried one (call, return).
     const cause = this.current ?? (this.carried ? causeScope.getStore() : undefined);
-    if (cause) {
-      if (cause.depth > this.maxDepth) {
-        this.uncaused(() => this.onLoop(cause, tag));
-        throw errors.REACTOR_LOOP(chainOf(cause).join(' → '), this.maxDepth);
-      }
-      this.causes.set(event, cause);
+    if (cause !== undefined && cause.depth > this.maxDepth) {
+      this.uncaused(() => this.onLoop(cause, tag));
+      throw errors.REACTOR_LOOP(chainOf(cause).join(' → '), this.maxDepth);
     }
+    // Every event built here has the same keys, the cause included: one object shape.
+    const event = { tag, data, ts: this.now(), source, [CAUSE]: cause } as Event;
     this.dispatch(event);
     return event;
   }
 
   /** The cause of an event a rule run emitted. */
   causeOf(event: Event): Cause | undefined {
-    return this.causes.get(event);
+    return (event as Event & { [CAUSE]?: Cause })[CAUSE];
   }
 
-  /**
-   * Runs `fn` as part of a rule run: what it emits carries `cause`, synchronously, and with
-   * `carry` also from what it awaits.
-   */
-  caused<T>(cause: Cause, fn: () => T, carry = false): T {
+  /** From here, what is emitted synchronously carries `cause`; returns what to restore with `leave`. */
+  enter(cause: Cause): Cause | undefined {
     const prev = this.current;
     this.current = cause;
-    try {
-      if (!carry) return fn();
-      this.carried = true;
-      return causeScope.run(cause, fn);
-    } finally {
-      this.current = prev;
-    }
+    return prev;
+  }
+
+  leave(prev: Cause | undefined): void {
+    this.current = prev;
+  }
+
+  /** Runs `fn` so that what it emits after its awaits carries `cause` too. */
+  carry<T>(cause: Cause, fn: () => T): T {
+    this.carried = true;
+    return causeScope.run(cause, fn);
   }
 
   /** Runs `fn` as no rule's doing: what it emits starts a new chain. */

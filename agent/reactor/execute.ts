@@ -32,11 +32,14 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
       continue;
     }
     let out: Outcome;
+    const prev = clock.enter(run.cause);
     try {
-      out = env.host.bus.caused(run.cause, () => a.run(run), a.carries);
+      out = a.carries ? clock.carry(run.cause, () => a.run(run)) : a.run(run);
     } catch (e) {
       run.actions.push(traced(a.name, false, clock.now() - t0, e));
       throw e;
+    } finally {
+      clock.leave(prev);
     }
     if (out instanceof Promise) {
       return out.then(
