@@ -78,7 +78,7 @@ export class TraceRing {
     slot.condition = condition;
     slot.skipped = undefined;
     slot.cancelled = undefined;
-    slot.actions.length = 0;
+    slot.actions = [];
     slot.error = undefined;
     slot.code = undefined;
     return slot;
