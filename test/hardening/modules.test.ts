@@ -8,18 +8,22 @@ import { FIXTURES } from '../helpers/agent.js';
 import { type Runner, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
+/** `pitcrew run --events` on a config of its own (data dir and socket in a fresh directory) plus `body`. */
+function runAgent(body: string, runner: Runner = 'tsx') {
+  const dir = tmpDir();
+  const socket = path.join(dir, 'var/ctl.sock');
+  const file = path.join(dir, 'p.yaml');
+  writeFileSync(file, `version: 1\nunit: { data_dir: ${dir}/var }\ncontrol: { socket: ${socket} }\n${body}`);
+  const agent = startCli(['run', '-c', file, '--events'], { runner });
+  after(() => agent.child.kill('SIGKILL'));
+  return { agent, socket };
+}
+
 // What users run is what is tested: every scenario through the sources (tsx) and the built command.
 for (const runner of ['tsx', 'bin'] as Runner[]) {
   describe(`module code cannot take the agent down (${runner})`, async () => {
-    const dir = tmpDir();
-    const socket = path.join(dir, 'var/ctl.sock');
-    const file = path.join(dir, 'p.yaml');
-    writeFileSync(
-      file,
-      `version: 1
-unit: { data_dir: ${dir}/var }
-control: { socket: ${socket} }
-services:
+    const { agent, socket } = runAgent(
+      `services:
   rough:
     driver: module
     settings: { module: ${FIXTURES}/modules/rough.mjs }
@@ -33,9 +37,8 @@ services:
     settings: { module: ${FIXTURES}/modules/rough.mjs, isolation: thread, hang_timeout: 2s }
     restart: { delay: 100ms, jitter: 0 }
 `,
+      runner,
     );
-    const agent = startCli(['run', '-c', file, '--events'], { runner });
-    after(() => agent.child.kill('SIGKILL'));
     const events = () => agent.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
     const waitTag = (tag: string, pred: (e: Event) => boolean = () => true) =>
       agent.waitFor((l) => l.includes(`"tag":"${tag}"`) && pred(JSON.parse(l) as Event));
@@ -108,21 +111,12 @@ services:
 
 describe('an error no service owns', () => {
   it('is logged and emitted as system/agent/error; the agent keeps running', async () => {
-    const dir = tmpDir();
-    const socket = path.join(dir, 'var/ctl.sock');
-    const file = path.join(dir, 'p.yaml');
-    writeFileSync(
-      file,
-      `version: 1
-unit: { data_dir: ${dir}/var }
-control: { socket: ${socket} }
-reactor:
+    const { agent, socket } = runAgent(
+      `reactor:
   rules:
     - { name: r, on: custom/go, do: [{ return: { returner: ${FIXTURES}/modules/stray.mjs#later, data: { type: x, value: 1 } } }] }
 `,
     );
-    const agent = startCli(['run', '-c', file, '--events']);
-    after(() => agent.child.kill('SIGKILL'));
     await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
     assert.equal((await request(socket, 'emit', { tag: 'custom/go' })).ok, true);
     const line = await agent.waitFor((l) => l.includes('"tag":"system/agent/error"'));
