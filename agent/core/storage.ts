@@ -5,6 +5,7 @@ import { errors, errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
+import { OncePer } from './once-per.js';
 
 /** Creates the data directory, readable by the agent's user only. */
 export function ensureDataDir(dir: string): void {
@@ -43,29 +44,30 @@ const REPORT_EVERY_MS = 10_000;
  * as `system/storage/error {file, error, failures}` at most once per REPORT_EVERY_MS per file.
  */
 export class StorageFaults {
-  private readonly files = new Map<string, { failures: number; last: string; reportedAt: number }>();
+  private readonly files = new Map<string, { failures: number; last: string }>();
+  private readonly reports: OncePer;
 
   constructor(
     private readonly bus: Bus,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.reports = new OncePer(clock, REPORT_EVERY_MS);
+  }
 
   report(file: string, e: unknown): void {
-    const now = this.clock.now();
     const error = errorText(e);
-    const f = this.files.get(file) ?? { failures: 0, last: error, reportedAt: Number.NEGATIVE_INFINITY };
+    const f = this.files.get(file) ?? { failures: 0, last: error };
     f.failures++;
     f.last = error;
     this.files.set(file, f);
-    if (now - f.reportedAt < REPORT_EVERY_MS) return;
-    f.reportedAt = now;
+    if (!this.reports.due(file)) return;
     this.log.error({ file, failures: f.failures }, `cannot write ${file}: ${error}`);
     this.bus.emit('system/storage/error', { file, error, failures: f.failures }, 'agent');
   }
 
   status(): Record<string, { failures: number; last: string }> {
-    return Object.fromEntries([...this.files].map(([k, v]) => [k, { failures: v.failures, last: v.last }]));
+    return Object.fromEntries([...this.files].map(([k, v]) => [k, { ...v }]));
   }
 }
 

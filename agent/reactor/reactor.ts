@@ -1,4 +1,5 @@
 import { type Cause, chainOf } from '../core/bus.js';
+import { OncePer } from '../core/once-per.js';
 import type { Extension } from '../core/types.js';
 import { errors } from '../errors.js';
 import { compileActions } from './actions/index.js';
@@ -36,7 +37,7 @@ export class Reactor implements Extension {
   private started = false;
   private readonly env: ActionEnv;
 
-  private readonly loopReportedAt = new Map<string, number>();
+  private readonly loopReports: OncePer;
 
   constructor(
     private readonly host: ReactorHost,
@@ -65,15 +66,14 @@ export class Reactor implements Extension {
       },
     };
     this.env = env;
+    this.loopReports = new OncePer(host.clock, 10_000);
     host.bus.maxDepth = opts.maxDepth ?? 8;
     host.bus.onLoop = (cause, tag) => this.loop(cause, tag);
   }
 
   /** A rule loop, reported (log and `system/reactor/loop`) at most once every 10 s per rule. */
   private loop(cause: Cause, tag: string): void {
-    const now = this.host.clock.now();
-    if (now - (this.loopReportedAt.get(cause.rule) ?? Number.NEGATIVE_INFINITY) < 10_000) return;
-    this.loopReportedAt.set(cause.rule, now);
+    if (!this.loopReports.due(cause.rule)) return;
     const chain = chainOf(cause);
     this.host.log.warn({ rule: cause.rule, chain, tag }, `rule loop: ${chain.join(' → ')} → ${tag} dropped`);
     this.host.bus.emit('system/reactor/loop', { rule: cause.rule, chain, tag }, 'reactor');

@@ -5,6 +5,7 @@ import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock } from '../core/clock.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { OncePer } from '../core/once-per.js';
 import type { ServiceDeps } from '../core/service.js';
 import { ServiceRuntime } from '../core/service.js';
 import { SignalStore } from '../core/signals.js';
@@ -74,7 +75,7 @@ export class Agent implements ReactorHost {
   private storage: StorageFaults;
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
-  private readonly floodReportedAt = new Map<string, number>();
+  private readonly floodReports: OncePer;
 
   constructor(
     readonly config: ConfigT,
@@ -88,6 +89,7 @@ export class Agent implements ReactorHost {
     );
     this.reactor = new Reactor(this, config.reactor.rules, { maxDepth: config.reactor.max_depth });
     this.storage = new StorageFaults(this.bus, this.clock, this.log);
+    this.floodReports = new OncePer(this.clock, 60_000);
   }
 
   get unit(): { id: string; timezone?: string } {
@@ -177,9 +179,7 @@ export class Agent implements ReactorHost {
 
   /** A service that floods the bus: reported at most once a minute per service. */
   private flooded(service: string, dropped: number): void {
-    const now = this.clock.now();
-    if (now - (this.floodReportedAt.get(service) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
-    this.floodReportedAt.set(service, now);
+    if (!this.floodReports.due(service)) return;
     const err = errors.FLOOD(`service ${service}`, dropped);
     this.log.warn({ service, dropped }, err.message);
     this.bus.emit('system/agent/error', { service, error: err.message, code: err.code, dropped }, 'agent');
