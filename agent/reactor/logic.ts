@@ -1,7 +1,6 @@
-import { toMinutes } from '../../schemas/common.js';
 import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
-import { inTimetable, type TimetableEntryLike } from '../core/timetable.js';
+import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
 import { errors } from '../errors.js';
 
 /**
@@ -299,13 +298,7 @@ const SPECIAL: Record<string, Compiler> = {
     if (known && Array.isArray(known.value)) {
       // A table written into the condition: turned once into minute ranges per weekday.
       const week = weekOf(known.value as TimetableEntryLike[]);
-      return (data) => {
-        const p = zone.parts(at ? Number(at(data)) : nowOf(data, opts));
-        const m = p.hour * 60 + p.minute;
-        const slots = week[p.weekday]!;
-        for (let i = 0; i < slots.length; i += 2) if (m >= slots[i]! && m < slots[i + 1]!) return true;
-        return false;
-      };
+      return (data) => inWeek(week, zone.parts(at ? Number(at(data)) : nowOf(data, opts)));
     }
     return (data) => {
       const entries = table(data);
@@ -314,18 +307,6 @@ const SPECIAL: Record<string, Compiler> = {
     };
   },
 };
-
-/** A timetable as [start, end) minute pairs for each weekday, 0 = Sunday. */
-function weekOf(entries: readonly TimetableEntryLike[]): number[][] {
-  const week: number[][] = Array.from({ length: 7 }, () => []);
-  for (const e of entries) {
-    const days = e.day_of_week ?? e.dayOfWeek ?? [];
-    for (const d of Array.isArray(days) ? days : [days])
-      for (const s of e.time_slots ?? e.timeSlots ?? [])
-        week[d % 7]!.push(toMinutes(s.start), toMinutes(s.end));
-  }
-  return week;
-}
 
 /** `distance` over points given as `{lat, lon}` objects or four numbers, without building lists. */
 function compileDistance(args: unknown[], opts: LogicOptions): Compiled {
