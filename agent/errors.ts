@@ -203,3 +203,6 @@ export function errorCode(e: unknown): string {
 }
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Any thrown value as an Error (a module may throw a string). */
+export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { asError } from '../errors.js';
 
 /** Who an error belongs to: a service's `fail`, which restarts that service. */
 type Owner = (reason: Error) => void;
@@ -6,8 +7,6 @@ type Owner = (reason: Error) => void;
 const scope = new AsyncLocalStorage<Owner>();
 const fallbacks = new Set<(reason: Error) => void>();
 let installed = false;
-
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /**
  * An error thrown from a timer, or a promise left rejected, by code running under `owned` (and

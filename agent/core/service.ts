@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HookKind, ServiceT } from '../../schemas/services.js';
-import { errors } from '../errors.js';
+import { asError, errors } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
 import { owned } from './fault-scope.js';
@@ -95,7 +95,7 @@ export class ServiceRuntime {
       settled = true;
     });
     await Promise.race([life, aTurn()]);
-    if (!settled) life.catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+    if (!settled) life.catch((e: unknown) => fail(asError(e)));
     for (const [i, worker] of workers.entries()) {
       this.workers.set(worker.name, worker);
       if (this.def.workers[i]!.auto_start) worker.start();

@@ -11,6 +11,9 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The store's key for a dotted path: `obd.rpm`, with or without a leading `signals.`. */
+const keyOf = (path: string) => (path.startsWith('signals.') ? path.slice(8) : path);
+
 /**
  * Latest value of every reading, as `signals.<service>.<type>`. `tree` is the plain nested object
  * rules and filters read (`signals.obd.rpm`, `signals.gnss.position.lat`).
@@ -38,13 +41,12 @@ export class SignalStore {
 
   /** A reading by dotted path, `obd.rpm` (a leading `signals.` is allowed). */
   byPath(path: string): SignalMeta | undefined {
-    const p = path.startsWith('signals.') ? path.slice(8) : path;
-    return this.meta.get(p);
+    return this.meta.get(keyOf(path));
   }
 
   /** When the signal at a path known in advance last changed: the path is resolved once. */
   reader(path: string): () => number | undefined {
-    const key = path.startsWith('signals.') ? path.slice(8) : path;
+    const key = keyOf(path);
     return () => this.meta.get(key)?.changedAt;
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { OncePer } from './once-per.js';
 
 /** Creates the data directory, readable by the agent's user only. */
-export function ensureDataDir(dir: string): void {
+function ensureDataDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {

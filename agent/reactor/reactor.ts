@@ -51,8 +51,8 @@ export class Reactor implements Extension {
       dry: opts.dry ?? false,
       condition,
       compile: (list) => compileActions(list, env),
-      shared: (event, match, now) => {
-        if (last && last.event === event && last.match === match && last.now === now) return last;
+      runData: (event, match, now, own) => {
+        if (!own && last && last.event === event && last.match === match && last.now === now) return last;
         const data: RunData = {
           event,
           match,
@@ -61,7 +61,7 @@ export class Reactor implements Extension {
           unit: host.unit,
           now,
         };
-        last = data;
+        if (!own) last = data;
         return data;
       },
     };

@@ -120,10 +120,7 @@ export class RuleRunner {
    * actions write `result` (call, exec) gets its own.
    */
   private data(event: Event, match: Match, now: number): RunData {
-    const h = this.env.host;
-    if (this.ownData)
-      return { event, match, signals: h.signals.tree, state: h.state.tree, unit: h.unit, now };
-    return this.env.shared(event, match, now);
+    return this.env.runData(event, match, now, this.ownData);
   }
 
   private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): Trace {

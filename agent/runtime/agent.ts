@@ -11,7 +11,7 @@ import { ServiceRuntime } from '../core/service.js';
 import { SignalStore } from '../core/signals.js';
 import { watchStalls } from '../core/stall-watch.js';
 import { StateStore } from '../core/state-store.js';
-import { ensureDataDir, lockDataDir, StorageFaults } from '../core/storage.js';
+import { lockDataDir, StorageFaults } from '../core/storage.js';
 import { type ServiceStatus, Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
@@ -114,7 +114,7 @@ export class Agent implements ReactorHost {
     this.startedAt = this.clock.now();
     const started: Extension[] = [];
     try {
-      ensureDataDir(this.dataDir);
+      // The lock's database creates the data directory (0700) before anything else touches it.
       this.releases.push(lockDataDir(this.dataDir));
       this.releases.push(catchStrayErrors((e) => this.strayError(e)));
       this.releases.push(watchStalls((ms) => this.stalled(ms)));

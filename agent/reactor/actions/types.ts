@@ -52,8 +52,8 @@ export interface ActionEnv {
   compile(actions: readonly unknown[]): CompiledAction[];
   /** Compiles a JsonLogic condition as rules compile theirs. */
   condition(expr: unknown): Condition;
-  /** The run data of one dispatch, shared by the rules that only read it. */
-  shared(event: unknown, match: readonly string[], now: number): RunData;
+  /** The run data of a dispatch: one shared by the rules that only read it, or (`own`) a rule's own. */
+  runData(event: unknown, match: readonly string[], now: number, own: boolean): RunData;
 }
 
 /** Config checks an action makes beyond its schema, on the raw config (paths relative to the action's body). */
