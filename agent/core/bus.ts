@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
-import { errors } from '../errors.js';
 import { type Clock, realClock } from './clock.js';
+import { errors } from './errors.js';
 import { literalSegments, parsePattern } from './patterns.js';
 
 export type Event = z.infer<typeof EventSchema>;

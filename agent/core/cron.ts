@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 const HOUR_S = 3600;
 

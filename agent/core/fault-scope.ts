@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { asError } from '../errors.js';
+import { asError } from './errors.js';
 
 /** Who an error belongs to: a service's `fail`, which restarts that service. */
 type Owner = (reason: Error) => void;

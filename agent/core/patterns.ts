@@ -1,5 +1,5 @@
 import safeRegex from 'safe-regex2';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 /** Tag patterns (DESIGN §2): `/`-separated segments, `+` one segment, `#` the rest, or `re:<regex>`. */
 export type ParsedPattern = { kind: 'segments'; segments: string[] } | { kind: 're'; re: RegExp };

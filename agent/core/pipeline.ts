@@ -1,6 +1,6 @@
-import { errors, errorText } from '../errors.js';
 import type { Bus, HeldEvent } from './bus.js';
 import type { Clock } from './clock.js';
+import { errors, errorText } from './errors.js';
 import type {
   ConverterFn,
   EnricherFn,

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { HookKind, ServiceT } from '../../schemas/services.js';
-import { asError, errors } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import { asError, errors } from './errors.js';
 import { owned } from './fault-scope.js';
 import { Inlet } from './inlet.js';
 import type { Pipeline } from './pipeline.js';

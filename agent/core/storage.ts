@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { errors, errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import { errors, errorText } from './errors.js';
 import type { Logger } from './logger.js';
 import { OncePer } from './once-per.js';
 

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { RestartT } from '../../schemas/services.js';
-import { errorCode, errorText } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
+import { errorCode, errorText } from './errors.js';
 import type { ServiceRuntime } from './service.js';
 
 export type ServiceState = 'starting' | 'running' | 'restarting' | 'stopped';

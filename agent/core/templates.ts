@@ -1,5 +1,5 @@
 /** `{{ path }}` templates: paths only, no expressions (DESIGN §3.2). */
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 export type TemplatePart = string | { path: string[] };
 

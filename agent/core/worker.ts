@@ -1,8 +1,8 @@
 import type { WorkerT } from '../../schemas/services.js';
-import { errorCode, errors, errorText } from '../errors.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
 import { CronSchedule } from './cron.js';
+import { errorCode, errors, errorText } from './errors.js';
 import { type Pipeline, runPipeline } from './pipeline.js';
 
 export type WorkerState = 'stopped' | 'running' | 'paused' | 'completed' | 'killed' | 'failed';
