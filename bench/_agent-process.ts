@@ -15,21 +15,19 @@ export function ensureBuilt(): void {
 /** The compiled agent on the default config, in a scratch data directory. */
 export function startAgent(env: Record<string, string> = {}, args: string[] = []): ChildProcess {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
-  return spawn(
-    process.execPath,
-    [CLI, 'run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events', ...args],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PITCREW_DATA_DIR: dir,
-        PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
-        PITCREW_MQTT_URL: '',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
+  // The command itself, as installed: its shebang's node flags apply.
+  return spawn(CLI, ['run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events', ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+      PITCREW_DATA_DIR: dir,
+      PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+      PITCREW_MQTT_URL: '',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */

@@ -45,6 +45,9 @@ console.log(
 console.log(
   `RSS every 10 s (MB): ${samples.map((m) => m.toFixed(1)).join(', ')}; ${events} events in ${MINUTES * 60} simulated minutes`,
 );
+console.log(
+  `RSS after the first minute (startup's transient past): most ${Math.max(...samples.slice(6)).toFixed(1)} MB`,
+);
 report(
   `RSS, most over ${MINUTES} simulated hours (everything at 60x)`,
   Math.max(...samples),

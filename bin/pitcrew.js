@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
+// One V8 helper thread, not one per core: each holds a malloc arena, ~10 MB of RSS on a small unit.
 // The installed command: the bundled CLI (`npm run build`). In a checkout, `npm run pitcrew -- …` runs the sources.
 import module from 'node:module';
 

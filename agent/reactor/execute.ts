@@ -1,17 +1,11 @@
 import { errorCode, errors, errorText } from '../errors.js';
 import { type ActionEnv, type CompiledAction, type Outcome, type Run, STOP } from './actions/types.js';
-import type { ActionTrace } from './traces.js';
+import { recordAction } from './traces.js';
 
-/** An action's trace entry; every field present, so all entries share one shape. */
-function traced(action: string, ok: boolean, ms: number, e?: unknown, dry?: true): ActionTrace {
-  return {
-    action,
-    ok,
-    ms,
-    error: e === undefined ? undefined : errorText(e),
-    code: e === undefined ? undefined : errorCode(e),
-    dry,
-  };
+/** Records an action's outcome in the run's trace. */
+function traced(run: Run, action: string, ok: boolean, ms: number, e?: unknown, dry?: true): void {
+  if (e === undefined) recordAction(run.trace, action, ok, ms, undefined, undefined, dry);
+  else recordAction(run.trace, action, ok, ms, errorText(e), errorCode(e), dry);
 }
 
 /**
@@ -28,7 +22,7 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
     if (run.cancelled) return STOP;
     const a = actions[i]!;
     if (env.dry && !a.live) {
-      run.actions.push(traced(a.name, true, 0, undefined, true));
+      traced(run, a.name, true, 0, undefined, true);
       continue;
     }
     let out: Outcome;
@@ -36,7 +30,7 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
     try {
       out = a.carries ? clock.carry(run.cause, () => a.run(run)) : a.run(run);
     } catch (e) {
-      run.actions.push(traced(a.name, false, clock.now() - t0, e));
+      traced(run, a.name, false, clock.now() - t0, e);
       throw e;
     } finally {
       clock.leave(prev);
@@ -45,23 +39,21 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
       return out.then(
         (v) => {
           if (run.cancelled) {
-            run.actions.push(traced(a.name, false, clock.now() - t0, errors.RUN_CANCELLED(run.source)));
+            traced(run, a.name, false, clock.now() - t0, errors.RUN_CANCELLED(run.source));
             return STOP;
           }
-          run.actions.push(traced(a.name, true, clock.now() - t0));
+          traced(run, a.name, true, clock.now() - t0);
           return v === STOP ? STOP : execute(run, actions, env, i + 1);
         },
         (e) => {
-          run.actions.push(
-            traced(a.name, false, clock.now() - t0, run.cancelled ? errors.RUN_CANCELLED(run.source) : e),
-          );
+          traced(run, a.name, false, clock.now() - t0, run.cancelled ? errors.RUN_CANCELLED(run.source) : e);
           if (run.cancelled) return STOP;
           throw e;
         },
       );
     }
     const t1 = clock.now();
-    run.actions.push(traced(a.name, true, t1 - t0));
+    traced(run, a.name, true, t1 - t0);
     t0 = t1;
     if (out === STOP) return STOP;
   }

@@ -8,7 +8,7 @@ import { conditionFactory } from './condition.js';
 import type { ReactorHost } from './host.js';
 import { RuleRunner } from './rule.js';
 import type { RuleT } from './schema.js';
-import type { Trace } from './traces.js';
+import { snapshot, type Trace, type TraceSlot } from './traces.js';
 
 export interface RuleSummary {
   name: string;
@@ -98,9 +98,12 @@ export class Reactor implements Extension {
     };
   }
 
-  private readonly emitTrace = (t: Trace): void => {
+  /** Listeners get a copy: the recorded trace is reused by a later run. */
+  private readonly emitTrace = (t: TraceSlot): void => {
     const listeners = this.traceListeners;
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(t);
+    if (listeners.length === 0) return;
+    const copy = snapshot(t);
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(copy);
   };
 
   /**

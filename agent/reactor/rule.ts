@@ -5,7 +5,7 @@ import { errorCode, errorText } from '../errors.js';
 import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js';
 import { execute } from './execute.js';
 import type { RuleT } from './schema.js';
-import { type Trace, TraceRing } from './traces.js';
+import { type Trace, TraceRing, type TraceSlot } from './traces.js';
 
 /** A `for:` hold as persisted, so it survives restarts and reloads of an unchanged rule. */
 interface Hold {
@@ -21,10 +21,10 @@ interface Hold {
 interface Pending {
   data: RunData;
   actions: CompiledAction[];
-  trace: Trace;
+  trace: TraceSlot;
 }
 
-function skip(t: Trace, why: Trace['skipped']): Trace {
+function skip(t: TraceSlot, why: Trace['skipped']): TraceSlot {
   t.skipped = why;
   return t;
 }
@@ -57,7 +57,7 @@ export class RuleRunner {
   constructor(
     readonly rule: RuleT,
     private readonly env: ActionEnv,
-    private readonly onTrace: (t: Trace) => void,
+    private readonly onTrace: (t: TraceSlot) => void,
   ) {
     this.def = JSON.stringify(rule);
     this.source = `rule:${rule.name}`;
@@ -123,13 +123,13 @@ export class RuleRunner {
     return this.env.runData(event, match, now, this.ownData);
   }
 
-  private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): Trace {
+  private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): TraceSlot {
     const t = this.traces.claim(this.rule.name, now, event, condition);
     t.skipped = skipped;
     return t;
   }
 
-  private trace(t: Trace): void {
+  private trace(t: TraceSlot): void {
     this.onTrace(t);
   }
 
@@ -193,7 +193,7 @@ export class RuleRunner {
     );
   }
 
-  private start(data: RunData, actions: CompiledAction[], trace: Trace, now: number): void {
+  private start(data: RunData, actions: CompiledAction[], trace: TraceSlot, now: number): void {
     if (this.lastStart !== undefined && this.rule.throttle > 0 && now < this.lastStart + this.rule.throttle) {
       this.trace(skip(trace, 'throttle'));
       return;
@@ -239,7 +239,7 @@ export class RuleRunner {
   private launch(
     data: RunData,
     actions: CompiledAction[],
-    trace: Trace,
+    trace: TraceSlot,
     now: number,
     detached: boolean,
   ): void {
@@ -247,7 +247,7 @@ export class RuleRunner {
     this.runs++;
     const parent = this.env.host.bus.causeOf(data.event as Event);
     const cause = parent ? { depth: parent.depth + 1, rule: this.rule.name, parent } : this.rootCause;
-    const run: Run = { data, cause, actions: trace.actions, cancelled: false, source: this.source };
+    const run: Run = { data, cause, trace, cancelled: false, source: this.source };
     let out: unknown;
     try {
       out = execute(run, actions, this.env);
@@ -261,7 +261,7 @@ export class RuleRunner {
     }
     // The run awaits: its trace and data leave the ring and the dispatch.
     const own = detached ? trace : this.traces.detach(trace);
-    run.actions = own.actions;
+    run.trace = own;
     if (!detached && !this.ownData) run.data = { ...data };
     this.running.add(run);
     const settle = (error?: unknown) => {
@@ -276,7 +276,7 @@ export class RuleRunner {
     }, settle);
   }
 
-  private finish(trace: Trace, detached: boolean, error?: unknown): void {
+  private finish(trace: TraceSlot, detached: boolean, error?: unknown): void {
     if (error !== undefined) {
       trace.error = errorText(error);
       trace.code = errorCode(error);

@@ -23,9 +23,17 @@ export interface Trace {
   code?: string;
 }
 
+/**
+ * A trace as it is recorded: written in place, its action entries reused from run to run, so
+ * recording allocates nothing once a slot has been used. `actions` holds `count` live entries.
+ */
+export interface TraceSlot extends Trace {
+  count: number;
+}
+
 export const TRACES_PER_RULE = 20;
 
-const blank = (): Trace => ({
+const blank = (): TraceSlot => ({
   rule: '',
   ts: 0,
   event: { tag: '', ts: 0 },
@@ -33,11 +41,34 @@ const blank = (): Trace => ({
   skipped: undefined,
   cancelled: undefined,
   actions: [],
+  count: 0,
   error: undefined,
   code: undefined,
 });
 
-function copyTrace(to: Trace, from: Trace): void {
+/** Records one action's outcome into the trace, reusing the entry a previous run left there. */
+export function recordAction(
+  t: TraceSlot,
+  action: string,
+  ok: boolean,
+  ms: number,
+  error?: string,
+  code?: string,
+  dry?: true,
+): void {
+  const a = t.actions[t.count];
+  if (a) {
+    a.action = action;
+    a.ok = ok;
+    a.ms = ms;
+    a.error = error;
+    a.code = code;
+    a.dry = dry;
+  } else t.actions.push({ action, ok, ms, error, code, dry });
+  t.count++;
+}
+
+function copyTrace(to: TraceSlot, from: TraceSlot): void {
   to.rule = from.rule;
   to.ts = from.ts;
   to.event.tag = from.event.tag;
@@ -47,12 +78,17 @@ function copyTrace(to: Trace, from: Trace): void {
   to.cancelled = from.cancelled;
   to.error = from.error;
   to.code = from.code;
-  to.actions = from.actions.slice();
+  to.count = 0;
+  for (let i = 0; i < from.count; i++) {
+    const a = from.actions[i]!;
+    recordAction(to, a.action, a.ok, a.ms, a.error, a.code, a.dry);
+  }
 }
 
 /** A detached copy in the trace line's JSON form (unset fields left out). */
-function snapshot(t: Trace): Trace {
-  return JSON.parse(JSON.stringify(t)) as Trace;
+export function snapshot(t: TraceSlot): Trace {
+  const { count, ...rest } = t;
+  return JSON.parse(JSON.stringify({ ...rest, actions: t.actions.slice(0, count) })) as Trace;
 }
 
 /**
@@ -61,10 +97,10 @@ function snapshot(t: Trace): Trace {
  * (it awaits) takes its trace out of the ring (`detach`) and puts it back when it ends.
  */
 export class TraceRing {
-  private readonly slots: Trace[] = [];
+  private readonly slots: TraceSlot[] = [];
   private next = 0;
 
-  claim(rule: string, ts: number, event: { tag: string; ts: number }, condition: boolean): Trace {
+  claim(rule: string, ts: number, event: { tag: string; ts: number }, condition: boolean): TraceSlot {
     let slot = this.slots[this.next];
     if (!slot) {
       slot = blank();
@@ -78,27 +114,26 @@ export class TraceRing {
     slot.condition = condition;
     slot.skipped = undefined;
     slot.cancelled = undefined;
-    slot.actions = [];
+    slot.count = 0;
     slot.error = undefined;
     slot.code = undefined;
     return slot;
   }
 
   /** The trace of a run that goes on past its dispatch: its own object now; its slot left empty. */
-  detach(slot: Trace): Trace {
+  detach(slot: TraceSlot): TraceSlot {
     const own = blank();
     copyTrace(own, slot);
-    own.event = { ...slot.event };
     slot.rule = '';
     return own;
   }
 
   /** Puts a detached trace back, as the newest. */
-  push(t: Trace): void {
+  push(t: TraceSlot): void {
     copyTrace(this.claim(t.rule, t.ts, t.event, t.condition), t);
   }
 
-  private kept(): Trace[] {
+  private kept(): TraceSlot[] {
     const n = this.slots.length;
     const start = n < TRACES_PER_RULE ? 0 : this.next;
     return Array.from({ length: n }, (_, i) => this.slots[(start + i) % n]!).filter((t) => t.rule !== '');

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
 
+// Run as installed: through the shebang, whose node flags apply.
 const bin = (...args: string[]) =>
-  spawnSync(process.execPath, [path.join(ROOT, 'bin/pitcrew.js'), ...args], {
+  spawnSync(path.join(ROOT, 'bin/pitcrew.js'), args, {
     cwd: ROOT,
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
     encoding: 'utf8',
     timeout: 60_000,
   });

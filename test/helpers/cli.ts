@@ -21,16 +21,19 @@ export function runCli(
 
 /** How to run `pitcrew`: from the sources through tsx, or the built command users install. */
 export type Runner = 'tsx' | 'bin';
-const command = (runner: Runner) => (runner === 'bin' ? [path.join(ROOT, 'bin/pitcrew.js')] : [TSX, CLI]);
+/** The built command runs as installed, through its shebang (whose node flags apply). */
+const command = (runner: Runner): [string, string[]] =>
+  runner === 'bin' ? [path.join(ROOT, 'bin/pitcrew.js'), []] : [process.execPath, [TSX, CLI]];
 
 /** A long-running CLI child process whose stdout lines are collected as they come. */
 export function startCli(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; runner?: Runner } = {},
 ) {
-  const child = spawn(process.execPath, [...command(opts.runner ?? 'tsx'), ...args], {
+  const [file, pre] = command(opts.runner ?? 'tsx');
+  const child = spawn(file, [...pre, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Cause } from '../../core/bus.js';
 import type { Condition } from '../../core/types.js';
 import type { ReactorHost } from '../host.js';
-import type { ActionTrace } from '../traces.js';
+import type { TraceSlot } from '../traces.js';
 
 /** What templates and conditions see during a run (DESIGN §3.2), plus `result` from `call`/`exec`. */
 export interface RunData {
@@ -20,7 +20,8 @@ export interface Run {
   data: RunData;
   /** Why it runs: what it emits carries this, so a loop of rules is caught. */
   cause: Cause;
-  actions: ActionTrace[];
+  /** Where its actions' outcomes are recorded. */
+  trace: TraceSlot;
   cancelled: boolean;
   /** Cancels what the run waits for (a `wait`, a child process). */
   onCancel?: () => void;
