@@ -33,7 +33,7 @@ const scratch = () => mkdtempSync(path.join(tmpdir(), 'pitcrew-outbox-'));
 
 async function ours(): Promise<number> {
   const dir = scratch();
-  const box = new Outbox(dir, 10_000_000);
+  const box = new Outbox(dir, { maxRecords: 10_000_000, maxBytes: 2 ** 40 });
   const def = BUILTIN_HOOKS.get('cloud')!;
   if (def.kind !== 'returner') throw new Error('cloud is a returner');
   const cloud = def.build({}, { service: 'obd', records: box } as unknown as HookContext);

@@ -37,6 +37,7 @@ async function run(n: number, reShare = 0) {
     call: fail,
     worker: fail,
     returner: fail,
+    publish: fail,
   };
   const { rules: set, tags } = rules(n, reShare);
   const reactor = new Reactor(h, set);

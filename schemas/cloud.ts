@@ -12,6 +12,8 @@ export const Cloud = z.strictObject({
       ca: z.string().optional(),
       cert: z.string().optional(),
       key: z.string().optional(),
+      /** MQTT 5, or 3.1.1 for brokers that lack it. */
+      protocol: z.union([z.literal(5), z.literal('3.1.1')]).default(5),
       keepalive: Duration.default(30_000),
       reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).prefault({}),
     })

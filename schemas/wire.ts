@@ -70,3 +70,48 @@ export const Event = z.strictObject({
 
 export type SignedEnvelopeT = z.infer<typeof SignedEnvelope>;
 export type DesiredStatusT = z.infer<typeof DesiredStatus>;
+
+/** An item's state in the unit status (DESIGN §5). */
+export const ItemStatus = z.enum([
+  'unknown',
+  'pending',
+  'downloading',
+  'downloaded',
+  'installing',
+  'installed',
+  'removing',
+  'removed',
+  'error',
+]);
+
+const ErrorInfo = z.looseObject({ message: z.string(), code: z.string().optional() });
+const withStatus = { status: ItemStatus, errorInfo: ErrorInfo.optional() };
+
+/** The unit status the agent sends on `<prefix>/status`: whole after each connect, else deltas. */
+export const UnitStatus = z.strictObject({
+  messageType: z.literal('unitStatus'),
+  isDeltaInfo: z.boolean(),
+  unitConfig: z.array(z.looseObject({ version: z.string(), ...withStatus })).optional(),
+  components: z
+    .array(z.looseObject({ id: z.string(), type: z.string(), version: z.string(), ...withStatus }))
+    .optional(),
+  layers: z
+    .array(z.looseObject({ id: z.string(), digest: z.string(), version: z.string(), ...withStatus }))
+    .optional(),
+  services: z.array(z.looseObject({ id: z.string(), version: z.string(), ...withStatus })).optional(),
+  /** The agent's own services and their workers. */
+  agent: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        state: z.string(),
+        restarts: z.number(),
+        error: z.string().optional(),
+        code: z.string().optional(),
+        workers: z.array(z.looseObject({ name: z.string(), state: z.string() })),
+      }),
+    )
+    .optional(),
+});
+
+export type UnitStatusT = z.infer<typeof UnitStatus>;

@@ -5,35 +5,73 @@ import { openDatabase } from '../core/storage.js';
 import type { RecordSink, Result } from '../core/types.js';
 
 /** Most records one transaction takes; past it a batch is written at once. */
-const MAX_BATCH = 2000;
+const MAX_GROUP = 2000;
 
-type Row = [id: string, service: string, ts: number, record: string];
+/** A row waiting for its group commit: a data record (`topic` null) or a message for its own topic. */
+type Pending = [
+  id: string,
+  service: string,
+  ts: number,
+  record: string,
+  topic: string | null,
+  qos: number,
+  retain: number,
+];
+
+/** What the link sends: a data record, batched with its neighbours, or a message published alone. */
+export interface Row {
+  seq: number;
+  record: string;
+  size: number;
+  ts: number;
+  topic: string | null;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+export interface OutboxLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface OutboxHooks {
+  /** Records that could not be written (a full disk): dropped, counted, reported here. */
+  onWriteError?: (file: string, e: unknown) => void;
+  /** The oldest records dropped to keep within the limits. */
+  onDropped?: (count: number) => void;
+  /** New records are on disk: a sender may wake. */
+  onAccepted?: () => void;
+}
 
 /**
  * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL, synchronous
  * FULL: a committed record survives a power cut). Pushes are grouped: the records pushed in one
- * turn of the event loop (up to MAX_BATCH) go in one transaction with one sync, and each push's
- * promise resolves once its record is synced: "accepted" means on disk. Until the cloud link
- * drains it, the queue only fills, oldest records dropped past `maxRecords`.
+ * turn of the event loop (up to MAX_GROUP) go in one transaction with one sync, and each push's
+ * promise resolves once its record is synced. A record leaves only when the link acknowledges it
+ * (`ack`), or when it is the oldest and the queue is past `maxRecords` or `maxBytes`. Depth and
+ * bytes are kept in memory, so status costs no query.
  */
 export class Outbox implements RecordSink {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement<[string, string, number, string]>;
-  private readonly trim: Database.Statement<[number]>;
-  private readonly writeBatch: (rows: Row[]) => void;
-  private sinceTrim = 0;
-  private pending: Row[] = [];
+  private readonly writeGroup: (rows: Pending[]) => void;
+  private readonly readAfter: Database.Statement<[number, number], Row>;
+  private readonly deleteUpTo: Database.Statement<[number], { size: number }>;
+  private readonly deleteRange: Database.Statement<[number, number], { size: number }>;
+  private readonly oldestAt: Database.Statement<[], { ts: number }>;
+  private readonly walkOldest: Database.Statement<[], { seq: number; size: number }>;
+  private pending: Pending[] = [];
   private settle?: () => void;
   private accepted?: Promise<void>;
   private droppedCount = 0;
+  private count = 0;
+  private bytes = 0;
 
   readonly file: string;
 
   constructor(
     dataDir: string,
-    private readonly maxRecords = 1_000_000,
-    /** A record that cannot be written (a full disk) is dropped, counted and reported here. */
-    private readonly onWriteError: (file: string, e: unknown) => void = () => {},
+    private readonly limits: OutboxLimits = { maxRecords: 1_000_000, maxBytes: 256 * 1024 ** 2 },
+    private readonly hooks: OutboxHooks = {},
   ) {
     this.file = path.join(dataDir, 'outbox.db');
     this.db = openDatabase(this.file);
@@ -42,27 +80,92 @@ export class Outbox implements RecordSink {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL)',
     );
-    this.insert = this.db.prepare('INSERT INTO outbox (id, service, ts, record) VALUES (?, ?, ?, ?)');
-    this.trim = this.db.prepare('DELETE FROM outbox WHERE seq <= (SELECT MAX(seq) FROM outbox) - ?');
-    this.writeBatch = this.db.transaction((rows: Row[]) => {
-      for (const r of rows) this.insert.run(...r);
-      this.sinceTrim += rows.length;
-      if (this.sinceTrim >= 1000) {
-        this.sinceTrim = 0;
-        this.droppedCount += this.trim.run(this.maxRecords).changes;
+    this.migrate();
+    const insert = this.db.prepare<[...Pending, number]>(
+      'INSERT INTO outbox (id, service, ts, record, topic, qos, retain, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.writeGroup = this.db.transaction((rows: Pending[]) => {
+      for (const r of rows) {
+        const size = Buffer.byteLength(r[3]);
+        insert.run(...r, size);
+        this.count++;
+        this.bytes += size;
       }
+      this.keepWithinLimits();
     });
+    this.readAfter = this.db.prepare(
+      'SELECT seq, record, size, ts, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ? RETURNING size');
+    this.deleteRange = this.db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? RETURNING size');
+    this.oldestAt = this.db.prepare('SELECT ts FROM outbox ORDER BY seq LIMIT 1');
+    this.walkOldest = this.db.prepare('SELECT seq, size FROM outbox ORDER BY seq');
+    const totals = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM outbox').get() as {
+      n: number;
+      b: number;
+    };
+    this.count = totals.n;
+    this.bytes = totals.b;
+  }
+
+  /** Queues of earlier versions had no size, topic, qos or retain: added, sizes filled in. */
+  private migrate(): void {
+    const cols = new Set(
+      (this.db.prepare('PRAGMA table_info(outbox)').all() as { name: string }[]).map((c) => c.name),
+    );
+    if (cols.has('size')) return;
+    this.db.transaction(() => {
+      this.db.exec(
+        'ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0; ALTER TABLE outbox ADD COLUMN topic TEXT; ALTER TABLE outbox ADD COLUMN qos INTEGER NOT NULL DEFAULT 1; ALTER TABLE outbox ADD COLUMN retain INTEGER NOT NULL DEFAULT 0; UPDATE outbox SET size = length(CAST(record AS BLOB));',
+      );
+    })();
+  }
+
+  /** Drops the oldest records until the queue is within both limits (inside the write's transaction). */
+  private keepWithinLimits(): void {
+    const { maxRecords, maxBytes } = this.limits;
+    if (this.count <= maxRecords && this.bytes <= maxBytes) return;
+    let n = 0;
+    let freed = 0;
+    let last = -1;
+    for (const r of this.walkOldest.iterate()) {
+      if (this.count - n <= maxRecords && this.bytes - freed <= maxBytes) break;
+      n++;
+      freed += r.size;
+      last = r.seq;
+    }
+    if (last < 0) return;
+    this.drop(this.deleteUpTo.all(last));
+    this.droppedCount += n;
+    this.hooks.onDropped?.(n);
+  }
+
+  private drop(deleted: { size: number }[]): void {
+    this.count -= deleted.length;
+    for (const d of deleted) this.bytes -= d.size;
   }
 
   /** Queues a record; the promise resolves when it is on disk (or was dropped and reported). */
   push(service: string, result: Result): Promise<void> {
     const id = randomUUID();
-    this.pending.push([
-      id,
-      service,
-      result.ts,
-      JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result }),
-    ]);
+    const record = JSON.stringify({ id, '@t': `${service}.${result.type}`, '@ts': result.ts, ...result });
+    return this.enqueue([id, service, result.ts, record, null, 1, 0]);
+  }
+
+  /** Queues a message for its own topic (the `publish` action), sent alone and in order with records. */
+  pushMessage(
+    source: string,
+    topic: string,
+    payload: string,
+    qos: 0 | 1 | 2,
+    retain: boolean,
+    ts: number,
+  ): Promise<void> {
+    return this.enqueue([randomUUID(), source, ts, payload, topic, qos, retain ? 1 : 0]);
+  }
+
+  private enqueue(row: Pending): Promise<void> {
+    this.pending.push(row);
     if (!this.accepted) {
       this.accepted = new Promise((resolve) => {
         this.settle = resolve;
@@ -70,7 +173,7 @@ export class Outbox implements RecordSink {
       setImmediate(() => this.flush());
     }
     const accepted = this.accepted;
-    if (this.pending.length >= MAX_BATCH) this.flush();
+    if (this.pending.length >= MAX_GROUP) this.flush();
     return accepted;
   }
 
@@ -83,13 +186,25 @@ export class Outbox implements RecordSink {
     this.settle = undefined;
     if (rows.length && this.db.open) {
       try {
-        this.writeBatch(rows);
+        this.writeGroup(rows);
+        this.hooks.onAccepted?.();
       } catch (e) {
         this.droppedCount += rows.length;
-        this.onWriteError(this.file, e);
+        this.hooks.onWriteError?.(this.file, e);
       }
     }
     settle?.();
+  }
+
+  /** Up to `limit` accepted rows after `seq`, oldest first. */
+  read(after: number, limit: number): Row[] {
+    if (!this.db.open) return [];
+    return this.readAfter.all(after, limit);
+  }
+
+  /** The broker has the rows `from`…`to`: they leave the queue (those dropped meanwhile are gone already). */
+  ack(from: number, to: number): void {
+    if (this.db.open) this.drop(this.deleteRange.all(from, to));
   }
 
   get dropped(): number {
@@ -97,9 +212,21 @@ export class Outbox implements RecordSink {
     return this.droppedCount;
   }
 
+  /** Records accepted and not yet acknowledged. */
   get size(): number {
     this.flush();
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    return this.count;
+  }
+
+  get sizeBytes(): number {
+    this.flush();
+    return this.bytes;
+  }
+
+  /** Timestamp of the oldest record waiting, if any. */
+  oldest(): number | undefined {
+    if (!this.db.open || this.count === 0) return undefined;
+    return this.oldestAt.get()?.ts;
   }
 
   close(): void {

@@ -222,6 +222,7 @@ export class SemanticChecker {
         handler: (s, h, p) => this.step(h, 'handler', [...ap, ...p], scopeOf(svc(s) ?? {})),
         returner: (r, p) => this.step(r, 'returner', [...ap, ...p], scopeOf({})),
         updates: (kind) => isObj(root.updates) && isObj(root.updates[kind]),
+        cloud: () => isObj(root.cloud),
       };
       def.check(a[name!], cx);
     });

@@ -185,6 +185,15 @@ export const errors = {
     'PITCREW_RUN_CANCELLED',
     (rule: string) => `run of ${rule} cancelled (mode: restart)`,
   ),
+  CLOUD_OFFLINE: define(
+    'PITCREW_CLOUD_OFFLINE',
+    () => 'the cloud link is not connected; the record stays in the outbox and is sent on reconnect',
+  ),
+  OUTBOX_DROPPED: define(
+    'PITCREW_OUTBOX_DROPPED',
+    (n: number, total: number) =>
+      `outbox full: the ${n} oldest records were dropped (${total} in all); raise cloud.outbox.max_records or max_bytes, or check the link`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

@@ -16,4 +16,6 @@ export interface ReactorHost {
   call(service: string, handler: string, args: Record<string, unknown>): Promise<unknown>;
   worker(service: string, name: string, action: 'start' | 'pause' | 'resume' | 'kill'): Promise<unknown>;
   returner(name: string): Promise<ReturnerFn>;
+  /** Queues a message for `<prefix>/<topic>` in the outbox; resolves once it is on disk. */
+  publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
 }

@@ -42,6 +42,7 @@ export async function replay(
     call: notInDryRun,
     worker: notInDryRun,
     returner: notInDryRun,
+    publish: notInDryRun,
   };
   const reactor = new Reactor(host, config.rules, { dry: true, maxDepth: config.maxDepth });
   reactor.onTrace(onTrace);

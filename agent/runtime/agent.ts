@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { ServiceT } from '../../schemas/services.js';
+import { CloudLink, type CloudStatus } from '../cloud/cloud-link.js';
 import { Outbox } from '../cloud/outbox.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
-import { type Clock, realClock } from '../core/clock.js';
+import { type Clock, realClock, type Timer } from '../core/clock.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { OncePer } from '../core/once-per.js';
@@ -40,7 +42,14 @@ export interface AgentStatus {
   uptime: number;
   services: Record<string, ServiceStatus & { workers: WorkerStatus[]; events_dropped: number }>;
   signals: number;
-  outbox: { queued: number; dropped: number };
+  outbox: {
+    queued: number;
+    bytes: number;
+    dropped: number;
+    /** Age of the oldest record waiting, ms. */
+    oldest_age?: number;
+  };
+  cloud: CloudStatus;
   storage: Record<string, { failures: number; last: string }>;
   events: number;
   /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
@@ -70,12 +79,15 @@ export class Agent implements ReactorHost {
   private stateStore?: StateStore;
   private shared?: SharedHookContext;
   private outbox?: Outbox;
+  private cloud?: CloudLink;
   private startedAt = 0;
   private running = false;
   private storage: StorageFaults;
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
   private readonly floodReports: OncePer;
+  private dropsUnreported = 0;
+  private dropTimer?: Timer;
 
   constructor(
     readonly config: ConfigT,
@@ -119,9 +131,17 @@ export class Agent implements ReactorHost {
       this.releases.push(catchStrayErrors((e) => this.strayError(e)));
       this.releases.push(watchStalls((ms) => this.stalled(ms)));
       this.stateStore = new StateStore(this.dataDir);
-      this.outbox = new Outbox(this.dataDir, this.config.cloud?.outbox.max_records, (file, e) =>
-        this.storage.report(file, e),
+      const box = this.config.cloud?.outbox;
+      this.outbox = new Outbox(
+        this.dataDir,
+        { maxRecords: box?.max_records ?? 1_000_000, maxBytes: box?.max_bytes ?? 256 * 1024 ** 2 },
+        {
+          onWriteError: (file, e) => this.storage.report(file, e),
+          onDropped: (n) => this.outboxDropped(n),
+          onAccepted: () => this.cloud?.accepted(),
+        },
       );
+      if (this.config.cloud) this.cloud = this.cloudLink(this.config.cloud, this.outbox);
       this.shared = {
         bus: this.bus,
         clock: this.clock,
@@ -136,6 +156,7 @@ export class Agent implements ReactorHost {
       await this.mount({ ext: this.reactor, key: 'reactor' }, started);
       this.createServices();
       await Promise.all([...this.services.values()].map((s) => s.start()));
+      if (this.cloud) await this.mount({ ext: this.cloud, key: 'cloud' }, started);
       for (const m of this.extensions) await this.mount(m, started);
     } catch (e) {
       await this.rollback(started);
@@ -147,6 +168,55 @@ export class Agent implements ReactorHost {
       { unit: this.config.unit.id, services: [...this.services.keys()] },
       'agent',
     );
+  }
+
+  /** The cloud link, fed the unit status: the config's version, and each service as it changes. */
+  private cloudLink(config: NonNullable<ConfigT['cloud']>, outbox: Outbox): CloudLink {
+    const cloud = new CloudLink(config, {
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      outbox,
+      unit: this.config.unit,
+      statusWindow: this.config.status.window,
+      random: this.opts.random,
+    });
+    cloud.update('unitConfig', 'unit', { version: configVersion(this.config), status: 'installed' });
+    const report = () => this.reportServices(cloud);
+    this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
+    return cloud;
+  }
+
+  /** Each service's state, restarts, last error and workers, as unit status items. */
+  private reportServices(cloud: CloudLink): void {
+    for (const [name, s] of Object.entries(this.servicesStatus())) {
+      cloud.update('agent', name, {
+        name,
+        state: s.state,
+        restarts: s.restarts,
+        ...(s.lastError ? { error: s.lastError, code: s.code } : {}),
+        workers: s.workers.map((w) => ({ name: w.name, state: w.state })),
+      });
+    }
+  }
+
+  /** The outbox dropped its oldest records: reported at once, then at most every 10 s with the count since. */
+  private outboxDropped(n: number): void {
+    this.dropsUnreported += n;
+    if (this.dropTimer) return;
+    const report = () => {
+      const count = this.dropsUnreported;
+      this.dropsUnreported = 0;
+      const total = this.outbox?.dropped ?? count;
+      const err = errors.OUTBOX_DROPPED(count, total);
+      this.log.warn({ dropped: count, total }, err.message);
+      this.bus.emit('system/outbox/dropped', { dropped: count, total, code: err.code }, 'outbox');
+    };
+    report();
+    this.dropTimer = this.clock.setTimeout(() => {
+      this.dropTimer = undefined;
+      if (this.dropsUnreported > 0) this.outboxDropped(0);
+    }, 10_000);
   }
 
   private async mount({ ext, key }: Mounted, started: Extension[]): Promise<void> {
@@ -225,6 +295,9 @@ export class Agent implements ReactorHost {
   }
 
   private closeStores(): void {
+    this.dropTimer?.cancel();
+    this.dropTimer = undefined;
+    this.cloud = undefined;
     this.outbox?.close();
     this.stateStore?.close();
     for (const release of this.releases.splice(0).reverse()) release();
@@ -255,6 +328,7 @@ export class Agent implements ReactorHost {
     if (!w) throw errors.WORKER_UNKNOWN(service, name);
     if (action === 'kill') await w.kill();
     else w[action]();
+    if (this.cloud) this.reportServices(this.cloud);
     return w.status();
   }
 
@@ -269,7 +343,25 @@ export class Agent implements ReactorHost {
     return fn;
   }
 
-  status(): AgentStatus {
+  async publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    if (!this.outbox || !this.cloud)
+      throw errors.ACTION_UNAVAILABLE('publish', 'a cloud section in the config');
+    await this.outbox.pushMessage('reactor', this.cloud.topic(topic), payload, qos, retain, this.clock.now());
+  }
+
+  private outboxStatus(): AgentStatus['outbox'] {
+    const box = this.outbox;
+    if (!box) return { queued: 0, bytes: 0, dropped: 0 };
+    const oldest = box.oldest();
+    return {
+      queued: box.size,
+      bytes: box.sizeBytes,
+      dropped: box.dropped,
+      ...(oldest !== undefined ? { oldest_age: Math.max(0, this.clock.now() - oldest) } : {}),
+    };
+  }
+
+  private servicesStatus(): AgentStatus['services'] {
     const services: AgentStatus['services'] = {};
     for (const [name, sup] of this.services) {
       const s = sup.status();
@@ -277,17 +369,28 @@ export class Agent implements ReactorHost {
         s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
       services[name] = { ...s, workers, events_dropped: sup.runtime?.inlet.dropped ?? 0 };
     }
+    return services;
+  }
+
+  status(): AgentStatus {
+    const services = this.servicesStatus();
     return {
       unit: this.config.unit.id,
       uptime: this.clock.now() - this.startedAt,
       services,
       signals: this.signals.entries().length,
-      outbox: { queued: this.outbox?.size ?? 0, dropped: this.outbox?.dropped ?? 0 },
+      outbox: this.outboxStatus(),
+      cloud: this.cloud?.state() ?? { state: 'off', connects: 0, attempts: 0, sent: 0 },
       storage: this.storage.status(),
       events: this.bus.count,
       memory: memoryMB(),
     };
   }
+}
+
+/** A short digest of the running config: its version in the unit status until rollout names one. */
+function configVersion(config: ConfigT): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;

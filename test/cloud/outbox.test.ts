@@ -30,7 +30,7 @@ describe('outbox (local record queue)', () => {
   });
 
   it('drops the oldest records past max_records, and counts them', () => {
-    const box = new Outbox(tmpDir(), 500);
+    const box = new Outbox(tmpDir(), { maxRecords: 500, maxBytes: 2 ** 30 });
     for (let i = 0; i < 2000; i++) box.push('obd', { type: 'n', value: i, ts: i });
     assert.equal(box.size, 500);
     assert.equal(box.dropped, 1500);

@@ -72,6 +72,8 @@ export interface ActionCheck {
   returner(name: string, path: (string | number)[]): void;
   /** Whether `updates.<kind>` is configured. */
   updates(kind: string): boolean;
+  /** Whether a `cloud` section is configured. */
+  cloud(): boolean;
 }
 
 /** An action as its file declares it. `schema` may take the action union, for actions that nest actions. */
