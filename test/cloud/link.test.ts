@@ -14,6 +14,7 @@ import type { Result } from '../../agent/core/types.js';
 import { Agent } from '../../agent/runtime/agent.js';
 import { Broker } from '../helpers/mosquitto.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Batch {
   unit: string;
@@ -48,15 +49,6 @@ function collect(client: MqttClient) {
   });
   const values = () => batches.flatMap((b) => b.records.map((r) => r.value as number));
   return { batches, other, values };
-}
-
-/** Waits on real I/O (the broker) for `cond`, failing with `what` after `ms`. */
-async function waitFor(cond: () => boolean, what: string, ms = 15_000, debug?: () => string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${debug ? `: ${debug()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const link = (url: string, more = '') =>
@@ -116,9 +108,9 @@ describe('cloud link over a real broker', () => {
     await waitFor(
       () => new Set(got.values()).size >= 600,
       'all 600 records',
-      20_000,
       () =>
         `${new Set(got.values()).size} arrived; ${JSON.stringify(agent.status().cloud)} ${JSON.stringify(agent.status().outbox)}`,
+      20_000,
     );
     assert.deepEqual(
       [...new Set(got.values())].sort((a, b) => a - b),

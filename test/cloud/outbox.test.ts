@@ -38,6 +38,72 @@ describe('outbox (local record queue)', () => {
   });
 });
 
+describe('outbox bounds and acknowledgements', () => {
+  it('keeps within max_bytes by dropping exactly the oldest records, and reports each drop', () => {
+    const drops: number[] = [];
+    const box = new Outbox(
+      tmpDir(),
+      { maxRecords: 1_000_000, maxBytes: 10_000 },
+      { onDropped: (n) => drops.push(n) },
+    );
+    for (let i = 0; i < 300; i++) box.push('obd', { type: 'n', value: i, ts: i });
+    box.flush();
+    assert.ok(box.sizeBytes <= 10_000, `${box.sizeBytes} bytes kept`);
+    const kept = box.read(0, 1000).map((r) => (JSON.parse(r.record) as { value: number }).value);
+    assert.equal(kept.at(-1), 299);
+    assert.equal(kept[0], 300 - kept.length, 'the newest are kept, in order');
+    assert.equal(box.dropped, 300 - kept.length);
+    assert.equal(
+      drops.reduce((a, b) => a + b, 0),
+      box.dropped,
+    );
+    // One more byte would not fit: the queue is as full as the limit allows.
+    assert.ok(box.sizeBytes + box.read(0, 1)[0]!.size > 10_000);
+    box.close();
+  });
+
+  it('an acknowledged range leaves the queue; depth and bytes follow without a query', () => {
+    const dir = tmpDir();
+    const box = new Outbox(dir);
+    for (let i = 0; i < 10; i++) box.push('obd', { type: 'n', value: i, ts: i });
+    box.flush();
+    const rows = box.read(0, 4);
+    const bytes = box.sizeBytes;
+    box.ack(rows[0]!.seq, rows[3]!.seq);
+    assert.equal(box.size, 6);
+    assert.equal(box.sizeBytes, bytes - rows.reduce((a, r) => a + r.size, 0));
+    assert.equal((JSON.parse(box.read(0, 1)[0]!.record) as { value: number }).value, 4);
+    box.close();
+    const again = new Outbox(dir);
+    assert.equal(again.size, 6, 'counts are read back on open');
+    assert.equal(again.oldest(), 4);
+    again.close();
+  });
+
+  it('takes over a queue written by an earlier version (no size, topic, qos, retain columns)', () => {
+    const dir = tmpDir();
+    const db = new Database(path.join(dir, 'outbox.db'));
+    db.exec(
+      'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL)',
+    );
+    db.prepare('INSERT INTO outbox (id, service, ts, record) VALUES (?, ?, ?, ?)').run(
+      'a',
+      'obd',
+      1,
+      '{"id":"a"}',
+    );
+    db.close();
+    const box = new Outbox(dir);
+    assert.equal(box.size, 1);
+    assert.equal(box.sizeBytes, 10);
+    assert.deepEqual(
+      box.read(0, 10).map((r) => [r.record, r.topic, r.qos]),
+      [['{"id":"a"}', null, 1]],
+    );
+    box.close();
+  });
+});
+
 describe('outbox group commit', () => {
   it('a push resolves once its record is on disk, and many pushes share one transaction', async () => {
     const dir = tmpDir();
