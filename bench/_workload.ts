@@ -3,6 +3,7 @@
  * language has, a realistic action mix, event tags in random order and data fresh per event.
  */
 
+import type { Result } from '../agent/core/types.js';
 import { seeded as rng } from '../agent/drivers/sim/random.js';
 import type { RuleT } from '../agent/reactor/schema.js';
 import { Rule } from '../agent/reactor/schema.js';
@@ -96,4 +97,20 @@ export function reading(random: () => number, ts: number) {
     code: random() < 0.1 ? 'P0420' : 'P0000',
     ts,
   };
+}
+
+const TYPES = ['rpm', 'speed', 'coolant_temp', 'throttle_pos', 'voltage', 'location'];
+
+/** Readings as the `cloud` returner gets them, numbered, fresh per call; `seed` fixes the values. */
+export function records(seed: number): (i: number) => Result {
+  const random = rng(seed);
+  return (i) => ({
+    type: TYPES[i % TYPES.length]!,
+    value:
+      TYPES[i % TYPES.length] === 'location'
+        ? { lat: 59.9 + random() / 100, lon: 10.7 + random() / 100 }
+        : Math.round(random() * 5000) / 10,
+    unit: 'x',
+    ts: Date.now(),
+  });
 }

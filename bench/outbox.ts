@@ -13,21 +13,11 @@ import { Outbox } from '../agent/cloud/outbox.js';
 import type { HookContext, Result } from '../agent/core/types.js';
 import { BUILTIN_HOOKS } from '../agent/hooks/registry.js';
 import { median, report } from './_report.js';
-import { rng } from './_workload.js';
+import { records } from './_workload.js';
 
 const RECORDS = 100_000;
 const WORKERS = 64;
-const random = rng(7);
-const TYPES = ['rpm', 'speed', 'coolant_temp', 'throttle_pos', 'voltage', 'location'];
-const result = (i: number): Result => ({
-  type: TYPES[i % TYPES.length]!,
-  value:
-    TYPES[i % TYPES.length] === 'location'
-      ? { lat: 59.9 + random() / 100, lon: 10.7 + random() / 100 }
-      : Math.round(random() * 5000) / 10,
-  unit: 'x',
-  ts: Date.now(),
-});
+const result = records(7);
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'pitcrew-outbox-'));
 

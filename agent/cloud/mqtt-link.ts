@@ -93,7 +93,7 @@ export class MqttLink {
     // A clean disconnect: the broker discards the will, as `online` is set to "false" here.
     if (c?.connected)
       await c.publishAsync(this.topic('online'), 'false', { qos: 1, retain: true }).catch(() => {});
-    await c?.endAsync(false).catch(() => {});
+    await c?.endAsync(true).catch(() => {});
   }
 
   topic(rel: string): string {

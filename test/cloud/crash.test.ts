@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait.js';
 describe('pitcrew run with the cloud link (real process, real broker)', () => {
   it('a kill -9 mid-stream loses nothing accepted; the last will says the unit went offline', async () => {
     const broker = await Broker.start();
-    after(() => broker.stop());
+    after(() => broker.close());
     const sub = await broker.client();
     after(() => sub.endAsync());
     await sub.subscribeAsync('pitcrew/u9/#', { qos: 1 });

@@ -80,7 +80,7 @@ describe('cloud link: TLS, credentials, publish', () => {
   it('connects over mqtts with a client certificate and delivers records', async () => {
     const certs = certificates(tmpDir());
     const broker = await Broker.start({ tls: { ca: certs.ca, ...certs.server } });
-    after(() => broker.stop());
+    after(() => broker.close());
     const sub = await broker.client({ ca: readFileSync(certs.ca), ...readPair(certs.client) });
     after(() => sub.endAsync());
     await sub.subscribeAsync('pitcrew/u1/data', { qos: 1 });
@@ -103,7 +103,7 @@ describe('cloud link: TLS, credentials, publish', () => {
   it('without the client certificate, the broker refuses, and the error says so', async () => {
     const certs = certificates(tmpDir());
     const broker = await Broker.start({ tls: { ca: certs.ca, ...certs.server } });
-    after(() => broker.stop());
+    after(() => broker.close());
     const { agent } = agentOn(`cloud: { mqtt: { url: "${broker.url}", ca: ${certs.ca} } }\n`);
     await agent.start();
     await waitFor(() => agent.status().cloud.last_error !== undefined, 'a TLS error');
@@ -112,7 +112,7 @@ describe('cloud link: TLS, credentials, publish', () => {
 
   it('refused credentials: a clear error, and retries only after a doubling delay on the clock', async () => {
     const broker = await Broker.start({ users: { u1: 'right' } });
-    after(() => broker.stop());
+    after(() => broker.close());
     const clock = new FakeClock(0);
     const { agent } = agentOn(
       `cloud: { mqtt: { url: "${broker.url}", username: u1, password: wrong, reconnect: { min: 1s, max: 1m } } }\n`,
@@ -144,7 +144,7 @@ describe('cloud link: TLS, credentials, publish', () => {
 
   it('publish sends to <prefix>/<topic> in order with the records, after they are on disk', async () => {
     const broker = await Broker.start();
-    after(() => broker.stop());
+    after(() => broker.close());
     const sub = await broker.client();
     after(() => sub.endAsync());
     await sub.subscribeAsync('pitcrew/u1/#', { qos: 1 });

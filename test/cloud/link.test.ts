@@ -57,7 +57,7 @@ const link = (url: string, more = '') =>
 describe('cloud link over a real broker', () => {
   it('sends records in order, in gzip batches, and deletes them once acknowledged', async () => {
     const broker = await Broker.start();
-    after(() => broker.stop());
+    after(() => broker.close());
     const sub = await broker.client();
     after(() => sub.endAsync());
     await sub.subscribeAsync('pitcrew/u1/#', { qos: 1 });
@@ -90,7 +90,7 @@ describe('cloud link over a real broker', () => {
 
   it('keeps sending across a broker restart: every accepted record arrives, full status again', async () => {
     const broker = await Broker.start();
-    after(() => broker.stop());
+    after(() => broker.close());
     // A persistent session: what the agent sends while this client is away waits for it in the broker.
     const sub = await broker.client({ clientId: 'tester', clean: false });
     after(() => sub.endAsync());
@@ -132,7 +132,7 @@ describe('cloud link over a real broker', () => {
 
   it('overflowing while offline drops exactly the oldest records, counts and reports them', async () => {
     const broker = await Broker.start();
-    after(() => broker.stop());
+    after(() => broker.close());
     const sub = await broker.client({ clientId: 'tester', clean: false });
     after(() => sub.endAsync());
     await sub.subscribeAsync('pitcrew/u1/data', { qos: 1 });

@@ -1,15 +1,14 @@
 /**
- * A real mosquitto broker on 127.0.0.1, one per test, on a free port (scripts/test-deps installs
+ * A real mosquitto broker on 127.0.0.1, one per test (or benchmark), on a free port (scripts/test-deps installs
  * it). Persistence is on, so a restart keeps the sessions and queued messages of clients that asked
  * for it (`clean: false`).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { tmpDir } from './tmp.js';
 
 const BIN = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 
@@ -50,7 +49,7 @@ async function accepting(port: number, ms = 10_000): Promise<void> {
 
 export class Broker {
   private proc?: ChildProcess;
-  readonly dir = tmpDir();
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-broker-'));
   private readonly conf = path.join(this.dir, 'mosquitto.conf');
 
   private constructor(
@@ -107,8 +106,17 @@ export class Broker {
     if (!p || p.exitCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
+    // A TLS listener with a client mid-handshake can hold mosquitto up: it gets 2 s, then SIGKILL.
+    const kill = setTimeout(() => p.kill('SIGKILL'), 2000);
     await exited;
+    clearTimeout(kill);
     this.proc = undefined;
+  }
+
+  /** Stops it for good and removes its files. */
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** A client of the test's own, connected. */
