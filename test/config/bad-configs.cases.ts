@@ -460,7 +460,7 @@ updates:
   },
   {
     name: 'bad value inside an action',
-    files: { 'main.yaml': rule('      do:\n        - publish: { topic: t, qos: 3 }\n') },
+    files: { 'main.yaml': `${rule('      do:\n        - publish: { topic: t, qos: 3 }\n')}cloud: {}\n` },
     errors: [['main.yaml', 7, 37, 'reactor.rules[0].do[0].publish.qos', 'expected one of 0, 1, 2, got 3']],
     schema: true,
   },
