@@ -285,7 +285,8 @@ export class Agent implements ReactorHost {
     if (!this.running) return;
     this.running = false;
     this.bus.emit('system/agent/stopping', { unit: this.config.unit.id }, 'agent');
-    for (const { ext } of [...this.extensions].reverse()) {
+    const mounted = [...(this.cloud ? [this.cloud] : []), ...this.extensions.map((m) => m.ext)];
+    for (const ext of mounted.reverse()) {
       await ext.stop().catch((e) => this.log.warn(`stopping ${ext.name}: ${errorText(e)}`));
     }
     await Promise.all([...this.services.values()].map((s) => s.stop()));

@@ -86,6 +86,9 @@ describe('cloud link over a real broker', () => {
     assert.equal(status.isDeltaInfo, false);
     assert.equal((status.unitConfig as { status: string }[])[0]!.status, 'installed');
     assert.ok(events.some((e) => e.tag === 'system/cloud/connected'));
+    // A clean stop ends the link and says so itself, without waiting for the will.
+    await agent.stop();
+    await waitFor(() => got.other.get('pitcrew/u1/online')?.at(-1) === 'false', 'online "false" on stop');
   });
 
   it('keeps sending across a broker restart: every accepted record arrives, full status again', async () => {
