@@ -113,7 +113,7 @@ export class CloudLink implements Extension {
 
   async stop(): Promise<void> {
     this.sender?.stop();
-    this.status.stop();
+    this.status.disconnected();
     await this.link?.stop();
   }
 

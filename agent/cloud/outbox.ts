@@ -23,7 +23,6 @@ export interface Row {
   seq: number;
   record: string;
   size: number;
-  ts: number;
   topic: string | null;
   qos: 0 | 1 | 2;
   retain: boolean;
@@ -94,7 +93,7 @@ export class Outbox implements RecordSink {
       this.keepWithinLimits();
     });
     this.readAfter = this.db.prepare(
-      'SELECT seq, record, size, ts, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+      'SELECT seq, record, size, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
     );
     this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ? RETURNING size');
     this.deleteRange = this.db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? RETURNING size');

@@ -58,10 +58,23 @@ export class OutboxSender {
 
   /** The link (re)connected: start over from the oldest record not acknowledged. */
   connected(): void {
+    this.restart();
+    this.wake();
+  }
+
+  /** What is in flight no longer counts: the next send starts at the oldest unacknowledged record. */
+  private restart(): void {
     this.epoch++;
     this.cursor = 0;
     this.inflight = 0;
-    this.wake();
+  }
+
+  private wakeIn(ms: number): void {
+    this.waitTimer?.cancel();
+    this.waitTimer = this.clock.setTimeout(() => {
+      this.waitTimer = undefined;
+      this.wake();
+    }, ms);
   }
 
   stop(): void {
@@ -114,11 +127,7 @@ export class OutboxSender {
     this.waitingSince ??= now;
     const left = this.waitingSince + this.s.maxWait - now;
     if (left <= 0) return true;
-    if (!this.waitTimer)
-      this.waitTimer = this.clock.setTimeout(() => {
-        this.waitTimer = undefined;
-        this.wake();
-      }, left);
+    if (!this.waitTimer) this.wakeIn(left);
     return false;
   }
 
@@ -175,14 +184,8 @@ export class OutboxSender {
         if (epoch !== this.epoch) return;
         // Not sent: everything from the oldest unacknowledged record goes again, after a pause.
         this.lastError = errorText(e);
-        this.epoch++;
-        this.cursor = 0;
-        this.inflight = 0;
-        this.waitTimer?.cancel();
-        this.waitTimer = this.clock.setTimeout(() => {
-          this.waitTimer = undefined;
-          this.wake();
-        }, 1000);
+        this.restart();
+        this.wakeIn(1000);
       },
     );
   }

@@ -19,8 +19,6 @@ export class StatusAggregator {
   private readonly delta = new Map<Section, Map<string, Item>>(SECTIONS.map((s) => [s, new Map()]));
   private timer?: Timer;
   private online = false;
-  sentDeltas = 0;
-  sentFull = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -44,23 +42,13 @@ export class StatusAggregator {
   connected(): void {
     this.online = true;
     this.clearDelta();
-    this.sentFull++;
     this.send(this.message(false, this.items));
   }
 
+  /** The link is down, or the agent stops: nothing is sent until the next connect. */
   disconnected(): void {
     this.online = false;
     this.clearDelta();
-  }
-
-  stop(): void {
-    this.online = false;
-    this.clearDelta();
-  }
-
-  /** The status as it stands, in the wire's form. */
-  full(): UnitStatusT {
-    return this.message(false, this.items);
   }
 
   private clearDelta(): void {
@@ -74,7 +62,6 @@ export class StatusAggregator {
     if (!this.online) return;
     const msg = this.message(true, this.delta);
     for (const m of this.delta.values()) m.clear();
-    this.sentDeltas++;
     this.send(msg);
   }
 

@@ -8,20 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfigSync } from '../../agent/config/load.js';
-import { FakeClock } from '../../agent/core/clock.js';
-import { Agent } from '../../agent/runtime/agent.js';
+import { type Clock, FakeClock, realClock } from '../../agent/core/clock.js';
+import { agentWith } from '../helpers/agent.js';
 import { Broker } from '../helpers/mosquitto.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-function agentOn(yaml: string, clock?: FakeClock) {
-  const dir = tmpDir();
-  const file = path.join(dir, 'pitcrew.yaml');
-  writeFileSync(file, `version: 1\nunit: { id: u1, data_dir: var }\n${yaml}`);
-  const agent = new Agent(loadConfigSync(file, {}).config, { baseDir: dir, clock, random: () => 0.5 });
-  after(() => agent.stop());
-  return { agent, dir };
+function agentOn(yaml: string, clock: Clock = realClock) {
+  const h = agentWith(`version: 1\nunit: { id: u1, data_dir: var }\n${yaml}`, clock);
+  after(() => h.agent.stop());
+  return h;
 }
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by that CA. */

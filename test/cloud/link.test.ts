@@ -3,17 +3,13 @@
  * broker going away mid-stream, the outbox overflowing offline, full status on (re)connect.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { MqttClient } from 'mqtt';
-import { loadConfigSync } from '../../agent/config/load.js';
-import type { Event } from '../../agent/core/bus.js';
+import { realClock } from '../../agent/core/clock.js';
 import type { Result } from '../../agent/core/types.js';
-import { Agent } from '../../agent/runtime/agent.js';
+import { agentWith } from '../helpers/agent.js';
 import { Broker } from '../helpers/mosquitto.js';
-import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface Batch {
@@ -23,18 +19,16 @@ interface Batch {
 }
 
 /** A started agent on the real clock whose cloud section is `cloud` (YAML flow map). */
-async function cloudAgent(cloud: string, extra = '') {
-  const dir = tmpDir();
-  const file = path.join(dir, 'pitcrew.yaml');
-  writeFileSync(file, `version: 1\nunit: { id: u1, data_dir: var }\ncloud: ${cloud}\n${extra}`);
-  const agent = new Agent(loadConfigSync(file, {}).config, { baseDir: dir });
-  const events: Event[] = [];
-  agent.bus.on('system/#', (e) => events.push(e));
+async function cloudAgent(cloud: string) {
+  const { agent, events } = agentWith(
+    `version: 1\nunit: { id: u1, data_dir: var }\ncloud: ${cloud}\n`,
+    realClock,
+  );
   await agent.start();
   after(() => agent.stop());
   const cloudReturner = await agent.returner('cloud');
   const push = (value: number) => cloudReturner({ type: 'n', value, ts: Date.now() }) as Promise<void>;
-  return { agent, events, push, dir };
+  return { agent, events, push };
 }
 
 /** Collects what arrives on a topic (batches gunzipped when they are gzip). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import type { Event } from '../../agent/core/bus.js';
-import { FakeClock } from '../../agent/core/clock.js';
+import { type Clock, FakeClock } from '../../agent/core/clock.js';
 import type { Trace } from '../../agent/reactor/traces.js';
 import { Agent } from '../../agent/runtime/agent.js';
 import { tmpDir } from './tmp.js';
@@ -11,12 +11,14 @@ import { tmpDir } from './tmp.js';
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
 /** An agent on a YAML config written to a temp dir, on a fake clock, recording every event. */
-export function agentFor(yaml: string) {
+export const agentFor = (yaml: string) => agentWith(yaml, new FakeClock());
+
+/** As `agentFor`, on the clock given: `realClock` for tests whose time is a real broker's. */
+export function agentWith<C extends Clock>(yaml: string, clock: C) {
   const dir = tmpDir();
   const file = path.join(dir, 'pitcrew.yaml');
   writeFileSync(file, yaml.replaceAll('$FIXTURES', FIXTURES));
   const loaded = loadConfigSync(file, {});
-  const clock = new FakeClock();
   const agent = new Agent(loaded.config, { clock, baseDir: dir, random: () => 0.5 });
   const events: Event[] = [];
   agent.bus.on('#', (e) => events.push(e));
