@@ -317,9 +317,9 @@ describe('actions', () => {
   do:
     - emit: { tag: "out/{{ event.data.missing }}" }
     - emit: { tag: out/after }
-- name: publish
+- name: bad_return
   on: go
-  do: [{ publish: { topic: t } }]
+  do: [{ return: { returner: signals, data: { value: 1 } } }]
 - name: fine
   on: go
   do: [{ emit: { tag: out/fine } }]
@@ -339,7 +339,8 @@ describe('actions', () => {
     ]);
     assert.match(broken.error!, /^'event.data.missing' is not set/);
     assert.equal(broken.code, 'PITCREW_TEMPLATE_MISSING');
-    assert.match(traces.find((t) => t.rule === 'publish')!.error!, /publish needs the cloud link/);
+    // An action that fails after an await (no `type` for the returner) is traced the same way.
+    assert.equal(traces.find((t) => t.rule === 'bad_return')!.code, 'PITCREW_RETURN_INVALID');
   });
 
   it('exec runs an argv without a shell, with a timeout', async () => {
