@@ -90,6 +90,11 @@ export class Broker {
     return b;
   }
 
+  /** The running broker's process id (for its CPU time). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get url(): string {
     return `${this.opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
