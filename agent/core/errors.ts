@@ -30,6 +30,18 @@ function define<A extends unknown[]>(code: string, message: (...args: A) => stri
   return Object.assign((...args: A) => new PitcrewError(code, message(...args)), { code });
 }
 
+/** What to do about an adapter's status line (ELM327 datasheet, error messages). */
+const OBD_HINTS: Record<string, string> = {
+  'NO DATA': ': no ECU answered (engine off, or the PID is not supported)',
+  'UNABLE TO CONNECT': ": no OBD protocol found (ignition off, or set the driver's protocol)",
+  'BUFFER FULL': ': the adapter overflowed (raise the baud rate)',
+  'CAN ERROR': ': the adapter cannot talk on the CAN bus (wiring, or the wrong protocol)',
+  STOPPED: ': the request was interrupted by a byte sent while the adapter was busy',
+  '?': ': the adapter did not understand the command',
+  'WRONG REPLY': ': the answer is for another request',
+  GARBAGE: ': not an ELM327 reply (wrong baud rate, or line noise)',
+};
+
 const list = (names: readonly string[]) => names.join(', ') || 'none';
 
 export const errors = {
@@ -193,6 +205,25 @@ export const errors = {
     'PITCREW_OUTBOX_DROPPED',
     (n: number, total: number) =>
       `outbox full: the ${n} oldest records were dropped (${total} in all); raise cloud.outbox.max_records or max_bytes, or check the link`,
+  ),
+  OBD_REPLY: define(
+    'PITCREW_OBD_REPLY',
+    (command: string, status: string, raw: string) =>
+      `${command}: the adapter answered ${status}${OBD_HINTS[status] ?? ''} (raw ${JSON.stringify(raw)})`,
+  ),
+  OBD_TIMEOUT: define(
+    'PITCREW_OBD_TIMEOUT',
+    (command: string, ms: number, raw: string) =>
+      `${command}: no prompt from the adapter within ${ms} ms (raw ${JSON.stringify(raw)}); raise the driver's 'timeout' if the car is slow to answer`,
+  ),
+  OBD_UNSUPPORTED: define(
+    'PITCREW_OBD_UNSUPPORTED',
+    (pid: string, supported: string) =>
+      `${pid} is not supported by this vehicle (it reports ${supported}); remove the query or pick another PID`,
+  ),
+  SERIAL_CLOSED: define(
+    'PITCREW_SERIAL_CLOSED',
+    (port: string, why: string) => `${port} is not open (${why}); the driver keeps trying to reopen it`,
   ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
