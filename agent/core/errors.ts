@@ -39,6 +39,8 @@ const OBD_HINTS: Record<string, string> = {
   STOPPED: ': the request was interrupted by a byte sent while the adapter was busy',
   '?': ': the adapter did not understand the command',
   'WRONG REPLY': ': the answer is for another request',
+  'NEGATIVE RESPONSE': ': the ECU refused the request (not supported in this mode)',
+  INCOMPLETE: ': a multi-frame answer stopped short',
   GARBAGE: ': not an ELM327 reply (wrong baud rate, or line noise)',
 };
 
