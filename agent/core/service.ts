@@ -107,6 +107,11 @@ export class ServiceRuntime {
     await this.parts?.driver.stop();
   }
 
+  /** The driver's own status, when it reports one. */
+  driverStatus(): Record<string, unknown> | undefined {
+    return this.parts?.driver.status?.();
+  }
+
   /** Runs one handler (a driver command or a handler hook) outside any worker, as the service's code. */
   call(handler: string, args: Record<string, unknown>): Promise<HandlerOutput> {
     const parts = this.parts;

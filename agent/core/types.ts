@@ -84,6 +84,8 @@ export interface DriverInstance {
   handlers: Record<string, HandlerFn>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** What the hardware is doing (port state, counters), shown under the service in `pitcrew status`. */
+  status?(): Record<string, unknown>;
 }
 
 /** A feature wired to the agent's bus (control socket, reactor, cloud link …): started after services, stopped before. */

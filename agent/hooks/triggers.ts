@@ -121,9 +121,11 @@ interface Fix {
   speed?: number;
 }
 
+/** A position with a fix: the simulated car's `speed`, or a GNSS receiver's `speed_kmh`. */
 function asFix(v: unknown): Fix | undefined {
-  const f = v as Partial<Fix> | null;
-  return f && typeof f.lat === 'number' && typeof f.lon === 'number' ? (f as Fix) : undefined;
+  const f = v as (Partial<Fix> & { speed_kmh?: number | null }) | null;
+  if (!f || typeof f.lat !== 'number' || typeof f.lon !== 'number') return undefined;
+  return { lat: f.lat, lon: f.lon, speed: f.speed ?? f.speed_kmh ?? undefined };
 }
 
 export const positionState = defineHook({

@@ -40,7 +40,10 @@ export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
 export interface AgentStatus {
   unit: string;
   uptime: number;
-  services: Record<string, ServiceStatus & { workers: WorkerStatus[]; events_dropped: number }>;
+  services: Record<
+    string,
+    ServiceStatus & { workers: WorkerStatus[]; events_dropped: number; driver?: Record<string, unknown> }
+  >;
   signals: number;
   outbox: {
     queued: number;
@@ -368,7 +371,13 @@ export class Agent implements ReactorHost {
       const s = sup.status();
       const workers =
         s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
-      services[name] = { ...s, workers, events_dropped: sup.runtime?.inlet.dropped ?? 0 };
+      const driver = s.state === 'running' ? sup.runtime?.driverStatus() : undefined;
+      services[name] = {
+        ...s,
+        workers,
+        events_dropped: sup.runtime?.inlet.dropped ?? 0,
+        ...(driver ? { driver } : {}),
+      };
     }
     return services;
   }

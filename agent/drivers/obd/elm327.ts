@@ -114,6 +114,24 @@ class Elm327 {
       },
       start: () => this.link.start(),
       stop: () => this.link.stop(),
+      status: () => {
+        const i = this.info;
+        return {
+          port: this.s.port,
+          state: this.link.state,
+          ...(this.link.lastError ? { last_error: this.link.lastError } : {}),
+          ...(i
+            ? {
+                baudrate: i.baudrate,
+                adapter: i.adapter,
+                firmware: i.firmware,
+                protocol: i.protocol,
+                ecus: i.ecus,
+              }
+            : {}),
+          ...(i?.supported ? { supported_pids: i.supported.size } : {}),
+        };
+      },
     };
   }
 
