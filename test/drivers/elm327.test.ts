@@ -97,6 +97,9 @@ describe('elm327 driver over a pty', () => {
   it('reads and clears trouble codes, reads the VIN over ISO-TP, the voltage, and raw commands', async () => {
     const { call } = await rig({ car: { stn: true } });
     assert.deepEqual((await call('dtc')).value, ['P0133', 'U0123', 'C0300']);
+    assert.deepEqual((await call('dtc', { mode: 'pending' })).value, ['P0420']);
+    assert.deepEqual((await call('dtc', { mode: 'permanent' })).value, ['B1234', 'P0133']);
+    await assert.rejects(call('dtc', { mode: 'sometimes' }), { code: 'PITCREW_DRIVER_ERROR' });
     assert.equal((await call('clear_dtc')).value, true);
     assert.deepEqual((await call('dtc')).value, []);
     assert.equal((await call('vin')).value, 'MAT403096BNL00000');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { FixMerger } from '../../agent/drivers/gnss/fix.js';
 import { parseNmea } from '../../agent/drivers/gnss/nmea-parse.js';
 import { FIXTURES } from '../helpers/agent.js';
@@ -86,6 +87,49 @@ describe('NMEA sentences', () => {
       month: 10,
       year: 2015,
     });
+  });
+
+  it('reads numbers exactly as Number() does (random GGA sentences)', () => {
+    const decimal = (intDigits: number) =>
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 10 ** intDigits - 1 }),
+          fc.integer({ min: 0, max: 99999 }),
+          fc.integer({ min: 0, max: 5 }),
+        )
+        .map(([i, f, n]) => {
+          const int = String(i).padStart(intDigits, '0'); // NMEA pads degrees and minutes
+          return n ? `${int}.${String(f).padStart(5, '0').slice(0, n)}` : int;
+        });
+    const checksum = (body: string) => {
+      let x = 0;
+      for (const ch of body) x ^= ch.charCodeAt(0);
+      return x.toString(16).toUpperCase().padStart(2, '0');
+    };
+    fc.assert(
+      fc.property(
+        decimal(4),
+        decimal(5),
+        fc.constantFrom('N', 'S'),
+        fc.constantFrom('E', 'W'),
+        decimal(4),
+        fc.boolean(),
+        (lat, lon, ns, ew, alt, below) => {
+          const altText = below ? `-${alt}` : alt;
+          const body = `GNGGA,120000.00,${lat},${ns},${lon},${ew},1,08,1.0,${altText},M,0,M,,`;
+          const s = parseNmea(`$${body}*${checksum(body)}`);
+          assert.ok(typeof s === 'object' && s.type === 'GGA');
+          const deg = (t: string) => {
+            const dot = t.indexOf('.');
+            const split = (dot < 0 ? t.length : dot) - 2;
+            return Number(t.slice(0, split)) + Number(t.slice(split)) / 60;
+          };
+          assert.equal(s.lat, (ns === 'S' ? -1 : 1) * deg(lat));
+          assert.equal(s.lon, (ew === 'W' ? -1 : 1) * deg(lon));
+          assert.equal(s.alt, Number(altText));
+        },
+      ),
+    );
   });
 
   it('rejects bad checksums, non-NMEA lines, and passes over sentences it does not read', () => {

@@ -134,6 +134,6 @@ services:
       seen.lastIndexOf('vehicle/position/standstill') > seen.indexOf('vehicle/position/moving'),
       seen.join(' '),
     );
-    assert.equal((agent.signals.get('gnss', 'location')?.value as { fix: string }).fix, '3d');
+    assert.equal((agent.signals.get('gnss', 'location')!.value as { fix: string }).fix, '3d');
   });
 });

@@ -12,6 +12,9 @@ export interface Car {
   ecus: Record<string, Record<number, number[]>>;
   vin: string;
   dtcs: string[];
+  /** Mode 07 codes (pending) and mode 0A codes (permanent). */
+  pending: string[];
+  permanent: string[];
   volts: string;
   /** Answers STI as an STN chip does. */
   stn?: boolean;
@@ -36,6 +39,8 @@ export const CAR: Car = {
   },
   vin: 'MAT403096BNL00000',
   dtcs: ['P0133', 'U0123', 'C0300'],
+  pending: ['P0420'],
+  permanent: ['B1234', 'P0133'],
   volts: '13.1V',
 };
 
@@ -182,7 +187,8 @@ export class ElmEmulator {
       return ecus.filter(([, pids]) => pids[pid]).map(([id, pids]) => [id, [0x41, pid, ...pids[pid]!]]);
     }
     const engine = ecus[0]![0];
-    if (mode === 3) return [[engine, [0x43, this.car.dtcs.length, ...this.car.dtcs.flatMap(dtcBytes)]]];
+    const codes = { 3: this.car.dtcs, 7: this.car.pending, 10: this.car.permanent }[mode];
+    if (codes) return [[engine, [0x40 + mode, codes.length, ...codes.flatMap(dtcBytes)]]];
     if (mode === 4) {
       this.car.dtcs = [];
       return [[engine, [0x44]]];

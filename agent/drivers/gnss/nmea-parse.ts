@@ -77,20 +77,81 @@ export type NmeaReject = 'checksum' | 'malformed' | 'other';
 const HEX = (c: number) =>
   c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
 
-const num = (s: string | undefined): number | undefined => {
-  if (!s) return undefined;
-  const v = +s;
-  return Number.isNaN(v) ? undefined : v;
-};
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-/** `ddmm.mmmm` / `dddmm.mmmm` and a hemisphere to signed degrees (minutes split off as text, so no rounding creeps in). */
-function coord(v: string | undefined, hemi: string | undefined): number | undefined {
-  if (!v) return undefined;
-  const dot = v.indexOf('.');
-  const split = (dot < 0 ? v.length : dot) - 2;
-  const d = +v.slice(0, split) + +v.slice(split) / 60;
-  if (Number.isNaN(d) || split < 0) return undefined;
-  return hemi === 'S' || hemi === 'W' ? -d : d;
+/**
+ * A cursor over the fields of the sentence being parsed: numbers are read straight from the
+ * characters, no substring made. Module state, as parsing is synchronous and not re-entrant.
+ */
+let text = '';
+let at = 0;
+let stop = 0;
+
+/** Skips to the start of the next field. */
+function skip(): void {
+  while (at < stop && text.charCodeAt(at) !== 44) at++;
+  at++;
+}
+
+function str(): string {
+  const from = at;
+  skip();
+  return text.slice(from, Math.min(at - 1, stop));
+}
+
+/** The last decimal field read: its integer part, its fraction as an integer and that fraction's digits. */
+let whole = 0;
+let frac = 0;
+let fracDigits = 0;
+let negative = false;
+/** Reads a decimal field; false when it is empty or not a number. */
+function decimal(): boolean {
+  whole = 0;
+  frac = 0;
+  fracDigits = 0;
+  negative = false;
+  let c = text.charCodeAt(at);
+  if (c === 45 /* - */) {
+    negative = true;
+    c = text.charCodeAt(++at);
+  }
+  let digits = 0;
+  while (at < stop && c >= 48 && c <= 57) {
+    whole = whole * 10 + (c - 48);
+    digits++;
+    c = text.charCodeAt(++at);
+  }
+  if (c === 46 /* . */ && at < stop) {
+    c = text.charCodeAt(++at);
+    while (at < stop && c >= 48 && c <= 57 && fracDigits < 15) {
+      frac = frac * 10 + (c - 48);
+      fracDigits++;
+      c = text.charCodeAt(++at);
+    }
+    digits += fracDigits;
+  }
+  const clean = at >= stop || c === 44;
+  skip();
+  return digits > 0 && clean;
+}
+
+/** A number field; undefined when empty or not a number. Rounded as `Number(text)` rounds it. */
+function num(): number | undefined {
+  if (!decimal()) return undefined;
+  const v = fracDigits ? (whole * POW10[fracDigits]! + frac) / POW10[fracDigits]! : whole;
+  return negative ? -v : v;
+}
+
+/** `ddmm.mmmm` / `dddmm.mmmm` and the hemisphere field after it, to signed degrees. */
+function coord(): number | undefined {
+  const ok = decimal();
+  const hemi = text.charCodeAt(at);
+  skip();
+  if (!ok) return undefined;
+  const deg = Math.trunc(whole / 100);
+  const minutes = ((whole % 100) * POW10[fracDigits]! + frac) / POW10[fracDigits]!;
+  const d = deg + minutes / 60;
+  return hemi === 83 /* S */ || hemi === 87 /* W */ ? -d : d;
 }
 
 export function parseNmea(line: string): NmeaSentence | NmeaReject {
@@ -108,86 +169,75 @@ export function parseNmea(line: string): NmeaSentence | NmeaReject {
   const lo = HEX(line.charCodeAt(end - 1));
   if (hi < 0 || lo < 0) return 'malformed';
   if (sum !== hi * 16 + lo) return 'checksum';
-  if (line.charCodeAt(1) === 80 /* P: proprietary */) return 'other';
-  const f = line.slice(1, end - 3).split(',');
-  const talker = f[0]!.slice(0, 2);
-  switch (f[0]!.slice(2)) {
-    case 'GGA':
-      return {
-        type: 'GGA',
-        talker,
-        time: f[1] ?? '',
-        lat: coord(f[2], f[3]),
-        lon: coord(f[4], f[5]),
-        quality: num(f[6]) ?? 0,
-        sats: num(f[7]),
-        hdop: num(f[8]),
-        alt: num(f[9]),
-      };
-    case 'RMC':
-      return {
-        type: 'RMC',
-        talker,
-        time: f[1] ?? '',
-        valid: f[2] === 'A',
-        lat: coord(f[3], f[4]),
-        lon: coord(f[5], f[6]),
-        speedKn: num(f[7]),
-        course: num(f[8]),
-        date: f[9] ?? '',
-      };
+  if (line.charCodeAt(1) === 80 /* P: proprietary */ || line.charCodeAt(6) !== 44) return 'other';
+  text = line;
+  stop = end - 3;
+  at = 7;
+  const talker = line.slice(1, 3);
+  // The sentence type by its three letters (line[3..5]).
+  switch (line.slice(3, 6)) {
+    case 'GGA': {
+      const time = str();
+      const lat = coord();
+      const lon = coord();
+      const quality = num() ?? 0;
+      const sats = num();
+      const hdop = num();
+      return { type: 'GGA', talker, time, lat, lon, quality, sats, hdop, alt: num() };
+    }
+    case 'RMC': {
+      const time = str();
+      const valid = line.charCodeAt(at) === 65; /* A */
+      skip();
+      const lat = coord();
+      const lon = coord();
+      const speedKn = num();
+      const course = num();
+      return { type: 'RMC', talker, time, valid, lat, lon, speedKn, course, date: str() };
+    }
     case 'GSA': {
+      skip();
+      const mode = num() ?? 1;
       const prns: number[] = [];
-      for (let i = 3; i < 15; i++) {
-        const p = num(f[i]);
+      for (let i = 0; i < 12; i++) {
+        const p = num();
         if (p !== undefined) prns.push(p);
       }
-      return {
-        type: 'GSA',
-        talker,
-        mode: num(f[2]) ?? 1,
-        prns,
-        pdop: num(f[15]),
-        hdop: num(f[16]),
-        vdop: num(f[17]),
-      };
+      const pdop = num();
+      const hdop = num();
+      return { type: 'GSA', talker, mode, prns, pdop, hdop, vdop: num() };
     }
     case 'GSV': {
+      const total = num() ?? 0;
+      const index = num() ?? 0;
+      const inView = num() ?? 0;
       const sats: Gsv['sats'] = [];
-      for (let i = 4; i < f.length; i += 4) {
-        const prn = num(f[i]);
+      while (at < stop) {
+        const prn = num();
         if (prn === undefined) break;
-        sats.push({ prn, elevation: num(f[i + 1]), azimuth: num(f[i + 2]), snr: num(f[i + 3]) });
+        const elevation = num();
+        const azimuth = num();
+        sats.push({ prn, elevation, azimuth, snr: num() });
       }
-      return {
-        type: 'GSV',
-        talker,
-        total: num(f[1]) ?? 0,
-        index: num(f[2]) ?? 0,
-        inView: num(f[3]) ?? 0,
-        sats,
-      };
+      return { type: 'GSV', talker, total, index, inView, sats };
     }
-    case 'VTG':
-      return { type: 'VTG', talker, course: num(f[1]), speedKmh: num(f[7]) };
-    case 'GLL':
-      return {
-        type: 'GLL',
-        talker,
-        time: f[5] ?? '',
-        valid: f[6] === 'A',
-        lat: coord(f[1], f[2]),
-        lon: coord(f[3], f[4]),
-      };
-    case 'ZDA':
-      return {
-        type: 'ZDA',
-        talker,
-        time: f[1] ?? '',
-        day: num(f[2]) ?? 0,
-        month: num(f[3]) ?? 0,
-        year: num(f[4]) ?? 0,
-      };
+    case 'VTG': {
+      const course = num();
+      for (let i = 0; i < 5; i++) skip();
+      return { type: 'VTG', talker, course, speedKmh: num() };
+    }
+    case 'GLL': {
+      const lat = coord();
+      const lon = coord();
+      const time = str();
+      return { type: 'GLL', talker, time, valid: line.charCodeAt(at) === 65, lat, lon };
+    }
+    case 'ZDA': {
+      const time = str();
+      const day = num() ?? 0;
+      const month = num() ?? 0;
+      return { type: 'ZDA', talker, time, day, month, year: num() ?? 0 };
+    }
     default:
       return 'other';
   }
