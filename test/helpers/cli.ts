@@ -50,7 +50,8 @@ export function startCli(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then all of stdout has been read.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
   /** Resolves with the first line that satisfies `pred`, or fails after `ms` with what was seen. */
   function waitFor(pred: (line: string) => boolean, ms = 20_000): Promise<string> {

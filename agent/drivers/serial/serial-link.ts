@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { backoffDelay } from '../../core/backoff.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import { errors, errorText } from '../../errors.js';
@@ -135,7 +136,15 @@ export class SerialLink {
   }
 }
 
+/**
+ * The native addon loads with the first port opened: a unit with no serial service never pays for
+ * it. Required, not imported: the bundled command's cached code cannot import().
+ */
+let addon: typeof import('serialport') | undefined;
+
 function open(path: string, baudRate: number): Promise<SerialPort> {
+  addon ??= createRequire(import.meta.url)('serialport') as typeof import('serialport');
+  const { SerialPort } = addon;
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((e) => (e ? reject(e) : resolve(port)));
