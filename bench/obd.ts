@@ -71,6 +71,7 @@ async function driver(): Promise<number> {
     log: silentLogger,
     baseDir: dir,
     fail: () => {},
+    signal: () => {},
   });
   await d.start();
   while (!up) await new Promise((r) => setTimeout(r, 10));

@@ -6,6 +6,7 @@ import { asError, errors } from './errors.js';
 import { owned } from './fault-scope.js';
 import { Inlet } from './inlet.js';
 import type { Pipeline } from './pipeline.js';
+import type { SignalStore } from './signals.js';
 import type { DriverContext, DriverInstance, HandlerOutput, HookFns } from './types.js';
 import { Worker } from './worker.js';
 
@@ -24,6 +25,7 @@ export interface ServiceDeps {
   onFlood?: (service: string, dropped: number) => void;
   clock: Clock;
   log: Logger;
+  signals: SignalStore;
   unit: { timezone?: string };
   baseDir: string;
   /** Builds the driver and the step resolver of a service. */
@@ -58,7 +60,7 @@ export class ServiceRuntime {
   }
 
   private async startOwned(fail: (reason: Error) => void): Promise<void> {
-    const { bus, clock, log, unit, baseDir } = this.deps;
+    const { bus, clock, log, unit, baseDir, signals } = this.deps;
     const ctx: DriverContext = {
       service: this.name,
       bus: this.inlet,
@@ -66,6 +68,7 @@ export class ServiceRuntime {
       log: log.child({ service: this.name }),
       baseDir,
       fail,
+      signal: (type, value, ts) => signals.set(this.name, type, value, ts),
     };
     const parts = await this.deps.parts(this.name, this.def, ctx);
     this.parts = parts;

@@ -77,6 +77,8 @@ export interface DriverContext {
   baseDir: string;
   /** Reports a failure after start (a pulled cable, a crashed module): the supervisor restarts the service. */
   fail(reason: Error): void;
+  /** Writes a reading straight into the signal store as `signals.<service>.<type>` (a bus's decoded frames). */
+  signal(type: string, value: unknown, ts: number): void;
 }
 
 /** A running driver: its handlers and lifecycle. */

@@ -263,6 +263,7 @@ export class Agent implements ReactorHost {
       bus: this.bus,
       clock: this.clock,
       log: this.log,
+      signals: this.signals,
       unit: this.config.unit,
       baseDir: this.opts.baseDir ?? process.cwd(),
       onFlood: (service, dropped) => this.flooded(service, dropped),

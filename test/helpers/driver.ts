@@ -2,6 +2,7 @@ import { after } from 'node:test';
 import { Bus, type Event } from '../../agent/core/bus.js';
 import { realClock } from '../../agent/core/clock.js';
 import { silentLogger } from '../../agent/core/logger.js';
+import { SignalStore } from '../../agent/core/signals.js';
 import type { DriverInstance, Result } from '../../agent/core/types.js';
 import type { DriverDef } from '../../agent/drivers/types.js';
 
@@ -11,6 +12,7 @@ export async function startDriver(def: DriverDef, settings: Record<string, unkno
   const events: Event[] = [];
   bus.on('#', (e) => events.push(e));
   const failures: Error[] = [];
+  const signals = new SignalStore();
   const parsed = def.settings.parse(settings);
   const driver: DriverInstance = await def.create(parsed, {
     service: 'obd',
@@ -19,6 +21,7 @@ export async function startDriver(def: DriverDef, settings: Record<string, unkno
     log: silentLogger,
     baseDir: process.cwd(),
     fail: (e) => failures.push(e),
+    signal: (type, value, ts) => signals.set('obd', type, value, ts),
   });
   after(() => driver.stop());
   await driver.start();
@@ -26,5 +29,5 @@ export async function startDriver(def: DriverDef, settings: Record<string, unkno
   const call = async (handler: string, args: Record<string, unknown> = {}) =>
     (await driver.handlers[handler]!(args)) as Result;
   const tags = () => events.map((e) => e.tag);
-  return { driver, events, tags, call, failures };
+  return { driver, events, tags, call, failures, signals };
 }
