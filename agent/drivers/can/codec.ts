@@ -72,7 +72,7 @@ function rawOf(c: Compiled, data: Uint8Array): number | bigint {
   return v;
 }
 
-function valueOf(c: Compiled, raw: number | bigint): SignalValue {
+function physical(c: Compiled, raw: number | bigint): SignalValue {
   const { sig } = c;
   if (sig.valueType === 'float32') {
     scratch.setUint32(0, Number(raw));
@@ -150,7 +150,7 @@ export class MessageCodec {
       }
       const raw = rawOf(c, data);
       if (c.sig.multiplexor) raws[c.sig.name] = Number(raw);
-      out[c.sig.name] = valueOf(c, raw);
+      out[c.sig.name] = physical(c, raw);
     }
     return out;
   }
