@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
-import { startCli } from '../helpers/cli.js';
+import { runBin, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('pitcrew run with a can service (real process)', () => {

@@ -8,18 +8,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
-import { startCli } from '../helpers/cli.js';
+import { runBin, startCli } from '../helpers/cli.js';
 import { CAR, ElmEmulator } from '../helpers/elm-emulator.js';
 import { NmeaFeeder } from '../helpers/nmea-feeder.js';
 import { PtyPair } from '../helpers/pty.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-/** A control command through the installed command, without blocking this process (the emulator lives here). */
-async function command(args: string[]) {
-  const c = startCli(args, { runner: 'bin' });
-  const code = await c.exited;
-  return { code, stdout: c.lines.join('\n'), stderr: c.stderr() };
-}
 
 describe('pitcrew run with serial drivers (real process, pty pairs)', () => {
   it('reads the car and the receiver, and shows both in status', async () => {
@@ -69,14 +62,14 @@ services:
     void feeder.stream(readFileSync(path.join(FIXTURES, 'nmea/bn-9015.log'), 'latin1'), 9600);
     await agent.waitFor((l) => l.includes('"vehicle/position/fix"'));
 
-    const status = await command(['status', '-c', file]);
+    const status = await runBin(['status', '-c', file]);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout) as { services: Record<string, { driver: Record<string, unknown> }> };
     assert.equal(s.services.obd!.driver.state, 'up');
     assert.equal(s.services.obd!.driver.adapter, 'ELM327 v1.5');
     assert.equal(s.services.obd!.driver.protocol, 6);
     assert.ok((s.services.gnss!.driver.sentences as number) > 0);
-    const vin = await command(['call', '-c', file, 'obd', 'vin']);
+    const vin = await runBin(['call', '-c', file, 'obd', 'vin']);
     assert.equal(vin.code, 0, vin.stderr);
     assert.equal((JSON.parse(vin.stdout) as { value: string }).value, 'MAT403096BNL00000');
     agent.child.kill('SIGTERM');

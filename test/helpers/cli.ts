@@ -75,3 +75,10 @@ export function startCli(
   }
   return { child, lines, waitFor, exited, stderr: () => stderr };
 }
+
+/** A short command through the installed command, without blocking this process (an emulator may live here). */
+export async function runBin(args: string[]) {
+  const c = startCli(args, { runner: 'bin' });
+  const code = await c.exited;
+  return { code, stdout: c.lines.join('\n'), stderr: c.stderr() };
+}
