@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import type { HookKind, ServiceT } from '../../schemas/services.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import type { ErrorReports } from './error-reports.js';
 import { asError, errors } from './errors.js';
 import { owned } from './fault-scope.js';
 import { Inlet } from './inlet.js';
 import type { Pipeline } from './pipeline.js';
 import type { SignalStore } from './signals.js';
 import type { DriverContext, DriverInstance, HandlerOutput, HookFns } from './types.js';
+import type { KeptState } from './worker.js';
 import { Worker } from './worker.js';
 
 /** Turns a step name of this service into its function (DESIGN §3.1 name resolution). */
@@ -26,6 +28,10 @@ export interface ServiceDeps {
   clock: Clock;
   log: Logger;
   signals: SignalStore;
+  /** Logs message errors: the first time, then once a minute per distinct error. */
+  reports: ErrorReports;
+  /** What an operator last did to a worker (pause, kill, start), to keep across a restart. */
+  kept?: (service: string, worker: string) => KeptState | undefined;
   unit: { timezone?: string };
   baseDir: string;
   /** Builds the driver and the step resolver of a service. */
@@ -89,7 +95,7 @@ export class ServiceRuntime {
           returners: await Promise.all(m.returner.map((n) => resolve(n, 'returner'))),
         });
       }
-      workers.push(new Worker(this.name, w, pipelines, clock, bus, unit.timezone));
+      workers.push(new Worker(this.name, w, pipelines, clock, bus, this.deps.reports, unit.timezone));
     }
     // `start()` may be the service's whole life (a loop until stopped): it is running while its
     // promise is pending, and a rejection, then or later, is a failure.
@@ -101,7 +107,9 @@ export class ServiceRuntime {
     if (!settled) life.catch((e: unknown) => fail(asError(e)));
     for (const [i, worker] of workers.entries()) {
       this.workers.set(worker.name, worker);
-      if (this.def.workers[i]!.auto_start) worker.start();
+      const kept = this.deps.kept?.(this.name, worker.name);
+      if (kept === 'paused' || kept === 'killed') worker.hold(kept);
+      else if (kept === 'started' || this.def.workers[i]!.auto_start) worker.start();
     }
   }
 

@@ -2,8 +2,12 @@ import type { WorkerT } from '../../schemas/services.js';
 import type { Bus } from './bus.js';
 import type { Clock, Timer } from './clock.js';
 import { CronSchedule } from './cron.js';
+import type { ErrorReports } from './error-reports.js';
 import { errorCode, errors, errorText } from './errors.js';
 import { type Pipeline, runPipeline } from './pipeline.js';
+
+/** What an operator did to a worker, kept across restarts of its service. */
+export type KeptState = 'started' | 'paused' | 'killed';
 
 export type WorkerState = 'stopped' | 'running' | 'paused' | 'completed' | 'killed' | 'failed';
 
@@ -40,6 +44,7 @@ export class Worker {
     private readonly pipelines: Pipeline[],
     private readonly clock: Clock,
     private readonly bus: Bus,
+    private readonly reports: ErrorReports,
     timeZone?: string,
   ) {
     this.errors = pipelines.map(() => new Map());
@@ -67,6 +72,12 @@ export class Worker {
     this.iterations = 0;
     this.state = 'running';
     this.schedule(this.untilFirstRun());
+  }
+
+  /** Takes the state an operator left the worker in before its service restarted. */
+  hold(state: 'paused' | 'killed'): void {
+    this.cancel();
+    this.state = state;
   }
 
   pause(): void {
@@ -110,6 +121,7 @@ export class Worker {
     this.nextRun = this.clock.now() + ms;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
+      this.nextRun = undefined; // set again if another iteration follows
       this.running = this.iterate().finally(() => {
         this.running = undefined;
       });
@@ -135,6 +147,13 @@ export class Worker {
         const text = errorText(e);
         const counts = this.errors[i]!;
         counts.set(text, (counts.get(text) ?? 0) + 1);
+        const where = `worker ${this.service}/${this.def.name} message ${i + 1} (${p.handlerName})`;
+        this.reports.report(`${this.service}\0${this.def.name}\0${i}\0${text}`, `${where}: ${text}`, {
+          service: this.service,
+          worker: this.def.name,
+          message: i + 1,
+          code: errorCode(e),
+        });
         failed ??= { reason: `message ${i + 1} (${p.handlerName}): ${text}`, code: errorCode(e) };
         if (this.def.transactional) break;
       }

@@ -5,6 +5,7 @@ import { Outbox } from '../cloud/outbox.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
+import { ErrorReports } from '../core/error-reports.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { OncePer } from '../core/once-per.js';
@@ -16,7 +17,7 @@ import { StateStore } from '../core/state-store.js';
 import { lockDataDir, StorageFaults } from '../core/storage.js';
 import { type ServiceStatus, Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
-import type { WorkerStatus } from '../core/worker.js';
+import type { KeptState, WorkerStatus } from '../core/worker.js';
 import { errors, errorText, PitcrewError } from '../errors.js';
 import { buildStep, resolveStep } from '../hooks/resolve.js';
 import { conditionFactory } from '../reactor/condition.js';
@@ -89,6 +90,8 @@ export class Agent implements ReactorHost {
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
   private readonly floodReports: OncePer;
+  /** What operators did to workers (`service/worker` → state), kept across service restarts. */
+  private readonly kept = new Map<string, KeptState>();
   private dropsUnreported = 0;
   private dropTimer?: Timer;
 
@@ -264,6 +267,8 @@ export class Agent implements ReactorHost {
       clock: this.clock,
       log: this.log,
       signals: this.signals,
+      reports: new ErrorReports(this.clock, this.log),
+      kept: (service, worker) => this.kept.get(`${service}/${worker}`),
       unit: this.config.unit,
       baseDir: this.opts.baseDir ?? process.cwd(),
       onFlood: (service, dropped) => this.flooded(service, dropped),
@@ -333,6 +338,9 @@ export class Agent implements ReactorHost {
     if (!w) throw errors.WORKER_UNKNOWN(service, name);
     if (action === 'kill') await w.kill();
     else w[action]();
+    const now = w.status().state;
+    if (now === 'paused' || now === 'killed') this.kept.set(`${service}/${name}`, now);
+    else if (now === 'running') this.kept.set(`${service}/${name}`, 'started');
     if (this.cloud) this.reportServices(this.cloud);
     return w.status();
   }

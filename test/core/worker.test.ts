@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Bus, type Event } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
+import { ErrorReports } from '../../agent/core/error-reports.js';
+import { silentLogger } from '../../agent/core/logger.js';
 import type { Pipeline } from '../../agent/core/pipeline.js';
 import type { HandlerFn, Result } from '../../agent/core/types.js';
 import { Worker } from '../../agent/core/worker.js';
@@ -34,6 +36,7 @@ function setup(def: Record<string, unknown>, handlers: HandlerFn[]) {
     handlers.map((h) => pipeline(h, returned)),
     clock,
     bus,
+    new ErrorReports(clock, silentLogger),
     'UTC',
   );
   return { clock, events, returned, worker };
