@@ -34,11 +34,10 @@ services:
       IO_DEBUG_test_signed: 3,
       IO_DEBUG_test_float: 2,
     });
-    const status = startCli(['status', '-c', file], { runner: 'bin' });
-    assert.equal(await status.exited, 0, status.stderr());
-    const driver = (
-      JSON.parse(status.lines.join('\n')) as { services: { bus: { driver: Record<string, unknown> } } }
-    ).services.bus.driver;
+    const status = await runBin(['status', '-c', file]);
+    assert.equal(status.code, 0, status.stderr);
+    const driver = (JSON.parse(status.stdout) as { services: { bus: { driver: Record<string, unknown> } } })
+      .services.bus.driver;
     assert.equal(driver.source, 'replay');
     assert.ok(
       (driver.unknown_ids as number) >= 1 &&
