@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { request } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
+import type { AgentStatus } from '../runtime/agent.js';
 import { jsonArg } from './json-arg.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+import { ago, short, statusText } from './status-text.js';
 
 interface SocketOpts {
   config: string;
@@ -14,6 +16,14 @@ const oneLine: Print = (r) => console.log(JSON.stringify(r));
 const pretty: Print = (r) => console.log(JSON.stringify(r, null, 2));
 const linePerItem: Print = (r) => {
   for (const item of r as unknown[]) console.log(JSON.stringify(item));
+};
+
+/** Text for a person on a terminal; JSON with --json or when piped. */
+const human = (opts: { json?: boolean }) => !opts.json && process.stdout.isTTY === true;
+
+const signalLines: Print = (r) => {
+  for (const s of r as { signal: string; value: unknown; unit?: string; age_ms: number }[])
+    console.log(`${s.signal} ${short(s.value)}${s.unit ? ` ${s.unit}` : ''} ${ago(s.age_ms)} ago`);
 };
 
 async function send(
@@ -40,8 +50,28 @@ export function registerControl(program: Command): void {
       .option('--socket <path>', 'control socket path (overrides the config)');
 
   withSocket(
-    program.command('status').description('status of a running agent: services, workers, signals, outbox'),
-  ).action((opts: SocketOpts) => send(opts, 'status', {}, pretty));
+    program
+      .command('status')
+      .description('status of a running agent: services, workers, cloud link, outbox (JSON when piped)')
+      .option('--json', 'print JSON even on a terminal'),
+  ).action((opts: SocketOpts & { json?: boolean }) =>
+    send(
+      opts,
+      'status',
+      {},
+      human(opts) ? (r) => console.log(statusText(r as AgentStatus, Date.now())) : pretty,
+    ),
+  );
+
+  withSocket(
+    program
+      .command('signals')
+      .description('current signal values with their age, e.g. signals.obd.rpm 812 rpm 0.4 s ago')
+      .argument('[pattern]', 'only signals matching it: signals.obd.*, *rpm*, or a word they contain')
+      .option('--json', 'one JSON line per signal'),
+  ).action((pattern: string | undefined, opts: SocketOpts & { json?: boolean }) =>
+    send(opts, 'signals', pattern === undefined ? {} : { pattern }, human(opts) ? signalLines : linePerItem),
+  );
 
   withSocket(
     program

@@ -40,6 +40,15 @@ function depthOf(text: string): number {
   return max;
 }
 
+/** `signals.obd.*`, `*rpm*`, `obd` (a bare word: anything containing it): shell-style, case-sensitive. */
+function globPattern(p: string): RegExp {
+  const body = p
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return /[*?]/.test(p) ? new RegExp(`^${body}$`) : new RegExp(body);
+}
+
 const fail = (id: ControlResponse['id'], e: unknown): ControlResponse => ({
   id,
   ok: false,
@@ -86,6 +95,15 @@ export class ControlServer implements Extension {
       agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
     );
     this.commands.set('rules', () => agent.reactor.list());
+    this.commands.set('signals', (a) => {
+      const pattern = a.pattern === undefined ? undefined : globPattern(str(a, 'pattern'));
+      const now = agent.clock.now();
+      return agent.signals
+        .entries()
+        .map(([key, m]) => ({ signal: `signals.${key}`, value: m.value, unit: m.unit, age_ms: now - m.ts }))
+        .filter((s) => !pattern || pattern.test(s.signal))
+        .sort((x, y) => (x.signal < y.signal ? -1 : 1));
+    });
     this.commands.set('trace', (a) => agent.reactor.traces(str(a, 'rule')));
   }
 

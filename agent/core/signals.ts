@@ -3,6 +3,7 @@ export interface SignalMeta {
   value: unknown;
   ts: number;
   changedAt: number;
+  unit?: string;
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -22,7 +23,7 @@ export class SignalStore {
   readonly tree: Record<string, Record<string, unknown>> = {};
   private readonly meta = new Map<string, SignalMeta>();
 
-  set(service: string, type: string, value: unknown, ts: number): void {
+  set(service: string, type: string, value: unknown, ts: number, unit?: string): void {
     const key = `${service}.${type}`;
     const prev = this.meta.get(key);
     if (prev) {
@@ -30,7 +31,8 @@ export class SignalStore {
       if (!same(prev.value, value)) prev.changedAt = ts;
       prev.value = value;
       prev.ts = ts;
-    } else this.meta.set(key, { value, ts, changedAt: ts });
+      prev.unit = unit;
+    } else this.meta.set(key, { value, ts, changedAt: ts, unit });
     this.tree[service] ??= {};
     this.tree[service][type] = value;
   }

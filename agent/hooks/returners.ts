@@ -7,7 +7,7 @@ export const signals = defineHook({
   name: 'signals',
   kind: 'returner',
   args: z.strictObject({}),
-  create: (_args, ctx) => (r) => ctx.signals.set(ctx.service, r.type, r.value, r.ts),
+  create: (_args, ctx) => (r) => ctx.signals.set(ctx.service, r.type, r.value, r.ts, r.unit),
 });
 
 export const emit = defineHook({
