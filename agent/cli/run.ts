@@ -34,6 +34,11 @@ export function registerRun(program: Command): void {
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
+      if (config.metrics) {
+        // Loaded only when configured: an agent without metrics never loads prom-client.
+        const { MetricsServer } = await import('../metrics/metrics-server.js');
+        agent.use(new MetricsServer(agent, config.metrics.listen), 'metrics.listen');
+      }
       let stopping = false;
       const shutdown = async (why: string) => {
         if (stopping) return;

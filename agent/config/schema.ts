@@ -54,6 +54,16 @@ export const Config = z
     updates: Updates.optional(),
     rollout: Rollout.optional(),
     control: z.strictObject({ socket: z.string().min(1).default('var/pitcrew.sock') }).prefault({}),
+    /** A Prometheus endpoint, off unless configured: `listen: 127.0.0.1:9464`. */
+    metrics: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
+            error: 'listen is host:port, e.g. 127.0.0.1:9464',
+          }),
+      })
+      .optional(),
   })
   .meta({ title: 'pitcrew configuration', description: 'pitcrew agent config, version 1' });
 

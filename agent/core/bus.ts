@@ -6,6 +6,12 @@ import { errors } from './errors.js';
 import { literalSegments, parsePattern } from './patterns.js';
 
 export type Event = z.infer<typeof EventSchema>;
+/** A tag seen: its segments, and how many events it has had. */
+interface TagEntry {
+  segs: readonly string[];
+  n: number;
+}
+
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
 export type Match = readonly string[];
 export type Listener = (event: Event, match: Match) => void;
@@ -74,7 +80,9 @@ export class Bus {
   private readonly reLoose: ReSub[] = [];
   private emitted = 0;
   private instant: number | undefined;
-  private readonly split = new Map<string, readonly string[]>();
+  private readonly split = new Map<string, TagEntry>();
+  /** Events counted per first tag segment for tags no longer in `split`. */
+  private readonly folded = new Map<string, number>();
   private holding?: HeldEvent[];
   private current?: Cause;
   private carried = false;
@@ -224,7 +232,9 @@ export class Bus {
 
   private deliver(event: Event): void {
     this.emitted++;
-    const segs = this.segments(event.tag);
+    const entry = this.segments(event.tag);
+    entry.n++;
+    const segs = entry.segs;
     this.walk(this.root, segs, 0, 0, [], event);
     if (this.reLoose.length) this.tryRegexes(this.reLoose, event);
     for (const [depth, byPrefix] of this.reIndex) {
@@ -243,15 +253,28 @@ export class Bus {
     }
   }
 
-  /** Tags repeat: their split form is kept (bounded), so dispatch allocates nothing for them. */
-  private segments(tag: string): readonly string[] {
-    let segs = this.split.get(tag);
-    if (!segs) {
-      if (this.split.size >= MAX_CACHED_TAGS) this.split.clear();
-      segs = tag.split('/');
-      this.split.set(tag, segs);
+  /** Tags repeat: their split form is kept (bounded), with a count, so dispatch allocates nothing for them. */
+  private segments(tag: string): TagEntry {
+    let entry = this.split.get(tag);
+    if (!entry) {
+      if (this.split.size >= MAX_CACHED_TAGS) {
+        this.fold(this.folded);
+        this.split.clear();
+      }
+      entry = { segs: tag.split('/'), n: 0 };
+      this.split.set(tag, entry);
     }
-    return segs;
+    return entry;
+  }
+
+  private fold(into: Map<string, number>): Map<string, number> {
+    for (const { segs, n } of this.split.values()) into.set(segs[0]!, (into.get(segs[0]!) ?? 0) + n);
+    return into;
+  }
+
+  /** Events dispatched per tag family (the first segment: `vehicle`, `system` …), counted in place. */
+  families(): Map<string, number> {
+    return this.fold(new Map(this.folded));
   }
 
   /** `at`: where segment `i` starts in the tag, so what `#` matched is one substring. */

@@ -16,6 +16,8 @@ export interface RuleSummary {
   enabled: boolean;
   mode: string;
   runs: number;
+  skips: number;
+  errors: number;
   /** A `for:` hold under way: when it started. */
   holding?: number;
   last?: Trace;
@@ -142,6 +144,8 @@ export class Reactor implements Extension {
       enabled: runner.rule.enabled,
       mode: runner.rule.mode,
       runs: runner.runs,
+      skips: runner.skips,
+      errors: runner.errors,
       ...(runner.holding !== undefined ? { holding: runner.holding } : {}),
       ...(runner.traces.last ? { last: runner.traces.last } : {}),
     }));

@@ -24,11 +24,6 @@ interface Pending {
   trace: TraceSlot;
 }
 
-function skip(t: TraceSlot, why: Trace['skipped']): TraceSlot {
-  t.skipped = why;
-  return t;
-}
-
 /**
  * One reactor rule (DESIGN §3.2, §12): condition, `for` (held continuously; fires once, re-arms
  * after the condition was false), `throttle`, `debounce`, modes `single | restart | queued |
@@ -47,7 +42,10 @@ export class RuleRunner {
   private hold?: Hold;
   private holdTimer?: Timer;
   private debounceTimer?: Timer;
+  /** Counted in place for status and metrics: runs started, events skipped (throttle, mode, disabled), runs that failed. */
   runs = 0;
+  skips = 0;
+  errors = 0;
   private readonly source: string;
   /** The cause of a run started by an outside event, the common case: made once. */
   private readonly rootCause: Cause;
@@ -126,6 +124,13 @@ export class RuleRunner {
   private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): TraceSlot {
     const t = this.traces.claim(this.rule.name, now, event, condition);
     t.skipped = skipped;
+    if (skipped) this.skips++;
+    return t;
+  }
+
+  private skip(t: TraceSlot, why: Trace['skipped']): TraceSlot {
+    t.skipped = why;
+    this.skips++;
     return t;
   }
 
@@ -195,14 +200,14 @@ export class RuleRunner {
 
   private start(data: RunData, actions: CompiledAction[], trace: TraceSlot, now: number): void {
     if (this.lastStart !== undefined && this.rule.throttle > 0 && now < this.lastStart + this.rule.throttle) {
-      this.trace(skip(trace, 'throttle'));
+      this.trace(this.skip(trace, 'throttle'));
       return;
     }
     const busy = this.running.size > 0;
     switch (this.rule.mode) {
       case 'single':
         if (busy) {
-          this.trace(skip(trace, 'mode'));
+          this.trace(this.skip(trace, 'mode'));
           return;
         }
         break;
@@ -211,7 +216,7 @@ export class RuleRunner {
         break;
       case 'queued':
         if (busy) {
-          if (this.queue.length + this.running.size >= this.rule.max) this.trace(skip(trace, 'mode'));
+          if (this.queue.length + this.running.size >= this.rule.max) this.trace(this.skip(trace, 'mode'));
           // It waits past this dispatch: its data and trace must outlive it.
           else this.queue.push({ data: { ...data }, actions, trace: this.traces.detach(trace) });
           return;
@@ -219,7 +224,7 @@ export class RuleRunner {
         break;
       case 'parallel':
         if (this.running.size >= this.rule.max) {
-          this.trace(skip(trace, 'mode'));
+          this.trace(this.skip(trace, 'mode'));
           return;
         }
         break;
@@ -278,6 +283,7 @@ export class RuleRunner {
 
   private finish(trace: TraceSlot, detached: boolean, error?: unknown): void {
     if (error !== undefined) {
+      this.errors++;
       trace.error = errorText(error);
       trace.code = errorCode(error);
     }
