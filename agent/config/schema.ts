@@ -57,11 +57,9 @@ export const Config = z
     /** A Prometheus endpoint, off unless configured: `listen: 127.0.0.1:9464`. */
     metrics: z
       .strictObject({
-        listen: z
-          .string()
-          .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
-            error: 'listen is host:port, e.g. 127.0.0.1:9464',
-          }),
+        listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, {
+          error: 'listen is host:port, e.g. 127.0.0.1:9464',
+        }),
       })
       .optional(),
   })
