@@ -205,7 +205,9 @@ describe('returners', () => {
     const { hook, ctx, events, records } = context();
     const reading = r('rpm', 900, 5);
     hook('signals', 'returner')(reading);
-    assert.deepEqual(ctx.signals.get('obd', 'rpm'), { value: 900, ts: 5, changedAt: 5 });
+    assert.deepEqual(ctx.signals.get('obd', 'rpm'), { value: 900, ts: 5, changedAt: 5, unit: undefined });
+    hook('signals', 'returner')({ ...reading, unit: 'rpm' });
+    assert.equal(ctx.signals.get('obd', 'rpm')?.unit, 'rpm');
     hook('emit', 'returner')(reading);
     hook('emit', 'returner', { tag: 'custom/rpm' })(reading);
     assert.deepEqual(
