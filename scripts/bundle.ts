@@ -23,7 +23,7 @@ try {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    external: ['better-sqlite3', 'socketcan', 'serialport'],
+    external: ['better-sqlite3', 'socketcan', 'serialport', 'unix-dgram'],
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [shim],
     logLevel: 'warning',

@@ -5,6 +5,7 @@ import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
 import { createAgent } from '../runtime/agent.js';
+import { SystemdNotify } from '../systemd/notify.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
@@ -34,6 +35,7 @@ export function registerRun(program: Command): void {
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
+      agent.use(new SystemdNotify(agent, process.env, log));
       if (config.metrics) {
         // Loaded only when configured: an agent without metrics never loads prom-client.
         const { MetricsServer } = await import('../metrics/metrics-server.js');
