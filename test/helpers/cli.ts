@@ -22,15 +22,20 @@ export function runCli(
 /** How to run `pitcrew`: from the sources through tsx, or the built command users install. */
 export type Runner = 'tsx' | 'bin';
 /** The built command runs as installed, through its shebang (whose node flags apply). */
-const command = (runner: Runner): [string, string[]] =>
-  runner === 'bin' ? [path.join(ROOT, 'bin/pitcrew.js'), []] : [process.execPath, [TSX, CLI]];
+const command = (runner: Runner, bin = path.join(ROOT, 'bin/pitcrew.js')): [string, string[]] =>
+  runner === 'bin' ? [bin, []] : [process.execPath, [TSX, CLI]];
 
 /** A long-running CLI child process whose stdout lines are collected as they come. */
 export function startCli(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; runner?: Runner } = {},
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    runner?: Runner /** Another installed command. */;
+    bin?: string;
+  } = {},
 ) {
-  const [file, pre] = command(opts.runner ?? 'tsx');
+  const [file, pre] = command(opts.runner ?? 'tsx', opts.bin);
   const child = spawn(file, [...pre, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, ...opts.env },
