@@ -227,6 +227,11 @@ export const errors = {
     'PITCREW_SERIAL_CLOSED',
     (port: string, why: string) => `${port} is not open (${why}); the driver keeps trying to reopen it`,
   ),
+  CONFIG_RESTART: define(
+    'PITCREW_CONFIG_RESTART',
+    (sections: readonly string[]) =>
+      `${list(sections)} changed, which a running agent does not take on: restart it to apply them (nothing was applied)`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

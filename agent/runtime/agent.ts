@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceT } from '../../schemas/services.js';
 import { CloudLink, type CloudStatus } from '../cloud/cloud-link.js';
 import { Outbox } from '../cloud/outbox.js';
+import { type ConfigDiff, diffConfigs } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
@@ -90,24 +91,31 @@ export class Agent implements ReactorHost {
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
   private readonly floodReports: OncePer;
+  private readonly reports: ErrorReports;
   /** What operators did to workers (`service/worker` → state), kept across service restarts. */
   private readonly kept = new Map<string, KeptState>();
   private dropsUnreported = 0;
   private dropTimer?: Timer;
 
   constructor(
-    readonly config: ConfigT,
+    private current: ConfigT,
     private readonly opts: AgentOptions = {},
   ) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? silentLogger;
-    this.dataDir = opts.dataDir ?? config.unit.data_dir;
+    this.dataDir = opts.dataDir ?? current.unit.data_dir;
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
-    this.reactor = new Reactor(this, config.reactor.rules, { maxDepth: config.reactor.max_depth });
+    this.reactor = new Reactor(this, current.reactor.rules, { maxDepth: current.reactor.max_depth });
     this.storage = new StorageFaults(this.bus, this.clock, this.log);
     this.floodReports = new OncePer(this.clock, 60_000);
+    this.reports = new ErrorReports(this.clock, this.log);
+  }
+
+  /** The running config: the one given at construction, or the last one applied. */
+  get config(): ConfigT {
+    return this.current;
   }
 
   get unit(): { id: string; timezone?: string } {
@@ -261,32 +269,85 @@ export class Agent implements ReactorHost {
     this.bus.emit('system/agent/error', { service, error: err.message, code: err.code, dropped }, 'agent');
   }
 
-  private createServices(): void {
-    const deps: ServiceDeps = {
+  private serviceDeps(): ServiceDeps {
+    return {
       bus: this.bus,
       clock: this.clock,
       log: this.log,
       signals: this.signals,
-      reports: new ErrorReports(this.clock, this.log),
+      reports: this.reports,
       kept: (service, worker) => this.kept.get(`${service}/${worker}`),
       unit: this.config.unit,
       baseDir: this.opts.baseDir ?? process.cwd(),
       onFlood: (service, dropped) => this.flooded(service, dropped),
       parts: (name, def, ctx) => serviceParts(name, def, ctx, this.shared!),
     };
-    for (const [name, def] of Object.entries(this.config.services) as [string, ServiceT][]) {
-      if (!def.enabled) continue;
-      const sup = new Supervisor(
-        name,
-        def.restart,
-        () => new ServiceRuntime(name, def, deps),
-        this.clock,
-        this.bus,
-        this.log,
-        this.opts.random,
-      );
-      this.services.set(name, sup);
+  }
+
+  private createServices(): void {
+    for (const [name, def] of Object.entries(this.config.services) as [string, ServiceT][])
+      this.addService(name, def);
+  }
+
+  private addService(name: string, def: ServiceT): void {
+    if (!def.enabled) return;
+    const deps = this.serviceDeps();
+    const sup = new Supervisor(
+      name,
+      def.restart,
+      () => new ServiceRuntime(name, def, deps),
+      this.clock,
+      this.bus,
+      this.log,
+      this.opts.random,
+    );
+    this.services.set(name, sup);
+  }
+
+  /**
+   * Applies a new config (DESIGN §8) to the running agent: only services whose section changed are
+   * restarted (added ones started, removed ones stopped), the others keep running with their
+   * workers' state; the rule set is swapped in one synchronous step between two events, unchanged
+   * rules keeping their runs and `for:` timers. Sections a running agent cannot take on (cloud,
+   * unit …) make it throw PITCREW_CONFIG_RESTART before anything changes.
+   */
+  async apply(next: ConfigT): Promise<ConfigDiff> {
+    const diff = diffConfigs(this.current, next);
+    if (diff.sections.length) throw errors.CONFIG_RESTART(diff.sections);
+    if (!this.running) {
+      this.current = next;
+      return diff;
     }
+    for (const name of [...diff.services.removed, ...diff.services.changed]) {
+      await this.services.get(name)?.stop();
+      this.services.delete(name);
+      for (const k of [...this.kept.keys()]) if (k.startsWith(`${name}/`)) this.kept.delete(k);
+    }
+    this.current = next;
+    this.reactor.load(next.reactor.rules);
+    const fresh = [...diff.services.changed, ...diff.services.added];
+    for (const name of fresh) this.addService(name, next.services[name] as ServiceT);
+    await Promise.all(fresh.map((name) => this.services.get(name)?.start()));
+    const version = configVersion(next);
+    this.cloud?.update('unitConfig', 'unit', { version, status: 'installed', errorInfo: null });
+    this.log.info({ version, services: diff.services, rules: diff.rules }, 'config applied');
+    this.bus.emit('system/config/applied', { version, services: diff.services, rules: diff.rules }, 'agent');
+    return diff;
+  }
+
+  /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
+  rejected(source: string, reasons: string[]): void {
+    this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
+    this.cloud?.update('unitConfig', 'unit', {
+      version: configVersion(this.current),
+      status: 'error',
+      errorInfo: { source, reasons },
+    });
+    this.bus.emit(
+      'system/config/rejected',
+      { source, reasons, running: configVersion(this.current) },
+      'agent',
+    );
   }
 
   /** Stops workers and services, then the extensions, and closes the stores. */
