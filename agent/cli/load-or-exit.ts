@@ -1,5 +1,6 @@
-import { ConfigError, printIssues } from '../config/errors.js';
-import { type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
+import { ConfigError, formatIssue, printIssues } from '../config/errors.js';
+import { dataDirOf, type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
+import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
 export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
 
@@ -14,5 +15,27 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
     if (!(e instanceof ConfigError)) throw e;
     printIssues(e);
     process.exit(1);
+  }
+}
+
+/**
+ * `run`'s load: the config file, or, when it does not load and the data directory it names holds
+ * a last known good config, that one, said loudly (every problem on stderr; `fallback` lists them
+ * for the log, the event and the status). With neither, every problem and exit 1.
+ */
+export async function loadOrLastKnownGood(
+  file: string,
+): Promise<{ loaded: LoadedConfig; fallback?: string[] }> {
+  try {
+    return { loaded: await loadChecked(file) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    printIssues(e);
+    const lkg = await loadLastKnownGood(dataDirOf(file)).catch(() => undefined);
+    if (!lkg) process.exit(1);
+    console.error(
+      `${file} does not load: running the last known good config, ${lastKnownGoodFile(dataDirOf(file))}`,
+    );
+    return { loaded: lkg, fallback: e.issues.map(formatIssue) };
   }
 }

@@ -4,9 +4,10 @@ import { ControlServer } from '../control/server.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
+import { Reloader } from '../rollout/reloader.js';
 import { createAgent } from '../runtime/agent.js';
 import { SystemdNotify } from '../systemd/notify.js';
-import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+import { DEFAULT_CONFIG, loadOrLastKnownGood } from './load-or-exit.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
 const STOP_DEADLINE_MS = 5000;
@@ -26,7 +27,7 @@ export function registerRun(program: Command): void {
       const scale = Number(opts.timeScale);
       if (!(scale >= 1 && scale <= 3600))
         throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
-      const loaded = await loadOrExit(opts.config);
+      const { loaded, fallback } = await loadOrLastKnownGood(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, {
@@ -36,6 +37,9 @@ export function registerRun(program: Command): void {
       });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
       agent.use(new SystemdNotify(agent, process.env, log));
+      const reloader = new Reloader(agent, opts.config, loaded.files);
+      agent.use(reloader, 'rollout');
+      process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
       if (config.metrics) {
         // Loaded only when configured: an agent without metrics never loads prom-client.
         const { MetricsServer } = await import('../metrics/metrics-server.js');
@@ -85,5 +89,10 @@ export function registerRun(program: Command): void {
         console.error(`error [${errorCode(e)}]${key}: ${errorText(e)}`);
         process.exit(1);
       }
+      if (fallback)
+        agent.rejected('boot', [
+          `${opts.config} does not load; running the last known good config`,
+          ...fallback,
+        ]);
     });
 }

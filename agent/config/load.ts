@@ -105,3 +105,14 @@ export async function loadChecked(file: string, env: Env = process.env): Promise
 export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigT> {
   return (await loadChecked(file, env)).config;
 }
+
+/**
+ * Where a config keeps its data, read even from a config that does not validate: at boot, a
+ * broken config still names the data directory that holds its last known good.
+ */
+export function dataDirOf(file: string, env: Env = process.env): string {
+  const c = compose(file, env, []);
+  const unit = (c.data as { unit?: { data_dir?: unknown } } | undefined)?.unit;
+  const dir = typeof unit?.data_dir === 'string' ? unit.data_dir : 'var';
+  return path.resolve(path.dirname(path.resolve(file)), dir);
+}

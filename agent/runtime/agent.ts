@@ -59,6 +59,8 @@ export interface AgentStatus {
   events: number;
   /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
   memory: { rss: number; heap: number; external: number };
+  /** The running config: its version (a digest), and whether the last change was taken or refused. */
+  config: { version: string; status: 'installed' | 'error'; errorInfo?: { source: string; reasons: string[] } };
 }
 
 /** An extension and the config key it serves, so a failed start can say which setting to fix. */
@@ -95,6 +97,7 @@ export class Agent implements ReactorHost {
   /** What operators did to workers (`service/worker` → state), kept across service restarts. */
   private readonly kept = new Map<string, KeptState>();
   private dropsUnreported = 0;
+  private configState: Omit<AgentStatus['config'], 'version'> = { status: 'installed' };
   private dropTimer?: Timer;
 
   constructor(
@@ -329,6 +332,7 @@ export class Agent implements ReactorHost {
     for (const name of fresh) this.addService(name, next.services[name] as ServiceT);
     await Promise.all(fresh.map((name) => this.services.get(name)?.start()));
     const version = configVersion(next);
+    this.configState = { status: 'installed' };
     this.cloud?.update('unitConfig', 'unit', { version, status: 'installed', errorInfo: null });
     this.log.info({ version, services: diff.services, rules: diff.rules }, 'config applied');
     this.bus.emit('system/config/applied', { version, services: diff.services, rules: diff.rules }, 'agent');
@@ -338,6 +342,7 @@ export class Agent implements ReactorHost {
   /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
   rejected(source: string, reasons: string[]): void {
     this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
+    this.configState = { status: 'error', errorInfo: { source, reasons } };
     this.cloud?.update('unitConfig', 'unit', {
       version: configVersion(this.current),
       status: 'error',
@@ -464,6 +469,7 @@ export class Agent implements ReactorHost {
       storage: this.storage.status(),
       events: this.bus.count,
       memory: memoryMB(),
+      config: { version: configVersion(this.current), ...this.configState },
     };
   }
 }

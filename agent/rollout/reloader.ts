@@ -1,0 +1,93 @@
+import { type FSWatcher, watch } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, formatIssue } from '../config/errors.js';
+import { loadChecked } from '../config/load.js';
+import type { Timer } from '../core/clock.js';
+import type { Extension } from '../core/types.js';
+import { errorText } from '../errors.js';
+import type { Agent } from '../runtime/agent.js';
+import { saveLastKnownGood } from './last-known-good.js';
+
+/**
+ * Reloads the config file (and what it includes) on request (`SIGHUP`, `pitcrew rollout pull`) and,
+ * with `rollout.watch`, when one of its files changes: parse and validate fully, then apply. A
+ * config that does not load or apply changes nothing: it is rejected with its positioned errors
+ * and the running config stays. An applied config becomes the last known good.
+ */
+export class Reloader implements Extension {
+  readonly name = 'rollout';
+  private watchers: FSWatcher[] = [];
+  private files: string[] = [];
+  private debounce?: Timer;
+  private busy: Promise<boolean> = Promise.resolve(true);
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly file: string,
+    files: string[],
+  ) {
+    this.files = files;
+  }
+
+  async start(): Promise<void> {
+    saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    if (this.agent.config.rollout?.watch) this.watchFiles();
+  }
+
+  async stop(): Promise<void> {
+    this.debounce?.cancel();
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    await this.busy;
+  }
+
+  /** One reload at a time; resolves whether the file's config now runs. */
+  reload(source: string): Promise<boolean> {
+    this.busy = this.busy.then(() => this.reloadNow(source));
+    return this.busy;
+  }
+
+  private async reloadNow(source: string): Promise<boolean> {
+    let loaded: Awaited<ReturnType<typeof loadChecked>>;
+    try {
+      loaded = await loadChecked(this.file);
+    } catch (e) {
+      this.agent.rejected(source, e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)]);
+      return false;
+    }
+    try {
+      await this.agent.apply(loaded.config);
+    } catch (e) {
+      this.agent.rejected(source, [errorText(e)]);
+      return false;
+    }
+    saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    if (this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
+      this.files = loaded.files;
+      this.watchFiles();
+    }
+    return true;
+  }
+
+  /**
+   * Watches the directories of the config's files, not the files: an editor that saves by writing
+   * a new file and renaming it over the old one replaces the inode a file watch would follow.
+   */
+  private watchFiles(): void {
+    for (const w of this.watchers) w.close();
+    const byDir = new Map<string, Set<string>>();
+    for (const f of this.files) {
+      const dir = path.dirname(f);
+      if (!byDir.has(dir)) byDir.set(dir, new Set());
+      byDir.get(dir)!.add(path.basename(f));
+    }
+    const wait = this.agent.config.rollout?.debounce ?? 500;
+    this.watchers = [...byDir].map(([dir, names]) =>
+      watch(dir, (_event, name) => {
+        if (!name || !names.has(name.toString())) return;
+        this.debounce?.cancel();
+        this.debounce = this.agent.clock.setTimeout(() => void this.reload('watch'), wait);
+      }),
+    );
+  }
+}

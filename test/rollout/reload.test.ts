@@ -1,0 +1,95 @@
+/**
+ * Reloading through the installed command: a watched file edited in place and by rename, a bad
+ * edit rejected with its position while the running config stays, SIGHUP, and a boot on the
+ * last known good config when the file no longer loads.
+ */
+import assert from 'node:assert/strict';
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '../../agent/core/bus.js';
+import { runBin, startCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const config = (dir: string, watch: boolean, rule: string) => `version: 1
+unit: { id: r-1, data_dir: var }
+control: { socket: ${dir}/ctl.sock }
+rollout: { watch: ${watch}, debounce: 100ms }
+services:
+  obd: { driver: sim-vehicle, settings: {} }
+reactor:
+  rules:
+    - { name: echo, on: ping, do: [{ emit: { tag: "${rule}" } }] }
+`;
+
+const tagged = (tag: string) => (l: string) => l.startsWith('{') && (JSON.parse(l) as Event).tag === tag;
+
+describe('config reload (real process)', () => {
+  it('applies watched edits, in place and by rename; rejects a bad one with its position and keeps running', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'pitcrew.yaml');
+    writeFileSync(file, config(dir, true, 'pong/one'));
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/agent/started'));
+    // Through the socket itself: the file may be broken on purpose.
+    const ping = () => runBin(['emit', 'ping', '--socket', `${dir}/ctl.sock`]);
+
+    writeFileSync(file, config(dir, true, 'pong/two'));
+    await agent.waitFor(tagged('system/config/applied'));
+    await ping();
+    await agent.waitFor(tagged('pong/two'));
+
+    writeFileSync(file, config(dir, true, 'pong/two').replace('do:', 'doo:'));
+    const rejected = JSON.parse(await agent.waitFor(tagged('system/config/rejected'))) as Event;
+    assert.equal(rejected.data.source, 'watch');
+    assert.match((rejected.data.reasons as string[])[0]!, /pitcrew\.yaml:9:\d+ reactor\.rules\[0\]/);
+    await ping();
+    const status = JSON.parse((await runBin(['status', '--json', '--socket', `${dir}/ctl.sock`])).stdout) as {
+      config: { status: string; errorInfo: { source: string } };
+    };
+    assert.deepEqual([status.config.status, status.config.errorInfo.source], ['error', 'watch']);
+    const pongs = () => agent.lines.filter(tagged('pong/two')).length;
+    await agent.waitFor(() => pongs() === 2);
+
+    // An editor that writes a new file and renames it over the old one.
+    writeFileSync(`${file}.swp`, config(dir, true, 'pong/three'));
+    renameSync(`${file}.swp`, file);
+    await agent.waitFor(() => agent.lines.filter(tagged('system/config/applied')).length === 2);
+    await ping();
+    await agent.waitFor(tagged('pong/three'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+  });
+
+  it('reloads on SIGHUP; boots on the last known good when the file no longer loads', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'pitcrew.yaml');
+    writeFileSync(file, config(dir, false, 'pong/one'));
+    const first = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => first.child.kill('SIGKILL'));
+    await first.waitFor(tagged('system/agent/started'));
+    writeFileSync(file, config(dir, false, 'pong/hup'));
+    first.child.kill('SIGHUP');
+    await first.waitFor(tagged('system/config/applied'));
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+
+    writeFileSync(file, config(dir, false, 'pong/broken').replace('version: 1', 'version: 2'));
+    const second = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => second.child.kill('SIGKILL'));
+    const boot = JSON.parse(await second.waitFor(tagged('system/config/rejected'))) as Event;
+    assert.equal(boot.data.source, 'boot');
+    assert.match(
+      (boot.data.reasons as string[]).join('\n'),
+      /does not load; running the last known good[\s\S]*version must be 1/,
+    );
+    await second.waitFor(tagged('system/agent/started'));
+    assert.match(second.stderr(), /running the last known good config/);
+    // The last known good is the config SIGHUP applied.
+    await runBin(['emit', 'ping', '--socket', `${dir}/ctl.sock`]);
+    await second.waitFor(tagged('pong/hup'));
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+  });
+});
