@@ -60,7 +60,11 @@ export interface AgentStatus {
   /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
   memory: { rss: number; heap: number; external: number };
   /** The running config: its version (a digest), and whether the last change was taken or refused. */
-  config: { version: string; status: 'installed' | 'error'; errorInfo?: { source: string; reasons: string[] } };
+  config: {
+    version: string;
+    status: 'installed' | 'error';
+    errorInfo?: { source: string; reasons: string[] };
+  };
 }
 
 /** An extension and the config key it serves, so a failed start can say which setting to fix. */
