@@ -2,9 +2,11 @@ import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadChecked } from '../config/load.js';
+import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
 import type { Extension } from '../core/types.js';
 import { errorText } from '../errors.js';
+import { conditionFactory } from '../reactor/condition.js';
 import type { Agent } from '../runtime/agent.js';
 import { saveLastKnownGood } from './last-known-good.js';
 
@@ -20,6 +22,8 @@ export class Reloader implements Extension {
   private files: string[] = [];
   private debounce?: Timer;
   private busy: Promise<boolean> = Promise.resolve(true);
+  /** The health window of the last applied config: when it ends, and what to go back to. */
+  private probation?: { timer: Timer; previous: ConfigT };
 
   constructor(
     private readonly agent: Agent,
@@ -36,6 +40,7 @@ export class Reloader implements Extension {
 
   async stop(): Promise<void> {
     this.debounce?.cancel();
+    this.probation?.timer.cancel();
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.busy;
@@ -55,18 +60,59 @@ export class Reloader implements Extension {
       this.agent.rejected(source, e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)]);
       return false;
     }
+    const previous = this.probation?.previous ?? this.agent.config;
     try {
       await this.agent.apply(loaded.config);
     } catch (e) {
       this.agent.rejected(source, [errorText(e)]);
       return false;
     }
-    saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    this.checkHealth(previous);
     if (this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
       this.files = loaded.files;
       this.watchFiles();
     }
     return true;
+  }
+
+  /**
+   * With `rollout.health`, a new config is on probation for `window`: when it ends, `when` (JsonLogic
+   * over `{status, signals}`; by default: no service failed or restarting) must hold, or the
+   * previous config is restored (`system/config/reverted {reason}`). Only a config that passed
+   * becomes the last known good.
+   */
+  private checkHealth(previous: ConfigT): void {
+    this.probation?.timer.cancel();
+    this.probation = undefined;
+    const health = this.agent.config.rollout?.health;
+    if (!health) return saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    const healthy = health.when === undefined ? noServiceDown : conditionFactory(this.agent)(health.when);
+    const timer = this.agent.clock.setTimeout(() => {
+      this.probation = undefined;
+      const status = this.agent.status();
+      if (healthy({ status, signals: this.agent.signals.tree })) {
+        saveLastKnownGood(this.agent.dataDir, this.agent.config);
+        return;
+      }
+      const reason =
+        health.when === undefined
+          ? 'a service failed'
+          : `the health condition did not hold after ${health.window} ms`;
+      this.busy = this.busy.then(() => this.revert(previous, reason));
+    }, health.window);
+    this.probation = { timer, previous };
+  }
+
+  private async revert(previous: ConfigT, reason: string): Promise<boolean> {
+    const failed = this.agent.config;
+    try {
+      await this.agent.apply(previous);
+    } catch (e) {
+      this.agent.log.error(`reverting the config failed: ${errorText(e)}`);
+      return false;
+    }
+    this.agent.reverted(reason, failed);
+    return false;
   }
 
   /**
@@ -91,3 +137,7 @@ export class Reloader implements Extension {
     );
   }
 }
+
+/** The default health check: every service running. */
+const noServiceDown = (data: Record<string, unknown>) =>
+  Object.values((data.status as ReturnType<Agent['status']>).services).every((s) => s.state === 'running');

@@ -343,6 +343,26 @@ export class Agent implements ReactorHost {
     return diff;
   }
 
+  /** A config that failed its health check and was replaced by the previous one (DESIGN §8). */
+  reverted(reason: string, failed: ConfigT): void {
+    const version = configVersion(failed);
+    this.log.error({ reason, version }, `config ${version} reverted: ${reason}`);
+    this.configState = {
+      status: 'error',
+      errorInfo: { source: 'health', reasons: [`${version} reverted: ${reason}`] },
+    };
+    this.cloud?.update('unitConfig', 'unit', {
+      version: configVersion(this.current),
+      status: 'installed',
+      errorInfo: { reverted: version, reason },
+    });
+    this.bus.emit(
+      'system/config/reverted',
+      { reason, reverted: version, running: configVersion(this.current) },
+      'agent',
+    );
+  }
+
   /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
   rejected(source: string, reasons: string[]): void {
     this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
