@@ -88,7 +88,12 @@ export class ElmEmulator {
     readonly car: Car = CAR,
   ) {}
 
+  /**
+   * Opens the device end (again, after the pair was unplugged and plugged back). The old port is
+   * closed first: a port left open on a vanished pty reads EOF in a busy loop.
+   */
   async attach(): Promise<void> {
+    await this.close();
     const port = new SerialPort({ path: this.path, baudRate: 38400, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     port.on('data', (b: Buffer) => this.input(b.toString('latin1')));

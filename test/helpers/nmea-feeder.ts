@@ -8,7 +8,9 @@ export class NmeaFeeder {
 
   constructor(readonly path: string) {}
 
+  /** Opens the device end (again after an unplug); the old port is closed first, as in the ELM327 emulator. */
   async attach(): Promise<void> {
+    await this.close();
     const port = new SerialPort({ path: this.path, baudRate: 9600, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     port.on('error', () => {});
