@@ -65,6 +65,13 @@ export function registerControl(program: Command): void {
 
   withSocket(
     program
+      .command('rollout')
+      .description('where config changes come from: status, or pull (fetch from git, or reload the file) now')
+      .argument('<action>', 'status | pull'),
+  ).action((action: string, opts: SocketOpts) => send(opts, 'rollout', { action }, pretty));
+
+  withSocket(
+    program
       .command('signals')
       .description('current signal values with their age, e.g. signals.obd.rpm 812 rpm 0.4 s ago')
       .argument('[pattern]', 'only signals matching it: signals.obd.*, *rpm*, or a word they contain')

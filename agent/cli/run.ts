@@ -4,6 +4,7 @@ import { ControlServer } from '../control/server.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
+import { GitRollout } from '../rollout/git-rollout.js';
 import { Reloader } from '../rollout/reloader.js';
 import { createAgent } from '../runtime/agent.js';
 import { SystemdNotify } from '../systemd/notify.js';
@@ -39,6 +40,14 @@ export function registerRun(program: Command): void {
       agent.use(new SystemdNotify(agent, process.env, log));
       const reloader = new Reloader(agent, opts.config, loaded.files);
       agent.use(reloader, 'rollout');
+      const git = config.rollout?.git && new GitRollout(agent, reloader, config.rollout.git);
+      if (git) agent.use(git, 'rollout.git');
+      agent.rollout = git
+        ? { status: () => git.status(), pull: () => git.pull() }
+        : {
+            status: () => ({ source: 'file', file: loaded.file, ...agent.status().config }),
+            pull: async () => void (await reloader.reload('pull')),
+          };
       process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
       if (config.metrics) {
         // Loaded only when configured: an agent without metrics never loads prom-client.

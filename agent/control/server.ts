@@ -95,6 +95,13 @@ export class ControlServer implements Extension {
       agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
     );
     this.commands.set('rules', () => agent.reactor.list());
+    this.commands.set('rollout', async (a) => {
+      const action = str(a, 'action');
+      if (!agent.rollout || !['status', 'pull'].includes(action))
+        throw errors.CONTROL_REQUEST(`rollout ${action}: status or pull, on an agent started by pitcrew run`);
+      if (action === 'pull') await agent.rollout.pull();
+      return agent.rollout.status();
+    });
     this.commands.set('signals', (a) => {
       const pattern = a.pattern === undefined ? undefined : globPattern(str(a, 'pattern'));
       const now = agent.clock.now();

@@ -21,9 +21,11 @@ export class Reloader implements Extension {
   private watchers: FSWatcher[] = [];
   private files: string[] = [];
   private debounce?: Timer;
-  private busy: Promise<boolean> = Promise.resolve(true);
+  private busy: Promise<unknown> = Promise.resolve();
+  /** Told when a config is reverted after its health check, with where it came from (a git rollout marks its commit bad). */
+  onReverted?: (reason: string, source: string) => void;
   /** The health window of the last applied config: when it ends, and what to go back to. */
-  private probation?: { timer: Timer; previous: ConfigT };
+  private probation?: { timer: Timer; previous: ConfigT; source: string };
 
   constructor(
     private readonly agent: Agent,
@@ -46,33 +48,40 @@ export class Reloader implements Extension {
     await this.busy;
   }
 
-  /** One reload at a time; resolves whether the file's config now runs. */
-  reload(source: string): Promise<boolean> {
-    this.busy = this.busy.then(() => this.reloadNow(source));
-    return this.busy;
+  /** Reloads the config file; resolves whether its config now runs. */
+  async reload(source: string): Promise<boolean> {
+    return (await this.applyFile(source, this.file)).ok;
   }
 
-  private async reloadNow(source: string): Promise<boolean> {
+  /** Loads, checks and applies a config file (the config's own, or a git checkout's); one at a time. */
+  applyFile(source: string, file: string): Promise<Outcome> {
+    const run = this.busy.then(() => this.applyNow(source, file));
+    this.busy = run;
+    return run;
+  }
+
+  private async applyNow(source: string, file: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
     try {
-      loaded = await loadChecked(this.file);
+      loaded = await loadChecked(file);
     } catch (e) {
-      this.agent.rejected(source, e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)]);
-      return false;
+      const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
+      this.agent.rejected(source, reasons);
+      return { ok: false, reasons };
     }
     const previous = this.probation?.previous ?? this.agent.config;
     try {
       await this.agent.apply(loaded.config);
     } catch (e) {
       this.agent.rejected(source, [errorText(e)]);
-      return false;
+      return { ok: false, reasons: [errorText(e)] };
     }
-    this.checkHealth(previous);
-    if (this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
+    this.checkHealth(previous, source);
+    if (file === this.file && this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
       this.files = loaded.files;
       this.watchFiles();
     }
-    return true;
+    return { ok: true, reasons: [] };
   }
 
   /**
@@ -81,7 +90,7 @@ export class Reloader implements Extension {
    * previous config is restored (`system/config/reverted {reason}`). Only a config that passed
    * becomes the last known good.
    */
-  private checkHealth(previous: ConfigT): void {
+  private checkHealth(previous: ConfigT, source: string): void {
     this.probation?.timer.cancel();
     this.probation = undefined;
     const health = this.agent.config.rollout?.health;
@@ -98,21 +107,21 @@ export class Reloader implements Extension {
         health.when === undefined
           ? 'a service failed'
           : `the health condition did not hold after ${health.window} ms`;
-      this.busy = this.busy.then(() => this.revert(previous, reason));
+      this.busy = this.busy.then(() => this.revert(previous, reason, source));
     }, health.window);
-    this.probation = { timer, previous };
+    this.probation = { timer, previous, source };
   }
 
-  private async revert(previous: ConfigT, reason: string): Promise<boolean> {
+  private async revert(previous: ConfigT, reason: string, source: string): Promise<void> {
     const failed = this.agent.config;
     try {
       await this.agent.apply(previous);
     } catch (e) {
       this.agent.log.error(`reverting the config failed: ${errorText(e)}`);
-      return false;
+      return;
     }
     this.agent.reverted(reason, failed);
-    return false;
+    this.onReverted?.(reason, source);
   }
 
   /**
@@ -136,6 +145,12 @@ export class Reloader implements Extension {
       }),
     );
   }
+}
+
+/** What became of a config: applied (health pending, if configured), or rejected and why. */
+export interface Outcome {
+  ok: boolean;
+  reasons: string[];
 }
 
 /** The default health check: every service running. */

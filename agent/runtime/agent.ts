@@ -39,6 +39,13 @@ export interface AgentOptions {
 
 export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
 
+/** Where config changes come from (the file, or git), as `pitcrew rollout status|pull` sees it. */
+export interface RolloutControl {
+  status(): unknown;
+  /** Fetches (git) or reloads (the file) now. */
+  pull(): Promise<void>;
+}
+
 export interface AgentStatus {
   unit: string;
   uptime: number;
@@ -85,6 +92,8 @@ export class Agent implements ReactorHost {
   readonly services = new Map<string, Supervisor>();
   readonly dataDir: string;
   readonly reactor: Reactor;
+  /** Set by the composition of `run`: what `pitcrew rollout` talks to. */
+  rollout?: RolloutControl;
   private readonly extensions: Mounted[] = [];
   private readonly returners = new Map<string, ReturnerFn>();
   private stateStore?: StateStore;

@@ -58,6 +58,21 @@ describe('config reload (real process)', () => {
     await agent.waitFor(() => agent.lines.filter(tagged('system/config/applied')).length === 2);
     await ping();
     await agent.waitFor(tagged('pong/three'));
+
+    // pitcrew rollout: the file is the source; pull reloads it now.
+    writeFileSync(file, config(dir, true, 'pong/four').replace('debounce: 100ms', 'debounce: 1h'));
+    const pulled = JSON.parse((await runBin(['rollout', 'pull', '--socket', `${dir}/ctl.sock`])).stdout) as {
+      source: string;
+      status: string;
+    };
+    assert.deepEqual([pulled.source, pulled.status], ['file', 'error']); // rollout itself changed: a restart takes it
+    writeFileSync(file, config(dir, true, 'pong/four'));
+    const again = JSON.parse((await runBin(['rollout', 'pull', '--socket', `${dir}/ctl.sock`])).stdout) as {
+      status: string;
+    };
+    assert.equal(again.status, 'installed');
+    await ping();
+    await agent.waitFor(tagged('pong/four'));
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
   });

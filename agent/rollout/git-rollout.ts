@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Timer } from '../core/clock.js';
+import type { Extension } from '../core/types.js';
+import { errors, errorText } from '../errors.js';
+import type { Agent } from '../runtime/agent.js';
+import type { Reloader } from './reloader.js';
+
+const run = promisify(execFile);
+
+export interface GitSettings {
+  repo: string;
+  branch: string;
+  path: string;
+  interval: number;
+}
+
+/** What `pitcrew rollout status` and the ack say about the git source. */
+export interface GitRolloutStatus {
+  source: 'git';
+  repo: string;
+  branch: string;
+  /** The commit whose config runs. */
+  commit?: string;
+  /** The last commit tried, and what became of it. */
+  last?: { commit: string; status: 'applied' | 'rejected' | 'reverted'; errors: string[]; at: number };
+  /** Commits that failed: never tried again. */
+  bad: string[];
+  last_error?: string;
+}
+
+/**
+ * Config rollout from git (DESIGN §8) with the `git` command: every `interval` (and on `pitcrew
+ * rollout pull`) fetch the branch; a new commit is checked out in `data_dir/rollout/git` and its
+ * config file applied through the reloader (load, validate, apply, health check). A commit that
+ * does not load, apply or stay healthy is marked bad (kept in `data_dir`, never retried until a
+ * newer commit comes) and the previous commit is checked out again. Each outcome goes to status
+ * and, with a cloud link, to `<prefix>/ack`.
+ */
+export class GitRollout implements Extension {
+  readonly name = 'rollout.git';
+  private readonly dir: string;
+  private readonly badFile: string;
+  private readonly bad: Set<string>;
+  private timer?: Timer;
+  private commit?: string;
+  private previous?: string;
+  private last?: GitRolloutStatus['last'];
+  private lastError?: string;
+  private polling?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly reloader: Reloader,
+    private readonly git: GitSettings,
+  ) {
+    const root = path.join(agent.dataDir, 'rollout');
+    this.dir = path.join(root, 'git');
+    this.badFile = path.join(root, 'bad-commits.json');
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    this.bad = new Set(
+      existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
+    );
+    reloader.onReverted = (reason, source) => {
+      if (source.startsWith('git ')) void this.reverted(reason);
+    };
+  }
+
+  private async cmd(args: string[], cwd = this.dir): Promise<string> {
+    try {
+      return (
+        await run('git', args, { cwd, timeout: 120_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })
+      ).stdout.trim();
+    } catch (e) {
+      const err = e as { stderr?: string };
+      throw errors.DRIVER_ERROR(`git ${args[0]}: ${(err.stderr ?? errorText(e)).trim().split('\n').at(-1)}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.polling;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = this.agent.clock.setTimeout(() => {
+      void this.pull().finally(() => this.schedule(this.git.interval));
+    }, ms);
+  }
+
+  /** Fetches now and applies a new commit if there is one. */
+  pull(): Promise<void> {
+    this.polling ??= this.pullNow().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async pullNow(): Promise<void> {
+    let head: string;
+    try {
+      if (!existsSync(path.join(this.dir, '.git'))) {
+        await this.cmd(
+          ['clone', '--quiet', '--no-checkout', this.git.repo, this.dir],
+          path.dirname(this.dir),
+        );
+      }
+      await this.cmd(['fetch', '--quiet', 'origin', this.git.branch]);
+      head = await this.cmd(['rev-parse', 'FETCH_HEAD']);
+      this.lastError = undefined;
+    } catch (e) {
+      this.lastError = errorText(e);
+      this.agent.log.warn(`git rollout: ${this.lastError}`);
+      return;
+    }
+    if (head === this.commit || this.bad.has(head)) return;
+    await this.cmd(['checkout', '--quiet', '--force', '--detach', head]);
+    const outcome = await this.reloader.applyFile(
+      `git ${head.slice(0, 12)}`,
+      path.join(this.dir, this.git.path),
+    );
+    if (outcome.ok) {
+      this.previous = this.commit;
+      this.commit = head;
+      this.report(head, 'applied', []);
+    } else {
+      this.markBad(head);
+      if (this.commit) await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]);
+      this.report(head, 'rejected', outcome.reasons);
+    }
+  }
+
+  /** The health check failed after `commit` was applied: it is bad, the previous commit is back. */
+  private async reverted(reason: string): Promise<void> {
+    const failed = this.commit;
+    if (!failed) return;
+    this.markBad(failed);
+    this.commit = this.previous;
+    if (this.commit)
+      await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]).catch(() => {});
+    this.report(failed, 'reverted', [reason]);
+  }
+
+  private markBad(commit: string): void {
+    this.bad.add(commit);
+    writeFileSync(this.badFile, JSON.stringify([...this.bad]), { mode: 0o600 });
+  }
+
+  private report(commit: string, status: 'applied' | 'rejected' | 'reverted', errs: string[]): void {
+    this.last = { commit, status, errors: errs, at: this.agent.clock.now() };
+    this.agent.log.info({ commit, status, errors: errs }, `git rollout: ${commit.slice(0, 12)} ${status}`);
+    if (this.agent.config.cloud)
+      this.agent
+        .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: errs }), 1, false)
+        .catch((e) => this.agent.log.warn(`git rollout ack: ${errorText(e)}`));
+  }
+
+  status(): GitRolloutStatus {
+    return {
+      source: 'git',
+      repo: this.git.repo,
+      branch: this.git.branch,
+      commit: this.commit,
+      last: this.last,
+      bad: [...this.bad],
+      ...(this.lastError ? { last_error: this.lastError } : {}),
+    };
+  }
+}
