@@ -94,7 +94,10 @@ export class Reloader implements Extension {
     this.probation?.timer.cancel();
     this.probation = undefined;
     const health = this.agent.config.rollout?.health;
-    if (!health) return saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    if (!health) {
+      saveLastKnownGood(this.agent.dataDir, this.agent.config);
+      return;
+    }
     const healthy = health.when === undefined ? noServiceDown : conditionFactory(this.agent)(health.when);
     const timer = this.agent.clock.setTimeout(() => {
       this.probation = undefined;
