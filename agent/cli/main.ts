@@ -7,6 +7,7 @@ import { loadChecked } from '../config/load.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
+import { registerBundle } from './bundle.js';
 import { registerControl } from './control.js';
 import { DEFAULT_CONFIG } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
@@ -98,6 +99,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerControl(program);
   registerReplay(program);
   registerLogic(program);
+  registerBundle(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {
     console.error(`error [${errorCode(e)}]: ${errorText(e)}`);

@@ -4,6 +4,7 @@ import { ControlServer } from '../control/server.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
+import { BundleReceiver } from '../rollout/bundles.js';
 import { GitRollout } from '../rollout/git-rollout.js';
 import { Reloader } from '../rollout/reloader.js';
 import { createAgent } from '../runtime/agent.js';
@@ -38,10 +39,12 @@ export function registerRun(program: Command): void {
       });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
       agent.use(new SystemdNotify(agent, process.env, log));
-      const reloader = new Reloader(agent, opts.config, loaded.files);
+      const reloader = new Reloader(agent, opts.config, loaded.files, loaded.raw);
       agent.use(reloader, 'rollout');
       const git = config.rollout?.git && new GitRollout(agent, reloader, config.rollout.git);
       if (git) agent.use(git, 'rollout.git');
+      const trust = config.rollout?.bundles?.trust.keys;
+      if (trust) agent.use(new BundleReceiver(agent, reloader, trust), 'rollout.bundles');
       agent.rollout = git
         ? { status: () => git.status(), pull: () => git.pull() }
         : {

@@ -59,3 +59,67 @@ export function resolvePaths(config: ConfigT, c: Composed): void {
       (k, i) => abs(k, ['rollout', 'bundles', 'trust', 'keys', i])!,
     );
 }
+
+type Raw = Record<string, unknown>;
+
+/**
+ * The config as written (`raw`: includes merged, env substituted, durations and sizes as written),
+ * with every file path replaced by the absolute one of `config`: a document that means the same
+ * wherever it is stored (the last known good in data_dir, a cloud bundle laid over the config).
+ */
+export function standalone(raw: unknown, config: ConfigT): Raw {
+  const out = structuredClone(raw !== null && typeof raw === 'object' ? raw : {}) as Raw;
+  delete out.include;
+  /** The map or list at `keys` in the document, if there is one. */
+  const container = (keys: (string | number)[]): Raw | undefined => {
+    let cur: unknown = out;
+    for (const k of keys) {
+      if (cur === null || typeof cur !== 'object') return undefined;
+      cur = (cur as Raw)[k as string];
+    }
+    return cur !== null && typeof cur === 'object' ? (cur as Raw) : undefined;
+  };
+  /** Sets `key` of the container at `keys` to `value` where the document has a string there. */
+  const put = (keys: (string | number)[], key: string | number, value: unknown) => {
+    const c = container(keys);
+    if (c && typeof c[key as string] === 'string') c[key as string] = value;
+  };
+  /** Sets a path whose default is relative (so it must be written even when the document left it out). */
+  const pin = (section: string, key: string, value: unknown) => {
+    const c = (out[section] ??= {}) as Raw;
+    c[key] = value;
+  };
+  pin('unit', 'data_dir', config.unit.data_dir);
+  pin('control', 'socket', config.control.socket);
+  for (const [name, svc] of Object.entries(config.services)) {
+    const base = ['services', name];
+    for (const fp of driverNamed(svc.driver)?.files(svc.settings as Settings) ?? []) {
+      const value = fp.reduce<unknown>((o, k) => (o as Raw)[k as string], svc.settings);
+      put([...base, 'settings', ...fp.slice(0, -1)], fp.at(-1)!, value);
+    }
+    svc.hooks.forEach((h, i) => put([...base, 'hooks', i], 'use', h.use));
+    svc.workers.forEach((w, wi) =>
+      w.messages.forEach((m, mi) => {
+        const mp = [...base, 'workers', wi, 'messages', mi];
+        put(mp, 'handler', m.handler);
+        for (const kind of ['converter', 'trigger', 'filter', 'enricher', 'returner'] as const) {
+          const written = container(mp)?.[kind];
+          if (typeof written === 'string') put(mp, kind, m[kind][0]);
+          else m[kind].forEach((v, i) => put([...mp, kind], i, v));
+        }
+      }),
+    );
+  }
+  for (const k of ['ca', 'cert', 'key'] as const) put(['cloud', 'mqtt'], k, config.cloud?.mqtt[k]);
+  const u = config.updates;
+  if (u) {
+    u.trust.keys.forEach((k, i) => put(['updates', 'trust', 'keys'], i, k));
+    const download = ((container(['updates']) as Raw).download ??= {}) as Raw; // its dir has a relative default
+    download.dir = u.download.dir;
+    put(['updates'], 'desired_file', u.desired_file);
+    if (u.sota?.installer.type === 'directory')
+      put(['updates', 'sota', 'installer'], 'root', u.sota.installer.root);
+  }
+  config.rollout?.bundles?.trust.keys.forEach((k, i) => put(['rollout', 'bundles', 'trust', 'keys'], i, k));
+  return out;
+}

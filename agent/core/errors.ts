@@ -232,6 +232,12 @@ export const errors = {
     (sections: readonly string[]) =>
       `${list(sections)} changed, which a running agent does not take on: restart it to apply them (nothing was applied)`,
   ),
+  SIGNATURE: define('PITCREW_SIGNATURE', (why: string) => `rejected: ${why}`),
+  BUNDLE_VERSION: define(
+    'PITCREW_BUNDLE_VERSION',
+    (version: number, applied: number) =>
+      `bundle version ${version} is not newer than the applied ${applied}: a replay or a downgrade, refused`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

@@ -64,9 +64,9 @@ export class GitRollout implements Extension {
     this.bad = new Set(
       existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
     );
-    reloader.onReverted = (reason, source) => {
+    reloader.onReverted((reason, source) => {
       if (source.startsWith('git ')) void this.reverted(reason);
-    };
+    });
   }
 
   private async cmd(args: string[], cwd = this.dir): Promise<string> {

@@ -23,7 +23,7 @@ export class Reloader implements Extension {
   private debounce?: Timer;
   private busy: Promise<unknown> = Promise.resolve();
   /** Told when a config is reverted after its health check, with where it came from (a git rollout marks its commit bad). */
-  onReverted?: (reason: string, source: string) => void;
+  private readonly revertListeners: ((reason: string, source: string) => void)[] = [];
   /** The health window of the last applied config: when it ends, and what to go back to. */
   private probation?: { timer: Timer; previous: ConfigT; source: string };
 
@@ -31,12 +31,14 @@ export class Reloader implements Extension {
     private readonly agent: Agent,
     private readonly file: string,
     files: string[],
+    /** The running config as written (for the last known good). */
+    private raw: unknown,
   ) {
     this.files = files;
   }
 
   async start(): Promise<void> {
-    saveLastKnownGood(this.agent.dataDir, this.agent.config);
+    saveLastKnownGood(this.agent.dataDir, this.raw, this.agent.config);
     if (this.agent.config.rollout?.watch) this.watchFiles();
   }
 
@@ -46,6 +48,15 @@ export class Reloader implements Extension {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.busy;
+  }
+
+  onReverted(fn: (reason: string, source: string) => void): void {
+    this.revertListeners.push(fn);
+  }
+
+  /** The config file this reloader reads: the base a cloud bundle is laid over. */
+  get configFile(): string {
+    return this.file;
   }
 
   /** Reloads the config file; resolves whether its config now runs. */
@@ -76,7 +87,7 @@ export class Reloader implements Extension {
       this.agent.rejected(source, [errorText(e)]);
       return { ok: false, reasons: [errorText(e)] };
     }
-    this.checkHealth(previous, source);
+    this.checkHealth(previous, source, loaded.raw);
     if (file === this.file && this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
       this.files = loaded.files;
       this.watchFiles();
@@ -90,12 +101,16 @@ export class Reloader implements Extension {
    * previous config is restored (`system/config/reverted {reason}`). Only a config that passed
    * becomes the last known good.
    */
-  private checkHealth(previous: ConfigT, source: string): void {
+  private checkHealth(previous: ConfigT, source: string, raw: unknown): void {
     this.probation?.timer.cancel();
     this.probation = undefined;
     const health = this.agent.config.rollout?.health;
+    const passed = () => {
+      this.raw = raw;
+      saveLastKnownGood(this.agent.dataDir, raw, this.agent.config);
+    };
     if (!health) {
-      saveLastKnownGood(this.agent.dataDir, this.agent.config);
+      passed();
       return;
     }
     const healthy = health.when === undefined ? noServiceDown : conditionFactory(this.agent)(health.when);
@@ -103,7 +118,7 @@ export class Reloader implements Extension {
       this.probation = undefined;
       const status = this.agent.status();
       if (healthy({ status, signals: this.agent.signals.tree })) {
-        saveLastKnownGood(this.agent.dataDir, this.agent.config);
+        passed();
         return;
       }
       const reason =
@@ -124,7 +139,7 @@ export class Reloader implements Extension {
       return;
     }
     this.agent.reverted(reason, failed);
-    this.onReverted?.(reason, source);
+    for (const fn of this.revertListeners) fn(reason, source);
   }
 
   /**

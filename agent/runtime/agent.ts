@@ -352,6 +352,11 @@ export class Agent implements ReactorHost {
     return diff;
   }
 
+  /** Hands what arrives on `<prefix>/<topic>` to `fn` (a no-op without a cloud link). */
+  onCloudMessage(topic: string, fn: (payload: Buffer) => void): void {
+    this.cloud?.onMessage(topic, fn);
+  }
+
   /** A config that failed its health check and was replaced by the previous one (DESIGN §8). */
   reverted(reason: string, failed: ConfigT): void {
     const version = configVersion(failed);

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadConfigSync } from '../../agent/config/load.js';
 import { realClock } from '../../agent/core/clock.js';
 import { GitRollout, type GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
@@ -57,7 +58,7 @@ ${body}`;
 async function rolloutAgent(home: string, repoUrl: string, body: string) {
   const h = agentWith(config(home, repoUrl, body), realClock);
   const file = path.join(h.dir, 'pitcrew.yaml');
-  const reloader = new Reloader(h.agent, file, [file]);
+  const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
   const rollout = new GitRollout(h.agent, reloader, h.agent.config.rollout!.git!);
   h.agent.use(reloader, 'rollout').use(rollout, 'rollout.git');
   after(() => h.agent.stop());

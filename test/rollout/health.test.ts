@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadConfigSync } from '../../agent/config/load.js';
 import { lastKnownGoodFile } from '../../agent/rollout/last-known-good.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
 import { agentFor } from '../helpers/agent.js';
@@ -20,7 +21,7 @@ ${extra}`;
 async function rig(health: string) {
   const h = agentFor(config(health));
   const file = path.join(h.dir, 'pitcrew.yaml');
-  const reloader = new Reloader(h.agent, file, [file]);
+  const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
   h.agent.use(reloader, 'rollout');
   after(() => h.agent.stop());
   await h.agent.start();

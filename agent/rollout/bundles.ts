@@ -1,0 +1,109 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadChecked } from '../config/load.js';
+import { standalone } from '../config/paths.js';
+import { Bundle } from '../config/schema.js';
+import type { Extension } from '../core/types.js';
+import { errors, errorText } from '../errors.js';
+import type { Agent } from '../runtime/agent.js';
+import type { Reloader } from './reloader.js';
+import { openEnvelope } from './signing.js';
+
+/** The largest bundle message taken: a rule set, not a firmware image. */
+const MAX_BUNDLE_BYTES = 1024 * 1024;
+
+type Ack = { version: number | null; status: 'applied' | 'rejected' | 'reverted'; errors: string[] };
+
+/**
+ * Signed rule bundles from the cloud on `<prefix>/config` (DESIGN §8): the envelope's Ed25519
+ * signature must come from a key in `rollout.bundles.trust.keys`, the payload
+ * `{version, rules, services?}` must be newer than the last applied (no replay, no downgrade).
+ * Its rules replace the config file's rule set and its services the file's services of the same
+ * names; the result goes the same way as any change (validate, apply, health check). Every
+ * outcome is acknowledged on `<prefix>/ack` as `{version, status, errors}`.
+ */
+export class BundleReceiver implements Extension {
+  readonly name = 'rollout.bundles';
+  private readonly dir: string;
+  private readonly versionFile: string;
+  private readonly trusted: string[];
+  private applied: number;
+  private pending?: number;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly reloader: Reloader,
+    /** Files of the trusted public keys (`pitcrew keygen` writes one beside the private key). */
+    keyFiles: readonly string[],
+  ) {
+    this.trusted = keyFiles.map((f) => readFileSync(f, 'utf8'));
+    this.dir = path.join(agent.dataDir, 'rollout');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.versionFile = path.join(this.dir, 'bundle-version.json');
+    this.applied = existsSync(this.versionFile)
+      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number)
+      : -1;
+    reloader.onReverted((reason, source) => {
+      if (source.startsWith('bundle ') && this.pending !== undefined)
+        this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
+    });
+  }
+
+  async start(): Promise<void> {
+    this.agent.onCloudMessage('config', (payload) => void this.receive(payload));
+  }
+
+  async stop(): Promise<void> {}
+
+  /** Checks, lays over the config file and applies one bundle message; acknowledges the outcome. */
+  async receive(message: Buffer): Promise<Ack> {
+    let version: number | null = null;
+    try {
+      if (message.length > MAX_BUNDLE_BYTES)
+        throw errors.SIGNATURE(`${message.length} bytes, over the ${MAX_BUNDLE_BYTES} a bundle may have`);
+      const payload = JSON.parse(
+        openEnvelope(message.toString('utf8'), this.trusted).toString('utf8'),
+      ) as Record<string, unknown>;
+      const v = Bundle.shape.version.safeParse(payload?.version);
+      if (!v.success) throw errors.SIGNATURE('the payload has no version (a whole number)');
+      version = v.data;
+      if (version <= this.applied) throw errors.BUNDLE_VERSION(version, this.applied);
+      const file = await this.layOver(version, payload);
+      this.pending = version;
+      const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
+      if (!outcome.ok) return this.ack({ version, status: 'rejected', errors: outcome.reasons });
+      this.applied = version;
+      writeFileSync(this.versionFile, JSON.stringify(version), { mode: 0o600 });
+      return this.ack({ version, status: 'applied', errors: [] });
+    } catch (e) {
+      this.agent.rejected('bundle', [errorText(e)]);
+      return this.ack({ version, status: 'rejected', errors: [errorText(e)] });
+    }
+  }
+
+  /** The config file's config with the bundle's rules and services, as a file to load and check. */
+  private async layOver(version: number, payload: Record<string, unknown>): Promise<string> {
+    const loaded = await loadChecked(this.reloader.configFile);
+    const base = standalone(loaded.raw, loaded.config);
+    const merged = {
+      ...base,
+      reactor: { ...(base.reactor as object), rules: payload.rules },
+      services: {
+        ...(base.services as object),
+        ...(payload.services as Record<string, unknown> | undefined),
+      },
+    };
+    const file = path.join(this.dir, `bundle-${version}.json`);
+    writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+    return file;
+  }
+
+  private ack(a: Ack): Ack {
+    this.agent.log.info(a, `bundle ${a.version ?? '?'}: ${a.status}`);
+    if (this.agent.config.cloud)
+      this.agent
+        .publish('ack', JSON.stringify(a), 1, false)
+        .catch((e) => this.agent.log.warn(`bundle ack: ${errorText(e)}`));
+    return a;
+  }
+}
