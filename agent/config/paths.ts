@@ -85,12 +85,12 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
     if (c && typeof c[key as string] === 'string') c[key as string] = value;
   };
   /** Sets a path whose default is relative (so it must be written even when the document left it out). */
-  const pin = (section: string, key: string, value: unknown) => {
-    const c = (out[section] ??= {}) as Raw;
-    c[key] = value;
+  const pin = (parent: Raw, section: string, key: string, value: unknown) => {
+    if (parent[section] === null || typeof parent[section] !== 'object') parent[section] = {};
+    (parent[section] as Raw)[key] = value;
   };
-  pin('unit', 'data_dir', config.unit.data_dir);
-  pin('control', 'socket', config.control.socket);
+  pin(out, 'unit', 'data_dir', config.unit.data_dir);
+  pin(out, 'control', 'socket', config.control.socket);
   for (const [name, svc] of Object.entries(config.services)) {
     const base = ['services', name];
     for (const fp of driverNamed(svc.driver)?.files(svc.settings as Settings) ?? []) {
@@ -114,8 +114,7 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   const u = config.updates;
   if (u) {
     u.trust.keys.forEach((k, i) => put(['updates', 'trust', 'keys'], i, k));
-    const download = ((container(['updates']) as Raw).download ??= {}) as Raw; // its dir has a relative default
-    download.dir = u.download.dir;
+    pin(container(['updates'])!, 'download', 'dir', u.download.dir);
     put(['updates'], 'desired_file', u.desired_file);
     if (u.sota?.installer.type === 'directory')
       put(['updates', 'sota', 'installer'], 'root', u.sota.installer.root);
