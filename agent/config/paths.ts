@@ -97,28 +97,28 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
       const value = fp.reduce<unknown>((o, k) => (o as Raw)[k as string], svc.settings);
       put([...base, 'settings', ...fp.slice(0, -1)], fp.at(-1)!, value);
     }
-    svc.hooks.forEach((h, i) => put([...base, 'hooks', i], 'use', h.use));
-    svc.workers.forEach((w, wi) =>
-      w.messages.forEach((m, mi) => {
+    for (const [i, h] of svc.hooks.entries()) put([...base, 'hooks', i], 'use', h.use);
+    for (const [wi, w] of svc.workers.entries())
+      for (const [mi, m] of w.messages.entries()) {
         const mp = [...base, 'workers', wi, 'messages', mi];
         put(mp, 'handler', m.handler);
         for (const kind of ['converter', 'trigger', 'filter', 'enricher', 'returner'] as const) {
           const written = container(mp)?.[kind];
           if (typeof written === 'string') put(mp, kind, m[kind][0]);
-          else m[kind].forEach((v, i) => put([...mp, kind], i, v));
+          else for (const [i, v] of m[kind].entries()) put([...mp, kind], i, v);
         }
-      }),
-    );
+      }
   }
   for (const k of ['ca', 'cert', 'key'] as const) put(['cloud', 'mqtt'], k, config.cloud?.mqtt[k]);
   const u = config.updates;
   if (u) {
-    u.trust.keys.forEach((k, i) => put(['updates', 'trust', 'keys'], i, k));
+    for (const [i, k] of u.trust.keys.entries()) put(['updates', 'trust', 'keys'], i, k);
     pin(container(['updates'])!, 'download', 'dir', u.download.dir);
     put(['updates'], 'desired_file', u.desired_file);
     if (u.sota?.installer.type === 'directory')
       put(['updates', 'sota', 'installer'], 'root', u.sota.installer.root);
   }
-  config.rollout?.bundles?.trust.keys.forEach((k, i) => put(['rollout', 'bundles', 'trust', 'keys'], i, k));
+  for (const [i, k] of (config.rollout?.bundles?.trust.keys ?? []).entries())
+    put(['rollout', 'bundles', 'trust', 'keys'], i, k);
   return out;
 }
