@@ -67,9 +67,15 @@ export function streamTags(count: number): string[] {
  * tags, 20 % `vehicle/s<a>/+` (4 tags each), 10 % `+/s<a>/t<b>`; `re` of them `re:` patterns.
  */
 export function rules(n: number, reShare = 0): { rules: RuleT[]; tags: string[] } {
+  const { rules: raw, tags } = rawRules(n, reShare);
+  return { rules: raw.map((r) => Rule.parse(r)), tags };
+}
+
+/** The same rules as config writes them (before parsing): for a config file. */
+export function rawRules(n: number, reShare = 0): { rules: Record<string, unknown>[]; tags: string[] } {
   const tags = streamTags(Math.max(4, Math.round(n * 0.32) & ~3));
   const random = rng(n);
-  const out: RuleT[] = [];
+  const out: Record<string, unknown>[] = [];
   for (let i = 0; i < n; i++) {
     const t = Math.floor(random() * tags.length);
     const a = t >> 2;
@@ -84,7 +90,7 @@ export function rules(n: number, reShare = 0): { rules: RuleT[]; tags: string[] 
             : `+/s${a}/t${t & 3}`;
     const k = Math.floor(random() * 100);
     const when = CONDITIONS[i % CONDITIONS.length]!(k, `signals.s${a}.t${t & 3}`);
-    out.push(Rule.parse({ name: `r${i}`, on, ...(when === undefined ? {} : { when }), ...actions(i) }));
+    out.push({ name: `r${i}`, on, ...(when === undefined ? {} : { when }), ...actions(i) });
   }
   return { rules: out, tags };
 }
