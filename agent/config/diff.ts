@@ -31,13 +31,44 @@ function keyed<T>(a: Record<string, T>, b: Record<string, T>): KeyedDiff {
 /** Sections a running agent takes on without a restart. */
 const LIVE = new Set(['services', 'reactor', 'include', 'version']);
 
-export function diffConfigs(a: ConfigT, b: ConfigT): ConfigDiff {
+/** The module files a service runs: its driver's module and the module functions its hooks and steps name. */
+export function moduleFiles(service: ConfigT['services'][string]): string[] {
+  const files = new Set<string>();
+  const settings = service.settings as { module?: unknown };
+  if (service.driver === 'module' && typeof settings.module === 'string') files.add(settings.module);
+  const ref = (v: string) => {
+    const i = v.lastIndexOf('#');
+    if (i > 0 && (v.startsWith('/') || v.startsWith('.'))) files.add(v.slice(0, i));
+  };
+  for (const h of service.hooks) ref(h.use);
+  for (const w of service.workers)
+    for (const m of w.messages)
+      for (const step of [m.handler, ...m.converter, ...m.trigger, ...m.filter, ...m.enricher, ...m.returner])
+        ref(step);
+  return [...files];
+}
+
+/**
+ * `changedFiles`: module files whose code changed since the running config was applied; a service
+ * that runs one of them counts as changed (module code is config too).
+ */
+export function diffConfigs(
+  a: ConfigT,
+  b: ConfigT,
+  changedFiles: ReadonlySet<string> = new Set(),
+): ConfigDiff {
   const byName = (c: ConfigT) => Object.fromEntries(c.reactor.rules.map((r) => [r.name, r]));
   const sections = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
     (k) => !LIVE.has(k) && !same(a[k as keyof ConfigT], b[k as keyof ConfigT]),
   );
   if (a.reactor.max_depth !== b.reactor.max_depth) sections.push('reactor.max_depth');
-  return { services: keyed(a.services, b.services), rules: keyed(byName(a), byName(b)), sections };
+  const services = keyed(a.services, b.services);
+  const touched = services.unchanged.filter((n) =>
+    moduleFiles(b.services[n]!).some((f) => changedFiles.has(f)),
+  );
+  services.unchanged = services.unchanged.filter((n) => !touched.includes(n));
+  services.changed.push(...touched);
+  return { services, rules: keyed(byName(a), byName(b)), sections };
 }
 
 /** Whether a diff changes anything at all. */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export type ModuleImporter = (url: string) => Promise<unknown>;
@@ -9,15 +10,29 @@ export function useImporter(fn: ModuleImporter): void {
   importer = fn;
 }
 
-/** Modules load once: a service restart reuses the code (and takes no I/O), as a restart should. */
-const loaded = new Map<string, Record<string, unknown>>();
+/**
+ * Modules load once per version of their file: a service restart reuses the code, and a changed
+ * file (a config change that comes with new module code) is imported afresh. (Node keeps the old
+ * version's code in memory: modules cannot be unloaded.)
+ */
+const loaded = new Map<string, { mtime: number; mod: Record<string, unknown> }>();
 
-/** Imports a user module (service or hook) by absolute path, once. */
-export async function loadModule(file: string): Promise<Record<string, unknown>> {
-  let mod = loaded.get(file);
-  if (!mod) {
-    mod = (await importer(pathToFileURL(file).href)) as Record<string, unknown>;
-    loaded.set(file, mod);
+/** When a module file last changed (0 when it cannot be read: the import will say why). */
+export function moduleStamp(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
+}
+
+/** Imports a user module (service or hook) by absolute path: once, and again when the file changed. */
+export async function loadModule(file: string): Promise<Record<string, unknown>> {
+  const mtime = moduleStamp(file);
+  const have = loaded.get(file);
+  if (have && have.mtime === mtime) return have.mod;
+  const url = pathToFileURL(file).href;
+  const mod = (await importer(have ? `${url}?v=${mtime}` : url)) as Record<string, unknown>;
+  loaded.set(file, { mtime, mod });
   return mod;
 }

@@ -1,5 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
+import { moduleFiles } from '../config/diff.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadChecked } from '../config/load.js';
 import type { ConfigT } from '../config/schema.js';
@@ -149,7 +150,9 @@ export class Reloader implements Extension {
   private watchFiles(): void {
     for (const w of this.watchers) w.close();
     const byDir = new Map<string, Set<string>>();
-    for (const f of this.files) {
+    // The config's files, and the module files its services run: module code is config too.
+    const modules = Object.values(this.agent.config.services).flatMap(moduleFiles);
+    for (const f of [...this.files, ...modules]) {
       const dir = path.dirname(f);
       if (!byDir.has(dir)) byDir.set(dir, new Set());
       byDir.get(dir)!.add(path.basename(f));

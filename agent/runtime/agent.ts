@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { ServiceT } from '../../schemas/services.js';
 import { CloudLink, type CloudStatus } from '../cloud/cloud-link.js';
 import { Outbox } from '../cloud/outbox.js';
-import { type ConfigDiff, diffConfigs } from '../config/diff.js';
+import { type ConfigDiff, diffConfigs, moduleFiles } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
 import { ErrorReports } from '../core/error-reports.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
+import { moduleStamp } from '../core/load-module.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { OncePer } from '../core/once-per.js';
 import type { ServiceDeps } from '../core/service.js';
@@ -185,6 +186,7 @@ export class Agent implements ReactorHost {
       // Rules listen before services start, so they see what services say while starting.
       await this.mount({ ext: this.reactor, key: 'reactor' }, started);
       this.createServices();
+      this.stampModules();
       await Promise.all([...this.services.values()].map((s) => s.start()));
       if (this.cloud) await this.mount({ ext: this.cloud, key: 'cloud' }, started);
       for (const m of this.extensions) await this.mount(m, started);
@@ -328,7 +330,7 @@ export class Agent implements ReactorHost {
    * unit …) make it throw PITCREW_CONFIG_RESTART before anything changes.
    */
   async apply(next: ConfigT): Promise<ConfigDiff> {
-    const diff = diffConfigs(this.current, next);
+    const diff = diffConfigs(this.current, next, this.changedModules());
     if (diff.sections.length) throw errors.CONFIG_RESTART(diff.sections);
     if (!this.running) {
       this.current = next;
@@ -340,6 +342,7 @@ export class Agent implements ReactorHost {
       for (const k of [...this.kept.keys()]) if (k.startsWith(`${name}/`)) this.kept.delete(k);
     }
     this.current = next;
+    this.stampModules();
     this.reactor.load(next.reactor.rules);
     const fresh = [...diff.services.changed, ...diff.services.added];
     for (const name of fresh) this.addService(name, next.services[name] as ServiceT);
@@ -375,6 +378,22 @@ export class Agent implements ReactorHost {
       { reason, reverted: version, running: configVersion(this.current) },
       'agent',
     );
+  }
+
+  /** When each module file the running services use last changed, as of the last start or apply. */
+  private moduleStamps = new Map<string, number>();
+
+  private stampModules(): void {
+    this.moduleStamps = new Map(
+      Object.values(this.current.services).flatMap((s) =>
+        moduleFiles(s).map((f) => [f, moduleStamp(f)] as const),
+      ),
+    );
+  }
+
+  /** Module files changed on disk since: the services that run them restart on the next apply. */
+  private changedModules(): Set<string> {
+    return new Set([...this.moduleStamps].filter(([f, t]) => moduleStamp(f) !== t).map(([f]) => f));
   }
 
   /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
