@@ -51,21 +51,15 @@ export class MetricsServer implements Extension {
         for (const [family, n] of agent.bus.families()) c.inc({ family }, n);
       },
     );
-    const rules = () => agent.reactor.list();
-    counter('pitcrew_rule_runs_total', 'Rule runs started', ['rule'], (c) => {
-      for (const x of rules()) c.inc({ rule: x.name }, x.runs);
-    });
-    counter(
-      'pitcrew_rule_skips_total',
-      'Matched events a rule skipped (throttle, mode, disabled)',
-      ['rule'],
-      (c) => {
-        for (const x of rules()) c.inc({ rule: x.name }, x.skips);
-      },
-    );
-    counter('pitcrew_rule_errors_total', 'Rule runs that failed', ['rule'], (c) => {
-      for (const x of rules()) c.inc({ rule: x.name }, x.errors);
-    });
+    const perRule = [
+      ['pitcrew_rule_runs_total', 'Rule runs started', 'runs'],
+      ['pitcrew_rule_skips_total', 'Matched events a rule skipped (throttle, mode, disabled)', 'skips'],
+      ['pitcrew_rule_errors_total', 'Rule runs that failed', 'errors'],
+    ] as const;
+    for (const [name, help, field] of perRule)
+      counter(name, help, ['rule'], (c) => {
+        for (const x of agent.reactor.list()) c.inc({ rule: x.name }, x[field]);
+      });
     const services = () => Object.entries(this.agent.status().services);
     counter('pitcrew_worker_iterations_total', 'Worker iterations', ['service', 'worker'], (c) => {
       for (const [service, s] of services())

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runBin, startCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile, tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 async function freePort(): Promise<number> {
@@ -24,12 +24,9 @@ function sample(text: string, series: string): number | undefined {
 
 describe('metrics endpoint (real process)', () => {
   it('serves events, rules, workers, services, outbox and process figures', async () => {
-    const dir = tmpDir();
     const port = await freePort();
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { file } = configFile(
+      (dir) => `version: 1
 unit: { id: m-1, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 metrics: { listen: "127.0.0.1:${port}" }

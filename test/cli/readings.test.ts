@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ROOT, runBin, startCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 
 /** The installed command on a terminal: script(1) gives it a pty. */
 function onTerminal(args: string[]): Promise<string> {
@@ -26,11 +25,8 @@ function onTerminal(args: string[]): Promise<string> {
 
 describe('pitcrew signals and status for people', () => {
   it('prints readings with their age, and a status summary; JSON when asked or piped', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { file } = configFile(
+      (dir) => `version: 1
 unit: { id: look-1, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 services:

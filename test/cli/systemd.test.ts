@@ -4,13 +4,12 @@
  * frozen) and STOPPING.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface Receiver {
@@ -23,16 +22,8 @@ const dgram = createRequire(import.meta.url)('unix-dgram') as {
 
 describe('systemd notify (real process, datagram socket)', () => {
   it('READY with a status line, watchdog pings from the loop (none while frozen), STOPPING', async () => {
-    const dir = tmpDir();
-    const notify = path.join(dir, 'notify.sock');
-    const got: { at: number; msg: string }[] = [];
-    const sock = dgram.createSocket('unix_dgram', (m) => got.push({ at: Date.now(), msg: m.toString() }));
-    sock.bind(notify);
-    after(() => sock.close());
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { dir, file } = configFile(
+      (dir) => `version: 1
 unit: { id: sd-1, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 services:
@@ -40,6 +31,11 @@ services:
   busy: { driver: module, settings: { module: ${FIXTURES}/modules/blocker.mjs } }
 `,
     );
+    const notify = path.join(dir, 'notify.sock');
+    const got: { at: number; msg: string }[] = [];
+    const sock = dgram.createSocket('unix_dgram', (m) => got.push({ at: Date.now(), msg: m.toString() }));
+    sock.bind(notify);
+    after(() => sock.close());
     const agent = startCli(['run', '-c', file], {
       runner: 'bin',
       env: { NOTIFY_SOCKET: notify, WATCHDOG_USEC: '200000' },

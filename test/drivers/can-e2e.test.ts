@@ -1,19 +1,14 @@
 /** The installed command (bin/pitcrew.js) replaying a candump log through a DBC: decoded events and status. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 
 describe('pitcrew run with a can service (real process)', () => {
   it('replays a log, emits decoded messages and counts what it could not decode', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { file } = configFile(
+      (dir) => `version: 1
 unit: { id: can-1, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 services:

@@ -4,7 +4,7 @@
  * status and a handler call through the control socket.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
@@ -12,7 +12,7 @@ import { runBin, startCli } from '../helpers/cli.js';
 import { CAR, ElmEmulator } from '../helpers/elm-emulator.js';
 import { NmeaFeeder } from '../helpers/nmea-feeder.js';
 import { PtyPair } from '../helpers/pty.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 
 describe('pitcrew run with serial drivers (real process, pty pairs)', () => {
   it('reads the car and the receiver, and shows both in status', async () => {
@@ -26,11 +26,8 @@ describe('pitcrew run with serial drivers (real process, pty pairs)', () => {
     const feeder = new NmeaFeeder(gnssPty.device);
     after(() => feeder.close());
     await feeder.attach();
-    const dir = tmpDir();
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { file } = configFile(
+      (dir) => `version: 1
 unit: { id: car-1, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 services:

@@ -18,3 +18,11 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
     writeFileSync(file, text);
   }
 }
+
+/** A config file `pitcrew.yaml` in a new temporary directory; `yaml` gets the directory (sockets, data). */
+export function configFile(yaml: (dir: string) => string): { dir: string; file: string } {
+  const dir = tmpDir();
+  const file = path.join(dir, 'pitcrew.yaml');
+  writeFileSync(file, yaml(dir));
+  return { dir, file };
+}
