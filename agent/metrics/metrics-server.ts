@@ -2,7 +2,7 @@ import http from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
-import type { Agent } from '../runtime/agent.js';
+import type { Agent, AgentStatus } from '../runtime/agent.js';
 
 /**
  * The Prometheus endpoint (`metrics.listen`): every figure is read from the counters the agent
@@ -14,34 +14,34 @@ export class MetricsServer implements Extension {
   private server?: http.Server;
   readonly registry = new Registry();
 
+  /** The agent's status, taken once per scrape: every metric below reads this one snapshot. */
+  private scraped?: AgentStatus;
+
   constructor(
     private readonly agent: Agent,
     private readonly listen: string,
   ) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
-    const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [r],
-        collect() {
-          this.reset();
-          fill(this);
-        },
-      });
-    const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: [r],
-        collect() {
-          this.reset();
-          fill(this);
-        },
-      });
+    const status = () => this.scraped ?? agent.status();
+    /** A metric whose values are filled in at scrape time from the agent's own counters. */
+    const live = <M extends { reset(): void }>(
+      name: string,
+      help: string,
+      labelNames: string[],
+      fill: (m: M, s: AgentStatus) => void,
+    ) => ({
+      name,
+      help,
+      labelNames,
+      registers: [r],
+      collect(this: M) {
+        this.reset();
+        fill(this, status());
+      },
+    });
+    const counter = (...a: Parameters<typeof live<Counter>>) => new Counter(live<Counter>(...a));
+    const gauge = (...a: Parameters<typeof live<Gauge>>) => new Gauge(live<Gauge>(...a));
 
     counter(
       'pitcrew_events_total',
@@ -60,35 +60,31 @@ export class MetricsServer implements Extension {
       counter(name, help, ['rule'], (c) => {
         for (const x of agent.reactor.list()) c.inc({ rule: x.name }, x[field]);
       });
-    const services = () => Object.entries(this.agent.status().services);
-    counter('pitcrew_worker_iterations_total', 'Worker iterations', ['service', 'worker'], (c) => {
-      for (const [service, s] of services())
-        for (const w of s.workers) c.inc({ service, worker: w.name }, w.iterations);
+    counter('pitcrew_worker_iterations_total', 'Worker iterations', ['service', 'worker'], (c, s) => {
+      for (const [service, sv] of Object.entries(s.services))
+        for (const w of sv.workers) c.inc({ service, worker: w.name }, w.iterations);
     });
-    counter('pitcrew_worker_errors_total', 'Failed messages of a worker', ['service', 'worker'], (c) => {
-      for (const [service, s] of services())
-        for (const w of s.workers) {
+    counter('pitcrew_worker_errors_total', 'Failed messages of a worker', ['service', 'worker'], (c, s) => {
+      for (const [service, sv] of Object.entries(s.services))
+        for (const w of sv.workers) {
           const n = w.errors.reduce((sum, m) => sum + Object.values(m).reduce((a, b) => a + b, 0), 0);
           c.inc({ service, worker: w.name }, n);
         }
     });
-    counter('pitcrew_service_restarts_total', 'Service restarts', ['service'], (c) => {
-      for (const [service, s] of services()) c.inc({ service }, s.restarts);
+    counter('pitcrew_service_restarts_total', 'Service restarts', ['service'], (c, s) => {
+      for (const [service, sv] of Object.entries(s.services)) c.inc({ service }, sv.restarts);
     });
-    gauge('pitcrew_service_up', '1 while the service runs', ['service'], (g) => {
-      for (const [service, s] of services()) g.set({ service }, s.state === 'running' ? 1 : 0);
+    gauge('pitcrew_service_up', '1 while the service runs', ['service'], (g, s) => {
+      for (const [service, sv] of Object.entries(s.services))
+        g.set({ service }, sv.state === 'running' ? 1 : 0);
     });
-    gauge('pitcrew_outbox_records', 'Records waiting in the outbox', [], (g) =>
-      g.set(agent.status().outbox.queued),
+    gauge('pitcrew_outbox_records', 'Records waiting in the outbox', [], (g, s) => g.set(s.outbox.queued));
+    gauge('pitcrew_outbox_bytes', 'Bytes waiting in the outbox', [], (g, s) => g.set(s.outbox.bytes));
+    counter('pitcrew_outbox_dropped_total', 'Records dropped from a full outbox', [], (c, s) =>
+      c.inc(s.outbox.dropped),
     );
-    gauge('pitcrew_outbox_bytes', 'Bytes waiting in the outbox', [], (g) =>
-      g.set(agent.status().outbox.bytes),
-    );
-    counter('pitcrew_outbox_dropped_total', 'Records dropped from a full outbox', [], (c) =>
-      c.inc(agent.status().outbox.dropped),
-    );
-    gauge('pitcrew_cloud_connected', '1 while the cloud link is connected', [], (g) =>
-      g.set(agent.status().cloud.state === 'connected' ? 1 : 0),
+    gauge('pitcrew_cloud_connected', '1 while the cloud link is connected', [], (g, s) =>
+      g.set(s.cloud.state === 'connected' ? 1 : 0),
     );
   }
 
@@ -101,10 +97,16 @@ export class MetricsServer implements Extension {
         res.writeHead(404).end('metrics are at /metrics\n');
         return;
       }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: unknown) => res.writeHead(500).end(`${errorText(e)}\n`),
-      );
+      this.scraped = this.agent.status();
+      this.registry
+        .metrics()
+        .then(
+          (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+          (e: unknown) => res.writeHead(500).end(`${errorText(e)}\n`),
+        )
+        .finally(() => {
+          this.scraped = undefined;
+        });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
