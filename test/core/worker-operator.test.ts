@@ -4,8 +4,6 @@
  * across a restart of its service; a failed worker shows no next run.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfigSync } from '../../agent/config/load.js';
@@ -13,7 +11,7 @@ import { FakeClock } from '../../agent/core/clock.js';
 import { ErrorReports } from '../../agent/core/error-reports.js';
 import { Agent } from '../../agent/runtime/agent.js';
 import { agentFor } from '../helpers/agent.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 
 function recordingLog() {
   const lines: { msg: string; count: number }[] = [];
@@ -45,10 +43,8 @@ describe('message errors in the log', () => {
   });
 
   it('an agent whose handler fails nine times logs it once, with the worker and message', async () => {
-    const dir = tmpDir();
-    writeFileSync(
-      path.join(dir, 'pitcrew.yaml'),
-      `version: 1
+    const { dir, file } = configFile(
+      () => `version: 1
 services:
   obd:
     driver: sim-vehicle
@@ -62,7 +58,7 @@ services:
     );
     const { log, lines } = recordingLog();
     const clock = new FakeClock();
-    const agent = new Agent(loadConfigSync(path.join(dir, 'pitcrew.yaml'), {}).config, {
+    const agent = new Agent(loadConfigSync(file, {}).config, {
       clock,
       logger: log,
       baseDir: dir,

@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../agent/config/load.js';
 import { silentLogger } from '../../agent/core/logger.js';
 import { parseCandump } from '../../agent/drivers/can/candump.js';
 import { MessageCodec } from '../../agent/drivers/can/codec.js';
 import { frameKey, parseDbc } from '../../agent/drivers/can/dbc.js';
 import { socketcanSource } from '../../agent/drivers/can/sources.js';
 import { agentFor, FIXTURES } from '../helpers/agent.js';
+import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
 const CAN = path.join(FIXTURES, 'can');
 const read = (rel: string) => readFileSync(path.join(CAN, rel), 'latin1');
@@ -224,22 +226,15 @@ reactor:
   });
 
   it('validation names a broken DBC line and an emit of a message no DBC has', async () => {
-    const { loadConfig } = await import('../../agent/config/load.js');
-    const { writeFileSync } = await import('node:fs');
-    const { tmpDir } = await import('../helpers/tmp.js');
     const dir = tmpDir();
-    writeFileSync(
-      path.join(dir, 'bad.dbc'),
-      'VERSION ""\nBO_ 100 M: 8 X\n SG_ A : 0|8@7+ (1,0) [0|0] "" X\n',
-    );
-    writeFileSync(
-      path.join(dir, 'pitcrew.yaml'),
-      `version: 1
+    writeFiles(dir, {
+      'bad.dbc': 'VERSION ""\nBO_ 100 M: 8 X\n SG_ A : 0|8@7+ (1,0) [0|0] "" X\n',
+      'pitcrew.yaml': `version: 1
 services:
   a: { driver: can, settings: { source: { type: virtual, bus: x }, dbc: [bad.dbc] } }
   b: { driver: can, settings: { source: { type: virtual, bus: x }, dbc: [${SOCIAL}], emit: [{ message: NOPE }] } }
 `,
-    );
+    });
     const r = await loadConfig(path.join(dir, 'pitcrew.yaml')).then(
       () => 'loaded',
       (e: Error) => e.message,

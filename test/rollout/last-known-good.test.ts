@@ -1,26 +1,23 @@
 /** The last known good config means the same when read back from data_dir: durations as written, paths absolute. */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { loadLastKnownGood, saveLastKnownGood } from '../../agent/rollout/last-known-good.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
 describe('last known good', () => {
   it('reads back as the very config it was saved from', async () => {
     const dir = tmpDir();
-    mkdirSync(path.join(dir, 'rules'));
-    writeFileSync(path.join(dir, '.pitcrew-root'), '');
-    writeFileSync(path.join(dir, 'key.pub'), 'x\n');
-    writeFileSync(
-      path.join(dir, 'rules/a.yaml'),
-      'reactor:\n  rules:\n    - { name: r, on: x, throttle: 2m, do: [{ emit: { tag: y } }] }\n',
-    );
-    writeFileSync(
-      path.join(dir, 'pitcrew.yaml'),
-      `version: 1
+    writeFiles(dir, {
+      '.pitcrew-root': '',
+      'key.pub': 'x\n',
+      'hooks.mjs': 'export const keep = () => {};\n',
+      'rules/a.yaml':
+        'reactor:\n  rules:\n    - { name: r, on: x, throttle: 2m, do: [{ emit: { tag: y } }] }\n',
+      'pitcrew.yaml': `version: 1
 include: [rules/a.yaml]
 unit: { id: u, data_dir: var }
 status: { window: 45s }
@@ -32,8 +29,7 @@ services:
     settings: { module: ${FIXTURES}/modules/counter.mjs, step: 1 }
     workers: [{ name: w, interval: 1.5s, messages: [{ handler: tick, returner: [signals, ./hooks.mjs#keep] }] }]
 `,
-    );
-    writeFileSync(path.join(dir, 'hooks.mjs'), 'export const keep = () => {};\n');
+    });
     const loaded = loadConfigSync(path.join(dir, 'pitcrew.yaml'), {});
     const dataDir = path.join(dir, 'elsewhere');
     mkdirSync(dataDir);
