@@ -99,29 +99,25 @@ export class GitRollout implements Extension {
 
   /** Fetches now and applies a new commit if there is one. */
   pull(): Promise<void> {
-    this.polling ??= this.pullNow().finally(() => {
-      this.polling = undefined;
-    });
+    // Any git failure (clone, fetch, checkout) is reported the same way, and the next poll tries again.
+    this.polling ??= this.pullNow()
+      .catch((e) => {
+        this.lastError = errorText(e);
+        this.agent.log.warn(`git rollout: ${this.lastError}`);
+      })
+      .finally(() => {
+        this.polling = undefined;
+      });
     return this.polling;
   }
 
   private async pullNow(): Promise<void> {
-    let head: string;
-    try {
-      if (!existsSync(path.join(this.dir, '.git'))) {
-        await this.cmd(
-          ['clone', '--quiet', '--no-checkout', this.git.repo, this.dir],
-          path.dirname(this.dir),
-        );
-      }
-      await this.cmd(['fetch', '--quiet', 'origin', this.git.branch]);
-      head = await this.cmd(['rev-parse', 'FETCH_HEAD']);
-      this.lastError = undefined;
-    } catch (e) {
-      this.lastError = errorText(e);
-      this.agent.log.warn(`git rollout: ${this.lastError}`);
-      return;
+    if (!existsSync(path.join(this.dir, '.git'))) {
+      await this.cmd(['clone', '--quiet', '--no-checkout', this.git.repo, this.dir], path.dirname(this.dir));
     }
+    await this.cmd(['fetch', '--quiet', 'origin', this.git.branch]);
+    const head = await this.cmd(['rev-parse', 'FETCH_HEAD']);
+    this.lastError = undefined;
     if (head === this.commit || this.bad.has(head)) return;
     await this.cmd(['checkout', '--quiet', '--force', '--detach', head]);
     const outcome = await this.reloader.applyFile(

@@ -68,7 +68,9 @@ export class Reloader implements Extension {
   /** Loads, checks and applies a config file (the config's own, or a git checkout's); one at a time. */
   applyFile(source: string, file: string): Promise<Outcome> {
     const run = this.busy.then(() => this.applyNow(source, file));
-    this.busy = run;
+    // A failure the outcome does not cover (a full disk saving the last known good) must not
+    // block every change after it.
+    this.busy = run.catch((e) => this.agent.log.error(`applying ${source}: ${errorText(e)}`));
     return run;
   }
 
