@@ -112,6 +112,8 @@ export class Agent implements ReactorHost {
   private readonly kept = new Map<string, KeptState>();
   private dropsUnreported = 0;
   private configState: Omit<AgentStatus['config'], 'version'> = { status: 'installed' };
+  /** The running config's digest, worked out when it changes (status asks for it often). */
+  private version: string;
   private dropTimer?: Timer;
 
   constructor(
@@ -121,6 +123,7 @@ export class Agent implements ReactorHost {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? silentLogger;
     this.dataDir = opts.dataDir ?? current.unit.data_dir;
+    this.version = configVersion(current);
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
@@ -213,7 +216,7 @@ export class Agent implements ReactorHost {
       statusWindow: this.config.status.window,
       random: this.opts.random,
     });
-    cloud.update('unitConfig', 'unit', { version: configVersion(this.config), status: 'installed' });
+    cloud.update('unitConfig', 'unit', { version: this.version, status: 'installed' });
     const report = () => this.reportServices(cloud);
     this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
     return cloud;
@@ -334,6 +337,7 @@ export class Agent implements ReactorHost {
     if (diff.sections.length) throw errors.CONFIG_RESTART(diff.sections);
     if (!this.running) {
       this.current = next;
+      this.version = configVersion(next);
       return diff;
     }
     for (const name of [...diff.services.removed, ...diff.services.changed]) {
@@ -342,12 +346,13 @@ export class Agent implements ReactorHost {
       for (const k of [...this.kept.keys()]) if (k.startsWith(`${name}/`)) this.kept.delete(k);
     }
     this.current = next;
+    this.version = configVersion(next);
     this.stampModules();
     this.reactor.load(next.reactor.rules);
     const fresh = [...diff.services.changed, ...diff.services.added];
     for (const name of fresh) this.addService(name, next.services[name] as ServiceT);
     await Promise.all(fresh.map((name) => this.services.get(name)?.start()));
-    const version = configVersion(next);
+    const version = this.version;
     this.configState = { status: 'installed' };
     this.cloud?.update('unitConfig', 'unit', { version, status: 'installed', errorInfo: null });
     this.log.info({ version, services: diff.services, rules: diff.rules }, 'config applied');
@@ -369,13 +374,13 @@ export class Agent implements ReactorHost {
       errorInfo: { source: 'health', reasons: [`${version} reverted: ${reason}`] },
     };
     this.cloud?.update('unitConfig', 'unit', {
-      version: configVersion(this.current),
+      version: this.version,
       status: 'installed',
       errorInfo: { reverted: version, reason },
     });
     this.bus.emit(
       'system/config/reverted',
-      { reason, reverted: version, running: configVersion(this.current) },
+      { reason, reverted: version, running: this.version },
       'agent',
     );
   }
@@ -401,13 +406,13 @@ export class Agent implements ReactorHost {
     this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
     this.configState = { status: 'error', errorInfo: { source, reasons } };
     this.cloud?.update('unitConfig', 'unit', {
-      version: configVersion(this.current),
+      version: this.version,
       status: 'error',
       errorInfo: { source, reasons },
     });
     this.bus.emit(
       'system/config/rejected',
-      { source, reasons, running: configVersion(this.current) },
+      { source, reasons, running: this.version },
       'agent',
     );
   }
@@ -526,7 +531,7 @@ export class Agent implements ReactorHost {
       storage: this.storage.status(),
       events: this.bus.count,
       memory: memoryMB(),
-      config: { version: configVersion(this.current), ...this.configState },
+      config: { version: this.version, ...this.configState },
     };
   }
 }
