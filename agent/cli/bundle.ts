@@ -11,7 +11,7 @@ export function registerBundle(program: Command): void {
   program
     .command('keygen')
     .description(
-      'make an Ed25519 key pair for signing bundles: the private key to a file, the public key printed',
+      'make an Ed25519 key pair for signing bundles: the private key, and the public key beside it (.pub)',
     )
     .option('-o, --out <file>', 'where to write the private key (PEM, mode 0600)', 'pitcrew-signing.key')
     .action((opts: { out: string }) => {

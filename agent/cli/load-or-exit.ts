@@ -31,11 +31,10 @@ export async function loadOrLastKnownGood(
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     printIssues(e);
-    const lkg = await loadLastKnownGood(dataDirOf(file)).catch(() => undefined);
+    const dataDir = dataDirOf(file);
+    const lkg = await loadLastKnownGood(dataDir).catch(() => undefined);
     if (!lkg) process.exit(1);
-    console.error(
-      `${file} does not load: running the last known good config, ${lastKnownGoodFile(dataDirOf(file))}`,
-    );
+    console.error(`${file} does not load: running the last known good config, ${lastKnownGoodFile(dataDir)}`);
     return { loaded: lkg, fallback: e.issues.map(formatIssue) };
   }
 }

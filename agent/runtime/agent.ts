@@ -378,11 +378,7 @@ export class Agent implements ReactorHost {
       status: 'installed',
       errorInfo: { reverted: version, reason },
     });
-    this.bus.emit(
-      'system/config/reverted',
-      { reason, reverted: version, running: this.version },
-      'agent',
-    );
+    this.bus.emit('system/config/reverted', { reason, reverted: version, running: this.version }, 'agent');
   }
 
   /** When each module file the running services use last changed, as of the last start or apply. */
@@ -410,11 +406,7 @@ export class Agent implements ReactorHost {
       status: 'error',
       errorInfo: { source, reasons },
     });
-    this.bus.emit(
-      'system/config/rejected',
-      { source, reasons, running: this.version },
-      'agent',
-    );
+    this.bus.emit('system/config/rejected', { source, reasons, running: this.version }, 'agent');
   }
 
   /** Stops workers and services, then the extensions, and closes the stores. */
