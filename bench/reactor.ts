@@ -38,6 +38,9 @@ async function run(n: number, reShare = 0) {
     worker: fail,
     returner: fail,
     publish: fail,
+    startUpdate: () => {
+      throw new Error('not in this benchmark');
+    },
   };
   const { rules: set, tags } = rules(n, reShare);
   const reactor = new Reactor(h, set);

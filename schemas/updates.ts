@@ -31,7 +31,11 @@ export const Updates = z.strictObject({
   ttl: Duration.default(30 * 86_400_000),
   grpc: z
     .strictObject({
-      listen: z.string().default('127.0.0.1:8093'),
+      /** `host:port` or `unix:path`; several to serve on each. */
+      listen: z
+        .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+        .default('127.0.0.1:8093')
+        .transform((l) => (Array.isArray(l) ? l : [l])),
       tls: z.strictObject({ cert: z.string(), key: z.string(), ca: z.string().optional() }).optional(),
     })
     .optional(),

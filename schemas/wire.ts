@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { WireTimetableEntry } from './common.js';
 
 /** Signed envelope for desired status and rule bundles: Ed25519 over the payload bytes. */
 export const SignedEnvelope = z.strictObject({
@@ -13,21 +14,13 @@ const Artifact = {
   size: z.number().int().nonnegative(),
 };
 
-const WireTimeSlot = z.strictObject({ start: z.string(), end: z.string() });
 const WireSchedule = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('force'), ttl: z.number().int().positive().optional() }),
   z.strictObject({ type: z.literal('trigger'), ttl: z.number().int().positive().optional() }),
   z.strictObject({
     type: z.literal('timetable'),
     ttl: z.number().int().positive().optional(),
-    timetable: z
-      .array(
-        z.strictObject({
-          dayOfWeek: z.number().int().min(1).max(7),
-          timeSlots: z.array(WireTimeSlot).min(1),
-        }),
-      )
-      .min(1),
+    timetable: z.array(WireTimetableEntry).min(1),
   }),
 ]);
 
@@ -68,6 +61,7 @@ export const Event = z.strictObject({
   source: z.string(),
 });
 
+export type WireScheduleT = z.infer<typeof WireSchedule>;
 export type SignedEnvelopeT = z.infer<typeof SignedEnvelope>;
 export type DesiredStatusT = z.infer<typeof DesiredStatus>;
 

@@ -2,7 +2,7 @@
  * Bundles the compiled CLI (dist/agent/cli/main.js, exporting main) into one CommonJS file, dist/bin/pitcrew.cjs: one
  * minified file starts far faster than hundreds of modules on an SD card, and as CommonJS its
  * compiled code can be cached between runs on Node 20 too (v8-compile-cache; Node 22+ has its
- * own cache). Native addons stay external.
+ * own cache). Native addons stay external, and so do the update manager's gRPC and tar libraries.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,16 @@ try {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    external: ['better-sqlite3', 'socketcan', 'serialport', 'unix-dgram'],
+    // gRPC and tar are loaded only by an agent that takes updates: kept out of every start.
+    external: [
+      'better-sqlite3',
+      'socketcan',
+      'serialport',
+      'unix-dgram',
+      '@grpc/grpc-js',
+      '@grpc/proto-loader',
+      'tar',
+    ],
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [shim],
     logLevel: 'warning',

@@ -1,17 +1,45 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { load } from 'js-yaml';
+import type * as z from 'zod';
+import { DesiredStatus } from '../../schemas/wire.js';
 import { pushMessage } from '../cloud/push.js';
 import { Bundle } from '../config/schema.js';
 import { errors } from '../errors.js';
 import { keygen, signEnvelope } from '../rollout/signing.js';
 
-/** `pitcrew keygen`, `pitcrew bundle sign`, `pitcrew bundle push` (DESIGN §8). */
+/** A kind of signed message for units: what it holds, and the topic it goes to. */
+interface Signed {
+  command: string;
+  description: string;
+  what: string;
+  schema: z.ZodType;
+  topic: string;
+}
+
+const SIGNED: Signed[] = [
+  {
+    command: 'bundle',
+    description: 'signed rule bundles for units (DESIGN §8)',
+    what: 'bundle ({version, rules, services?}',
+    schema: Bundle,
+    topic: 'config',
+  },
+  {
+    command: 'desired',
+    description: 'signed desired statuses for units: what to download and install (DESIGN §7)',
+    what: 'desired status ({messageType: desiredStatus, components, services, layers, …}',
+    schema: DesiredStatus,
+    topic: 'desired',
+  },
+];
+
+/** `pitcrew keygen`, `pitcrew bundle sign|push`, `pitcrew desired sign|push`. */
 export function registerBundle(program: Command): void {
   program
     .command('keygen')
     .description(
-      'make an Ed25519 key pair for signing bundles: the private key, and the public key beside it (.pub)',
+      'make an Ed25519 key pair for signing bundles and desired statuses: the private key, and the public key beside it (.pub)',
     )
     .option('-o, --out <file>', 'where to write the private key (PEM, mode 0600)', 'pitcrew-signing.key')
     .action((opts: { out: string }) => {
@@ -20,37 +48,40 @@ export function registerBundle(program: Command): void {
       writeFileSync(`${opts.out}.pub`, `${k.publicKey}\n`, { flag: 'wx' });
       console.log(`private key: ${opts.out} (keep it off the units)`);
       console.log(
-        `public key: ${opts.out}.pub (copy it to the units, name it in rollout.bundles.trust.keys)`,
+        `public key: ${opts.out}.pub (copy it to the units, name it in rollout.bundles.trust.keys or updates.trust.keys)`,
       );
       console.log(`key id: ${k.keyId}`);
     });
+  for (const s of SIGNED) registerSigned(program, s);
+}
 
-  const bundle = program.command('bundle').description('signed rule bundles for units');
-  bundle
+function registerSigned(program: Command, s: Signed): void {
+  const group = program.command(s.command).description(s.description);
+  group
     .command('sign')
-    .description('sign a bundle ({version, rules, services?} in YAML or JSON); prints the envelope JSON')
+    .description(`sign a ${s.what} in YAML or JSON); prints the envelope JSON`)
     .requiredOption('-k, --key <file>', 'private key from pitcrew keygen')
-    .argument('<bundle>', 'bundle file')
+    .argument('<file>', `${s.command} file`)
     .action((file: string, opts: { key: string }) => {
       const data = load(readFileSync(file, 'utf8')) as unknown;
-      const checked = Bundle.safeParse(data);
+      const checked = s.schema.safeParse(data);
       if (!checked.success)
         throw errors.CLI_ARG(
-          `${file}: not a bundle: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          `${file}: not a ${s.command}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
       console.log(
         JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(data)), readFileSync(opts.key, 'utf8'))),
       );
     });
-  bundle
+  group
     .command('push')
-    .description('publish a signed bundle to a unit: <prefix>/config on the broker, QoS 1')
+    .description(`publish a signed ${s.command} to a unit: <prefix>/${s.topic} on the broker, QoS 1`)
     .requiredOption('--url <url>', 'broker, e.g. mqtts://broker.example:8883')
     .requiredOption('--unit <id>', 'the unit id')
     .option('--prefix <prefix>', 'topic prefix; {unit} is the unit id', 'pitcrew/{unit}')
-    .argument('<envelope>', 'signed envelope from pitcrew bundle sign')
+    .argument('<envelope>', `signed envelope from pitcrew ${s.command} sign`)
     .action(async (file: string, opts: { url: string; unit: string; prefix: string }) => {
-      const topic = `${opts.prefix.replaceAll('{unit}', opts.unit)}/config`;
+      const topic = `${opts.prefix.replaceAll('{unit}', opts.unit)}/${s.topic}`;
       await pushMessage(opts.url, topic, readFileSync(file, 'utf8').trim());
       console.log(`pushed to ${topic}`);
     });

@@ -72,6 +72,16 @@ export function registerControl(program: Command): void {
 
   withSocket(
     program
+      .command('update')
+      .description('SOTA/FOTA updates: status, or start / cancel one (fota | sota)')
+      .argument('<action>', 'status | start | cancel')
+      .argument('[kind]', 'fota | sota (for start and cancel)'),
+  ).action((action: string, kind: string | undefined, opts: SocketOpts) =>
+    send(opts, 'update', { action, ...(kind ? { kind } : {}) }, pretty),
+  );
+
+  withSocket(
+    program
       .command('signals')
       .description('current signal values with their age, e.g. signals.obd.rpm 812 rpm 0.4 s ago')
       .argument('[pattern]', 'only signals matching it: signals.obd.*, *rpm*, or a word they contain')

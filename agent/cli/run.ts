@@ -52,6 +52,13 @@ export function registerRun(program: Command): void {
             pull: async () => void (await reloader.reload('pull')),
           };
       process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
+      if (config.updates) {
+        // Loaded only when configured: an agent that takes no updates never loads gRPC or tar.
+        const { UpdateManager } = await import('../updates/manager.js');
+        const updates = new UpdateManager(agent, config.updates);
+        agent.use(updates, 'updates');
+        agent.updates = updates;
+      }
       if (config.metrics) {
         // Loaded only when configured: an agent without metrics never loads prom-client.
         const { MetricsServer } = await import('../metrics/metrics-server.js');

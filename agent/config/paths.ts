@@ -52,6 +52,12 @@ export function resolvePaths(config: ConfigT, c: Composed): void {
     u.desired_file = abs(u.desired_file, ['updates', 'desired_file']);
     if (u.sota?.installer.type === 'directory')
       u.sota.installer.root = abs(u.sota.installer.root, ['updates', 'sota', 'installer', 'root'])!;
+    if (u.grpc) {
+      const at: KeyPath = ['updates', 'grpc'];
+      u.grpc.listen = u.grpc.listen.map((l) => (l.startsWith('unix:') ? `unix:${abs(l.slice(5), at)}` : l));
+      const tls = u.grpc.tls;
+      if (tls) for (const k of ['cert', 'key', 'ca'] as const) tls[k] = abs(tls[k], [...at, 'tls', k])!;
+    }
   }
   const r = config.rollout;
   if (r?.bundles)
@@ -117,6 +123,9 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
     put(['updates'], 'desired_file', u.desired_file);
     if (u.sota?.installer.type === 'directory')
       put(['updates', 'sota', 'installer'], 'root', u.sota.installer.root);
+    const grpc = container(['updates', 'grpc']);
+    if (u.grpc && grpc && grpc.listen !== undefined) grpc.listen = u.grpc.listen;
+    for (const k of ['cert', 'key', 'ca'] as const) put(['updates', 'grpc', 'tls'], k, u.grpc?.tls?.[k]);
   }
   for (const [i, k] of (config.rollout?.bundles?.trust.keys ?? []).entries())
     put(['rollout', 'bundles', 'trust', 'keys'], i, k);

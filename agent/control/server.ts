@@ -102,6 +102,19 @@ export class ControlServer implements Extension {
       if (action === 'pull') await agent.rollout.pull();
       return agent.rollout.status();
     });
+    this.commands.set('update', (a) => {
+      const action = str(a, 'action');
+      if (!agent.updates) throw errors.UPDATE_OFF('fota or sota');
+      if (action === 'status') return agent.updates.status();
+      const kind = str(a, 'kind');
+      if (!['start', 'cancel'].includes(action) || (kind !== 'fota' && kind !== 'sota'))
+        throw errors.CONTROL_REQUEST(
+          `update ${action} ${kind}: status, start fota|sota, or cancel fota|sota`,
+        );
+      if (action === 'start') agent.updates.startUpdate(kind);
+      else agent.updates.cancel(kind);
+      return agent.updates.status();
+    });
     this.commands.set('signals', (a) => {
       const pattern = a.pattern === undefined ? undefined : globPattern(str(a, 'pattern'));
       const now = agent.clock.now();

@@ -238,6 +238,39 @@ export const errors = {
     (version: number, applied: number) =>
       `bundle version ${version} is not newer than the applied ${applied}: a replay or a downgrade, refused`,
   ),
+  DESIRED_STATUS: define('PITCREW_DESIRED_STATUS', (why: string) => `desired status rejected: ${why}`),
+  UPDATE_STATE: define(
+    'PITCREW_UPDATE_STATE',
+    (kind: string, action: string, state: string, when: string) =>
+      `cannot ${action} the ${kind} update: it is ${state}, and ${action} is only possible when it is ${when}`,
+  ),
+  UPDATE_OFF: define(
+    'PITCREW_UPDATE_OFF',
+    (kind: string) => `updates.${kind} is not configured: add it to the config to take ${kind} updates`,
+  ),
+  UPDATE_HTTP: define(
+    'PITCREW_UPDATE_HTTP',
+    (url: string, why: string) => `download of ${url} failed: ${why}`,
+  ),
+  UPDATE_VERIFY: define(
+    'PITCREW_UPDATE_VERIFY',
+    (id: string, why: string) =>
+      `download of ${id} does not verify (${why}); it was deleted and is fetched again`,
+  ),
+  UPDATE_DISK: define(
+    'PITCREW_UPDATE_DISK',
+    (dir: string, need: number, free: number) =>
+      `${dir} has ${free} bytes free, the download needs ${need}: free space on the unit, then send the desired status again`,
+  ),
+  UPDATE_INSTALL: define(
+    'PITCREW_UPDATE_INSTALL',
+    (id: string, why: string) => `installing ${id} failed: ${why}`,
+  ),
+  UPDATE_ARCHIVE: define(
+    'PITCREW_UPDATE_ARCHIVE',
+    (entry: string, why: string) =>
+      `archive entry '${entry}' ${why}: the archive was rejected, nothing was installed`,
+  ),
   CRON_NEVER: define('PITCREW_CRON_NEVER', (expr: string) => `cron '${expr}' never fires`),
 } as const;
 

@@ -22,19 +22,29 @@ const keyOf = (path: string) => (path.startsWith('signals.') ? path.slice(8) : p
 export class SignalStore {
   readonly tree: Record<string, Record<string, unknown>> = {};
   private readonly meta = new Map<string, SignalMeta>();
+  private readonly watchers = new Set<() => void>();
 
   set(service: string, type: string, value: unknown, ts: number, unit?: string): void {
     const key = `${service}.${type}`;
     const prev = this.meta.get(key);
+    let changed = true;
     if (prev) {
       // Updated in place: a reading costs no allocation once its signal exists.
-      if (!same(prev.value, value)) prev.changedAt = ts;
+      changed = !same(prev.value, value);
+      if (changed) prev.changedAt = ts;
       prev.value = value;
       prev.ts = ts;
       prev.unit = unit;
     } else this.meta.set(key, { value, ts, changedAt: ts, unit });
     this.tree[service] ??= {};
     this.tree[service][type] = value;
+    if (changed && this.watchers.size) for (const w of this.watchers) w();
+  }
+
+  /** Calls `fn` after each change of any value, until the returned function is called. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   get(service: string, type: string): SignalMeta | undefined {

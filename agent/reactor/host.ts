@@ -18,4 +18,6 @@ export interface ReactorHost {
   returner(name: string): Promise<ReturnerFn>;
   /** Queues a message for `<prefix>/<topic>` in the outbox; resolves once it is on disk. */
   publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
+  /** Starts a ready FOTA or SOTA update (DESIGN §7.3, the `trigger` schedule). */
+  startUpdate(kind: 'fota' | 'sota'): void;
 }

@@ -43,6 +43,9 @@ export async function replay(
     worker: notInDryRun,
     returner: notInDryRun,
     publish: notInDryRun,
+    startUpdate: () => {
+      throw errors.DRY_RUN();
+    },
   };
   const reactor = new Reactor(host, config.rules, { dry: true, maxDepth: config.maxDepth });
   reactor.onTrace(onTrace);

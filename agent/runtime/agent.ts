@@ -47,6 +47,14 @@ export interface RolloutControl {
   pull(): Promise<void>;
 }
 
+/** The update manager as `pitcrew update`, the gRPC API and the `update` action see it (DESIGN §7). */
+export interface UpdateControl {
+  status(): unknown;
+  /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
+  startUpdate(kind: 'fota' | 'sota'): void;
+  cancel(kind: 'fota' | 'sota'): void;
+}
+
 export interface AgentStatus {
   unit: string;
   uptime: number;
@@ -95,6 +103,8 @@ export class Agent implements ReactorHost {
   readonly reactor: Reactor;
   /** Set by the composition of `run`: what `pitcrew rollout` talks to. */
   rollout?: RolloutControl;
+  /** Set by the composition of `run` when `updates` is configured. */
+  updates?: UpdateControl;
   private readonly extensions: Mounted[] = [];
   private readonly returners = new Map<string, ReturnerFn>();
   private stateStore?: StateStore;
@@ -363,6 +373,20 @@ export class Agent implements ReactorHost {
   /** Hands what arrives on `<prefix>/<topic>` to `fn` (a no-op without a cloud link). */
   onCloudMessage(topic: string, fn: (payload: Buffer) => void): void {
     this.cloud?.onMessage(topic, fn);
+  }
+
+  /** An item's status (a component, service, layer: DESIGN §5) for the unit status the cloud gets. */
+  reportItem(
+    section: 'components' | 'services' | 'layers',
+    key: string,
+    fields: Record<string, unknown>,
+  ): void {
+    this.cloud?.update(section, key, fields);
+  }
+
+  startUpdate(kind: 'fota' | 'sota'): void {
+    if (!this.updates) throw errors.UPDATE_OFF(kind);
+    this.updates.startUpdate(kind);
   }
 
   /** A config that failed its health check and was replaced by the previous one (DESIGN §8). */

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { errors } from '../../errors.js';
 import { defineAction } from './types.js';
 
 export const update = defineAction({
@@ -10,11 +9,9 @@ export const update = defineAction({
     if (typeof start === 'string' && !cx.updates(start))
       cx.add(['start'], `updates.${start} is not configured, so an update cannot be started`);
   },
-  compile: () => ({
+  compile: (b, { host }) => ({
     name: 'update',
     live: false,
-    run: () => {
-      throw errors.ACTION_UNAVAILABLE('update', 'the update manager');
-    },
+    run: () => host.startUpdate(b.start),
   }),
 });

@@ -1,0 +1,72 @@
+import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DesiredStatus, type DesiredStatusT } from '../../schemas/wire.js';
+import { errors, errorText } from '../errors.js';
+import { openEnvelope } from '../rollout/signing.js';
+
+/** The largest desired status taken: a list of items and their URLs, not the items themselves. */
+export const MAX_DESIRED_BYTES = 1024 * 1024;
+
+/**
+ * A desired status as it arrives (DESIGN §7.1): the envelope's Ed25519 signature checked against
+ * the trusted keys, the payload parsed and checked against its schema. Throws PITCREW_SIGNATURE or
+ * PITCREW_DESIRED_STATUS saying why; nothing of a rejected message is used.
+ */
+export function openDesired(message: Buffer, trusted: readonly string[]): DesiredStatusT {
+  if (message.length > MAX_DESIRED_BYTES)
+    throw errors.DESIRED_STATUS(
+      `${message.length} bytes, over the ${MAX_DESIRED_BYTES} a desired status may have`,
+    );
+  const payload = openEnvelope(message.toString('utf8'), [...trusted]);
+  let data: unknown;
+  try {
+    data = JSON.parse(payload.toString('utf8'));
+  } catch (e) {
+    throw errors.DESIRED_STATUS(`the payload is not JSON: ${errorText(e)}`);
+  }
+  const checked = DesiredStatus.safeParse(data);
+  if (!checked.success)
+    throw errors.DESIRED_STATUS(
+      checked.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
+    );
+  return checked.data;
+}
+
+/**
+ * `updates.desired_file`, for units without a cloud link: read at start and again after each
+ * change (its directory is watched, so an editor's save-by-rename is seen), debounced.
+ */
+export class DesiredFile {
+  private watcher?: ReturnType<typeof watch>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly file: string,
+    private readonly onContent: (content: Buffer) => void,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  start(): void {
+    void this.read();
+    this.watcher = watch(path.dirname(this.file), (_event, name) => {
+      if (name !== null && name !== path.basename(this.file)) return;
+      // The file system's own time: an editor's save comes as several events in a few ms.
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.read(), 200);
+    });
+    this.watcher.on('error', this.onError);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+  }
+
+  private async read(): Promise<void> {
+    const content = await readFile(this.file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') this.onError(e);
+    });
+    if (content) this.onContent(content);
+  }
+}

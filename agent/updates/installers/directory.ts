@@ -1,0 +1,68 @@
+import { mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { ItemT } from '../model.js';
+import { unpack } from './archive.js';
+import type { Installer } from './installer.js';
+
+/** The name an item's version directory has: its version (services), its digest (layers). */
+const versionDir = (item: ItemT) => (item.digest ?? item.version).replace(/[^\w.-]/g, '_');
+
+/**
+ * Installs a `.tar.gz` under `root/<section>/<id>/`: unpacked (entries checked first) into a new
+ * directory named for its version, then the `current` symlink is switched to it atomically (a new
+ * link renamed over the old), and `previous` points at what `current` was, kept for rollback.
+ * Older versions are deleted. Removing the current version removes the item's whole directory.
+ */
+export class DirectoryInstaller implements Installer {
+  constructor(private readonly root: string) {}
+
+  private base(item: ItemT): string {
+    return path.join(this.root, item.section, item.id.replace(/[^\w.-]/g, '_'));
+  }
+
+  async install(item: ItemT, file: string): Promise<void> {
+    const base = this.base(item);
+    const name = versionDir(item);
+    await mkdir(base, { recursive: true });
+    const staging = path.join(base, `.${name}.unpacking`);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging);
+    try {
+      await unpack(file, staging);
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+    const was = await target(base, 'current');
+    if (was === name) await rename(path.join(base, name), path.join(base, `.${name}.old`));
+    await rename(staging, path.join(base, name));
+    await rm(path.join(base, `.${name}.old`), { recursive: true, force: true });
+    if (was && was !== name) await relink(base, 'previous', was);
+    await relink(base, 'current', name);
+    const keep = new Set(['current', 'previous', name, ...(was ? [was] : [])]);
+    for (const entry of await readdir(base))
+      if (!keep.has(entry)) await rm(path.join(base, entry), { recursive: true, force: true });
+  }
+
+  async remove(item: ItemT): Promise<void> {
+    const base = this.base(item);
+    const name = versionDir(item);
+    // A version replaced by a newer one stays as `previous`, for rollback.
+    if ((await target(base, 'previous')) === name) return;
+    if ((await target(base, 'current')) === name || !(await target(base, 'current')))
+      await rm(base, { recursive: true, force: true });
+    else await rm(path.join(base, name), { recursive: true, force: true });
+  }
+}
+
+async function target(dir: string, link: string): Promise<string | undefined> {
+  return readlink(path.join(dir, link)).catch(() => undefined);
+}
+
+/** Points `dir/link` at `to` in one step: a new link renamed over the old one. */
+async function relink(dir: string, link: string, to: string): Promise<void> {
+  const tmp = path.join(dir, `.${link}.new`);
+  await rm(tmp, { force: true });
+  await symlink(to, tmp);
+  await rename(tmp, path.join(dir, link));
+}

@@ -1,0 +1,46 @@
+import type { UpdatesT } from '../../../schemas/updates.js';
+import type { Clock } from '../../core/clock.js';
+import { errors } from '../../errors.js';
+import type { ItemT } from '../model.js';
+import { CommandInstaller } from './command.js';
+import { DirectoryInstaller } from './directory.js';
+import type { Installer } from './installer.js';
+
+/** `*` any run of characters, `?` one; everything else literal. */
+const globRe = (g: string) =>
+  new RegExp(
+    `^${g
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+
+/**
+ * The installer for an item: FOTA's first `installers` entry whose `match` globs fit the
+ * component's id and type; SOTA's one installer. Throws PITCREW_UPDATE_INSTALL when none fits.
+ */
+export function installerSelector(u: UpdatesT, clock: Clock): (item: ItemT) => Installer {
+  const fota = (u.fota?.installers ?? []).map((i) => ({
+    id: i.match.id === undefined ? undefined : globRe(i.match.id),
+    type: i.match.type === undefined ? undefined : globRe(i.match.type),
+    installer: new CommandInstaller(i.command, i.timeout, clock),
+  }));
+  const s = u.sota?.installer;
+  const sota: Installer | undefined =
+    s?.type === 'directory'
+      ? new DirectoryInstaller(s.root)
+      : s && new CommandInstaller(s.command, s.timeout ?? 1_800_000, clock);
+  return (item) => {
+    if (item.section !== 'components') {
+      if (!sota) throw errors.UPDATE_OFF('sota');
+      return sota;
+    }
+    const hit = fota.find((f) => (!f.id || f.id.test(item.id)) && (!f.type || f.type.test(item.type ?? '')));
+    if (!hit)
+      throw errors.UPDATE_INSTALL(
+        item.id,
+        `no entry of updates.fota.installers matches type '${item.type}': add one whose match.type fits it`,
+      );
+    return hit.installer;
+  };
+}

@@ -1,0 +1,330 @@
+import type { DesiredStatusT } from '../../schemas/wire.js';
+import type { Clock, Timer } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { errorCode, errors, errorText } from '../errors.js';
+import { type DesiredPart, desiredPart, diffDesired } from './diff.js';
+import type { Downloader } from './downloader.js';
+import type { Installer } from './installers/installer.js';
+import type { ErrorInfoT, ItemT, KindT, MachineRecordT, ScheduleT, StateT, UpdateT } from './model.js';
+import type { UpdateGate } from './schedule.js';
+import type { UpdateStore } from './store.js';
+
+/** One install at a time across both machines (DESIGN §7.2: FOTA and SOTA never overlap). */
+export class InstallQueue {
+  private tail: Promise<void> = Promise.resolve();
+
+  run(step: () => Promise<void>): void {
+    this.tail = this.tail.then(step);
+  }
+}
+
+export interface MachineDeps {
+  store: UpdateStore;
+  clock: Clock;
+  log: Logger;
+  downloader: Downloader;
+  installerFor: (item: ItemT) => Installer;
+  gate: UpdateGate;
+  queue: InstallQueue;
+  /** The config's schedule and TTL, for desired statuses that bring none. */
+  policy: { schedule: ScheduleT; ttl: number };
+  /** A transition, already persisted. */
+  onTransition: (m: UpdateMachine) => void;
+  /** An item's status changed (persisted) or its download progressed (`progress`, not persisted). */
+  onItem: (m: UpdateMachine, item: ItemT, progress?: boolean) => void;
+}
+
+/** What became of a desired status offered to a machine. */
+export type Offer = 'ignored' | 'rescheduled' | 'pending' | 'started' | 'nothing to do';
+
+const FINAL = new Set(['installed', 'removed', 'error']);
+
+export const errorInfo = (e: unknown): ErrorInfoT => {
+  const exitCode = (e as { exitCode?: unknown } | null)?.exitCode;
+  return {
+    message: errorText(e),
+    code: errorCode(e),
+    ...(typeof exitCode === 'number' ? { exitCode } : {}),
+  };
+};
+
+/**
+ * One update machine (DESIGN §7.2): `noUpdate → downloading → readyToUpdate → updating →
+ * noUpdate`. Every transition and item status is saved before it is announced, so after a restart
+ * `resume()` carries on: downloads continue from their partial files, a ready update waits for its
+ * schedule again, an interrupted install step runs again.
+ */
+export class UpdateMachine {
+  record: MachineRecordT;
+  /** The update that ended last, for status (not persisted: its items' statuses are in the unit status). */
+  last?: UpdateT;
+  private downloads?: AbortController;
+  private disarm?: () => void;
+  private ttlTimer?: Timer;
+
+  constructor(
+    readonly kind: KindT,
+    private readonly d: MachineDeps,
+  ) {
+    this.record = d.store.machine(kind);
+  }
+
+  get state(): StateT {
+    return this.record.state;
+  }
+
+  /** Picks up where the persisted record left off (at start, and after a restart). */
+  resume(): void {
+    const u = this.record.update;
+    if (this.state === 'noUpdate' || !u) this.takePending();
+    else if (this.state === 'updating') this.d.queue.run(() => this.installItems(u));
+    else this.carryOn(u);
+  }
+
+  private carryOn(u: UpdateT): void {
+    this.armTtl(u);
+    if (this.state === 'downloading') void this.download(u);
+    else this.schedule(u);
+  }
+
+  /** A new desired status (already verified): ignored, rescheduled in place, kept pending, or begun. */
+  offer(desired: DesiredStatusT): Offer {
+    const part = desiredPart(this.kind, desired);
+    if (part.fullKey === this.record.lastKey) return 'ignored';
+    this.record.lastKey = part.fullKey;
+    const u = this.record.update;
+    if (u && u.key === part.key && (this.state === 'readyToUpdate' || this.state === 'downloading')) {
+      Object.assign(u, this.scheduling(part));
+      this.save();
+      this.armTtl(u);
+      if (this.state === 'readyToUpdate') this.schedule(u);
+      this.d.onTransition(this);
+      return 'rescheduled';
+    }
+    if (this.state !== 'noUpdate') {
+      this.record.pending = desired;
+      this.save();
+      return 'pending';
+    }
+    return this.begin(desired, part) ? 'started' : 'nothing to do';
+  }
+
+  /** Starts a ready update now, whatever its schedule (gRPC Start*Update, the `update` action); `when` still applies. */
+  trigger(): void {
+    const u = this.record.update;
+    if (this.state !== 'readyToUpdate' || !u)
+      throw errors.UPDATE_STATE(this.kind, 'start', this.state, 'readyToUpdate');
+    u.triggered = true;
+    this.save();
+    this.schedule(u);
+  }
+
+  /** Gives the update up; only before it installs anything. */
+  cancel(reason: string): void {
+    const u = this.record.update;
+    if ((this.state !== 'downloading' && this.state !== 'readyToUpdate') || !u)
+      throw errors.UPDATE_STATE(this.kind, 'cancel', this.state, 'downloading or readyToUpdate');
+    this.downloads?.abort(errors.UPDATE_STATE(this.kind, 'download', 'cancelled', 'not cancelled'));
+    this.downloads = undefined;
+    const message = `cancelled: ${reason}`;
+    for (const i of u.items)
+      if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
+    this.d.log.warn(`${this.kind} update ${message}`);
+    void this.finish(u, { message });
+  }
+
+  /** Stops timers and downloads; the persisted record stays for the next start. */
+  stop(): void {
+    this.disarm?.();
+    this.ttlTimer?.cancel();
+    this.downloads?.abort(new Error('stopping'));
+    this.downloads = undefined;
+  }
+
+  private scheduling(part: DesiredPart): Pick<UpdateT, 'schedule' | 'ttl' | 'triggered'> {
+    const s = part.schedule;
+    return {
+      schedule: s
+        ? { type: s.type, ...('timetable' in s ? { timetable: s.timetable } : {}) }
+        : this.d.policy.schedule,
+      ttl: s?.ttl !== undefined ? s.ttl * 1000 : this.d.policy.ttl,
+      triggered: false,
+    };
+  }
+
+  private begin(desired: DesiredStatusT, part: DesiredPart): boolean {
+    const items = diffDesired(this.kind, desired, this.d.store.installed());
+    if (!items.length) return false;
+    const u: UpdateT = {
+      key: part.key,
+      items,
+      createdAt: this.d.clock.now(),
+      ...this.scheduling(part),
+      ...(part.unitConfig ? { unitConfig: part.unitConfig } : {}),
+    };
+    const fetches = items.some((i) => i.action === 'install');
+    this.go(fetches ? 'downloading' : 'readyToUpdate', { update: u, error: null });
+    this.armTtl(u);
+    if (fetches) void this.download(u);
+    else this.schedule(u);
+    return true;
+  }
+
+  private takePending(): void {
+    const p = this.record.pending;
+    if (!p) return;
+    this.record.pending = null;
+    this.save();
+    this.begin(p, desiredPart(this.kind, p));
+  }
+
+  private async download(u: UpdateT): Promise<void> {
+    const ac = new AbortController();
+    this.downloads = ac;
+    let failed: ItemT | undefined;
+    const fetches = u.items.filter((i) => i.action === 'install' && i.status !== 'error');
+    await Promise.all(
+      fetches.map(async (i) => {
+        this.setItem(i, { status: 'downloading', errorInfo: undefined });
+        try {
+          await this.d.downloader.fetch(
+            { id: i.id, urls: i.urls, sha256: i.sha256!, size: i.size! },
+            ac.signal,
+            (bytes) => this.progress(i, bytes),
+          );
+          this.setItem(i, { status: 'downloaded', bytes: i.size });
+        } catch (e) {
+          if (ac.signal.aborted && failed !== i) return;
+          failed ??= i;
+          this.setItem(i, { status: 'error', errorInfo: errorInfo(e) });
+          // FOTA is all or nothing: one component that cannot be had stops the others.
+          if (this.kind === 'fota') ac.abort(e);
+        }
+      }),
+    );
+    if (this.downloads !== ac) return;
+    this.downloads = undefined;
+    if (failed && this.kind === 'fota') {
+      const message = `not downloaded: ${failed.id} failed`;
+      for (const i of u.items)
+        if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
+      return this.finish(u, failed.errorInfo ?? { message });
+    }
+    if (!u.items.some((i) => i.status !== 'error'))
+      return this.finish(u, failed?.errorInfo ?? { message: 'nothing could be downloaded' });
+    this.go('readyToUpdate');
+    this.schedule(u);
+  }
+
+  private progress(i: ItemT, bytes: number): void {
+    i.bytes = bytes;
+    this.d.onItem(this, i, true);
+  }
+
+  private schedule(u: UpdateT): void {
+    this.disarm?.();
+    this.disarm = this.d.gate.arm(u.schedule, u.triggered, () => this.d.queue.run(() => this.install(u)));
+  }
+
+  private armTtl(u: UpdateT): void {
+    this.ttlTimer?.cancel();
+    this.ttlTimer = this.d.clock.setTimeout(
+      () => {
+        if (this.record.update === u && (this.state === 'downloading' || this.state === 'readyToUpdate'))
+          this.cancel(`not installed within its ttl of ${Math.round(u.ttl / 1000)} s`);
+      },
+      Math.max(0, u.createdAt + u.ttl - this.d.clock.now()),
+    );
+  }
+
+  /** The update's turn in the install queue: still ready (not cancelled or replaced meanwhile)? Then install. */
+  private async install(u: UpdateT): Promise<void> {
+    if (this.record.update !== u || this.state !== 'readyToUpdate') return;
+    this.disarm?.();
+    this.ttlTimer?.cancel();
+    this.go('updating');
+    await this.installItems(u);
+  }
+
+  /** Installs, then removes, each item not done yet; FOTA stops at the first failure. */
+  private async installItems(u: UpdateT): Promise<void> {
+    let failed: ItemT | undefined = u.items.find((i) => i.status === 'error' && this.kind === 'fota');
+    const order = [
+      ...u.items.filter((i) => i.action === 'install'),
+      ...u.items.filter((i) => i.action === 'remove'),
+    ];
+    for (const i of order) {
+      if (FINAL.has(i.status)) continue;
+      if (failed && this.kind === 'fota') {
+        this.setItem(i, {
+          status: 'error',
+          errorInfo: { message: `not installed: ${failed.id} failed first` },
+        });
+        continue;
+      }
+      const installing = i.action === 'install';
+      this.setItem(i, { status: installing ? 'installing' : 'removing' });
+      const { section, id, type, version, digest } = i;
+      const kept = { section, id, version, ...(type ? { type } : {}), ...(digest ? { digest } : {}) };
+      try {
+        const installer = this.d.installerFor(i);
+        if (installing) {
+          await installer.install(i, this.d.downloader.fileOf({ sha256: i.sha256! }));
+          this.d.store.setInstalled({ ...kept, status: 'installed' });
+          this.setItem(i, { status: 'installed' });
+        } else {
+          await installer.remove(i);
+          this.d.store.removeInstalled(kept);
+          this.setItem(i, { status: 'removed' });
+        }
+      } catch (e) {
+        failed = i;
+        const info = errorInfo(e);
+        if (installing) this.d.store.setInstalled({ ...kept, status: 'error', errorInfo: info });
+        this.setItem(i, { status: 'error', errorInfo: info });
+        this.d.log.error({ kind: this.kind, id: i.id }, info.message);
+      }
+    }
+    const bad = u.items.filter((i) => i.status === 'error');
+    await this.finish(
+      u,
+      bad.length
+        ? {
+            ...bad[0]!.errorInfo!,
+            message: `${bad.length} of ${u.items.length} failed: ${bad[0]!.errorInfo?.message}`,
+          }
+        : null,
+    );
+  }
+
+  /** Back to noUpdate: downloads deleted, then the pending desired status, if any, begins. */
+  private async finish(u: UpdateT, error: ErrorInfoT | null): Promise<void> {
+    this.disarm?.();
+    this.ttlTimer?.cancel();
+    this.go('noUpdate', { update: null, error });
+    for (const i of u.items) if (i.sha256) await this.d.downloader.discard({ sha256: i.sha256 });
+    this.last = u;
+    if (this.state === 'noUpdate') this.takePending();
+  }
+
+  private go(state: StateT, patch: Partial<MachineRecordT> = {}): void {
+    Object.assign(this.record, patch, { state });
+    this.save();
+    this.d.log.info(
+      { kind: this.kind, state, error: this.record.error?.message },
+      `${this.kind} update: ${state}`,
+    );
+    this.d.onTransition(this);
+  }
+
+  private setItem(i: ItemT, patch: Partial<ItemT>): void {
+    Object.assign(i, patch);
+    if (patch.errorInfo === undefined && 'errorInfo' in patch) delete i.errorInfo;
+    this.save();
+    this.d.onItem(this, i);
+  }
+
+  private save(): void {
+    this.d.store.save(this.kind, this.record);
+  }
+}

@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs';
+import type { UpdatesT } from '../../schemas/updates.js';
+import { ZonedTime } from '../core/cron.js';
+import type { Extension } from '../core/types.js';
+import { errors, errorText } from '../errors.js';
+import { conditionFactory } from '../reactor/condition.js';
+import type { Agent, UpdateControl } from '../runtime/agent.js';
+import { DesiredFile, openDesired } from './desired.js';
+import { Downloader } from './downloader.js';
+import { type Notification, UpdateGrpcServer } from './grpc-server.js';
+import { installerSelector } from './installers/select.js';
+import { InstallQueue, type Offer, UpdateMachine } from './machine.js';
+import { type ErrorInfoT, type ItemT, itemKey, type KindT, type ScheduleT } from './model.js';
+import { UpdateGate } from './schedule.js';
+import { UpdateStore } from './store.js';
+
+const GRPC_STATE = {
+  noUpdate: 'NO_UPDATE',
+  downloading: 'DOWNLOADING',
+  readyToUpdate: 'READY_TO_UPDATE',
+  updating: 'UPDATING',
+};
+
+/** The last desired status received, and what became of it. */
+interface DesiredOutcome {
+  source: string;
+  at: number;
+  status: 'accepted' | 'rejected';
+  reasons: string[];
+  fota?: Offer;
+  sota?: Offer;
+}
+
+const grpcError = (e: ErrorInfoT | null) =>
+  e ? { error: { aos_code: 1, exit_code: e.exitCode ?? 0, message: e.message } } : {};
+
+/**
+ * SOTA/FOTA updates (DESIGN §7): takes signed desired statuses from `<prefix>/desired` and
+ * `updates.desired_file`, runs one machine per configured kind, reports items into the unit
+ * status, serves the gRPC API, and answers `pitcrew update` and the `update` action.
+ */
+export class UpdateManager implements Extension, UpdateControl {
+  readonly name = 'updates';
+  private readonly machines = new Map<KindT, UpdateMachine>();
+  private readonly subscribers = new Set<(n: Notification) => void>();
+  private readonly trusted: string[];
+  private readonly reported = new Map<string, number>();
+  private store?: UpdateStore;
+  private file?: DesiredFile;
+  private grpc?: UpdateGrpcServer;
+  private desired?: DesiredOutcome;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly u: UpdatesT,
+  ) {
+    this.trusted = u.trust.keys.map((f) => readFileSync(f, 'utf8'));
+  }
+
+  async start(): Promise<void> {
+    const { agent, u } = this;
+    const store = new UpdateStore(agent.dataDir);
+    this.store = store;
+    const downloader = new Downloader({ ...u.download, clock: agent.clock, log: agent.log });
+    const installerFor = installerSelector(u, agent.clock);
+    const queue = new InstallQueue();
+    const zone = new ZonedTime(agent.unit.timezone);
+    const condition = conditionFactory(agent);
+    for (const kind of ['fota', 'sota'] as const) {
+      const policy = u[kind];
+      if (!policy) continue;
+      const gate = new UpdateGate({
+        clock: agent.clock,
+        zone,
+        signals: agent.signals,
+        ...(policy.when !== undefined ? { when: condition(policy.when) } : {}),
+      });
+      const schedule = policy.schedule as ScheduleT;
+      this.machines.set(
+        kind,
+        new UpdateMachine(kind, {
+          store,
+          clock: agent.clock,
+          log: agent.log,
+          downloader,
+          installerFor,
+          gate,
+          queue,
+          policy: { schedule, ttl: u.ttl },
+          onTransition: (m) => this.announce(m),
+          onItem: (_m, i, progress) => this.reportItem(i, progress),
+        }),
+      );
+    }
+    for (const i of store.installed()) this.agent.reportItem(i.section, itemKey(i), { ...i });
+    for (const m of this.machines.values()) m.resume();
+    agent.onCloudMessage('desired', (m) => this.receive(m, 'cloud'));
+    if (u.desired_file) {
+      this.file = new DesiredFile(
+        u.desired_file,
+        (content) => this.receive(content, 'file'),
+        (e) => agent.log.warn(`${u.desired_file}: ${errorText(e)}`),
+      );
+      this.file.start();
+    }
+    if (u.grpc) {
+      this.grpc = new UpdateGrpcServer(
+        u.grpc,
+        {
+          notifications: () => this.notifications(),
+          subscribe: (fn) => {
+            this.subscribers.add(fn);
+            return () => this.subscribers.delete(fn);
+          },
+          start: (kind) => this.startUpdate(kind),
+        },
+        agent.log,
+      );
+      await this.grpc.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.file?.stop();
+    for (const m of this.machines.values()) m.stop();
+    await this.grpc?.stop();
+    this.store?.close();
+  }
+
+  /** Checks a desired status and offers it to each machine; acknowledges it on `<prefix>/ack`. */
+  receive(message: Buffer, source: string): DesiredOutcome {
+    const at = this.agent.clock.now();
+    let outcome: DesiredOutcome;
+    try {
+      const desired = openDesired(message, this.trusted);
+      outcome = { source, at, status: 'accepted', reasons: [] };
+      for (const kind of ['fota', 'sota'] as const) {
+        const m = this.machines.get(kind);
+        if (m) outcome[kind] = m.offer(desired);
+        else {
+          const n =
+            kind === 'fota' ? desired.components.length : desired.services.length + desired.layers.length;
+          if (n) outcome.reasons.push(`${n} ${kind} item(s) ignored: updates.${kind} is not configured`);
+        }
+      }
+      this.agent.log.info({ source, fota: outcome.fota, sota: outcome.sota }, 'desired status accepted');
+      this.agent.bus.emit('system/update/desired', { ...outcome }, 'updates');
+    } catch (e) {
+      outcome = { source, at, status: 'rejected', reasons: [errorText(e)] };
+      this.agent.log.error({ source }, errorText(e));
+      this.agent.bus.emit('system/update/rejected', { source, reasons: outcome.reasons }, 'updates');
+    }
+    this.desired = outcome;
+    if (this.agent.config.cloud)
+      this.agent
+        .publish('ack', JSON.stringify({ messageType: 'desiredStatusAck', ...outcome }), 1, false)
+        .catch((e) => this.agent.log.warn(`desired status ack: ${errorText(e)}`));
+    return outcome;
+  }
+
+  private machine(kind: KindT): UpdateMachine {
+    const m = this.machines.get(kind);
+    if (!m) throw errors.UPDATE_OFF(kind);
+    return m;
+  }
+
+  startUpdate(kind: KindT): void {
+    this.machine(kind).trigger();
+  }
+
+  cancel(kind: KindT): void {
+    this.machine(kind).cancel('by request');
+  }
+
+  status(): Record<string, unknown> {
+    const machines = Object.fromEntries(
+      [...this.machines].map(([kind, m]) => {
+        const { state, update, pending, error } = m.record;
+        return [
+          kind,
+          { state, update, pending: pending !== null, error, ...(m.last ? { last: m.last } : {}) },
+        ];
+      }),
+    );
+    return {
+      ...machines,
+      desired: this.desired ?? null,
+      installed: this.store?.installed() ?? [],
+      grpc: this.grpc?.bound ?? [],
+    };
+  }
+
+  private announce(m: UpdateMachine): void {
+    const { state, update, error } = m.record;
+    const items = (update?.items ?? []).map(({ section, action, id, version, status }) => ({
+      section,
+      action,
+      id,
+      version,
+      status,
+    }));
+    this.agent.bus.emit(
+      `system/update/${m.kind}/${state}`,
+      { items, ...(error ? { error } : {}) },
+      'updates',
+    );
+    const n = this.notification(m.kind);
+    for (const fn of this.subscribers) fn(n);
+  }
+
+  /** An item's status in the unit status; download progress at most once per percent. */
+  private reportItem(i: ItemT, progress?: boolean): void {
+    const key = itemKey(i);
+    if (progress) {
+      const pct = i.size ? Math.floor(((i.bytes ?? 0) * 100) / i.size) : 0;
+      if (this.reported.get(key) === pct) return;
+      this.reported.set(key, pct);
+    }
+    const { section, id, type, version, digest, status, errorInfo, bytes, size } = i;
+    this.agent.reportItem(section, key, {
+      id,
+      version,
+      status,
+      ...(type ? { type } : {}),
+      ...(digest ? { digest } : {}),
+      ...(status === 'downloading' ? { progress: { bytes: bytes ?? 0, size } } : {}),
+      errorInfo: errorInfo ?? null,
+    });
+  }
+
+  private notifications(): Notification[] {
+    return [this.notification('fota'), this.notification('sota')];
+  }
+
+  /** A SchedulerNotifications message for one machine (DESIGN §7.4). */
+  private notification(kind: KindT): Notification {
+    const r = this.machines.get(kind)?.record;
+    const state = GRPC_STATE[r?.state ?? 'noUpdate'];
+    const items = r?.update?.items ?? [];
+    const of = (section: ItemT['section'], action: ItemT['action']) =>
+      items.filter((i) => i.section === section && i.action === action);
+    if (kind === 'fota')
+      return {
+        fota_status: {
+          state,
+          components: of('components', 'install').map((i) => ({
+            component_id: i.id,
+            component_type: i.type,
+            version: i.version,
+          })),
+          ...grpcError(r?.error ?? null),
+        },
+      };
+    const service = (i: ItemT) => ({ service_id: i.id, version: i.version });
+    const layer = (i: ItemT) => ({ layer_id: i.id, digest: i.digest, version: i.version });
+    return {
+      sota_status: {
+        state,
+        ...(r?.update?.unitConfig ? { unit_config: { version: r.update.unitConfig.version } } : {}),
+        install_services: of('services', 'install').map(service),
+        remove_services: of('services', 'remove').map(service),
+        install_layers: of('layers', 'install').map(layer),
+        remove_layers: of('layers', 'remove').map(layer),
+        rebalance_request: false,
+        ...grpcError(r?.error ?? null),
+      },
+    };
+  }
+}
