@@ -130,7 +130,7 @@ export class UpdateMachine {
     for (const i of u.items)
       if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
     this.d.log.warn(`${this.kind} update ${message}`);
-    void this.finish(u, { message });
+    this.finish(u, { message });
   }
 
   /** Stops timers and downloads; the persisted record stays for the next start. */
@@ -286,7 +286,7 @@ export class UpdateMachine {
       }
     }
     const bad = u.items.filter((i) => i.status === 'error');
-    await this.finish(
+    this.finish(
       u,
       bad.length
         ? {
@@ -298,13 +298,13 @@ export class UpdateMachine {
   }
 
   /** Back to noUpdate: downloads deleted, then the pending desired status, if any, begins. */
-  private async finish(u: UpdateT, error: ErrorInfoT | null): Promise<void> {
+  private finish(u: UpdateT, error: ErrorInfoT | null): void {
     this.disarm?.();
     this.ttlTimer?.cancel();
-    this.go('noUpdate', { update: null, error });
-    for (const i of u.items) if (i.sha256) await this.d.downloader.discard({ sha256: i.sha256 });
     this.last = u;
-    if (this.state === 'noUpdate') this.takePending();
+    this.go('noUpdate', { update: null, error });
+    for (const i of u.items) if (i.sha256) this.d.downloader.discard({ sha256: i.sha256 });
+    this.takePending();
   }
 
   private go(state: StateT, patch: Partial<MachineRecordT> = {}): void {

@@ -22,7 +22,7 @@ const GRPC_STATE = {
 };
 
 /** The last desired status received, and what became of it. */
-interface DesiredOutcome {
+export interface DesiredOutcome {
   source: string;
   at: number;
   status: 'accepted' | 'rejected';

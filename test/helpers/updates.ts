@@ -34,7 +34,8 @@ export function tarGz(entries: TarEntry[]): Buffer {
     const body = Buffer.from(e.body ?? '');
     const h = Buffer.alloc(512);
     const put = (s: string, at: number, len: number) => h.write(s.slice(0, len), at, len, 'utf8');
-    const oct = (n: number, at: number, len: number) => put(`${n.toString(8).padStart(len - 1, '0')}\0`, at, len);
+    const oct = (n: number, at: number, len: number) =>
+      put(`${n.toString(8).padStart(len - 1, '0')}\0`, at, len);
     put(e.name, 0, 100);
     oct(e.type === '5' ? 0o755 : 0o644, 100, 8);
     oct(0, 108, 8);

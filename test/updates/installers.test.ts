@@ -31,7 +31,14 @@ describe('directory installer', () => {
     const inst = new DirectoryInstaller(root);
     const base = path.join(root, 'services', 'nav');
     for (const v of ['1.0', '1.1', '1.2']) {
-      await inst.install(service(v), archive(dir, [{ name: 'bin/', type: '5' }, { name: 'bin/run', body: `v${v}` }, { name: 'link', type: '2', link: 'bin/run' }]));
+      await inst.install(
+        service(v),
+        archive(dir, [
+          { name: 'bin/', type: '5' },
+          { name: 'bin/run', body: `v${v}` },
+          { name: 'link', type: '2', link: 'bin/run' },
+        ]),
+      );
       assert.equal(readlinkSync(path.join(base, 'current')), v);
       assert.equal(readFileSync(path.join(base, 'current', 'link'), 'utf8'), `v${v}`);
     }
@@ -45,11 +52,26 @@ describe('directory installer', () => {
   });
 
   const evil: [string, TarEntry[], RegExp][] = [
-    ['a path with ..', [{ name: 'ok', body: 'x' }, { name: '../../etc/evil', body: 'x' }], /'\.\.\/\.\.\/etc\/evil' escapes/],
+    [
+      'a path with ..',
+      [
+        { name: 'ok', body: 'x' },
+        { name: '../../etc/evil', body: 'x' },
+      ],
+      /'\.\.\/\.\.\/etc\/evil' escapes/,
+    ],
     ['an absolute path', [{ name: '/tmp/evil', body: 'x' }], /'\/tmp\/evil' escapes/],
     ['a symlink out of the root', [{ name: 'etc', type: '2', link: '/etc' }], /links to '\/etc'/],
-    ['a relative symlink climbing out', [{ name: 'a/b', type: '2', link: '../../x' }], /links to '\.\.\/\.\.\/x'/],
-    ['a hard link out of the root', [{ name: 'h', type: '1', link: '../outside' }], /links to '\.\.\/outside'/],
+    [
+      'a relative symlink climbing out',
+      [{ name: 'a/b', type: '2', link: '../../x' }],
+      /links to '\.\.\/\.\.\/x'/,
+    ],
+    [
+      'a hard link out of the root',
+      [{ name: 'h', type: '1', link: '../outside' }],
+      /links to '\.\.\/outside'/,
+    ],
     ['a device', [{ name: 'dev', type: '3' }], /is a CharacterDevice/],
   ];
   for (const [what, entries, message] of evil)
@@ -58,11 +80,14 @@ describe('directory installer', () => {
       const root = path.join(dir, 'apps');
       mkdirSync(root);
       const inst = new DirectoryInstaller(root);
-      await assert.rejects(inst.install(service('1.0'), archive(dir, entries)), (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'PITCREW_UPDATE_ARCHIVE');
-        assert.match(e.message, message);
-        return true;
-      });
+      await assert.rejects(
+        inst.install(service('1.0'), archive(dir, entries)),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'PITCREW_UPDATE_ARCHIVE');
+          assert.match(e.message, message);
+          return true;
+        },
+      );
       assert.ok(!existsSync(path.join(root, 'services', 'nav', 'current')));
       assert.deepEqual(readdirSync(path.join(root, 'services', 'nav')), []);
       assert.ok(!existsSync(path.join(dir, 'etc', 'evil')) && !existsSync('/tmp/evil'));
@@ -80,13 +105,32 @@ describe('directory installer', () => {
 });
 
 describe('command installer', () => {
-  const item: ItemT = { section: 'components', action: 'install', id: 'ecu-main', type: 'ecu', version: '2.1.0', urls: [], status: 'pending' };
+  const item: ItemT = {
+    section: 'components',
+    action: 'install',
+    id: 'ecu-main',
+    type: 'ecu',
+    version: '2.1.0',
+    urls: [],
+    status: 'pending',
+  };
 
   test('fills in the placeholders and runs without a shell', async () => {
     const dir = tmpDir();
     const out = path.join(dir, 'out');
     const inst = new CommandInstaller(
-      ['sh', '-c', `printf '%s|' "$@" > ${out}`, 'sh', '{{ file }}', '{{id}}', '{{ version }}', '{{ type }}', '{{ action }}', '$HOME;x'],
+      [
+        'sh',
+        '-c',
+        `printf '%s|' "$@" > ${out}`,
+        'sh',
+        '{{ file }}',
+        '{{id}}',
+        '{{ version }}',
+        '{{ type }}',
+        '{{ action }}',
+        '$HOME;x',
+      ],
       10_000,
       realClock,
     );
@@ -95,7 +139,11 @@ describe('command installer', () => {
   });
 
   test('a failing command gives its exit code and the tail of its stderr', async () => {
-    const inst = new CommandInstaller(['sh', '-c', 'echo starting >&2; echo "flash failed: bad block" >&2; exit 3'], 10_000, realClock);
+    const inst = new CommandInstaller(
+      ['sh', '-c', 'echo starting >&2; echo "flash failed: bad block" >&2; exit 3'],
+      10_000,
+      realClock,
+    );
     await assert.rejects(inst.install(item, '/f'), (e: Error & { code?: string; exitCode?: number }) => {
       assert.equal(e.code, 'PITCREW_UPDATE_INSTALL');
       assert.equal(e.exitCode, 3);
@@ -115,6 +163,9 @@ describe('command installer', () => {
 
   test('a command that is not there says so', async () => {
     const inst = new CommandInstaller(['/nonexistent/flasher'], 1000, realClock);
-    await assert.rejects(inst.install(item, '/f'), /\/nonexistent\/flasher cannot run: spawn \/nonexistent\/flasher ENOENT/);
+    await assert.rejects(
+      inst.install(item, '/f'),
+      /\/nonexistent\/flasher cannot run: spawn \/nonexistent\/flasher ENOENT/,
+    );
   });
 });

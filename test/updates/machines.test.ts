@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { BLOCKING, desired, FAILING, FLASH, updateAgent } from '../helpers/update-agent.js';
+import { tarGz } from '../helpers/updates.js';
+import { waitFor } from '../helpers/wait.js';
+
+const fotaForce = (installers = FLASH) =>
+  `download: { dir: dl, retry: { min: 1m, max: 4m } }\nfota:\n  schedule: { type: force }\n  installers: [${installers}]`;
+const sota = (schedule = 'force', when = '') =>
+  `download: { dir: dl, retry: { min: 1m, max: 4m } }\nsota:\n  schedule: { type: ${schedule} }\n  installer: { type: directory, root: apps }${when ? `\n  when: ${when}` : ''}`;
+
+describe('FOTA', () => {
+  test('downloads, installs each component with its installer, and records it', async () => {
+    const u = await updateAgent(fotaForce());
+    const main = u.component('ecu-main', '2.1.0');
+    const body = u.component('ecu-body', '1.0.0', 'ecu-body');
+    const out = u.send(desired({ components: [main, body] }));
+    assert.equal(out.status, 'accepted');
+    assert.equal(out.fota, 'started');
+    await u.reach('fota', 'noUpdate');
+    assert.deepEqual(u.tags('system/update/fota/'), [
+      'system/update/fota/downloading',
+      'system/update/fota/readyToUpdate',
+      'system/update/fota/updating',
+      'system/update/fota/noUpdate',
+    ]);
+    assert.ok(u.flashed('ecu-main', '2.1.0') && u.flashed('ecu-body', '1.0.0'));
+    const st = u.manager.status() as {
+      installed: { id: string; status: string }[];
+      fota: { error: unknown };
+    };
+    assert.deepEqual(st.installed.map((i) => `${i.id}:${i.status}`).sort(), [
+      'ecu-body:installed',
+      'ecu-main:installed',
+    ]);
+    assert.equal(st.fota.error, null);
+    // The same desired status again changes nothing; a new version updates only that component.
+    assert.equal(u.send(desired({ components: [main, body] })).fota, 'ignored');
+    assert.equal(u.send(desired({ components: [main] })).fota, 'nothing to do');
+    u.send(desired({ components: [u.component('ecu-main', '2.2.0'), body] }));
+    await u.reach('fota', 'noUpdate');
+    const last = (u.manager.status() as { fota: { last: { items: { id: string }[] } } }).fota.last;
+    assert.deepEqual(
+      last.items.map((i) => i.id),
+      ['ecu-main'],
+    );
+  });
+
+  test('one component that cannot be downloaded aborts the whole update', async () => {
+    const u = await updateAgent(fotaForce());
+    const good = u.component('ecu-a', '1.0');
+    u.send(
+      desired({ components: [good, { ...u.component('ecu-b', '1.0'), urls: [`${u.http.base}/missing`] }] }),
+    );
+    await u.reach('fota', 'noUpdate');
+    const st = u.manager.status() as {
+      fota: {
+        error: { message: string };
+        last: { items: { id: string; status: string; errorInfo?: { message: string } }[] };
+      };
+    };
+    assert.match(st.fota.error.message, /HTTP 404/);
+    assert.ok(!u.flashed('ecu-a', '1.0'), 'nothing installed');
+    assert.ok(!u.tags('system/update/fota/').includes('system/update/fota/updating'));
+    assert.deepEqual(
+      st.fota.last.items.map((i) => i.status),
+      ['error', 'error'],
+    );
+  });
+
+  test('an installer error stops the update with the exit code and stderr; later components are not flashed', async () => {
+    const u = await updateAgent(fotaForce(`${FAILING}, ${FLASH}`));
+    u.send(desired({ components: [u.component('bad-1', '1', 'bad'), u.component('ecu-2', '1')] }));
+    await u.reach('fota', 'noUpdate');
+    const st = u.manager.status() as {
+      fota: { error: { message: string; exitCode: number } };
+      installed: { id: string; status: string; errorInfo?: { exitCode?: number } }[];
+    };
+    assert.match(st.fota.error.message, /exit code 3: flash failed: bad block/);
+    assert.equal(st.fota.error.exitCode, 3);
+    assert.ok(!u.flashed('ecu-2', '1'));
+    assert.deepEqual(
+      st.installed.map((i) => `${i.id}:${i.status}:${i.errorInfo?.exitCode}`),
+      ['bad-1:error:3'],
+    );
+  });
+});
+
+describe('SOTA', () => {
+  test('installs services and layers, then removes a service no longer desired', async () => {
+    const u = await updateAgent(sota());
+    const layer = { ...u.app('base', '1'), digest: 'sha256:aaaa' };
+    u.send(desired({ services: [u.app('nav', '1.4.0'), u.app('media', '2.0')], layers: [layer] }));
+    await u.reach('sota', 'noUpdate');
+    const apps = path.join(u.dir, 'apps');
+    assert.equal(readFileSync(path.join(apps, 'services/nav/current/run'), 'utf8'), 'nav 1.4.0');
+    assert.equal(readFileSync(path.join(apps, 'layers/base/current/run'), 'utf8'), 'base 1');
+    // nav updated, media dropped.
+    u.send(desired({ services: [u.app('nav', '1.5.0')], layers: [layer] }));
+    await u.reach('sota', 'noUpdate');
+    assert.equal(readlinkSync(path.join(apps, 'services/nav/current')), '1.5.0');
+    assert.equal(readlinkSync(path.join(apps, 'services/nav/previous')), '1.4.0');
+    assert.ok(!existsSync(path.join(apps, 'services/media')));
+    const st = u.manager.status() as {
+      installed: { id: string; version: string }[];
+      sota: { last: { items: { id: string; action: string; status: string }[] } };
+    };
+    assert.deepEqual(st.installed.map((i) => `${i.id}@${i.version}`).sort(), ['base@1', 'nav@1.5.0']);
+    assert.deepEqual(
+      st.sota.last.items.map((i) => `${i.action} ${i.id} ${i.status}`),
+      ['install nav installed', 'remove nav removed', 'remove media removed'],
+    );
+  });
+
+  test('only removals: straight to readyToUpdate, no download', async () => {
+    const u = await updateAgent(sota('trigger'));
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    u.manager.startUpdate('sota');
+    await u.reach('sota', 'noUpdate');
+    const before = u.tags('system/update/sota/').length;
+    u.send(desired({ services: [] }));
+    await u.reach('sota', 'readyToUpdate');
+    assert.deepEqual(u.tags('system/update/sota/').slice(before), ['system/update/sota/readyToUpdate']);
+  });
+
+  test('one download that fails does not stop the others', async () => {
+    const u = await updateAgent(sota());
+    u.send(
+      desired({
+        services: [u.app('nav', '1'), { ...u.app('broken', '1'), urls: [`${u.http.base}/missing`] }],
+      }),
+    );
+    await u.reach('sota', 'noUpdate');
+    const st = u.manager.status() as { sota: { error: { message: string } }; installed: { id: string }[] };
+    assert.deepEqual(
+      st.installed.map((i) => i.id),
+      ['nav'],
+    );
+    assert.match(st.sota.error.message, /1 of 2 failed: .*HTTP 404/);
+  });
+
+  test('the when gate holds the install until the vehicle stops', async () => {
+    const u = await updateAgent(sota('force', '{ "==": [{ var: signals.obd.speed }, 0] }'));
+    u.agent.signals.set('obd', 'speed', 48, u.clock.now());
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    u.agent.signals.set('obd', 'speed', 12, u.clock.now());
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(u.state('sota'), 'readyToUpdate');
+    u.agent.signals.set('obd', 'speed', 0, u.clock.now());
+    await u.reach('sota', 'noUpdate');
+    assert.ok(existsSync(path.join(u.dir, 'apps/services/nav/current/run')));
+  });
+});
+
+describe('schedules, triggers, cancel, ttl', () => {
+  test('trigger waits for a start: the update action of a rule, or the API', async () => {
+    const u = await updateAgent(
+      sota('trigger'),
+      'reactor:\n  rules:\n    - name: install-when-parked\n      on: app/parked\n      do: [{ update: { start: sota } }]\n',
+    );
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    await u.clock.advance(86_400_000);
+    assert.equal(u.state('sota'), 'readyToUpdate');
+    u.agent.emit('app/parked');
+    await u.reach('sota', 'noUpdate');
+    assert.throws(() => u.manager.startUpdate('sota'), /cannot start the sota update: it is noUpdate/);
+    assert.throws(
+      () => u.manager.startUpdate('fota'),
+      (e: Error & { code?: string }) => e.code === 'PITCREW_UPDATE_OFF',
+    );
+  });
+
+  test('timetable: ready at noon, installed when the night slot starts', async () => {
+    const u = await updateAgent(
+      sota(
+        'timetable, timetable: [{ day_of_week: [1,2,3,4,5], time_slots: [{ start: "02:00", end: "04:00" }] }]',
+      ),
+    );
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    await u.clock.advance(14 * 3_600_000 - 60_000);
+    assert.equal(u.state('sota'), 'readyToUpdate');
+    await u.clock.advance(60_000);
+    await u.reach('sota', 'noUpdate');
+  });
+
+  test("the desired status's schedule overrides the config's; a schedule-only change reschedules in place", async () => {
+    const u = await updateAgent(sota('force'));
+    const nav = u.app('nav', '1');
+    assert.equal(u.send(desired({ services: [nav], sotaSchedule: { type: 'trigger' } })).sota, 'started');
+    await u.reach('sota', 'readyToUpdate');
+    const ready = u.tags('system/update/sota/readyToUpdate').length;
+    assert.equal(u.send(desired({ services: [nav], sotaSchedule: { type: 'force' } })).sota, 'rescheduled');
+    await u.reach('sota', 'noUpdate');
+    assert.equal(
+      u.tags('system/update/sota/readyToUpdate').length,
+      ready + 1,
+      'announced again, not re-downloaded',
+    );
+    assert.equal(u.tags('system/update/sota/downloading').length, 1);
+  });
+
+  test('cancel: from downloading and readyToUpdate only; partial files are deleted', async () => {
+    const u = await updateAgent(sota('trigger'));
+    assert.throws(() => u.manager.cancel('sota'), /cannot cancel the sota update: it is noUpdate/);
+    const slow = {
+      id: 'nav',
+      version: '1',
+      ...u.http.serve('slow.tgz', Buffer.alloc(400_000), { kind: 'slow', chunk: 1000, everyMs: 20 }),
+    };
+    u.send(desired({ services: [slow] }));
+    await u.reach('sota', 'downloading');
+    await new Promise((r) => setTimeout(r, 100));
+    u.manager.cancel('sota');
+    assert.equal(u.state('sota'), 'noUpdate');
+    const st = u.manager.status() as {
+      sota: { error: { message: string }; last: { items: { status: string }[] } };
+    };
+    assert.match(st.sota.error.message, /cancelled: by request/);
+    assert.deepEqual(
+      st.sota.last.items.map((i) => i.status),
+      ['error'],
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!existsSync(path.join(u.dir, 'dl', `${slow.sha256}.part`)));
+    // From readyToUpdate.
+    u.send(desired({ services: [u.app('nav', '2')] }));
+    await u.reach('sota', 'readyToUpdate');
+    u.manager.cancel('sota');
+    assert.equal(u.state('sota'), 'noUpdate');
+  });
+
+  test('ttl: an update not installed within it is given up', async () => {
+    const u = await updateAgent(`ttl: 2d\n${sota('trigger')}`);
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    await u.clock.advance(2 * 86_400_000 - 1000);
+    assert.equal(u.state('sota'), 'readyToUpdate');
+    await u.clock.advance(1000);
+    assert.equal(u.state('sota'), 'noUpdate');
+    const st = u.manager.status() as { sota: { error: { message: string } } };
+    assert.match(st.sota.error.message, /cancelled: not installed within its ttl of 172800 s/);
+    // The desired status's own ttl (seconds) overrides the config's.
+    u.send(desired({ services: [u.app('nav', '2')], sotaSchedule: { type: 'trigger', ttl: 60 } }));
+    await u.reach('sota', 'readyToUpdate');
+    await u.clock.advance(60_000);
+    assert.equal(u.state('sota'), 'noUpdate');
+  });
+});
+
+describe('a new desired status in each state', () => {
+  test('downloading: goes to the pending slot, newest wins, and begins after', async () => {
+    const u = await updateAgent(sota('force'));
+    const archive = tarGz([{ name: 'run', body: 'nav 1' }]);
+    const slow = {
+      id: 'nav',
+      version: '1',
+      ...u.http.serve('slow1.tgz', archive, { kind: 'slow', chunk: 20, everyMs: 20 }),
+    };
+    u.send(desired({ services: [slow] }));
+    await u.reach('sota', 'downloading');
+    assert.equal(u.send(desired({ services: [u.app('nav', '2')] })).sota, 'pending');
+    assert.equal(u.send(desired({ services: [u.app('nav', '3')] })).sota, 'pending');
+    await waitFor(() => u.tags('system/update/sota/noUpdate').length === 2, 'the pending update');
+    assert.equal(readlinkSync(path.join(u.dir, 'apps/services/nav/current')), '3');
+    assert.ok(!existsSync(path.join(u.dir, 'apps/services/nav/2')), 'the older pending one was replaced');
+  });
+
+  test('readyToUpdate: other items go to pending; the same items rescheduled', async () => {
+    const u = await updateAgent(sota('trigger'));
+    u.send(desired({ services: [u.app('nav', '1')] }));
+    await u.reach('sota', 'readyToUpdate');
+    assert.equal(u.send(desired({ services: [u.app('nav', '2')] })).sota, 'pending');
+    u.manager.startUpdate('sota');
+    await waitFor(() => u.tags('system/update/sota/readyToUpdate').length === 2, 'the pending update ready');
+    u.manager.startUpdate('sota');
+    await u.reach('sota', 'noUpdate');
+    assert.equal(readlinkSync(path.join(u.dir, 'apps/services/nav/current')), '2');
+  });
+
+  test('updating: waits in the pending slot; FOTA and SOTA installs never overlap', async () => {
+    const u = await updateAgent(`${fotaForce(BLOCKING)}\n${sota('force').split('\n').slice(1).join('\n')}`);
+    u.send(desired({ components: [u.component('ecu-main', '1')], services: [u.app('nav', '1')] }));
+    await u.reach('fota', 'updating');
+    await u.reach('sota', 'readyToUpdate');
+    assert.equal(
+      u.send(desired({ components: [u.component('ecu-main', '2')], services: [u.app('nav', '1')] })).fota,
+      'pending',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(u.state('sota'), 'readyToUpdate', 'SOTA waits for the FOTA install');
+    u.release();
+    await waitFor(() => u.flashed('ecu-main', '2'), 'the pending FOTA update');
+    await u.reach('sota', 'noUpdate');
+    const order = u.tags('system/update/').filter((t) => t.endsWith('/updating') || t.endsWith('/noUpdate'));
+    assert.deepEqual(order.slice(0, 4), [
+      'system/update/fota/updating',
+      'system/update/fota/noUpdate',
+      'system/update/sota/updating',
+      'system/update/sota/noUpdate',
+    ]);
+  });
+});
