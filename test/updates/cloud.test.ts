@@ -62,7 +62,11 @@ updates:
       const n = acks.length;
       const pushed = await runBin(['desired', 'push', '--url', broker.url, '--unit', 'd-1', env]);
       assert.equal(pushed.code, 0, pushed.stderr);
-      await waitFor(() => acks.length > n, 'the ack', () => agent.stderr());
+      await waitFor(
+        () => acks.length > n,
+        'the ack',
+        () => agent.stderr(),
+      );
       return acks.at(-1)!;
     };
     const sign = async (payload: unknown, key = 'fleet.key') => {
@@ -72,23 +76,36 @@ updates:
       assert.equal(r.code, 0, r.stderr);
       return r.stdout;
     };
-    const nav = { id: 'nav', version: '1.4.0', ...http.serve('nav.tgz', tarGz([{ name: 'run', body: 'nav' }])) };
+    const nav = {
+      id: 'nav',
+      version: '1.4.0',
+      ...http.serve('nav.tgz', tarGz([{ name: 'run', body: 'nav' }])),
+    };
     const good = { messageType: 'desiredStatus', services: [nav] };
 
     const unsigned = await push(JSON.stringify(good));
     assert.equal(unsigned.messageType, 'desiredStatusAck');
     assert.equal(unsigned.status, 'rejected');
     assert.deepEqual(unsigned.reasons, ['rejected: not a signed envelope {payload, signature, key_id}']);
-    assert.match((await push(await sign(good, 'stranger.key'))).reasons[0]!, /^rejected: key [0-9a-f]{16} is not trusted$/);
+    assert.match(
+      (await push(await sign(good, 'stranger.key'))).reasons[0]!,
+      /^rejected: key [0-9a-f]{16} is not trusted$/,
+    );
     const tampered = JSON.parse(await sign(good)) as { payload: string };
-    tampered.payload = Buffer.from(Buffer.from(tampered.payload, 'base64').toString().replace('1.4.0', '6.6.6')).toString('base64');
+    tampered.payload = Buffer.from(
+      Buffer.from(tampered.payload, 'base64').toString().replace('1.4.0', '6.6.6'),
+    ).toString('base64');
     assert.match((await push(JSON.stringify(tampered))).reasons[0]!, /signature/);
     // `desired sign` checks the schema, so a malformed payload is signed here directly.
     const fleetKey = readFileSync(path.join(dir, 'fleet.key'), 'utf8');
     const malformedPayload = { messageType: 'desiredStatus', services: [{ id: 'nav' }] };
-    const malformed = await push(JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(malformedPayload)), fleetKey)));
+    const malformed = await push(
+      JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(malformedPayload)), fleetKey)),
+    );
     assert.match(malformed.reasons[0]!, /desired status rejected: services\.0\.version/);
-    const huge = await push(JSON.stringify({ payload: 'A'.repeat(1_100_000), signature: 'AA==', key_id: 'x' }));
+    const huge = await push(
+      JSON.stringify({ payload: 'A'.repeat(1_100_000), signature: 'AA==', key_id: 'x' }),
+    );
     assert.match(huge.reasons[0]!, /over the 1048576 a desired status may have/);
     assert.equal(services.size, 0, 'nothing was applied');
 
@@ -96,12 +113,22 @@ updates:
     assert.equal(ok.status, 'accepted');
     assert.equal(ok.sota, 'started');
     await agent.waitFor(tagged('system/update/sota/noUpdate'));
-    await waitFor(() => services.get('nav@1.4.0')?.status === 'installed', 'nav installed in the unit status');
+    await waitFor(
+      () => services.get('nav@1.4.0')?.status === 'installed',
+      'nav installed in the unit status',
+    );
     const st = await runBin(['update', 'status', '-c', file]);
     assert.equal(st.code, 0, st.stderr);
-    const status = JSON.parse(st.stdout) as { sota: { state: string }; installed: Item[]; desired: { status: string } };
+    const status = JSON.parse(st.stdout) as {
+      sota: { state: string };
+      installed: Item[];
+      desired: { status: string };
+    };
     assert.equal(status.sota.state, 'noUpdate');
-    assert.deepEqual(status.installed.map((i) => `${i.id}@${i.version}:${i.status}`), ['nav@1.4.0:installed']);
+    assert.deepEqual(
+      status.installed.map((i) => `${i.id}@${i.version}:${i.status}`),
+      ['nav@1.4.0:installed'],
+    );
     assert.equal(status.desired.status, 'accepted');
   });
 });

@@ -4,11 +4,15 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import { desired, FLASH, updateAgent } from '../helpers/update-agent.js';
 import { ROOT } from '../helpers/cli.js';
+import { desired, FLASH, updateAgent } from '../helpers/update-agent.js';
 import { waitFor } from '../helpers/wait.js';
 
-type Note = { sota_status?: { state: string; install_services: unknown[] }; fota_status?: { state: string; error?: { message: string } }; SchedulerNotification: string };
+type Note = {
+  sota_status?: { state: string; install_services: unknown[] };
+  fota_status?: { state: string; error?: { message: string } };
+  SchedulerNotification: string;
+};
 type Client = grpc.Client & {
   SubscribeNotifications(req: object): grpc.ClientReadableStream<Note>;
   StartFOTAUpdate(req: object, cb: (e: grpc.ServiceError | null) => void): void;
@@ -25,7 +29,9 @@ function client(address: string): Client {
     oneofs: true,
   });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    communicationmanager: { v3: { UpdateSchedulerService: new (a: string, c: grpc.ChannelCredentials) => Client } };
+    communicationmanager: {
+      v3: { UpdateSchedulerService: new (a: string, c: grpc.ChannelCredentials) => Client };
+    };
   };
   return new pkg.communicationmanager.v3.UpdateSchedulerService(address, grpc.credentials.createInsecure());
 }

@@ -1,0 +1,149 @@
+/**
+ * The agent process really killed (SIGKILL) in each update state and started again, through the
+ * installed command: each machine resumes where its persisted record says. The desired status
+ * comes from `updates.desired_file`.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '../../agent/core/bus.js';
+import { artifactServer } from '../helpers/artifact-server.js';
+import { runBin, startCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { signedDesired, signingKey, tarGz } from '../helpers/updates.js';
+import { waitFor } from '../helpers/wait.js';
+
+const tagged = (tag: string) => (l: string) => l.startsWith('{') && (JSON.parse(l) as Event).tag === tag;
+
+async function unit(updates: string) {
+  const http = await artifactServer();
+  const dir = tmpDir();
+  const key = signingKey(dir);
+  const file = path.join(dir, 'pitcrew.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+unit: { id: r-1, data_dir: var }
+control: { socket: ${dir}/ctl.sock }
+updates:
+  trust: { keys: [update.pub] }
+  desired_file: desired.json
+  download: { dir: dl, retry: { min: 100ms, max: 1s } }
+${updates.replaceAll('$DIR', dir).replace(/^/gm, '  ')}
+`,
+  );
+  const desire = (payload: unknown) =>
+    writeFileSync(path.join(dir, 'desired.json'), signedDesired(payload, key.privatePem));
+  const start = () => {
+    const a = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => a.child.kill('SIGKILL'));
+    return a;
+  };
+  const kill = async (a: ReturnType<typeof start>) => {
+    a.child.kill('SIGKILL');
+    await a.exited;
+  };
+  const status = async () => {
+    const r = await runBin(['update', 'status', '-c', file]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as {
+      fota?: { state: string; update: { items: { status: string }[] } | null };
+      sota?: { state: string };
+      installed: { id: string; version: string; status: string }[];
+    };
+  };
+  return { http, dir, file, desire, start, kill, status };
+}
+
+describe('a restart in each update state (kill -9, installed command)', () => {
+  it('downloading: the download continues from its partial file', async () => {
+    const u = await unit('sota: { schedule: { type: force }, installer: { type: directory, root: apps } }');
+    // Random content: the archive does not compress to nothing, so it takes a few seconds to serve.
+    const body = tarGz([{ name: 'run', body: randomBytes(300_000).toString('base64') }]);
+    const nav = {
+      id: 'nav',
+      version: '1',
+      ...u.http.serve('nav.tgz', body, { kind: 'slow', chunk: 2000, everyMs: 10 }),
+    };
+    u.desire({ messageType: 'desiredStatus', services: [nav] });
+    const first = u.start();
+    await first.waitFor(tagged('system/update/sota/downloading'));
+    const part = path.join(u.dir, 'dl', `${nav.sha256}.part`);
+    await waitFor(() => existsSync(part) && statSync(part).size > 20_000, 'part of the file');
+    await u.kill(first);
+    const had = statSync(part).size;
+    const second = u.start();
+    await second.waitFor(tagged('system/update/sota/noUpdate'), 30_000);
+    const ranges = u.http.requests.filter((r) => r.path === '/nav.tgz').map((r) => r.range);
+    assert.equal(ranges[0], undefined);
+    const resumedFrom = Number(/^bytes=(\d+)-$/.exec(ranges.at(-1) ?? '')?.[1]);
+    assert.ok(resumedFrom >= had, `resumed from ${resumedFrom}, the partial file had ${had}`);
+    assert.deepEqual(
+      (await u.status()).installed.map((i) => `${i.id}@${i.version}:${i.status}`),
+      ['nav@1:installed'],
+    );
+    await u.kill(second);
+  });
+
+  it('readyToUpdate: waits for its trigger again; noUpdate: stays, and the same desired status is not installed twice', async () => {
+    const u = await unit('sota: { schedule: { type: trigger }, installer: { type: directory, root: apps } }');
+    const nav = {
+      id: 'nav',
+      version: '1',
+      ...u.http.serve('nav.tgz', tarGz([{ name: 'run', body: 'nav' }])),
+    };
+    u.desire({ messageType: 'desiredStatus', services: [nav] });
+    const first = u.start();
+    await first.waitFor(tagged('system/update/sota/readyToUpdate'));
+    await u.kill(first);
+    const second = u.start();
+    await second.waitFor(tagged('system/agent/started'));
+    assert.equal((await u.status()).sota?.state, 'readyToUpdate');
+    const started = await runBin(['update', 'start', 'sota', '-c', u.file]);
+    assert.equal(started.code, 0, started.stderr);
+    await second.waitFor(tagged('system/update/sota/noUpdate'));
+    await u.kill(second);
+    const third = u.start();
+    await third.waitFor(tagged('system/update/desired'));
+    const st = await u.status();
+    assert.equal(st.sota?.state, 'noUpdate');
+    assert.deepEqual(
+      st.installed.map((i) => `${i.id}@${i.version}`),
+      ['nav@1'],
+    );
+    assert.ok(!third.lines.some(tagged('system/update/sota/downloading')), 'not fetched again');
+    assert.equal(u.http.requests.filter((r) => r.path === '/nav.tgz').length, 1);
+    await u.kill(third);
+  });
+
+  it('updating: the install step runs again', async () => {
+    const runs = '$DIR/runs';
+    const u = await unit(
+      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run >> ${runs}; while [ ! -f $DIR/go ]; do sleep 0.02; done; cp "$0" $DIR/flashed', "{{ file }}"] }]`,
+    );
+    const body = Buffer.from('firmware 2.1.0');
+    u.desire({
+      messageType: 'desiredStatus',
+      components: [{ id: 'ecu-main', type: 'ecu', version: '2.1.0', ...u.http.serve('fw.bin', body) }],
+    });
+    const first = u.start();
+    await first.waitFor(tagged('system/update/fota/updating'));
+    const runsFile = path.join(u.dir, 'runs');
+    await waitFor(() => existsSync(runsFile), 'the installer to start');
+    await u.kill(first);
+    const second = u.start();
+    await second.waitFor(tagged('system/agent/started'));
+    await waitFor(() => readFileSync(runsFile, 'utf8') === 'run\nrun\n', 'the install step to run again');
+    assert.equal((await u.status()).fota?.state, 'updating');
+    writeFileSync(path.join(u.dir, 'go'), '');
+    await second.waitFor(tagged('system/update/fota/noUpdate'));
+    assert.deepEqual(readFileSync(path.join(u.dir, 'flashed')), body);
+    assert.deepEqual(
+      (await u.status()).installed.map((i) => `${i.id}:${i.status}`),
+      ['ecu-main:installed'],
+    );
+    await u.kill(second);
+  });
+});
