@@ -43,7 +43,7 @@ export class UpdateManager implements Extension, UpdateControl {
   readonly name = 'updates';
   private readonly machines = new Map<KindT, UpdateMachine>();
   private readonly subscribers = new Set<(n: Notification) => void>();
-  private readonly trusted: string[];
+  private trusted: string[] = [];
   private readonly reported = new Map<string, number>();
   private store?: UpdateStore;
   private file?: DesiredFile;
@@ -53,12 +53,19 @@ export class UpdateManager implements Extension, UpdateControl {
   constructor(
     private readonly agent: Agent,
     private readonly u: UpdatesT,
-  ) {
-    this.trusted = u.trust.keys.map((f) => readFileSync(f, 'utf8'));
-  }
+  ) {}
 
   async start(): Promise<void> {
     const { agent, u } = this;
+    this.trusted = u.trust.keys.map((f, i) => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch (e) {
+        throw errors
+          .START_FAILED('updates', `trusted key ${f}: ${errorText(e)}`)
+          .at(`updates.trust.keys.${i}`);
+      }
+    });
     const store = new UpdateStore(agent.dataDir);
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: agent.clock, log: agent.log });

@@ -215,7 +215,11 @@ describe('schedules, triggers, cancel, ttl', () => {
     };
     u.send(desired({ services: [slow] }));
     await u.reach('sota', 'downloading');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => {
+      const item = (u.manager.status() as { sota: { update: { items: { bytes?: number }[] } } }).sota.update
+        .items[0]!;
+      return (item.bytes ?? 0) > 0;
+    }, 'download progress in status');
     u.manager.cancel('sota');
     assert.equal(u.state('sota'), 'noUpdate');
     const st = u.manager.status() as {
