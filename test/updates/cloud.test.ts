@@ -13,7 +13,7 @@ import { signEnvelope } from '../../agent/rollout/signing.js';
 import { artifactServer } from '../helpers/artifact-server.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { Broker } from '../helpers/mosquitto.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 import { tarGz } from '../helpers/updates.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,15 +26,10 @@ describe('desired status over the cloud link (real broker, installed command)', 
     const broker = await Broker.start();
     after(() => broker.close());
     const http = await artifactServer();
-    const dir = tmpDir();
-    for (const name of ['fleet.key', 'stranger.key'])
-      assert.equal((await runBin(['keygen', '-o', path.join(dir, name)])).code, 0);
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
+    const { dir, file } = configFile(
+      (d) => `version: 1
 unit: { id: d-1, data_dir: var }
-control: { socket: ${dir}/ctl.sock }
+control: { socket: ${d}/ctl.sock }
 status: { window: 200ms }
 cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
 updates:
@@ -42,6 +37,8 @@ updates:
   sota: { schedule: { type: force }, installer: { type: directory, root: apps } }
 `,
     );
+    for (const name of ['fleet.key', 'stranger.key'])
+      assert.equal((await runBin(['keygen', '-o', path.join(dir, name)])).code, 0);
     const sub = await broker.client();
     after(() => sub.endAsync());
     const acks: Ack[] = [];

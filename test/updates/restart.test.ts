@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
 import { artifactServer } from '../helpers/artifact-server.js';
 import { runBin, startCli } from '../helpers/cli.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { configFile } from '../helpers/tmp.js';
 import { signedDesired, signingKey, tarGz } from '../helpers/updates.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,21 +19,18 @@ const tagged = (tag: string) => (l: string) => l.startsWith('{') && (JSON.parse(
 
 async function unit(updates: string) {
   const http = await artifactServer();
-  const dir = tmpDir();
-  const key = signingKey(dir);
-  const file = path.join(dir, 'pitcrew.yaml');
-  writeFileSync(
-    file,
-    `version: 1
+  const { dir, file } = configFile(
+    (d) => `version: 1
 unit: { id: r-1, data_dir: var }
-control: { socket: ${dir}/ctl.sock }
+control: { socket: ${d}/ctl.sock }
 updates:
   trust: { keys: [update.pub] }
   desired_file: desired.json
   download: { dir: dl, retry: { min: 100ms, max: 1s } }
-${updates.replaceAll('$DIR', dir).replace(/^/gm, '  ')}
+${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
 `,
   );
+  const key = signingKey(dir);
   const desire = (payload: unknown) =>
     writeFileSync(path.join(dir, 'desired.json'), signedDesired(payload, key.privatePem));
   const start = () => {
