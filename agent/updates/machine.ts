@@ -61,6 +61,8 @@ export class UpdateMachine {
   private downloads?: AbortController;
   private disarm?: () => void;
   private ttlTimer?: Timer;
+  /** Set by stop(): an install still running then is not recorded (its store is closed); it runs again at the next start. */
+  private stopped = false;
 
   constructor(
     readonly kind: KindT,
@@ -135,6 +137,7 @@ export class UpdateMachine {
 
   /** Stops timers and downloads; the persisted record stays for the next start. */
   stop(): void {
+    this.stopped = true;
     this.disarm?.();
     this.ttlTimer?.cancel();
     this.downloads?.abort(new Error('stopping'));
@@ -270,14 +273,17 @@ export class UpdateMachine {
         const installer = this.d.installerFor(i);
         if (installing) {
           await installer.install(i, this.d.downloader.fileOf({ sha256: i.sha256! }));
+          if (this.stopped) return;
           this.d.store.setInstalled({ ...kept, status: 'installed' });
           this.setItem(i, { status: 'installed' });
         } else {
           await installer.remove(i);
+          if (this.stopped) return;
           this.d.store.removeInstalled(kept);
           this.setItem(i, { status: 'removed' });
         }
       } catch (e) {
+        if (this.stopped) return;
         failed = i;
         const info = errorInfo(e);
         if (installing) this.d.store.setInstalled({ ...kept, status: 'error', errorInfo: info });
@@ -308,6 +314,7 @@ export class UpdateMachine {
   }
 
   private go(state: StateT, patch: Partial<MachineRecordT> = {}): void {
+    if (this.stopped) return;
     Object.assign(this.record, patch, { state });
     this.save();
     this.d.log.info(
@@ -318,6 +325,7 @@ export class UpdateMachine {
   }
 
   private setItem(i: ItemT, patch: Partial<ItemT>): void {
+    if (this.stopped) return;
     Object.assign(i, patch);
     if (patch.errorInfo === undefined && 'errorInfo' in patch) delete i.errorInfo;
     this.save();

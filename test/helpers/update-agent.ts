@@ -64,8 +64,8 @@ export async function updateAgent(updates: string, extra = '') {
 
 /** A FOTA installer entry that records what it flashed. */
 export const FLASH = `{ match: { type: "ecu*" }, command: [sh, -c, 'mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "$DIR", "{{ file }}", "{{ id }}", "{{ version }}"] }`;
-/** One that waits for `release()` before recording. */
-export const BLOCKING = `{ match: { type: "ecu*" }, command: [sh, -c, 'while [ ! -f "$0/go" ]; do sleep 0.02; done; mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "$DIR", "{{ file }}", "{{ id }}", "{{ version }}"] }`;
+/** One that waits for `release()` (at most ~10 s, so a failed test does not leave it running) before recording. */
+export const BLOCKING = `{ match: { type: "ecu*" }, command: [sh, -c, 'i=0; while [ ! -f "$0/go" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i+1)); done; mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "$DIR", "{{ file }}", "{{ id }}", "{{ version }}"] }`;
 /** One that fails. */
 export const FAILING = `{ match: { type: "bad*" }, command: [sh, -c, 'echo "flash failed: bad block" >&2; exit 3'] }`;
 

@@ -288,12 +288,15 @@ describe('a new desired status in each state', () => {
   });
 
   test('updating: waits in the pending slot; FOTA and SOTA installs never overlap', async () => {
-    const u = await updateAgent(`${fotaForce(BLOCKING)}\n${sota('force').split('\n').slice(1).join('\n')}`);
-    u.send(desired({ components: [u.component('ecu-main', '1')], services: [u.app('nav', '1')] }));
+    // SOTA on trigger, started once FOTA is installing: the order the queue sees is fixed.
+    const u = await updateAgent(`${fotaForce(BLOCKING)}\n${sota('trigger').split('\n').slice(1).join('\n')}`);
+    const nav = u.app('nav', '1');
+    u.send(desired({ components: [u.component('ecu-main', '1')], services: [nav] }));
     await u.reach('fota', 'updating');
     await u.reach('sota', 'readyToUpdate');
+    u.manager.startUpdate('sota');
     assert.equal(
-      u.send(desired({ components: [u.component('ecu-main', '2')], services: [u.app('nav', '1')] })).fota,
+      u.send(desired({ components: [u.component('ecu-main', '2')], services: [nav] })).fota,
       'pending',
     );
     await new Promise((r) => setTimeout(r, 100));

@@ -26,6 +26,7 @@ control: { socket: ${d}/ctl.sock }
 updates:
   trust: { keys: [update.pub] }
   desired_file: desired.json
+  grpc: { listen: "unix:update.sock" }
   download: { dir: dl, retry: { min: 100ms, max: 1s } }
 ${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
 `,
@@ -49,6 +50,7 @@ ${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
       fota?: { state: string; update: { items: { status: string }[] } | null };
       sota?: { state: string };
       installed: { id: string; version: string; status: string }[];
+      grpc: string[];
     };
   };
   return { http, dir, file, desire, start, kill, status };
@@ -97,7 +99,13 @@ describe('a restart in each update state (kill -9, installed command)', () => {
     await u.kill(first);
     const second = u.start();
     await second.waitFor(tagged('system/agent/started'));
-    assert.equal((await u.status()).sota?.state, 'readyToUpdate');
+    const ready = await u.status();
+    assert.equal(ready.sota?.state, 'readyToUpdate');
+    assert.deepEqual(
+      ready.grpc,
+      [`unix:${path.join(u.dir, 'update.sock')}`],
+      'the installed command serves the gRPC API',
+    );
     const started = await runBin(['update', 'start', 'sota', '-c', u.file]);
     assert.equal(started.code, 0, started.stderr);
     await second.waitFor(tagged('system/update/sota/noUpdate'));
@@ -118,7 +126,7 @@ describe('a restart in each update state (kill -9, installed command)', () => {
   it('updating: the install step runs again', async () => {
     const runs = '$DIR/runs';
     const u = await unit(
-      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run >> ${runs}; while [ ! -f $DIR/go ]; do sleep 0.02; done; cp "$0" $DIR/flashed', "{{ file }}"] }]`,
+      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run >> ${runs}; i=0; while [ ! -f $DIR/go ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done; cp "$0" $DIR/flashed', "{{ file }}"] }]`,
     );
     const body = Buffer.from('firmware 2.1.0');
     u.desire({
