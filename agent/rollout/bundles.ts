@@ -7,7 +7,7 @@ import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
 import type { Agent } from '../runtime/agent.js';
 import type { Reloader } from './reloader.js';
-import { openEnvelope } from './signing.js';
+import { openEnvelope, readTrustedKeys } from './signing.js';
 
 /** The largest bundle message taken: a rule set, not a firmware image. */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
@@ -26,7 +26,7 @@ export class BundleReceiver implements Extension {
   readonly name = 'rollout.bundles';
   private readonly dir: string;
   private readonly versionFile: string;
-  private readonly trusted: string[];
+  private trusted: string[] = [];
   private applied: number;
   private pending?: number;
 
@@ -34,9 +34,8 @@ export class BundleReceiver implements Extension {
     private readonly agent: Agent,
     private readonly reloader: Reloader,
     /** Files of the trusted public keys (`pitcrew keygen` writes one beside the private key). */
-    keyFiles: readonly string[],
+    private readonly keyFiles: readonly string[],
   ) {
-    this.trusted = keyFiles.map((f) => readFileSync(f, 'utf8'));
     this.dir = path.join(agent.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, 'bundle-version.json');
@@ -50,6 +49,7 @@ export class BundleReceiver implements Extension {
   }
 
   async start(): Promise<void> {
+    this.trusted = readTrustedKeys(this.keyFiles, 'rollout.bundles.trust.keys');
     this.agent.onCloudMessage('config', (payload) => void this.receive(payload));
   }
 

@@ -7,8 +7,9 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { SignedEnvelope, type SignedEnvelopeT } from '../../schemas/wire.js';
-import { errors } from '../errors.js';
+import { errors, errorText } from '../errors.js';
 
 /** DER header of an Ed25519 public key (SPKI) before its 32 raw bytes. */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -67,4 +68,18 @@ export function openEnvelope(text: string, trusted: readonly string[]): Buffer {
   if (!verify(null, payload, key.key, Buffer.from(envelope.signature, 'base64')))
     throw errors.SIGNATURE(`the signature does not match the payload (key ${envelope.key_id})`);
   return payload;
+}
+
+/**
+ * The trusted public keys' files, read when the part that needs them starts: a missing or
+ * unreadable one fails the start, naming its config key (`<key>.<index>`).
+ */
+export function readTrustedKeys(files: readonly string[], key: string): string[] {
+  return files.map((f, i) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      throw errors.START_FAILED(key.split('.')[0]!, `trusted key ${f}: ${errorText(e)}`).at(`${key}.${i}`);
+    }
+  });
 }

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { UpdatesT } from '../../schemas/updates.js';
 import { ZonedTime } from '../core/cron.js';
 import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
 import { conditionFactory } from '../reactor/condition.js';
+import { readTrustedKeys } from '../rollout/signing.js';
 import type { Agent, UpdateControl } from '../runtime/agent.js';
 import { DesiredFile, openDesired } from './desired.js';
 import { Downloader } from './downloader.js';
@@ -57,15 +57,7 @@ export class UpdateManager implements Extension, UpdateControl {
 
   async start(): Promise<void> {
     const { agent, u } = this;
-    this.trusted = u.trust.keys.map((f, i) => {
-      try {
-        return readFileSync(f, 'utf8');
-      } catch (e) {
-        throw errors
-          .START_FAILED('updates', `trusted key ${f}: ${errorText(e)}`)
-          .at(`updates.trust.keys.${i}`);
-      }
-    });
+    this.trusted = readTrustedKeys(u.trust.keys, 'updates.trust.keys');
     const store = new UpdateStore(agent.dataDir);
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: agent.clock, log: agent.log });
