@@ -18,7 +18,7 @@ export function openDesired(message: Buffer, trusted: readonly string[]): Desire
     throw errors.DESIRED_STATUS(
       `${message.length} bytes, over the ${MAX_DESIRED_BYTES} a desired status may have`,
     );
-  const payload = openEnvelope(message.toString('utf8'), [...trusted]);
+  const payload = openEnvelope(message.toString('utf8'), trusted);
   let data: unknown;
   try {
     data = JSON.parse(payload.toString('utf8'));

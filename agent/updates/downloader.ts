@@ -5,6 +5,8 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { RestartT } from '../../schemas/services.js';
+import { backoffDelay } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { errors, errorText, isCatalogued, PitcrewError } from '../errors.js';
@@ -69,10 +71,13 @@ async function sha256Of(file: string): Promise<string> {
  */
 export class Downloader {
   private running = 0;
+  /** Doubling from retry.min to retry.max, no jitter: the supervisor's backoff with these settings. */
+  private readonly backoff: RestartT;
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly o: DownloaderOptions) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    this.backoff = { delay: o.retry.min, max_delay: o.retry.max, factor: 2, jitter: 0 };
   }
 
   fileOf(a: Pick<Artifact, 'sha256'>): string {
@@ -92,11 +97,7 @@ export class Downloader {
       } finally {
         this.release();
       }
-      await sleep(
-        this.o.clock,
-        Math.min(this.o.retry.max, this.o.retry.min * 2 ** Math.min(attempt, 30)),
-        signal,
-      );
+      await sleep(this.o.clock, backoffDelay(this.backoff, attempt), signal);
     }
   }
 

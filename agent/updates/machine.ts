@@ -267,29 +267,23 @@ export class UpdateMachine {
       }
       const installing = i.action === 'install';
       this.setItem(i, { status: installing ? 'installing' : 'removing' });
-      const { section, id, type, version, digest } = i;
-      const kept = { section, id, version, ...(type ? { type } : {}), ...(digest ? { digest } : {}) };
+      let outcome: Pick<ItemT, 'status' | 'errorInfo'>;
       try {
         const installer = this.d.installerFor(i);
-        if (installing) {
-          await installer.install(i, this.d.downloader.fileOf({ sha256: i.sha256! }));
-          if (this.stopped) return;
-          this.d.store.setInstalled({ ...kept, status: 'installed' });
-          this.setItem(i, { status: 'installed' });
-        } else {
-          await installer.remove(i);
-          if (this.stopped) return;
-          this.d.store.removeInstalled(kept);
-          this.setItem(i, { status: 'removed' });
-        }
+        if (installing) await installer.install(i, this.d.downloader.fileOf({ sha256: i.sha256! }));
+        else await installer.remove(i);
+        outcome = { status: installing ? 'installed' : 'removed' };
       } catch (e) {
-        if (this.stopped) return;
         failed = i;
-        const info = errorInfo(e);
-        if (installing) this.d.store.setInstalled({ ...kept, status: 'error', errorInfo: info });
-        this.setItem(i, { status: 'error', errorInfo: info });
-        this.d.log.error({ kind: this.kind, id: i.id }, info.message);
+        outcome = { status: 'error', errorInfo: errorInfo(e) };
       }
+      if (this.stopped) return;
+      if (outcome.errorInfo) this.d.log.error({ kind: this.kind, id: i.id }, outcome.errorInfo.message);
+      const { section, id, type, version, digest } = i;
+      const kept = { section, id, version, ...(type ? { type } : {}), ...(digest ? { digest } : {}) };
+      if (outcome.status === 'removed') this.d.store.removeInstalled(kept);
+      else if (installing) this.d.store.setInstalled({ ...kept, ...outcome });
+      this.setItem(i, outcome);
     }
     const bad = u.items.filter((i) => i.status === 'error');
     this.finish(

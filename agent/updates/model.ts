@@ -14,19 +14,23 @@ export const ErrorInfo = z.object({
 
 export const Section = z.enum(['components', 'services', 'layers']);
 
-/** One thing an update installs or removes, and how far it got. */
-export const Item = z.object({
+/** An item the unit has, as the diff (DESIGN §7.1) compares against. */
+export const Installed = z.object({
   section: Section,
-  action: z.enum(['install', 'remove']),
   id: z.string(),
   type: z.string().optional(),
   version: z.string(),
   digest: z.string().optional(),
+  status: ItemStatus,
+  errorInfo: ErrorInfo.optional(),
+});
+
+/** One thing an update installs or removes, and how far it got. */
+export const Item = Installed.extend({
+  action: z.enum(['install', 'remove']),
   urls: z.array(z.string()).default([]),
   sha256: z.string().optional(),
   size: z.number().optional(),
-  status: ItemStatus,
-  errorInfo: ErrorInfo.optional(),
   /** Bytes downloaded so far. */
   bytes: z.number().optional(),
 });
@@ -61,17 +65,6 @@ export const MachineRecord = z.object({
   lastKey: z.string().nullable(),
   /** How the last update ended, when it did not end well. */
   error: ErrorInfo.nullable(),
-});
-
-/** An item the unit has, as the diff (DESIGN §7.1) compares against. */
-export const Installed = z.object({
-  section: Section,
-  id: z.string(),
-  type: z.string().optional(),
-  version: z.string(),
-  digest: z.string().optional(),
-  status: ItemStatus,
-  errorInfo: ErrorInfo.optional(),
 });
 
 export type KindT = z.infer<typeof Kind>;

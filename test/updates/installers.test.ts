@@ -161,6 +161,15 @@ describe('command installer', () => {
     await assert.rejects(run, /killed after the 60000 ms timeout/);
   });
 
+  test('a placeholder that names nothing fails the install, as any template does', async () => {
+    const inst = new CommandInstaller(['echo', '{{ firmware }}'], 1000, realClock);
+    await assert.rejects(
+      inst.install(item, '/f'),
+      (e: Error & { code?: string }) => e.code === 'PITCREW_TEMPLATE_MISSING',
+    );
+    assert.throws(() => new CommandInstaller(['echo', '{{ file'], 1000, realClock), /unbalanced/);
+  });
+
   test('a command that is not there says so', async () => {
     const inst = new CommandInstaller(['/nonexistent/flasher'], 1000, realClock);
     await assert.rejects(

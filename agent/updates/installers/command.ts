@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Clock } from '../../core/clock.js';
+import { compileTemplate } from '../../core/templates.js';
 import { errors } from '../../errors.js';
 import type { ItemT } from '../model.js';
 import type { Installer } from './installer.js';
@@ -15,11 +16,16 @@ const KILL_GRACE_MS = 5000;
  * the tail of stderr go into the item's errorInfo. Past `timeout` it is killed.
  */
 export class CommandInstaller implements Installer {
+  private readonly argv: (vars: Record<string, string>) => string[];
+
   constructor(
-    private readonly argv: readonly string[],
+    argv: readonly string[],
     private readonly timeoutMs: number,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // Compiled once: a malformed template fails the start, not the first install.
+    this.argv = compileTemplate(argv) as (vars: Record<string, string>) => string[];
+  }
 
   install(item: ItemT, file: string): Promise<void> {
     return this.run(item, 'install', file);
@@ -29,17 +35,14 @@ export class CommandInstaller implements Installer {
     return this.run(item, 'remove', '');
   }
 
-  private run(item: ItemT, action: string, file: string): Promise<void> {
-    const vars: Record<string, string> = {
+  private async run(item: ItemT, action: string, file: string): Promise<void> {
+    const [cmd, ...args] = this.argv({
       file,
       id: item.id,
       version: item.version,
       type: item.type ?? '',
       action,
-    };
-    const [cmd, ...args] = this.argv.map((a) =>
-      a.replace(/\{\{\s*(\w+)\s*\}\}/g, (m, k: string) => vars[k] ?? m),
-    );
+    });
     return new Promise((resolve, reject) => {
       const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let tail = '';

@@ -4,8 +4,10 @@ import type { ItemT } from '../model.js';
 import { unpack } from './archive.js';
 import type { Installer } from './installer.js';
 
+/** A name safe as one path segment. */
+const segment = (s: string) => s.replace(/[^\w.-]/g, '_');
 /** The name an item's version directory has: its version (services), its digest (layers). */
-const versionDir = (item: ItemT) => (item.digest ?? item.version).replace(/[^\w.-]/g, '_');
+const versionDir = (item: ItemT) => segment(item.digest ?? item.version);
 
 /**
  * Installs a `.tar.gz` under `root/<section>/<id>/`: unpacked (entries checked first) into a new
@@ -17,7 +19,7 @@ export class DirectoryInstaller implements Installer {
   constructor(private readonly root: string) {}
 
   private base(item: ItemT): string {
-    return path.join(this.root, item.section, item.id.replace(/[^\w.-]/g, '_'));
+    return path.join(this.root, item.section, segment(item.id));
   }
 
   async install(item: ItemT, file: string): Promise<void> {
