@@ -62,7 +62,7 @@ export class UpdateManager implements Extension, UpdateControl {
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: agent.clock, log: agent.log });
     const installerFor = installerSelector(u, agent.clock);
-    const queue = new InstallQueue();
+    const queue = new InstallQueue((e) => agent.log.error(`update install step failed: ${errorText(e)}`));
     const zone = new ZonedTime(agent.unit.timezone);
     const condition = conditionFactory(agent);
     for (const kind of ['fota', 'sota'] as const) {

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { FakeClock, realClock } from '../../agent/core/clock.js';
 import { CommandInstaller } from '../../agent/updates/installers/command.js';
 import { DirectoryInstaller } from '../../agent/updates/installers/directory.js';
+import { InstallQueue } from '../../agent/updates/machine.js';
 import type { ItemT } from '../../agent/updates/model.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { type TarEntry, tarGz } from '../helpers/updates.js';
@@ -176,5 +177,34 @@ describe('command installer', () => {
       inst.install(item, '/f'),
       /\/nonexistent\/flasher cannot run: spawn \/nonexistent\/flasher ENOENT/,
     );
+  });
+});
+
+describe('install queue', () => {
+  test('runs steps one at a time, in order; one that throws is reported and the next still runs', async () => {
+    const failures: unknown[] = [];
+    const q = new InstallQueue((e) => failures.push(e));
+    const ran: string[] = [];
+    let release!: () => void;
+    q.run(async () => {
+      ran.push('a start');
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      ran.push('a end');
+    });
+    q.run(async () => {
+      ran.push('b');
+      throw new Error('disk full');
+    });
+    q.run(async () => {
+      ran.push('c');
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(ran, ['a start']);
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(ran, ['a start', 'a end', 'b', 'c']);
+    assert.deepEqual(failures.map(String), ['Error: disk full']);
   });
 });
