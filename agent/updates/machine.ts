@@ -34,7 +34,7 @@ export interface MachineDeps {
   /** A transition, already persisted. */
   onTransition: (m: UpdateMachine) => void;
   /** An item's status changed (persisted) or its download progressed (`progress`, not persisted). */
-  onItem: (m: UpdateMachine, item: ItemT, progress?: boolean) => void;
+  onItem: (item: ItemT, progress?: boolean) => void;
 }
 
 /** What became of a desired status offered to a machine. */
@@ -224,7 +224,7 @@ export class UpdateMachine {
 
   private progress(i: ItemT, bytes: number): void {
     i.bytes = bytes;
-    this.d.onItem(this, i, true);
+    this.d.onItem(i, true);
   }
 
   private schedule(u: UpdateT): void {
@@ -326,7 +326,7 @@ export class UpdateMachine {
     Object.assign(i, patch);
     if (patch.errorInfo === undefined && 'errorInfo' in patch) delete i.errorInfo;
     this.save();
-    this.d.onItem(this, i);
+    this.d.onItem(i);
   }
 
   private save(): void {

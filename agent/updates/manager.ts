@@ -87,7 +87,7 @@ export class UpdateManager implements Extension, UpdateControl {
           queue,
           policy: { schedule, ttl: u.ttl },
           onTransition: (m) => this.announce(m),
-          onItem: (_m, i, progress) => this.reportItem(i, progress),
+          onItem: (i, progress) => this.reportItem(i, progress),
         }),
       );
     }
