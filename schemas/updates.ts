@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Duration, Logic, Timetable } from './common.js';
+import { Bytes, Duration, Logic, Timetable } from './common.js';
 
 export const Schedule = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('force') }),
@@ -7,9 +7,46 @@ export const Schedule = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('timetable'), timetable: Timetable }),
 ]);
 
+/** An installer's argv: the program is written out, never filled in from a message. */
+const Argv = z
+  .array(z.string())
+  .min(1)
+  .refine((a) => !a[0]!.includes('{{'), {
+    error: 'the program (first element) cannot be a placeholder: name the program, pass values as arguments',
+  });
+
+/** What must hold after an installer's exit code 0 for the item to count as installed. */
+const Expect = z
+  .strictObject({
+    /** A file (templated like the argv) that must exist. */
+    file: z.string().min(1).optional(),
+    /** A regular expression the command's output (stdout) must match. */
+    output: z
+      .string()
+      .min(1)
+      .refine(
+        (r) => {
+          try {
+            new RegExp(r);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'not a valid regular expression' },
+      )
+      .optional(),
+  })
+  .optional();
+
+const Command = {
+  command: Argv,
+  expect: Expect,
+};
+
 const Installer = z.strictObject({
   match: z.strictObject({ id: z.string().optional(), type: z.string().optional() }).default({}),
-  command: z.array(z.string()).min(1),
+  ...Command,
   timeout: Duration.default(1_800_000),
 });
 
@@ -25,7 +62,16 @@ export const Updates = z.strictObject({
     .strictObject({
       dir: z.string().default('var/downloads'),
       parallel: z.number().int().min(1).max(16).default(4),
-      retry: z.strictObject({ min: Duration.default(60_000), max: Duration.default(1_800_000) }).prefault({}),
+      retry: z
+        .strictObject({
+          min: Duration.default(60_000),
+          max: Duration.default(1_800_000),
+          /** Attempts an item gets before it fails (SOTA goes on without it, FOTA stops). */
+          attempts: z.number().int().min(1).default(10),
+          /** And at most this long from its first attempt. */
+          deadline: Duration.optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   ttl: Duration.default(30 * 86_400_000),
@@ -45,14 +91,17 @@ export const Updates = z.strictObject({
       ...Policy,
       installer: z
         .discriminatedUnion('type', [
-          z.strictObject({ type: z.literal('directory'), root: z.string().min(1) }),
           z.strictObject({
-            type: z.literal('command'),
-            command: z.array(z.string()).min(1),
-            timeout: Duration.optional(),
+            type: z.literal('directory'),
+            root: z.string().min(1),
+            /** Most bytes one archive may unpack to; default: max_ratio × its size (at least 16MB), within the free space. */
+            max_unpacked: Bytes.optional(),
+            max_ratio: z.number().min(1).default(20),
+            max_entries: z.number().int().min(1).default(100_000),
           }),
+          z.strictObject({ type: z.literal('command'), ...Command, timeout: Duration.optional() }),
         ])
-        .default({ type: 'directory', root: 'var/apps' }),
+        .prefault({ type: 'directory', root: 'var/apps' }),
     })
     .optional(),
 });

@@ -8,8 +8,21 @@ export const SignedEnvelope = z.strictObject({
   key_id: z.string().min(1),
 });
 
+/**
+ * A name from a message that becomes a path segment or an installer argument (an id, a type, a
+ * version, a digest): one strict grammar, checked when the message is read. No separators, no
+ * `.`/`..`, nothing that starts like an option, bounded.
+ */
+export const Segment = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._:+-]{0,127}$/,
+    'must be 1 to 128 of letters, digits and . _ : + -, starting with a letter, digit or _ (no path separators, no leading . or -)',
+  );
+
 const Artifact = {
-  urls: z.array(z.url()).min(1),
+  /** Only HTTP(S): other schemes and redirects are refused, never followed. */
+  urls: z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size: z.number().int().nonnegative(),
 };
@@ -26,26 +39,31 @@ const WireSchedule = z.discriminatedUnion('type', [
 
 export const DesiredStatus = z.looseObject({
   messageType: z.literal('desiredStatus'),
+  /**
+   * Greater in each desired status the cloud signs (`pitcrew desired sign` uses the time in ms):
+   * a unit takes only one newer than the last it took, so a captured envelope cannot be replayed.
+   */
+  sequence: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  /** The unit (or units) it is meant for; any other unit refuses it. */
+  unit: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   unitConfig: z.looseObject({ version: z.string() }).optional(),
   components: z
     .array(
       z.looseObject({
-        id: z.string().min(1),
-        type: z.string().min(1),
-        version: z.string().min(1),
+        id: Segment,
+        type: Segment,
+        version: Segment,
         ...Artifact,
       }),
     )
     .default([]),
-  services: z
-    .array(z.looseObject({ id: z.string().min(1), version: z.string().min(1), ...Artifact }))
-    .default([]),
+  services: z.array(z.looseObject({ id: Segment, version: Segment, ...Artifact })).default([]),
   layers: z
     .array(
       z.looseObject({
-        id: z.string().min(1),
-        digest: z.string().min(1),
-        version: z.string().min(1),
+        id: Segment,
+        digest: Segment,
+        version: Segment,
         ...Artifact,
       }),
     )

@@ -15,6 +15,8 @@ interface Signed {
   what: string;
   schema: z.ZodType;
   topic: string;
+  /** Fills in what the signer adds when the file leaves it out. */
+  stamp?: (data: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const SIGNED: Signed[] = [
@@ -31,6 +33,8 @@ const SIGNED: Signed[] = [
     what: 'desired status ({messageType: desiredStatus, components, services, layers, …}',
     schema: DesiredStatus,
     topic: 'desired',
+    // Units take only a sequence greater than the last: the signing time in ms always is.
+    stamp: (d) => ({ sequence: Date.now(), ...d }),
   },
 ];
 
@@ -63,7 +67,9 @@ function registerSigned(program: Command, s: Signed): void {
     .requiredOption('-k, --key <file>', 'private key from pitcrew keygen')
     .argument('<file>', `${s.command} file`)
     .action((file: string, opts: { key: string }) => {
-      const data = load(readFileSync(file, 'utf8')) as unknown;
+      const read = load(readFileSync(file, 'utf8')) as unknown;
+      const data =
+        s.stamp && read && typeof read === 'object' ? s.stamp(read as Record<string, unknown>) : read;
       const checked = s.schema.safeParse(data);
       if (!checked.success)
         throw errors.CLI_ARG(

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { UpdatesT } from '../../schemas/updates.js';
+import type { DesiredStatusT } from '../../schemas/wire.js';
 import { ZonedTime } from '../core/cron.js';
 import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
@@ -131,7 +133,7 @@ export class UpdateManager implements Extension, UpdateControl {
     const at = this.agent.clock.now();
     let outcome: DesiredOutcome;
     try {
-      const desired = openDesired(message, this.trusted);
+      const desired = this.fresh(openDesired(message, this.trusted));
       outcome = { source, at, status: 'accepted', reasons: [] };
       for (const kind of ['fota', 'sota'] as const) {
         const m = this.machines.get(kind);
@@ -155,6 +157,28 @@ export class UpdateManager implements Extension, UpdateControl {
         .publish('ack', JSON.stringify({ messageType: 'desiredStatusAck', ...outcome }), 1, false)
         .catch((e) => this.agent.log.warn(`desired status ack: ${errorText(e)}`));
     return outcome;
+  }
+
+  /**
+   * A verified desired status that is meant for this unit and newer than the last one taken (the
+   * last one itself again, as a desired file re-read at start, passes and changes nothing). Its
+   * sequence is saved before anything acts on it, so a replay is refused even after a restart.
+   */
+  private fresh(desired: DesiredStatusT): DesiredStatusT {
+    const store = this.store!;
+    const id = this.agent.unit.id;
+    const meant = desired.unit === undefined ? [id] : [desired.unit].flat();
+    if (!meant.includes(id))
+      throw errors.DESIRED_STATUS(`it is meant for ${meant.join(', ')}, not for this unit (${id})`);
+    const last = store.lastDesired;
+    const digest = createHash('sha256').update(JSON.stringify(desired)).digest('hex');
+    const again = desired.sequence === last.sequence && digest === last.digest;
+    if (desired.sequence <= last.sequence && !again)
+      throw errors.DESIRED_STATUS(
+        `sequence ${desired.sequence} is not newer than the last one taken (${last.sequence}): a replay or an older message, refused`,
+      );
+    store.lastDesired = { sequence: desired.sequence, digest };
+    return desired;
   }
 
   private machine(kind: KindT): UpdateMachine {

@@ -22,6 +22,8 @@ export class UpdateStore {
   private readonly put: Database.Statement;
   private readonly putItem: Database.Statement;
   private readonly dropItem: Database.Statement;
+  private readonly getMeta: Database.Statement<[string], { value: string }>;
+  private readonly putMeta: Database.Statement<[string, string]>;
 
   constructor(dataDir: string) {
     this.db = openDatabase(path.join(dataDir, 'updates.db'), {}, 64);
@@ -29,10 +31,23 @@ export class UpdateStore {
     this.db.pragma('synchronous = FULL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS machines (kind TEXT PRIMARY KEY, record TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS installed (section TEXT NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL,
-        PRIMARY KEY (section, key));`);
+        PRIMARY KEY (section, key));
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
     this.put = this.db.prepare('INSERT OR REPLACE INTO machines (kind, record) VALUES (?, ?)');
     this.putItem = this.db.prepare('INSERT OR REPLACE INTO installed (section, key, item) VALUES (?, ?, ?)');
     this.dropItem = this.db.prepare('DELETE FROM installed WHERE section = ? AND key = ?');
+    this.getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.putMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  }
+
+  /** The last desired status taken: its `sequence` (0: none yet) and its digest. */
+  get lastDesired(): { sequence: number; digest: string } {
+    const v = this.getMeta.get('desired')?.value;
+    return v ? (JSON.parse(v) as { sequence: number; digest: string }) : { sequence: 0, digest: '' };
+  }
+
+  set lastDesired(d: { sequence: number; digest: string }) {
+    this.putMeta.run('desired', JSON.stringify(d));
   }
 
   machine(kind: KindT): MachineRecordT {

@@ -33,7 +33,10 @@ export async function updateAgent(updates: string, extra = '') {
   h.agent.updates = manager;
   after(() => h.agent.stop());
   await h.agent.start();
-  const send = (payload: unknown) => manager.receive(signedDesired(payload, key.privatePem), 'test');
+  let sequence = 0;
+  /** Signs and delivers a desired status; one without a `sequence` gets the next one. */
+  const send = (payload: Record<string, unknown>) =>
+    manager.receive(signedDesired({ sequence: ++sequence, ...payload }, key.privatePem), 'test');
   const state = (kind: 'fota' | 'sota') =>
     (manager.status() as Record<string, { state: StateT }>)[kind]?.state;
   const reach = (kind: 'fota' | 'sota', s: StateT, debug?: () => string) =>

@@ -95,7 +95,7 @@ updates:
     assert.match((await push(JSON.stringify(tampered))).reasons[0]!, /signature/);
     // `desired sign` checks the schema, so a malformed payload is signed here directly.
     const fleetKey = readFileSync(path.join(dir, 'fleet.key'), 'utf8');
-    const malformedPayload = { messageType: 'desiredStatus', services: [{ id: 'nav' }] };
+    const malformedPayload = { messageType: 'desiredStatus', sequence: 1, services: [{ id: 'nav' }] };
     const malformed = await push(
       JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(malformedPayload)), fleetKey)),
     );

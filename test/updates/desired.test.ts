@@ -10,7 +10,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { signedDesired, signingKey } from '../helpers/updates.js';
 import { waitFor } from '../helpers/wait.js';
 
-const desired = { messageType: 'desiredStatus', services: [] };
+const desired = { messageType: 'desiredStatus', sequence: 1, services: [] };
 
 describe('desired status intake', () => {
   test('a signed, well-formed desired status opens; every other kind is refused with its reason', () => {

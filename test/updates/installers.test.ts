@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FakeClock, realClock } from '../../agent/core/clock.js';
+import type { ArchiveLimits } from '../../agent/updates/installers/archive.js';
 import { CommandInstaller } from '../../agent/updates/installers/command.js';
 import { DirectoryInstaller } from '../../agent/updates/installers/directory.js';
 import { InstallQueue } from '../../agent/updates/machine.js';
@@ -19,6 +20,9 @@ const service = (version: string): ItemT => ({
   status: 'pending',
 });
 
+/** Limits no test archive comes near. */
+const roomy = async (): Promise<ArchiveLimits> => ({ maxBytes: 1e12, maxEntries: 1e6, maxPath: 4096 });
+
 function archive(dir: string, entries: TarEntry[]): string {
   const file = path.join(dir, `a-${Math.random().toString(36).slice(2)}.tar.gz`);
   writeFileSync(file, tarGz(entries));
@@ -29,7 +33,7 @@ describe('directory installer', () => {
   test('unpacks each version into its own directory, switches current, keeps the previous for rollback', async () => {
     const dir = tmpDir();
     const root = path.join(dir, 'apps');
-    const inst = new DirectoryInstaller(root);
+    const inst = new DirectoryInstaller(root, roomy);
     const base = path.join(root, 'services', 'nav');
     for (const v of ['1.0', '1.1', '1.2']) {
       await inst.install(
@@ -80,7 +84,7 @@ describe('directory installer', () => {
       const dir = tmpDir();
       const root = path.join(dir, 'apps');
       mkdirSync(root);
-      const inst = new DirectoryInstaller(root);
+      const inst = new DirectoryInstaller(root, roomy);
       await assert.rejects(
         inst.install(service('1.0'), archive(dir, entries)),
         (e: Error & { code?: string }) => {
@@ -96,7 +100,7 @@ describe('directory installer', () => {
 
   test('a failed unpack leaves the running version in place', async () => {
     const dir = tmpDir();
-    const inst = new DirectoryInstaller(path.join(dir, 'apps'));
+    const inst = new DirectoryInstaller(path.join(dir, 'apps'), roomy);
     await inst.install(service('1.0'), archive(dir, [{ name: 'run', body: 'one' }]));
     await assert.rejects(inst.install(service('2.0'), archive(dir, [{ name: '../x', body: 'evil' }])));
     const current = path.join(dir, 'apps', 'services', 'nav', 'current');
@@ -120,18 +124,20 @@ describe('command installer', () => {
     const dir = tmpDir();
     const out = path.join(dir, 'out');
     const inst = new CommandInstaller(
-      [
-        'sh',
-        '-c',
-        `printf '%s|' "$@" > ${out}`,
-        'sh',
-        '{{ file }}',
-        '{{id}}',
-        '{{ version }}',
-        '{{ type }}',
-        '{{ action }}',
-        '$HOME;x',
-      ],
+      {
+        command: [
+          'sh',
+          '-c',
+          `printf '%s|' "$@" > ${out}`,
+          'sh',
+          '{{ file }}',
+          '{{id}}',
+          '{{ version }}',
+          '{{ type }}',
+          '{{ action }}',
+          '$HOME;x',
+        ],
+      },
       10_000,
       realClock,
     );
@@ -141,7 +147,7 @@ describe('command installer', () => {
 
   test('a failing command gives its exit code and the tail of its stderr', async () => {
     const inst = new CommandInstaller(
-      ['sh', '-c', 'echo starting >&2; echo "flash failed: bad block" >&2; exit 3'],
+      { command: ['sh', '-c', 'echo starting >&2; echo "flash failed: bad block" >&2; exit 3'] },
       10_000,
       realClock,
     );
@@ -155,7 +161,7 @@ describe('command installer', () => {
 
   test('a command past its timeout is killed', async () => {
     const clock = new FakeClock();
-    const inst = new CommandInstaller(['sleep', '30'], 60_000, clock);
+    const inst = new CommandInstaller({ command: ['sleep', '30'] }, 60_000, clock);
     const run = inst.install(item, '/f');
     await new Promise((r) => setTimeout(r, 50));
     await clock.advance(60_000);
@@ -163,16 +169,19 @@ describe('command installer', () => {
   });
 
   test('a placeholder that names nothing fails the install, as any template does', async () => {
-    const inst = new CommandInstaller(['echo', '{{ firmware }}'], 1000, realClock);
+    const inst = new CommandInstaller({ command: ['echo', '{{ firmware }}'] }, 1000, realClock);
     await assert.rejects(
       inst.install(item, '/f'),
       (e: Error & { code?: string }) => e.code === 'PITCREW_TEMPLATE_MISSING',
     );
-    assert.throws(() => new CommandInstaller(['echo', '{{ file'], 1000, realClock), /unbalanced/);
+    assert.throws(
+      () => new CommandInstaller({ command: ['echo', '{{ file'] }, 1000, realClock),
+      /unbalanced/,
+    );
   });
 
   test('a command that is not there says so', async () => {
-    const inst = new CommandInstaller(['/nonexistent/flasher'], 1000, realClock);
+    const inst = new CommandInstaller({ command: ['/nonexistent/flasher'] }, 1000, realClock);
     await assert.rejects(
       inst.install(item, '/f'),
       /\/nonexistent\/flasher cannot run: spawn \/nonexistent\/flasher ENOENT/,

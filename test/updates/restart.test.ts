@@ -32,8 +32,12 @@ ${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
 `,
   );
   const key = signingKey(dir);
-  const desire = (payload: unknown) =>
-    writeFileSync(path.join(dir, 'desired.json'), signedDesired(payload, key.privatePem));
+  let sequence = 0;
+  const desire = (payload: Record<string, unknown>) =>
+    writeFileSync(
+      path.join(dir, 'desired.json'),
+      signedDesired({ sequence: ++sequence, ...payload }, key.privatePem),
+    );
   const start = () => {
     const a = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     after(() => a.child.kill('SIGKILL'));

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errors } from '../../errors.js';
@@ -9,45 +11,116 @@ const lib = (): Tar => (tar ??= createRequire(import.meta.url)('tar') as Tar);
 
 const KINDS = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
+/** What one archive may unpack to; a breach aborts the extraction. */
+export interface ArchiveLimits {
+  /** Total bytes of the files it holds. */
+  maxBytes: number;
+  maxEntries: number;
+  /** Bytes of an entry's path (and of a link's target). */
+  maxPath: number;
+}
+
+/** A path segment longer than this no Linux file system takes. */
+const MAX_NAME = 255;
+
+/**
+ * The limits for an artifact: `maxUnpacked` when configured, else `ratio` times the archive's
+ * size (at least 16 MiB); never more than the free space under `dir`, less a 5 % reserve.
+ */
+export async function archiveLimits(
+  file: string,
+  dir: string,
+  o: { maxUnpacked?: number | undefined; ratio: number; maxEntries: number },
+): Promise<ArchiveLimits> {
+  const size = (await stat(file)).size;
+  const fs = await statfs(dir);
+  const free = Math.floor(fs.bavail * fs.bsize * 0.95);
+  const wanted = o.maxUnpacked ?? Math.max(size * o.ratio, 16 * 1024 ** 2);
+  return { maxBytes: Math.min(wanted, free), maxEntries: o.maxEntries, maxPath: 4096 };
+}
+
 /** Whether `p` (relative to the root) stays inside it. */
 const inside = (p: string) => {
   const n = path.posix.normalize(p);
   return n !== '..' && !n.startsWith('../') && !path.posix.isAbsolute(n);
 };
 
-/**
- * Every entry of a `.tar.gz`, checked before anything is written: a path must stay inside the
- * root, a link (hard or symbolic) must point inside it, and only files, directories and links are
- * taken (no devices or FIFOs). Throws PITCREW_UPDATE_ARCHIVE naming the first bad entry.
- */
-export async function checkArchive(file: string): Promise<number> {
-  const bad: { entry: string; why: string }[] = [];
-  let count = 0;
-  await lib().t({
-    file,
-    strict: true,
-    onReadEntry: (e) => {
-      count++;
-      const p = e.path;
-      if (!KINDS.has(e.type)) bad.push({ entry: p, why: `is a ${e.type}, which an app may not carry` });
-      else if (path.posix.isAbsolute(p) || !inside(p))
-        bad.push({ entry: p, why: 'escapes the install directory' });
-      else if (e.type === 'SymbolicLink' || e.type === 'Link') {
-        const target = e.linkpath ?? '';
-        // A symbolic link resolves from its own directory, a hard link from the archive's root.
-        const from = e.type === 'SymbolicLink' ? path.posix.dirname(p) : '.';
-        if (path.posix.isAbsolute(target) || !inside(path.posix.join(from, target)))
-          bad.push({ entry: p, why: `links to '${target}', outside the install directory` });
-      }
-    },
-  });
-  const first = bad[0];
-  if (first) throw errors.UPDATE_ARCHIVE(first.entry, first.why);
-  return count;
+/** Why an entry may not be unpacked, if it may not. */
+function refusal(e: { path: string; type: string; linkpath?: string | undefined }, maxPath: number) {
+  const p = e.path;
+  if (!KINDS.has(e.type)) return `is a ${e.type}, which an app may not carry`;
+  if (Buffer.byteLength(p) > maxPath || p.split('/').some((s) => Buffer.byteLength(s) > MAX_NAME))
+    return `has a path longer than ${maxPath} bytes or a name longer than ${MAX_NAME}`;
+  if (path.posix.isAbsolute(p) || !inside(p)) return 'escapes the install directory';
+  if (e.type === 'SymbolicLink' || e.type === 'Link') {
+    const target = e.linkpath ?? '';
+    // A symbolic link resolves from its own directory, a hard link from the archive's root.
+    const from = e.type === 'SymbolicLink' ? path.posix.dirname(p) : '.';
+    if (
+      Buffer.byteLength(target) > maxPath ||
+      path.posix.isAbsolute(target) ||
+      !inside(path.posix.join(from, target))
+    )
+      return `links to '${target.slice(0, 200)}', outside the install directory`;
+  }
+  return undefined;
 }
 
-/** Unpacks a checked archive into `dir` (which exists and is empty). */
-export async function unpack(file: string, dir: string): Promise<void> {
-  await checkArchive(file);
-  await lib().x({ file, cwd: dir, strict: true, preservePaths: false, preserveOwner: false });
+/**
+ * Unpacks a `.tar.gz` into `dir` (which exists and is empty) in one streaming pass: memory does not
+ * grow with the archive. Each entry is checked from its header before any of it is written: a
+ * path must stay inside the root, a link (hard or symbolic) must point inside it, only files,
+ * directories and links are taken (no devices or FIFOs), and the running totals must stay within
+ * `limits`. The first breach aborts with PITCREW_UPDATE_ARCHIVE naming the entry; the caller removes
+ * what was written.
+ */
+export async function unpack(file: string, dir: string, limits: ArchiveLimits): Promise<void> {
+  let bytes = 0;
+  let count = 0;
+  let breach: Error | undefined;
+  let failed: unknown;
+  const source = createReadStream(file);
+  // On a breach the rest of the input is cut off and the unpacker ended, not aborted: it then
+  // closes once the files it is still writing are done, so the caller's cleanup does not race them.
+  const cutOff = () => {
+    source.unpipe(unpacker);
+    source.destroy();
+    unpacker.end();
+  };
+  const unpacker = new (lib().Unpack)({
+    cwd: dir,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    filter: (_p, entry) => {
+      if (breach) return false;
+      const e = entry as unknown as { path: string; type: string; linkpath?: string; size?: number };
+      bytes += e.size ?? 0;
+      const why =
+        refusal(e, limits.maxPath) ??
+        (++count > limits.maxEntries
+          ? `is past the ${limits.maxEntries} entries an archive may have`
+          : bytes > limits.maxBytes
+            ? `takes the archive past the ${limits.maxBytes} bytes it may unpack to`
+            : undefined);
+      if (!why) return true;
+      breach = errors.UPDATE_ARCHIVE(e.path.slice(0, 200), why);
+      setImmediate(cutOff);
+      return false;
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const settle = () => ((breach ?? failed) ? reject(breach ?? failed) : resolve());
+    unpacker.on('error', (e: unknown) => {
+      failed ??= e;
+    });
+    // A corrupt stream aborts the unpacker, which then never closes.
+    unpacker.on('abort', (e: unknown) => reject(breach ?? e));
+    unpacker.on('close', settle);
+    source.on('error', (e) => {
+      failed ??= e;
+      unpacker.end();
+    });
+    source.pipe(unpacker);
+  });
 }

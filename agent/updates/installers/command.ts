@@ -1,30 +1,46 @@
 import { spawn } from 'node:child_process';
+import { access } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
 import { compileTemplate } from '../../core/templates.js';
 import { errors } from '../../errors.js';
 import type { ItemT } from '../model.js';
 import type { Installer } from './installer.js';
 
-/** How much of the command's stderr the error keeps. */
+/** How much of the command's stderr the error keeps, and of its stdout an `expect.output` sees. */
 const TAIL_BYTES = 2048;
 /** After the timeout's SIGTERM, how long before SIGKILL. */
 const KILL_GRACE_MS = 5000;
 
+/** An installer as configured: its argv and what must hold after it. */
+export interface CommandSpec {
+  command: readonly string[];
+  expect?: { file?: string | undefined; output?: string | undefined } | undefined;
+}
+
+type Render<T> = (vars: Record<string, string>) => T;
+
 /**
  * Runs an argv (no shell) with `{{ file }}`, `{{ id }}`, `{{ version }}`, `{{ type }}` and
- * `{{ action }}` (install or remove) filled in. Exit code 0 is success; otherwise the exit code and
- * the tail of stderr go into the item's errorInfo. Past `timeout` it is killed.
+ * `{{ action }}` (install or remove) filled in; the program itself is never a placeholder (the
+ * schema refuses it) and the values from a message follow the name grammar, so none can start
+ * like an option. Success is exit code 0 and, when configured, `expect`: a file that must exist
+ * after an install, a pattern the output must match. Otherwise the exit code and the tail of
+ * stderr go into the item's errorInfo. Past `timeout` it is killed.
  */
 export class CommandInstaller implements Installer {
-  private readonly argv: (vars: Record<string, string>) => string[];
+  private readonly argv: Render<string[]>;
+  private readonly expectFile?: Render<string>;
+  private readonly expectOutput?: RegExp;
 
   constructor(
-    argv: readonly string[],
+    spec: CommandSpec,
     private readonly timeoutMs: number,
     private readonly clock: Clock,
   ) {
     // Compiled once: a malformed template fails the start, not the first install.
-    this.argv = compileTemplate(argv) as (vars: Record<string, string>) => string[];
+    this.argv = compileTemplate(spec.command) as Render<string[]>;
+    if (spec.expect?.file) this.expectFile = compileTemplate(spec.expect.file) as Render<string>;
+    if (spec.expect?.output) this.expectOutput = new RegExp(spec.expect.output);
   }
 
   install(item: ItemT, file: string): Promise<void> {
@@ -36,19 +52,38 @@ export class CommandInstaller implements Installer {
   }
 
   private async run(item: ItemT, action: string, file: string): Promise<void> {
-    const [cmd, ...args] = this.argv({
-      file,
-      id: item.id,
-      version: item.version,
-      type: item.type ?? '',
-      action,
-    });
+    const vars = { file, id: item.id, version: item.version, type: item.type ?? '', action };
+    const output = await this.spawn(item, vars);
+    if (action !== 'install') return;
+    if (this.expectOutput && !this.expectOutput.test(output))
+      throw errors.UPDATE_INSTALL(
+        item.id,
+        `exit code 0, but its output does not match expect.output /${this.expectOutput.source}/`,
+      );
+    const expected = this.expectFile?.(vars);
+    if (
+      expected !== undefined &&
+      !(await access(expected).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw errors.UPDATE_INSTALL(item.id, `exit code 0, but ${expected} (expect.file) does not exist`);
+  }
+
+  /** Runs the argv; resolves with the tail of its stdout when it exits 0. */
+  private spawn(item: ItemT, vars: Record<string, string>): Promise<string> {
+    const [cmd, ...args] = this.argv(vars);
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let tail = '';
+      let out = '';
       let timedOut = false;
       child.stderr.setEncoding('utf8').on('data', (s: string) => {
         tail = (tail + s).slice(-TAIL_BYTES);
+      });
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        out = (out + s).slice(-TAIL_BYTES);
       });
       const timer = this.clock.setTimeout(() => {
         timedOut = true;
@@ -61,7 +96,7 @@ export class CommandInstaller implements Installer {
       });
       child.on('close', (code, sig) => {
         timer.cancel();
-        if (code === 0 && !timedOut) return resolve();
+        if (code === 0 && !timedOut) return resolve(out);
         const why = timedOut
           ? `killed after the ${this.timeoutMs} ms timeout`
           : code === null

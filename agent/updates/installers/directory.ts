@@ -1,11 +1,10 @@
-import { mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rename, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ItemT } from '../model.js';
-import { unpack } from './archive.js';
+import { type ArchiveLimits, unpack } from './archive.js';
+import { removeInside, segment } from './confined.js';
 import type { Installer } from './installer.js';
 
-/** A name safe as one path segment. */
-const segment = (s: string) => s.replace(/[^\w.-]/g, '_');
 /** The name an item's version directory has: its version (services), its digest (layers). */
 const versionDir = (item: ItemT) => segment(item.digest ?? item.version);
 
@@ -16,10 +15,17 @@ const versionDir = (item: ItemT) => segment(item.digest ?? item.version);
  * Older versions are deleted. Removing the current version removes the item's whole directory.
  */
 export class DirectoryInstaller implements Installer {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly limits: (artifact: string) => Promise<ArchiveLimits>,
+  ) {}
 
   private base(item: ItemT): string {
     return path.join(this.root, item.section, segment(item.id));
+  }
+
+  private rm(p: string): Promise<void> {
+    return removeInside(this.root, p);
   }
 
   async install(item: ItemT, file: string): Promise<void> {
@@ -27,23 +33,22 @@ export class DirectoryInstaller implements Installer {
     const name = versionDir(item);
     await mkdir(base, { recursive: true });
     const staging = path.join(base, `.${name}.unpacking`);
-    await rm(staging, { recursive: true, force: true });
+    await this.rm(staging);
     await mkdir(staging);
     try {
-      await unpack(file, staging);
+      await unpack(file, staging, await this.limits(file));
     } catch (e) {
-      await rm(staging, { recursive: true, force: true });
+      await this.rm(staging);
       throw e;
     }
     const was = await target(base, 'current');
     if (was === name) await rename(path.join(base, name), path.join(base, `.${name}.old`));
     await rename(staging, path.join(base, name));
-    await rm(path.join(base, `.${name}.old`), { recursive: true, force: true });
+    await this.rm(path.join(base, `.${name}.old`));
     if (was && was !== name) await relink(base, 'previous', was);
     await relink(base, 'current', name);
     const keep = new Set(['current', 'previous', name, ...(was ? [was] : [])]);
-    for (const entry of await readdir(base))
-      if (!keep.has(entry)) await rm(path.join(base, entry), { recursive: true, force: true });
+    for (const entry of await readdir(base)) if (!keep.has(entry)) await this.rm(path.join(base, entry));
   }
 
   async remove(item: ItemT): Promise<void> {
@@ -51,9 +56,8 @@ export class DirectoryInstaller implements Installer {
     const name = versionDir(item);
     // A version replaced by a newer one stays as `previous`, for rollback.
     if ((await target(base, 'previous')) === name) return;
-    if ((await target(base, 'current')) === name || !(await target(base, 'current')))
-      await rm(base, { recursive: true, force: true });
-    else await rm(path.join(base, name), { recursive: true, force: true });
+    if ((await target(base, 'current')) === name || !(await target(base, 'current'))) await this.rm(base);
+    else await this.rm(path.join(base, name));
   }
 }
 
@@ -64,7 +68,7 @@ async function target(dir: string, link: string): Promise<string | undefined> {
 /** Points `dir/link` at `to` in one step: a new link renamed over the old one. */
 async function relink(dir: string, link: string, to: string): Promise<void> {
   const tmp = path.join(dir, `.${link}.new`);
-  await rm(tmp, { force: true });
+  await removeInside(dir, tmp);
   await symlink(to, tmp);
   await rename(tmp, path.join(dir, link));
 }

@@ -2,6 +2,7 @@ import type { UpdatesT } from '../../../schemas/updates.js';
 import type { Clock } from '../../core/clock.js';
 import { errors } from '../../errors.js';
 import type { ItemT } from '../model.js';
+import { archiveLimits } from './archive.js';
 import { CommandInstaller } from './command.js';
 import { DirectoryInstaller } from './directory.js';
 import type { Installer } from './installer.js';
@@ -23,13 +24,19 @@ export function installerSelector(u: UpdatesT, clock: Clock): (item: ItemT) => I
   const fota = (u.fota?.installers ?? []).map((i) => ({
     id: i.match.id === undefined ? undefined : globRe(i.match.id),
     type: i.match.type === undefined ? undefined : globRe(i.match.type),
-    installer: new CommandInstaller(i.command, i.timeout, clock),
+    installer: new CommandInstaller(i, i.timeout, clock),
   }));
   const s = u.sota?.installer;
   const sota: Installer | undefined =
     s?.type === 'directory'
-      ? new DirectoryInstaller(s.root)
-      : s && new CommandInstaller(s.command, s.timeout ?? 1_800_000, clock);
+      ? new DirectoryInstaller(s.root, (file) =>
+          archiveLimits(file, s.root, {
+            maxUnpacked: s.max_unpacked,
+            ratio: s.max_ratio,
+            maxEntries: s.max_entries,
+          }),
+        )
+      : s && new CommandInstaller(s, s.timeout ?? 1_800_000, clock);
   return (item) => {
     if (item.section !== 'components') {
       if (!sota) throw errors.UPDATE_OFF('sota');
