@@ -77,6 +77,13 @@ export class FakeClock implements Clock {
     return this.pending.filter((p) => !p.cancelled).length;
   }
 
+  /** When the earliest timer still waiting falls due. */
+  get nextAt(): number | undefined {
+    let at: number | undefined;
+    for (const p of this.pending) if (!p.cancelled && (at === undefined || p.at < at)) at = p.at;
+    return at;
+  }
+
   /** Moves time forward by `ms`, running every timer that falls due (and those they set) in order. */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;

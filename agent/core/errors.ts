@@ -257,6 +257,11 @@ export const errors = {
     (id: string, why: string) =>
       `download of ${id} does not verify (${why}); it was deleted and is fetched again`,
   ),
+  UPDATE_GAVE_UP: define(
+    'PITCREW_UPDATE_GAVE_UP',
+    (id: string, why: string) =>
+      `download of ${id} gave up ${why}: the item failed (check its URLs; raise updates.download.retry to wait longer)`,
+  ),
   UPDATE_DISK: define(
     'PITCREW_UPDATE_DISK',
     (dir: string, need: number, free: number) =>

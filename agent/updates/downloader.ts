@@ -22,7 +22,8 @@ export interface Artifact {
 export interface DownloaderOptions {
   dir: string;
   parallel: number;
-  retry: { min: number; max: number };
+  /** Doubling waits from `min` to `max`; an item fails after `attempts`, or `deadline` ms after it began. */
+  retry: { min: number; max: number; attempts: number; deadline?: number | undefined };
   clock: Clock;
   log: Logger;
   /** A connection that sends nothing for this long is dropped and retried. */
@@ -62,18 +63,28 @@ async function sha256Of(file: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** One download, however many items want its digest. */
+interface Shared {
+  done: Promise<string>;
+  abort: AbortController;
+  users: number;
+  listeners: Set<(bytes: number) => void>;
+}
+
 /**
  * Verified, resumable downloads (DESIGN §7.3): at most `parallel` at once; a partial file is
  * continued with an HTTP Range request (after a dropped connection or a restart); the finished file
  * must have the exact size and SHA-256, else it is deleted and fetched again; failures are retried
- * with doubling backoff between `retry.min` and `retry.max` until success or abort. Files are
- * named by their digest, so a finished download survives a restart and is not fetched twice.
+ * with doubling backoff between `retry.min` and `retry.max`, up to `retry.attempts` and
+ * `retry.deadline`, then the item fails. Files are named by their digest: a finished download
+ * survives a restart and is not fetched twice, and items with the same digest share one download.
  */
 export class Downloader {
   private running = 0;
   /** Doubling from retry.min to retry.max, no jitter: the supervisor's backoff with these settings. */
   private readonly backoff: RestartT;
   private readonly waiting: (() => void)[] = [];
+  private readonly shared = new Map<string, Shared>();
 
   constructor(private readonly o: DownloaderOptions) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
@@ -84,20 +95,76 @@ export class Downloader {
     return path.join(this.o.dir, a.sha256);
   }
 
-  /** Downloads until it has the verified file (its path), `signal` aborts, or a failure is permanent. */
-  async fetch(a: Artifact, signal: AbortSignal, onProgress: (bytes: number) => void): Promise<string> {
-    for (let attempt = 0; ; attempt++) {
-      await this.slot(signal);
-      try {
-        return await this.attempt(a, signal, onProgress);
-      } catch (e) {
-        if (signal.aborted) throw signal.reason;
-        if (e instanceof PermanentError) throw e;
-        this.o.log.warn({ id: a.id, attempt: attempt + 1 }, `${errorText(e)}; retrying`);
-      } finally {
-        this.release();
+  /**
+   * Downloads until it has the verified file (its path), `signal` aborts, a failure is permanent or
+   * the retry budget is spent. A download of the same digest already under way is joined; it stops
+   * only when every item that waits for it has aborted.
+   */
+  fetch(a: Artifact, signal: AbortSignal, onProgress: (bytes: number) => void): Promise<string> {
+    let s = this.shared.get(a.sha256);
+    if (!s) {
+      const abort = new AbortController();
+      const listeners = new Set<(bytes: number) => void>();
+      const done = this.fetchOne(a, abort.signal, (b) => {
+        for (const l of listeners) l(b);
+      }).finally(() => this.shared.delete(a.sha256));
+      s = { done, abort, users: 0, listeners };
+      this.shared.set(a.sha256, s);
+    }
+    const joined = s;
+    joined.users++;
+    joined.listeners.add(onProgress);
+    return new Promise((resolve, reject) => {
+      const leave = () => {
+        joined.listeners.delete(onProgress);
+        if (--joined.users === 0) joined.abort.abort(signal.reason);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return leave();
+      signal.addEventListener('abort', leave, { once: true });
+      joined.done.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+    });
+  }
+
+  private async fetchOne(
+    a: Artifact,
+    outer: AbortSignal,
+    onProgress: (bytes: number) => void,
+  ): Promise<string> {
+    const { attempts, deadline } = this.o.retry;
+    const ac = new AbortController();
+    const forward = () => ac.abort(outer.reason);
+    outer.addEventListener('abort', forward, { once: true });
+    // The deadline bounds the attempt under way too: a server that trickles a byte now and then is cut off.
+    const timer =
+      deadline === undefined
+        ? undefined
+        : this.o.clock.setTimeout(
+            () => ac.abort(permanent(errors.UPDATE_GAVE_UP(a.id, `after its deadline of ${deadline} ms`))),
+            deadline,
+          );
+    const signal = ac.signal;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await this.slot(signal);
+        try {
+          return await this.attempt(a, signal, onProgress);
+        } catch (e) {
+          if (signal.aborted) throw signal.reason;
+          if (e instanceof PermanentError) throw e;
+          if (attempt >= attempts)
+            throw permanent(
+              errors.UPDATE_GAVE_UP(a.id, `after ${attempts} attempts (last: ${errorText(e)})`),
+            );
+          this.o.log.warn({ id: a.id, attempt }, `${errorText(e)}; retrying`);
+        } finally {
+          this.release();
+        }
+        await sleep(this.o.clock, backoffDelay(this.backoff, attempt - 1), signal);
       }
-      await sleep(this.o.clock, backoffDelay(this.backoff, attempt), signal);
+    } finally {
+      timer?.cancel();
+      outer.removeEventListener('abort', forward);
     }
   }
 
@@ -189,9 +256,15 @@ export class Downloader {
         const resumed = code === 206 && (res.headers['content-range'] ?? '').startsWith(`bytes ${have}-`);
         if (code !== 200 && !resumed) {
           res.resume();
-          const e = errors.UPDATE_HTTP(url, `HTTP ${code}${code === 206 ? ' for another range' : ''}`);
-          // Client errors other than a timeout, a rate limit or a bad range do not mend by retrying.
-          reject(code >= 400 && code < 500 && ![408, 416, 429].includes(code) ? permanent(e) : e);
+          const redirect = code >= 300 && code < 400;
+          const e = errors.UPDATE_HTTP(
+            url,
+            `HTTP ${code}${code === 206 ? ' for another range' : redirect ? ': redirects are not followed, give the final URL' : ''}`,
+          );
+          // Redirects, and client errors other than a timeout, a rate limit or a bad range, do not mend by retrying.
+          reject(
+            redirect || (code >= 400 && code < 500 && ![408, 416, 429].includes(code)) ? permanent(e) : e,
+          );
           if (code === 416 || code === 206) void rm(part, { force: true });
           return;
         }

@@ -10,10 +10,16 @@ import { artifactServer } from '../helpers/artifact-server.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-function downloader(parallel = 4) {
+function downloader(parallel = 4, retry: { attempts?: number; deadline?: number } = {}) {
   const clock = new FakeClock();
   const dir = tmpDir();
-  const d = new Downloader({ dir, parallel, retry: { min: 60_000, max: 240_000 }, clock, log: silentLogger });
+  const d = new Downloader({
+    dir,
+    parallel,
+    retry: { min: 60_000, max: 240_000, attempts: 10, ...retry },
+    clock,
+    log: silentLogger,
+  });
   return { d, clock, dir };
 }
 
@@ -63,13 +69,13 @@ describe('downloader', async () => {
     for (let i = 1; i <= 4; i++) {
       await waitFor(() => clock.timers > 0 && http.hits('wrong.bin') === i, `attempt ${i}`);
       assert.ok(!existsSync(`${d.fileOf(a)}.part`), 'the bad file is deleted');
-      const t0 = clock.now();
-      // Just short of the wait nothing happens; at it, the next attempt.
-      while (http.hits('wrong.bin') === i) {
-        await clock.advance(30_000);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      waits.push(clock.now() - t0);
+      // The wait is read off the clock's next timer, then run exactly: the test never guesses how
+      // long a request takes in real time.
+      const wait = clock.nextAt! - clock.now();
+      waits.push(wait);
+      await clock.advance(wait - 1);
+      assert.equal(http.hits('wrong.bin'), i, 'nothing happens just short of the wait');
+      await clock.advance(1);
     }
     assert.deepEqual(waits, [60_000, 120_000, 240_000, 240_000]);
     assert.deepEqual(readFileSync(await run), body);
@@ -139,5 +145,55 @@ describe('downloader', async () => {
     await d.fetch({ id: 'left', ...a }, never(), () => {});
     assert.equal(http.requests.filter((r) => r.path === '/left.bin').at(-1)?.range, 'bytes=20000-');
     assert.deepEqual(readFileSync(path.join(d.fileOf(a))), body);
+  });
+
+  test('an item that keeps failing ends after retry.attempts, with the last error', async () => {
+    const { d, clock } = downloader(4, { attempts: 3 });
+    const a = http.serve('always500.bin', randomBytes(100), { kind: 'status', status: 500, times: 1000 });
+    const run = d.fetch({ id: 'bad', ...a }, never(), () => {});
+    run.catch(() => {});
+    for (let i = 1; i < 3; i++) {
+      await waitFor(() => clock.timers > 0 && http.hits('always500.bin') === i, `attempt ${i}`);
+      await clock.advance(clock.nextAt! - clock.now());
+    }
+    await assert.rejects(run, (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'PITCREW_UPDATE_GAVE_UP');
+      assert.match(e.message, /gave up after 3 attempts \(last: download of .* failed: HTTP 500\)/);
+      return true;
+    });
+    assert.equal(http.hits('always500.bin'), 3);
+  });
+
+  test('retry.deadline cuts off a server that trickles (the attempt under way included)', async () => {
+    const { d, clock } = downloader(4, { deadline: 3_600_000 });
+    const a = http.serve('trickle.bin', randomBytes(100_000), { kind: 'slow', chunk: 1, everyMs: 20 });
+    const run = d.fetch({ id: 'slow', ...a }, never(), () => {});
+    run.catch(() => {});
+    await waitFor(() => http.hits('trickle.bin') === 1, 'the download to begin');
+    await clock.advance(3_600_000);
+    await assert.rejects(run, /download of slow gave up after its deadline of 3600000 ms/);
+  });
+
+  test('a redirect fails the item at once: it is not followed, and not retried', async () => {
+    const { d, clock } = downloader();
+    const a = http.serve('moved.bin', randomBytes(100), { kind: 'status', status: 302, times: 1000 });
+    await assert.rejects(
+      d.fetch({ id: 'moved', ...a }, never(), () => {}),
+      /HTTP 302: redirects are not followed/,
+    );
+    assert.equal(clock.timers, 0, 'no retry scheduled');
+  });
+
+  test('items with the same digest share one download; it stops only when all of them abort', async () => {
+    const { d } = downloader();
+    const body = randomBytes(40_000);
+    const a = http.serve('same.bin', body, { kind: 'slow', chunk: 4000, everyMs: 10 });
+    const one = new AbortController();
+    const first = d.fetch({ id: 'one', ...a }, one.signal, () => {});
+    const second = d.fetch({ id: 'two', ...a }, never(), () => {});
+    one.abort(new Error('cancelled'));
+    await assert.rejects(first, /cancelled/);
+    assert.deepEqual(readFileSync(await second), body);
+    assert.equal(http.hits('same.bin'), 1);
   });
 });
