@@ -1,5 +1,5 @@
 import { ConfigError, formatIssue, printIssues } from '../config/errors.js';
-import { dataDirOf, type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
+import { dataDirOf, filesOf, type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
 export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
@@ -21,13 +21,15 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 /**
  * `run`'s load: the config file, or, when it does not load and the data directory it names holds
  * a last known good config, that one, said loudly (every problem on stderr; `fallback` lists them
- * for the log, the event and the status). With neither, every problem and exit 1.
+ * for the log, the event and the status). With neither, every problem and exit 1. `files` are the
+ * config file's own (to watch for the fix), whichever config runs.
  */
 export async function loadOrLastKnownGood(
   file: string,
-): Promise<{ loaded: LoadedConfig; fallback?: string[] }> {
+): Promise<{ loaded: LoadedConfig; files: string[]; fallback?: string[] }> {
   try {
-    return { loaded: await loadChecked(file) };
+    const loaded = await loadChecked(file);
+    return { loaded, files: loaded.files };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     printIssues(e);
@@ -35,6 +37,6 @@ export async function loadOrLastKnownGood(
     const lkg = await loadLastKnownGood(dataDir).catch(() => undefined);
     if (!lkg) process.exit(1);
     console.error(`${file} does not load: running the last known good config, ${lastKnownGoodFile(dataDir)}`);
-    return { loaded: lkg, fallback: e.issues.map(formatIssue) };
+    return { loaded: lkg, files: filesOf(file), fallback: e.issues.map(formatIssue) };
   }
 }

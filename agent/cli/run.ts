@@ -29,7 +29,7 @@ export function registerRun(program: Command): void {
       const scale = Number(opts.timeScale);
       if (!(scale >= 1 && scale <= 3600))
         throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
-      const { loaded, fallback } = await loadOrLastKnownGood(opts.config);
+      const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = createAgent(config, {
@@ -39,7 +39,7 @@ export function registerRun(program: Command): void {
       });
       agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
       agent.use(new SystemdNotify(agent, process.env, log));
-      const reloader = new Reloader(agent, opts.config, loaded.files, loaded.raw);
+      const reloader = new Reloader(agent, opts.config, files, loaded.raw);
       agent.use(reloader, 'rollout');
       const git = config.rollout?.git && new GitRollout(agent, reloader, config.rollout.git);
       if (git) agent.use(git, 'rollout.git');

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { type ConfigIssue, displayFile, formatPath, type KeyPath, type Pos } from './errors.js';
@@ -41,9 +41,27 @@ function invalidUtf8At(buf: Buffer): number {
   return -1;
 }
 
+/** Why `file` (symlinks followed) may not be read as config: not a regular file, or too large to read whole. */
+function unreadable(file: string): string | undefined {
+  const st = statSync(file);
+  if (!st.isFile()) return 'not a regular file';
+  if (st.size > MAX_FILE_BYTES) return `larger than ${MAX_FILE_BYTES} bytes`;
+  return undefined;
+}
+
 function readSource(file: string, env: Env, issues: ConfigIssue[], from?: Pos): LNode | undefined {
   let text: string;
   try {
+    // Checked before reading: a link to a device or a huge file is never read at all.
+    const why = unreadable(file);
+    if (why) {
+      issues.push({
+        ...(from ?? { file, line: 1, column: 1 }),
+        path: from ? 'include' : '',
+        message: `cannot read ${displayFile(file)}: ${why}`,
+      });
+      return undefined;
+    }
     const buf = readFileSync(file);
     const bad = buf.length <= MAX_FILE_BYTES ? invalidUtf8At(buf) : -1;
     if (bad >= 0) {
@@ -132,10 +150,15 @@ function flatten(node: LNode, budget: { left: number }): unknown {
   return obj;
 }
 
-/** Reads a config file and everything it includes, merged into one value with positions. */
 /** Whether `target` (symlinks resolved) lies inside `dir`. */
 function inside(dir: string, target: string): boolean {
-  const rel = path.relative(dir, realpathSync(target));
+  let real: string;
+  try {
+    real = realpathSync(target);
+  } catch {
+    return false;
+  }
+  const rel = path.relative(dir, real);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
@@ -159,9 +182,23 @@ export function configTree(file: string): string {
   }
 }
 
-export function compose(file: string, env: Env, issues: ConfigIssue[]): Composed {
+/**
+ * Reads a config file and everything it includes, merged into one value with positions. `within`
+ * (a git checkout) bounds the tree: the file itself must lie inside it, as an include must.
+ */
+export function compose(file: string, env: Env, issues: ConfigIssue[], within?: string): Composed {
   const root = path.resolve(file);
-  const tree = configTree(root);
+  const tree = within ? realpathSync(within) : configTree(root);
+  if (within && !inside(tree, root)) {
+    issues.push({
+      file: root,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `config file ${root} is outside ${tree} (a symlink out of the checkout?); it was not read`,
+    });
+    return { data: undefined, tree: undefined, files: [root] };
+  }
   // An include outside the config's own directory tree is refused before it is read, so no
   // error can echo a file the config has no business with (`include: [/etc/shadow]`).
   const allowed = (target: string, pos: Pos): boolean => {

@@ -57,9 +57,9 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 }
 
 /** Loads a config file with its includes and env substitutions; throws ConfigError listing every problem. */
-export function loadConfigSync(file: string, env: Env = process.env): LoadedConfig {
+export function loadConfigSync(file: string, env: Env = process.env, within?: string): LoadedConfig {
   const issues: ConfigIssue[] = [];
-  const composed = compose(file, env, issues);
+  const composed = compose(file, env, issues, within);
   const config = validateComposed(composed, issues);
   resolvePaths(config, composed);
   return {
@@ -96,14 +96,24 @@ export async function checkDrivers(loaded: LoadedConfig): Promise<void> {
 }
 
 /** Loads and fully checks a config, drivers' own checks included (DESIGN §11). */
-export async function loadChecked(file: string, env: Env = process.env): Promise<LoadedConfig> {
-  const loaded = loadConfigSync(file, env);
+/** `within`: the directory the config and its includes must stay in (a git checkout). */
+export async function loadChecked(
+  file: string,
+  env: Env = process.env,
+  within?: string,
+): Promise<LoadedConfig> {
+  const loaded = loadConfigSync(file, env, within);
   await checkDrivers(loaded);
   return loaded;
 }
 
 export async function loadConfig(file: string, env: Env = process.env): Promise<ConfigT> {
   return (await loadChecked(file, env)).config;
+}
+
+/** The files a config is made of, as far as they can be found, even when it does not validate (to watch it). */
+export function filesOf(file: string, env: Env = process.env): string[] {
+  return compose(file, env, []).files;
 }
 
 /**

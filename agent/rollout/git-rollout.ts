@@ -120,18 +120,22 @@ export class GitRollout implements Extension {
     this.lastError = undefined;
     if (head === this.commit || this.bad.has(head)) return;
     await this.cmd(['checkout', '--quiet', '--force', '--detach', head]);
+    // Bad until it proves good: a commit whose load kills or hangs the agent is not tried again after a restart.
+    this.markBad(head);
     const outcome = await this.reloader.applyFile(
       `git ${head.slice(0, 12)}`,
       path.join(this.dir, this.git.path),
+      this.dir,
     );
     if (outcome.ok) {
+      this.bad.delete(head);
+      this.saveBad();
       this.previous = this.commit;
       this.commit = head;
       this.report(head, 'applied', []);
     } else {
-      this.markBad(head);
       if (this.commit) await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]);
-      this.report(head, 'rejected', outcome.reasons);
+      this.report(head, 'rejected', outcome.reasons, outcome.shared);
     }
   }
 
@@ -148,15 +152,25 @@ export class GitRollout implements Extension {
 
   private markBad(commit: string): void {
     this.bad.add(commit);
+    this.saveBad();
+  }
+
+  private saveBad(): void {
     writeFileSync(this.badFile, JSON.stringify([...this.bad]), { mode: 0o600 });
   }
 
-  private report(commit: string, status: 'applied' | 'rejected' | 'reverted', errs: string[]): void {
+  /** `shared`: the errors as the ack carries them off the unit (see Reloader's Outcome). */
+  private report(
+    commit: string,
+    status: 'applied' | 'rejected' | 'reverted',
+    errs: string[],
+    shared = errs,
+  ): void {
     this.last = { commit, status, errors: errs, at: this.agent.clock.now() };
     this.agent.log.info({ commit, status, errors: errs }, `git rollout: ${commit.slice(0, 12)} ${status}`);
     if (this.agent.config.cloud)
       this.agent
-        .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: errs }), 1, false)
+        .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: shared }), 1, false)
         .catch((e) => this.agent.log.warn(`git rollout ack: ${errorText(e)}`));
   }
 

@@ -65,37 +65,41 @@ export class Reloader implements Extension {
     return (await this.applyFile(source, this.file)).ok;
   }
 
-  /** Loads, checks and applies a config file (the config's own, or a git checkout's); one at a time. */
-  applyFile(source: string, file: string): Promise<Outcome> {
-    const run = this.busy.then(() => this.applyNow(source, file));
+  /**
+   * Loads, checks and applies a config file (the config's own, or a git checkout's, which with its
+   * includes must stay `within` the checkout); one at a time.
+   */
+  applyFile(source: string, file: string, within?: string): Promise<Outcome> {
+    const run = this.busy.then(() => this.applyNow(source, file, within));
     // A failure the outcome does not cover (a full disk saving the last known good) must not
     // block every change after it.
     this.busy = run.catch((e) => this.agent.log.error(`applying ${source}: ${errorText(e)}`));
     return run;
   }
 
-  private async applyNow(source: string, file: string): Promise<Outcome> {
+  private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
     try {
-      loaded = await loadChecked(file);
+      loaded = await loadChecked(file, process.env, within);
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
-      this.agent.rejected(source, reasons);
-      return { ok: false, reasons };
+      const shared = within && e instanceof ConfigError ? positions(e, within) : reasons;
+      this.agent.rejected(source, reasons, shared);
+      return { ok: false, reasons, shared };
     }
     const previous = this.probation?.previous ?? this.agent.config;
     try {
       await this.agent.apply(loaded.config);
     } catch (e) {
       this.agent.rejected(source, [errorText(e)]);
-      return { ok: false, reasons: [errorText(e)] };
+      return { ok: false, reasons: [errorText(e)], shared: [errorText(e)] };
     }
     this.checkHealth(previous, source, loaded.raw);
     if (file === this.file && this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
       this.files = loaded.files;
       this.watchFiles();
     }
-    return { ok: true, reasons: [] };
+    return { ok: true, reasons: [], shared: [] };
   }
 
   /**
@@ -174,6 +178,14 @@ export class Reloader implements Extension {
 export interface Outcome {
   ok: boolean;
   reasons: string[];
+  /** The reasons as they may leave the unit (a checkout's: positions only). */
+  shared: string[];
+}
+
+/** A config error's positions, relative to the checkout, without the messages (which can quote the files). */
+function positions(e: ConfigError, within: string): string[] {
+  const at = e.issues.map((i) => `${path.relative(within, i.file)}:${i.line}:${i.column}`);
+  return [...new Set(at)].map((p) => `${p}: invalid (the unit's log and pitcrew rollout status say why)`);
 }
 
 /** The default health check: every service running. */

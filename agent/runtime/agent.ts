@@ -422,15 +422,19 @@ export class Agent implements ReactorHost {
   }
 
   /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
-  rejected(source: string, reasons: string[]): void {
+  /**
+   * A config change was refused. `shared` is what may leave the unit (status, events): for a git
+   * commit, positions without the messages, which can quote the files; the log has `reasons` whole.
+   */
+  rejected(source: string, reasons: string[], shared: string[] = reasons): void {
     this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
-    this.configState = { status: 'error', errorInfo: { source, reasons } };
+    this.configState = { status: 'error', errorInfo: { source, reasons: shared } };
     this.cloud?.update('unitConfig', 'unit', {
       version: this.version,
       status: 'error',
-      errorInfo: { source, reasons },
+      errorInfo: { source, reasons: shared },
     });
-    this.bus.emit('system/config/rejected', { source, reasons, running: this.version }, 'agent');
+    this.bus.emit('system/config/rejected', { source, reasons: shared, running: this.version }, 'agent');
   }
 
   /** Stops workers and services, then the extensions, and closes the stores. */

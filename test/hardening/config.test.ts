@@ -133,6 +133,29 @@ describe('config: files', () => {
     }
   });
 
+  it('a config or include that is a device or over 4 MB is refused before it is read', () => {
+    const dir = tmpDir();
+    symlinkSync('/dev/zero', path.join(dir, 'zero.yaml'));
+    writeFileSync(path.join(dir, 'huge.yaml'), Buffer.alloc(5 * 1024 * 1024, 0x20));
+    const got = issues({ 'main.yaml': 'version: 1\ninclude: [zero.yaml, huge.yaml]\n' }, dir);
+    assert.deepEqual(
+      got.map(([, line, , key, message]) => [line, key, message.replace(/\S*(zero|huge)\.yaml/, '$1')]),
+      [
+        [
+          2,
+          'include',
+          "included file zero is outside the config's directory tree <dir>; includes stay inside it (a .pitcrew-root file marks a wider tree's top)",
+        ],
+        [2, 'include', 'cannot read huge: larger than 4194304 bytes'],
+      ],
+    );
+    const before = process.memoryUsage().rss;
+    const r = runCli(['validate', '-c', path.join(dir, 'zero.yaml')]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not a regular file/);
+    assert.ok(process.memoryUsage().rss - before < 100 * 1024 ** 2);
+  });
+
   it('a .pitcrew-root file above the config widens its tree to there', () => {
     const dir = tmpDir();
     writeFiles(dir, {

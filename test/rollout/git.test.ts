@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,14 +31,20 @@ function repo() {
   const work = path.join(dir, 'work');
   git(dir, 'clone', '--quiet', origin, work);
   git(work, 'checkout', '--quiet', '-b', 'main');
-  const commit = (yaml: string, message: string) => {
-    writeFileSync(path.join(work, 'pitcrew.yaml'), yaml);
-    git(work, 'add', 'pitcrew.yaml');
+  const commitFiles = (files: Record<string, string | { link: string }>, message: string) => {
+    for (const [name, body] of Object.entries(files)) {
+      const file = path.join(work, name);
+      execFileSync('rm', ['-f', file]);
+      if (typeof body === 'string') writeFileSync(file, body);
+      else symlinkSync(body.link, file);
+      git(work, 'add', name);
+    }
     git(work, 'commit', '--quiet', '-m', message);
     git(work, 'push', '--quiet', 'origin', 'main');
     return git(work, 'rev-parse', 'HEAD');
   };
-  return { dir, origin, commit };
+  const commit = (yaml: string, message: string) => commitFiles({ 'pitcrew.yaml': yaml }, message);
+  return { dir, origin, commit, commitFiles };
 }
 
 /**
@@ -169,5 +175,66 @@ describe('git rollout', () => {
       agent.reactor.list().map((r) => r.name),
       ['over_the_wire'],
     );
+  });
+
+  it('reads only what the checkout owns: a config that links out is refused unread, and no message content leaves the unit', async () => {
+    const { origin, commit, commitFiles } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const secret = path.join(home, 'shadow');
+    writeFileSync(secret, 'root:SECRET-HASH:19000:0:99999:7:::\n');
+    const a = commit(config(home, origin, ''), 'good');
+    const { agent, rollout, events } = await rolloutAgent(home, origin, '');
+    const s = () => rollout.status() as GitRolloutStatus;
+    await waitFor(() => s().commit === a, 'the first commit');
+    const rejected = () => events.filter((e) => e.tag === 'system/config/rejected');
+
+    const out = commitFiles({ 'pitcrew.yaml': { link: secret } }, 'link out');
+    await waitFor(() => s().last?.commit === out, 'the linking commit tried');
+    assert.equal(s().last!.status, 'rejected');
+    assert.match(
+      s().last!.errors.join(),
+      /is outside .* \(a symlink out of the checkout\?\); it was not read/,
+    );
+    const zero = commitFiles({ 'pitcrew.yaml': { link: '/dev/zero' } }, 'device');
+    await waitFor(() => s().last?.commit === zero, 'the device commit tried');
+    assert.equal(s().last!.status, 'rejected');
+    // A commit of its own whose content is wrong: the messages stay on the unit, positions leave it.
+    const junk = commit(`${config(home, origin, '')}root:SECRET-IN-COMMIT: 1\n`, 'junk');
+    await waitFor(() => s().last?.commit === junk, 'the junk commit tried');
+    assert.match(s().last!.errors.join(), /SECRET-IN-COMMIT/, 'the local status says why');
+    const shared = JSON.stringify(rejected().map((e) => e.data));
+    assert.doesNotMatch(shared, /SECRET/);
+    assert.match(shared, /pitcrew\.yaml:\d+:\d+: invalid/);
+    assert.doesNotMatch(JSON.stringify(agent.status()), /SECRET/);
+    assert.equal(s().commit, a);
+    assert.deepEqual(s().bad.sort(), [out, zero, junk].sort());
+  });
+
+  it('a commit is marked bad before its config is loaded, and cleared once it applies', async () => {
+    const { origin, commit, commitFiles } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const a = commit(config(home, origin, ''), 'good');
+    const { rollout } = await rolloutAgent(home, origin, '');
+    const s = () => rollout.status() as GitRolloutStatus;
+    await waitFor(() => s().commit === a, 'the first commit');
+    // A module that is imported while the config loads, and waits there for a file.
+    const slow = commitFiles(
+      {
+        'slow.mjs': `import { existsSync } from 'node:fs';
+while (!existsSync(new URL('./go', import.meta.url))) await new Promise((r) => setTimeout(r, 10));
+export function createService() { return { handlers: {} }; }
+`,
+        'pitcrew.yaml': config(home, origin, '  slow: { driver: module, settings: { module: slow.mjs } }\n'),
+      },
+      'slow to load',
+    );
+    const badFile = path.join(home, 'var', 'rollout', 'bad-commits.json');
+    await waitFor(
+      () => existsSync(badFile) && readFileSync(badFile, 'utf8').includes(slow),
+      'the commit on the bad list while it loads',
+    );
+    writeFileSync(path.join(home, 'var', 'rollout', 'git', 'go'), '');
+    await waitFor(() => s().commit === slow, 'the slow commit applied');
+    assert.ok(!readFileSync(badFile, 'utf8').includes(slow));
   });
 });

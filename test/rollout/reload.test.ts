@@ -107,4 +107,26 @@ describe('config reload (real process)', () => {
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
   });
+
+  it('after a last-known-good boot, rollout.watch watches the config file, and its fix is applied', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'pitcrew.yaml');
+    writeFileSync(file, config(dir, true, 'pong/one'));
+    const first = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => first.child.kill('SIGKILL'));
+    await first.waitFor(tagged('system/agent/started'));
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+
+    writeFileSync(file, config(dir, true, 'pong/broken').replace('version: 1', 'version: 2'));
+    const second = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => second.child.kill('SIGKILL'));
+    await second.waitFor(tagged('system/agent/started'));
+    writeFileSync(file, config(dir, true, 'pong/fixed'));
+    await second.waitFor(tagged('system/config/applied'));
+    await runBin(['emit', 'ping', '--socket', `${dir}/ctl.sock`]);
+    await second.waitFor(tagged('pong/fixed'));
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+  });
 });
