@@ -29,6 +29,7 @@ export class BundleReceiver implements Extension {
   private trusted: string[] = [];
   private applied: number;
   private pending?: number;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly agent: Agent,
@@ -55,8 +56,18 @@ export class BundleReceiver implements Extension {
 
   async stop(): Promise<void> {}
 
-  /** Checks, lays over the config file and applies one bundle message; acknowledges the outcome. */
-  async receive(message: Buffer): Promise<Ack> {
+  /**
+   * Checks, lays over the config file and applies one bundle message; acknowledges the outcome.
+   * One at a time: the version check, the apply and the saved version are one critical section, so
+   * bundles pushed back to back (N+1, then N) can never both apply.
+   */
+  receive(message: Buffer): Promise<Ack> {
+    const run = this.queue.then(() => this.receiveNow(message));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async receiveNow(message: Buffer): Promise<Ack> {
     let version: number | null = null;
     try {
       if (message.length > MAX_BUNDLE_BYTES)

@@ -66,9 +66,10 @@ reactor:
       }
       const env = path.join(dir, `b${version}.json`);
       writeFileSync(env, envelope);
+      // Counted before the push: its ack may arrive before the push command has exited.
+      const n = acks.length;
       const pushed = await runBin(['bundle', 'push', '--url', broker.url, '--unit', 'b-1', env]);
       assert.equal(pushed.code, 0, pushed.stderr);
-      const n = acks.length;
       await waitFor(
         () => acks.length > n,
         `the ack of bundle ${version}`,

@@ -1,0 +1,66 @@
+/** Signed bundles under concurrency: versions only go forward, whatever order they arrive in. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfigSync } from '../../agent/config/load.js';
+import { BundleReceiver } from '../../agent/rollout/bundles.js';
+import { Reloader } from '../../agent/rollout/reloader.js';
+import { signEnvelope } from '../../agent/rollout/signing.js';
+import { agentFor } from '../helpers/agent.js';
+import { signingKey } from '../helpers/updates.js';
+
+describe('bundles under concurrency', () => {
+  it('pairs pushed back to back, in both orders, 50 times: the newer always wins and the stored version never goes back', async () => {
+    const h = agentFor(`version: 1
+rollout: { bundles: { trust: { keys: [fleet.pub] } } }
+reactor:
+  rules:
+    - { name: r0, on: ping, do: [{ emit: { tag: pong/0 } }] }
+`);
+    const key = signingKey(h.dir, 'fleet');
+    const file = path.join(h.dir, 'pitcrew.yaml');
+    const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
+    const bundles = new BundleReceiver(h.agent, reloader, [key.pubFile]);
+    h.agent.use(reloader, 'rollout').use(bundles, 'rollout.bundles');
+    after(() => h.agent.stop());
+    await h.agent.start();
+    const bundle = (version: number) =>
+      Buffer.from(
+        JSON.stringify(
+          signEnvelope(
+            Buffer.from(
+              JSON.stringify({
+                version,
+                rules: [{ name: `r${version}`, on: 'ping', do: [{ emit: { tag: `pong/${version}` } }] }],
+              }),
+            ),
+            key.privatePem,
+          ),
+        ),
+      );
+    const stored = () =>
+      JSON.parse(
+        readFileSync(path.join(h.agent.dataDir, 'rollout', 'bundle-version.json'), 'utf8'),
+      ) as number;
+    let v = 0;
+    for (let i = 0; i < 50; i++) {
+      for (const newerFirst of [true, false]) {
+        const older = ++v;
+        const newer = ++v;
+        const [first, second] = newerFirst ? [newer, older] : [older, newer];
+        const acks = await Promise.all([bundles.receive(bundle(first)), bundles.receive(bundle(second))]);
+        const byVersion = new Map(acks.map((a) => [a.version, a.status]));
+        assert.equal(byVersion.get(newer), 'applied', `pair ${i}: ${JSON.stringify(acks)}`);
+        assert.equal(byVersion.get(older), newerFirst ? 'rejected' : 'applied');
+        assert.equal(stored(), newer);
+        assert.deepEqual(
+          h.agent.reactor.list().map((r) => r.name),
+          [`r${newer}`],
+        );
+        // The newer envelope again is a replay.
+        assert.equal((await bundles.receive(bundle(newer))).status, 'rejected');
+      }
+    }
+  });
+});
