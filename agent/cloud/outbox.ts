@@ -18,6 +18,14 @@ type Pending = [
   retain: number,
 ];
 
+/** What one committed write did to the queue. */
+interface Written {
+  added: number;
+  addedBytes: number;
+  dropped: number;
+  freed: number;
+}
+
 /** What the link sends: a data record, batched with its neighbours, or a message published alone. */
 export interface Row {
   seq: number;
@@ -54,7 +62,7 @@ export class Outbox implements RecordSink {
   private readonly db: Database.Database;
   private readonly writeGroup: (rows: Pending[]) => void;
   private readonly readAfter: Database.Statement<[number, number], Row>;
-  private readonly deleteUpTo: Database.Statement<[number], { size: number }>;
+  private readonly deleteUpTo: Database.Statement<[number]>;
   private readonly deleteRange: Database.Statement<[number, number], { size: number }>;
   private readonly oldestAt: Database.Statement<[], { ts: number }>;
   private readonly walkOldest: Database.Statement<[], { seq: number; size: number }>;
@@ -83,19 +91,32 @@ export class Outbox implements RecordSink {
     const insert = this.db.prepare<[...Pending, number]>(
       'INSERT INTO outbox (id, service, ts, record, topic, qos, retain, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.writeGroup = this.db.transaction((rows: Pending[]) => {
+    // The counters change only after the transaction commits: a write that fails (a full disk)
+    // rolls back and leaves them as they were, so they always match the rows on disk.
+    const write = this.db.transaction((rows: Pending[]): Written => {
+      let added = 0;
+      let addedBytes = 0;
       for (const r of rows) {
         const size = Buffer.byteLength(r[3]);
         insert.run(...r, size);
-        this.count++;
-        this.bytes += size;
+        added++;
+        addedBytes += size;
       }
-      this.keepWithinLimits();
+      return { added, addedBytes, ...this.dropOldest(this.count + added, this.bytes + addedBytes) };
     });
+    this.writeGroup = (rows) => {
+      const w = write(rows);
+      this.count += w.added - w.dropped;
+      this.bytes += w.addedBytes - w.freed;
+      if (w.dropped) {
+        this.droppedCount += w.dropped;
+        this.hooks.onDropped?.(w.dropped);
+      }
+    };
     this.readAfter = this.db.prepare(
       'SELECT seq, record, size, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
     );
-    this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ? RETURNING size');
+    this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.deleteRange = this.db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? RETURNING size');
     this.oldestAt = this.db.prepare('SELECT ts FROM outbox ORDER BY seq LIMIT 1');
     this.walkOldest = this.db.prepare('SELECT seq, size FROM outbox ORDER BY seq');
@@ -120,23 +141,24 @@ export class Outbox implements RecordSink {
     })();
   }
 
-  /** Drops the oldest records until the queue is within both limits (inside the write's transaction). */
-  private keepWithinLimits(): void {
+  /**
+   * Deletes the oldest records until a queue of `count` records and `bytes` is within both limits
+   * (inside the write's transaction); says how many went and their bytes.
+   */
+  private dropOldest(count: number, bytes: number): { dropped: number; freed: number } {
     const { maxRecords, maxBytes } = this.limits;
-    if (this.count <= maxRecords && this.bytes <= maxBytes) return;
+    if (count <= maxRecords && bytes <= maxBytes) return { dropped: 0, freed: 0 };
     let n = 0;
     let freed = 0;
     let last = -1;
     for (const r of this.walkOldest.iterate()) {
-      if (this.count - n <= maxRecords && this.bytes - freed <= maxBytes) break;
+      if (count - n <= maxRecords && bytes - freed <= maxBytes) break;
       n++;
       freed += r.size;
       last = r.seq;
     }
-    if (last < 0) return;
-    this.drop(this.deleteUpTo.all(last));
-    this.droppedCount += n;
-    this.hooks.onDropped?.(n);
+    if (last >= 0) this.deleteUpTo.run(last);
+    return { dropped: n, freed };
   }
 
   private drop(deleted: { size: number }[]): void {

@@ -4,6 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { Outbox } from '../../agent/cloud/outbox.js';
 import { StateStore } from '../../agent/core/state-store.js';
 import { agentFor } from '../helpers/agent.js';
 import { runCli } from '../helpers/cli.js';
@@ -58,6 +60,51 @@ services:
     const before = agent.status().outbox.queued;
     for (let i = 0; i < 50; i++) await clock.advance(10);
     assert.ok(agent.status().outbox.queued > before, 'writing resumed');
+  });
+
+  it('a transient full disk costs no accepted record: the counts are what committed, and no accepted record is evicted', async () => {
+    const disk = smallDisk(1024);
+    const errors: unknown[] = [];
+    const dropped: number[] = [];
+    const outbox = new Outbox(
+      disk,
+      { maxRecords: 1000, maxBytes: 256 * 1024 ** 2 },
+      { onWriteError: (_f, e) => errors.push(e), onDropped: (n) => dropped.push(n) },
+    );
+    after(() => outbox.close());
+    const rows = () => {
+      const db = new Database(path.join(disk, 'outbox.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM outbox').get() as {
+          n: number;
+          b: number;
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const push = (n: number, from: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          outbox.push('obd', { type: 'speed', value: from + i, ts: from + i }),
+        ),
+      );
+    await push(600, 0);
+    assert.deepEqual(rows(), { n: outbox.size, b: outbox.sizeBytes });
+    const filler = path.join(disk, 'filler');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+    } catch {
+      // dd stops when the disk is full: that is the point.
+    }
+    await push(600, 1000);
+    assert.ok(errors.length > 0, 'the writes failed');
+    assert.equal(outbox.size, 600, 'the failed writes are not counted');
+    spawnSync('rm', ['-f', filler]);
+    await push(100, 2000);
+    assert.equal(outbox.size, 700);
+    assert.deepEqual(rows(), { n: outbox.size, b: outbox.sizeBytes });
+    assert.deepEqual(dropped, [], 'no accepted record was evicted to make room');
   });
 
   it('an error at start names the file', () => {
