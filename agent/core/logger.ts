@@ -1,25 +1,23 @@
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
+import { LogSink } from './log-sink.js';
 
 export type { Logger };
 
-/** Readable lines on a terminal, JSON lines otherwise; to stderr when stdout carries events. */
+/**
+ * Readable lines on a terminal, JSON lines otherwise; to stderr when stdout carries events.
+ * Written through a LogSink, so a reader that is slow or gone never holds the process.
+ */
 export function createLogger(level: string, toStderr: boolean): Logger {
   const fd = toStderr ? 2 : 1;
+  const sink = new LogSink(fd);
+  process.on('exit', () => sink.flushSync());
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   if (tty) {
-    return pino(
-      { level },
-      pretty({
-        destination: fd,
-        sync: true,
-        singleLine: true,
-        translateTime: 'HH:MM:ss.l',
-        ignore: 'pid,hostname',
-      }),
-    );
+    const pretty = prettyFactory({ singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pino({ level }, { write: (line: string) => sink.write(pretty(line)) });
   }
-  return pino({ level, base: undefined }, pino.destination({ fd, sync: false }));
+  return pino({ level, base: undefined }, sink);
 }
 
 /** A logger that writes nothing, for tests and library use. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const tagIs = (tag: string) => (line: string) =>
@@ -188,6 +189,31 @@ describe('pitcrew run (real process)', () => {
     const r = ctl('status');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach the agent at .*control\.sock: is the agent running\?/);
+  });
+});
+
+describe('pitcrew run when its output goes away', () => {
+  it('`run --events 2>&1 | head -3` ends, exit code 0: no write to the dead pipe holds it', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = tmpDir();
+    const file = config(dir);
+    // bash waits for every command of a pipeline: it returns only once the agent has exited.
+    const sh = spawn(
+      'bash',
+      [
+        '-c',
+        `"${ROOT}/bin/pitcrew.js" run -c "${file}" --events 2>&1 | head -3 >/dev/null; echo "agent exit \${PIPESTATUS[0]}"`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    after(() => sh.kill('SIGKILL'));
+    let out = '';
+    sh.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    await new Promise((resolve) => sh.on('close', resolve));
+    assert.equal(out.trim(), 'agent exit 0');
   });
 });
 
