@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { request } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
 import type { AgentStatus } from '../runtime/agent.js';
-import { jsonArg } from './json-arg.js';
+import { durationArg, jsonArg } from './json-arg.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 import { ago, short, statusText } from './status-text.js';
 
@@ -33,7 +33,13 @@ async function send(
   print = oneLine,
 ) {
   const socket = opts.socket ?? (await loadOrExit(opts.config, false)).config.control.socket;
-  const res = await request(socket, cmd, args);
+  // A request with its own timeout (call) gets the agent's answer to it, not the client's.
+  const res = await request(
+    socket,
+    cmd,
+    args,
+    typeof args.timeout === 'number' ? args.timeout + 5000 : undefined,
+  );
   if (!res.ok) {
     console.error(`error [${res.code}]: ${res.error}`);
     process.exitCode = 1;
@@ -128,8 +134,15 @@ export function registerControl(program: Command): void {
       .description('run one handler of a service and print its result as one JSON line')
       .argument('<service>', 'service name')
       .argument('<handler>', 'handler, e.g. query')
-      .argument('[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}'),
-  ).action((service: string, handler: string, args: string | undefined, opts: SocketOpts) =>
-    send(opts, 'call', { service, handler, args: args === undefined ? {} : jsonArg(args, 'args') }),
+      .argument('[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}')
+      .option('--timeout <duration>', 'give up after this long (e.g. 30s)', '10s'),
+  ).action(
+    (service: string, handler: string, args: string | undefined, opts: SocketOpts & { timeout: string }) =>
+      send(opts, 'call', {
+        service,
+        handler,
+        args: args === undefined ? {} : jsonArg(args, 'args'),
+        timeout: durationArg(opts.timeout, '--timeout'),
+      }),
   );
 }

@@ -92,7 +92,12 @@ export class ControlServer implements Extension {
       return agent.bus.emit(tag, data as Record<string, unknown>, 'control');
     });
     this.commands.set('call', (a) =>
-      agent.call(str(a, 'service'), str(a, 'handler'), (a.args ?? {}) as Record<string, unknown>),
+      agent.call(
+        str(a, 'service'),
+        str(a, 'handler'),
+        (a.args ?? {}) as Record<string, unknown>,
+        typeof a.timeout === 'number' && a.timeout > 0 ? a.timeout : undefined,
+      ),
     );
     this.commands.set('rules', () => agent.reactor.list());
     this.commands.set('rollout', async (a) => {

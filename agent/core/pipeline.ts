@@ -1,5 +1,6 @@
 import type { Bus, HeldEvent } from './bus.js';
 import type { Clock } from './clock.js';
+import { within } from './deadline.js';
 import { errors, errorText } from './errors.js';
 import type {
   ConverterFn,
@@ -58,19 +59,15 @@ export async function runPipeline(
   /** Rejects when the message is abandoned (its worker killed): nothing more of it is awaited. */
   abandon?: Promise<never>,
 ): Promise<Result[]> {
-  let timer: { cancel(): void } | undefined;
   const state = { expired: false };
-  const deadline = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => {
-      state.expired = true;
-      reject(errors.MESSAGE_TIMEOUT(p.handlerName, p.timeout));
-    }, p.timeout);
-  });
   const held: HeldEvent[] = [];
+  const work = run(p, clock, bus, held, state);
   try {
-    return await Promise.race([run(p, clock, bus, held, state), deadline, ...(abandon ? [abandon] : [])]);
+    return await within(clock, p.timeout, abandon ? Promise.race([work, abandon]) : work, () => {
+      state.expired = true;
+      return errors.MESSAGE_TIMEOUT(p.handlerName, p.timeout);
+    });
   } finally {
-    timer?.cancel();
     if (bus) for (const e of held) bus.emit(e.tag, e.data, e.source);
   }
 }

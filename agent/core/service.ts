@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HookKind, ServiceT } from '../../schemas/services.js';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
+import { within } from './deadline.js';
 import type { ErrorReports } from './error-reports.js';
 import { asError, errors } from './errors.js';
 import { owned } from './fault-scope.js';
@@ -123,10 +124,14 @@ export class ServiceRuntime {
     return this.parts?.driver.status?.();
   }
 
-  /** Runs one handler (a driver command or a handler hook) outside any worker, as the service's code. */
-  call(handler: string, args: Record<string, unknown>): Promise<HandlerOutput> {
+  /**
+   * Runs one handler (a driver command or a handler hook) outside any worker, as the service's
+   * code; past `timeoutMs` it fails with PITCREW_MESSAGE_TIMEOUT, as a message would.
+   */
+  call(handler: string, args: Record<string, unknown>, timeoutMs: number): Promise<HandlerOutput> {
     const parts = this.parts;
     if (!parts) return Promise.reject(errors.SERVICE_NOT_RUNNING(this.name, 'starting'));
-    return owned(this.fail, async () => (await parts.resolve(handler, 'handler'))(args));
+    const work = owned(this.fail, async () => (await parts.resolve(handler, 'handler'))(args));
+    return within(this.deps.clock, timeoutMs, work, () => errors.MESSAGE_TIMEOUT(handler, timeoutMs));
   }
 }

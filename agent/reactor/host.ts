@@ -13,7 +13,7 @@ export interface ReactorHost {
   signals: SignalStore;
   state: AgentState;
   unit: { id: string; timezone?: string };
-  call(service: string, handler: string, args: Record<string, unknown>): Promise<unknown>;
+  call(service: string, handler: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown>;
   worker(service: string, name: string, action: 'start' | 'pause' | 'resume' | 'kill'): Promise<unknown>;
   returner(name: string): Promise<ReturnerFn>;
   /** Queues a message for `<prefix>/<topic>` in the outbox; resolves once it is on disk. */

@@ -27,6 +27,8 @@ import type { ReactorHost } from '../reactor/host.js';
 import { Reactor } from '../reactor/reactor.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
 
+/** How long a call (`pitcrew call`, the `call` action) waits for its handler by default: a message's default timeout. */
+export const CALL_TIMEOUT_MS = 10_000;
 export interface AgentOptions {
   clock?: Clock;
   /** Overrides `unit.data_dir`. */
@@ -477,8 +479,14 @@ export class Agent implements ReactorHost {
     return sup.runtime;
   }
 
-  async call(service: string, handler: string, args: Record<string, unknown> = {}): Promise<HandlerOutput> {
-    return this.runtime(service).call(handler, args);
+  /** Runs one handler of a running service; fails with PITCREW_MESSAGE_TIMEOUT past `timeoutMs`. */
+  async call(
+    service: string,
+    handler: string,
+    args: Record<string, unknown> = {},
+    timeoutMs = CALL_TIMEOUT_MS,
+  ): Promise<HandlerOutput> {
+    return this.runtime(service).call(handler, args, timeoutMs);
   }
 
   async worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus> {

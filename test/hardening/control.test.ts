@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { request } from '../../agent/control/client.js';
 import { ControlServer } from '../../agent/control/server.js';
 import { agentFor } from '../helpers/agent.js';
-import { ROOT, runCli, startCli } from '../helpers/cli.js';
+import { ROOT, runBin, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** One raw request line, one answer line. */
@@ -30,7 +30,7 @@ function ask(socket: string, line: string): Promise<{ ok: boolean; code?: string
 }
 
 describe('control socket: no request can hurt the agent', async () => {
-  const { agent, dir } = agentFor(`
+  const { agent, dir, clock } = agentFor(`
 version: 1
 services:
   m: { driver: module, settings: { module: $FIXTURES/modules/rough.mjs } }
@@ -66,6 +66,22 @@ services:
       assert.equal(r.ok, false, `${service} ${handler}`);
     }
     assert.equal((await request(socket, 'call', { service: 'm', handler: 'count' })).ok, true);
+  });
+
+  it('a call whose handler never returns fails with PITCREW_MESSAGE_TIMEOUT after its timeout', async () => {
+    let r: Awaited<ReturnType<typeof request>> | undefined;
+    void request(socket, 'call', { service: 'm', handler: 'never', timeout: 300 }).then((a) => {
+      r = a;
+    });
+    // The agent's clock is a fake one, moved until the answer comes; it must take 300 ms of it.
+    const t0 = clock.now();
+    while (!r) {
+      await clock.advance(50);
+      await new Promise((go) => setTimeout(go, 5));
+    }
+    assert.ok(clock.now() - t0 >= 300);
+    assert.deepEqual([r.ok, !r.ok && r.code], [false, 'PITCREW_MESSAGE_TIMEOUT']);
+    assert.match(!r.ok ? r.error : '', /message 'never' did not finish within 300 ms/);
   });
 
   it('emit checks the tag grammar', async () => {
@@ -181,5 +197,23 @@ describe('one agent per data_dir, and a start that fails midway', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 3);
     assert.match(r.stderr, /events reader gone: stopping/);
+  });
+
+  it('pitcrew call (installed command) gives up after --timeout with PITCREW_MESSAGE_TIMEOUT', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(
+      file,
+      `version: 1\nunit: { data_dir: var }\ncontrol: { socket: var/c.sock }\nservices:\n  m: { driver: module, settings: { module: ${ROOT}/test/fixtures/modules/rough.mjs } }\n`,
+    );
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('system/agent/started'));
+    const r = await runBin(['call', 'm', 'never', '--timeout', '1s', '-c', file]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /error \[PITCREW_MESSAGE_TIMEOUT\]: message 'never' did not finish within 1000 ms/,
+    );
   });
 });

@@ -135,6 +135,43 @@ services:
     );
   });
 
+  it('a call whose handler never returns ends at its timeout, so a mode: single rule runs again', async () => {
+    const { agent, clock, traces } = await rules(
+      `
+- name: ask
+  on: custom/ask
+  mode: single
+  do: [{ call: { service: m, handler: never, timeout: 2s } }]
+`,
+      'services:\n  m: { driver: module, settings: { module: $FIXTURES/modules/rough.mjs } }\n',
+    );
+    await until(() => agent.status().services.m?.state === 'running');
+    agent.emit('custom/ask');
+    await clock.advance(2000);
+    await until(() => traces.some((t) => t.rule === 'ask' && t.actions.length > 0));
+    agent.emit('custom/ask');
+    await clock.advance(2000);
+    await until(() => traces.filter((t) => t.rule === 'ask' && t.actions.length > 0).length === 2);
+    const runs = traces.filter((t) => t.rule === 'ask');
+    assert.deepEqual(
+      runs.map((t) => [t.skipped ?? null, t.actions.map((a) => `${a.action}:${a.ok}:${a.error ?? ''}`)]),
+      [
+        [
+          null,
+          [
+            "call:false:message 'never' did not finish within 2000 ms (a step never settled; raise the message's 'timeout' if it needs longer)",
+          ],
+        ],
+        [
+          null,
+          [
+            "call:false:message 'never' did not finish within 2000 ms (a step never settled; raise the message's 'timeout' if it needs longer)",
+          ],
+        ],
+      ],
+    );
+  });
+
   it('exec: a child that ignores SIGTERM is killed after the grace period', async () => {
     const { agent, clock, traces } = await rules(`
 - name: stubborn

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Args, Name } from '../../../schemas/common.js';
+import { Args, Duration, Name } from '../../../schemas/common.js';
 import { compileTemplate } from '../../core/templates.js';
 import { defineAction } from './types.js';
 
@@ -7,7 +7,13 @@ type Body = { service?: unknown; handler?: unknown; args?: unknown } | null;
 
 export const call = defineAction({
   name: 'call',
-  schema: z.strictObject({ service: Name, handler: z.string().min(1), args: Args.default({}) }),
+  schema: z.strictObject({
+    service: Name,
+    handler: z.string().min(1),
+    args: Args.default({}),
+    /** As a message's: past it the call fails with PITCREW_MESSAGE_TIMEOUT (a `mode: single` rule is free again). */
+    timeout: Duration.default(10_000),
+  }),
   check: (body, cx) => {
     cx.templates(body, []);
     const b = body as Body;
@@ -22,7 +28,12 @@ export const call = defineAction({
       writesResult: true,
       carries: true,
       run: async (r) => {
-        r.data.result = await host.call(b.service, b.handler, args(r.data) as Record<string, unknown>);
+        r.data.result = await host.call(
+          b.service,
+          b.handler,
+          args(r.data) as Record<string, unknown>,
+          b.timeout,
+        );
       },
     };
   },
