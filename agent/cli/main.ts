@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
+import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
@@ -70,6 +71,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
       try {
         const loaded = await loadChecked(opts.config);
         const c = loaded.config;
+        for (const w of listenerWarnings(c)) console.error(`warning: ${w}`);
         console.log(
           `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
             `${Object.keys(c.services).length} services, ${c.reactor.rules.length} rules)`,

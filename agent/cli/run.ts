@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { listenerWarnings } from '../config/listeners.js';
 import { ControlServer } from '../control/server.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
@@ -99,6 +100,7 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
       log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
+      for (const w of listenerWarnings(config)) log.warn(w);
       try {
         await agent.start();
       } catch (e) {

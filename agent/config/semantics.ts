@@ -14,6 +14,7 @@ import type { ActionCheck } from '../reactor/actions/types.js';
 import { checkLogic } from '../reactor/logic-check.js';
 import { type Composed, positionOf } from './compose.js';
 import { displayFile, type KeyPath } from './errors.js';
+import { listenerProblems } from './listeners.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
 
 type Obj = Record<string, unknown>;
@@ -62,6 +63,7 @@ export class SemanticChecker {
     if (isObj(rollout.health) && rollout.health.when !== undefined) {
       this.logic(rollout.health.when, ['rollout', 'health', 'when']);
     }
+    this.problems.push(...listenerProblems(this.c));
     return this.problems;
   }
 

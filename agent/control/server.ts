@@ -1,7 +1,8 @@
-import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
+import { clearStaleSocket } from '../core/socket-path.js';
 import { isTag } from '../core/tags.js';
 import type { Extension } from '../core/types.js';
 import { errorCode, errors, errorText } from '../errors.js';
@@ -134,7 +135,7 @@ export class ControlServer implements Extension {
 
   async start(): Promise<void> {
     mkdirSync(path.dirname(this.socketPath), { recursive: true });
-    await this.clearStale();
+    await clearStaleSocket(this.socketPath);
     const server = net.createServer((sock) => void this.serve(sock));
     server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
@@ -143,27 +144,6 @@ export class ControlServer implements Extension {
     });
     chmodSync(this.socketPath, 0o600);
     this.server = server;
-  }
-
-  /** Removes what is at the socket path only if it is a socket no one answers on. */
-  private async clearStale(): Promise<void> {
-    let isSocket: boolean;
-    try {
-      isSocket = lstatSync(this.socketPath).isSocket();
-    } catch {
-      return;
-    }
-    if (!isSocket) throw errors.SOCKET_PATH(this.socketPath, 'it is not a socket; it is left alone');
-    const live = await new Promise<boolean>((resolve) => {
-      const probe = net.createConnection(this.socketPath);
-      probe.on('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', () => resolve(false));
-    });
-    if (live) throw errors.SOCKET_PATH(this.socketPath, 'another agent is listening on it');
-    rmSync(this.socketPath, { force: true });
   }
 
   async stop(): Promise<void> {

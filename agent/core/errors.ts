@@ -136,7 +136,7 @@ export const errors = {
   ),
   SOCKET_PATH: define(
     'PITCREW_SOCKET_PATH',
-    (file: string, why: string) => `cannot listen on ${file}: ${why}; choose another control.socket`,
+    (file: string, why: string) => `cannot listen on ${file}: ${why}; choose another path for it`,
   ),
   CONTROL_UNREACHABLE: define(
     'PITCREW_CONTROL_UNREACHABLE',

@@ -20,6 +20,8 @@ export class MetricsServer implements Extension {
   constructor(
     private readonly agent: Agent,
     private readonly listen: string,
+    /** A scraper needs one connection at a time; idle or half-open ones are closed, the rest refused. */
+    private readonly limits = { maxConnections: 32, idleMs: 10_000 },
   ) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
@@ -92,22 +94,34 @@ export class MetricsServer implements Extension {
     const at = this.listen.lastIndexOf(':');
     const host = this.listen.slice(0, at).replace(/^\[|\]$/g, '');
     const port = Number(this.listen.slice(at + 1));
-    const server = http.createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
-        res.writeHead(404).end('metrics are at /metrics\n');
-        return;
-      }
-      this.scraped = this.agent.status();
-      this.registry
-        .metrics()
-        .then(
-          (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-          (e: unknown) => res.writeHead(500).end(`${errorText(e)}\n`),
-        )
-        .finally(() => {
-          this.scraped = undefined;
-        });
-    });
+    const { idleMs, maxConnections } = this.limits;
+    const server = http.createServer(
+      {
+        headersTimeout: idleMs,
+        requestTimeout: idleMs,
+        keepAliveTimeout: Math.min(5000, idleMs),
+        connectionsCheckingInterval: Math.min(1000, idleMs),
+      },
+      (req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
+          res.writeHead(404).end('metrics are at /metrics\n');
+          return;
+        }
+        this.scraped = this.agent.status();
+        this.registry
+          .metrics()
+          .then(
+            (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+            (e: unknown) => res.writeHead(500).end(`${errorText(e)}\n`),
+          )
+          .finally(() => {
+            this.scraped = undefined;
+          });
+      },
+    );
+    server.maxConnections = maxConnections;
+    // A connection that sends nothing (half-open, or held open on purpose) is closed.
+    server.setTimeout(idleMs, (sock) => sock.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
         reject(
@@ -128,6 +142,9 @@ export class MetricsServer implements Extension {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (!s) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    s.closeAllConnections();
+    await closed;
   }
 }

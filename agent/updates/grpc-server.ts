@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type * as Grpc from '@grpc/grpc-js';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { Logger } from '../core/logger.js';
+import { clearStaleSocket } from '../core/socket-path.js';
 import { errors, errorText, isCatalogued } from '../errors.js';
 import type { KindT } from './model.js';
 
@@ -105,7 +106,8 @@ export class UpdateGrpcServer {
     this.server = server;
     for (const address of this.config.listen) {
       const socket = address.startsWith('unix:') ? address.slice(5) : undefined;
-      if (socket) await rm(socket, { force: true });
+      // Only a stale socket is removed: never a live agent's, a regular file, or the control socket.
+      if (socket) await clearStaleSocket(socket);
       const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(address, creds, (e, p) => (e ? reject(e) : resolve(p))),
       );
