@@ -4,7 +4,7 @@
  * services, events and rules on decoded signals, and SocketCAN when it cannot be had.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../agent/config/load.js';
@@ -13,7 +13,7 @@ import { parseCandump } from '../../agent/drivers/can/candump.js';
 import { MessageCodec } from '../../agent/drivers/can/codec.js';
 import { frameKey, parseDbc } from '../../agent/drivers/can/dbc.js';
 import { socketcanSource } from '../../agent/drivers/can/sources.js';
-import { agentFor, FIXTURES } from '../helpers/agent.js';
+import { agentFor, FIXTURES, until } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
 const CAN = path.join(FIXTURES, 'can');
@@ -119,6 +119,8 @@ services:
     after(() => agent.stop());
     await agent.start();
     const status = () => agent.status().services.bus!.driver as Record<string, number>;
+    // The log is streamed: the first frame comes as soon as its first lines are read.
+    await until(() => (status().frames ?? 0) > 0);
     assert.equal(status().frames, 1); // the first frame at once
     await clock.advance(79); // the second is 158.5 ms later in the log: at speed 2, 79.3 ms
     assert.equal(status().frames, 1);
@@ -159,6 +161,7 @@ reactor:
 `);
     after(() => agent.stop());
     await agent.start();
+    await until(() => ((agent.status().services.bms?.driver as { frames?: number })?.frames ?? 0) > 0);
     await clock.advance(10);
     assert.equal(events.filter((e) => e.tag === 'vehicle/can/BATTERY_VT').length, 36);
     // MODULE_TEMP_04 is only in the frame with index 4, where cantools reads 11 °C and 39115 for MODULE_VOLTAGE_04.
@@ -267,5 +270,47 @@ services:
         src.send({ id: 1, extended: false, data: new Uint8Array(1), fd: false, remote: false, error: false }),
       /SocketCAN is unavailable/,
     );
+  });
+});
+
+describe('can replay: bad and big logs', () => {
+  it('a line with an absurd time is skipped and counted, not waited for', async () => {
+    const dir = tmpDir();
+    writeFiles(dir, {
+      'bad.log': '(1000.0) vcan0 123#01\n(99999999999999999999999.0) vcan0 123#02\n(1000.5) vcan0 123#03\n',
+    });
+    const { agent, clock } = agentFor(`version: 1
+services:
+  bus: { driver: can, settings: { source: { type: replay, file: ${dir}/bad.log } } }
+`);
+    after(() => agent.stop());
+    await agent.start();
+    const status = () => agent.status().services.bus!.driver as Record<string, number | string>;
+    await until(() => Number(status().frames) > 0);
+    await clock.advance(500);
+    assert.deepEqual([status().frames, status().skipped_lines, status().state], [2, 1, 'finished']);
+  });
+
+  it('a 50 MB log is streamed: memory does not grow with it', async () => {
+    const dir = tmpDir();
+    const line = (i: number) => `(${(1_600_000_000 + i / 1000).toFixed(6)}) vcan0 1F4#0102030405060708\n`;
+    const chunk = Array.from({ length: 10_000 }, (_, i) => line(i)).join('');
+    const file = path.join(dir, 'big.log');
+    writeFileSync(file, '');
+    for (let n = 0; n * chunk.length < 50 * 1024 * 1024; n++) appendFileSync(file, chunk);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const { agent, clock } = agentFor(`version: 1
+services:
+  bus: { driver: can, settings: { source: { type: replay, file: ${file} } } }
+`);
+    after(() => agent.stop());
+    await agent.start();
+    const status = () => agent.status().services.bus!.driver as Record<string, number>;
+    await until(() => (status().frames ?? 0) > 0);
+    for (let i = 0; i < 20; i++) await clock.advance(100);
+    await until(() => (status().frames ?? 0) > 2000);
+    const grew = process.memoryUsage().rss - before;
+    assert.ok(grew < 80 * 1024 * 1024, `rss grew ${Math.round(grew / 1024 / 1024)} MB`);
   });
 });

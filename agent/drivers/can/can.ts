@@ -8,7 +8,8 @@ import { defineDriver, type Settings, type SettingsProblem } from '../types.js';
 import { MessageCodec, type SignalValue } from './codec.js';
 import { type Dbc, frameKey, parseDbc } from './dbc.js';
 import { CAN_ERR_BUSOFF, type CanFrame } from './frame.js';
-import { type CanSource, replaySource, socketcanSource, virtualSource } from './sources.js';
+import { replaySource } from './replay.js';
+import { type CanSource, socketcanSource, virtualSource } from './sources.js';
 
 const SourceSettings = z.discriminatedUnion('type', [
   z.strictObject({

@@ -6,6 +6,9 @@ export interface LogEntry {
   frame: CanFrame;
 }
 
+/** Seconds since the epoch past the year 2286 are not a candump time: such a line is bad, not a wait. */
+const MAX_TS = 1e10;
+
 const hexBytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 /** `candump -l`: `(1594172461.968006) vcan0 0C8#F000…`, `123#R`, FD `102##1<data>`, and `ERROR`. */
@@ -16,12 +19,14 @@ const SCREEN =
 
 /**
  * One line of a candump log, in either format; undefined for a blank line, a line that is not a
- * frame, or a payload that does not match its length. Ids of 8 digits or above 0x7FF are extended.
+ * frame, a time past MAX_TS, or a payload that does not match its length. Ids of 8 digits or above
+ * 0x7FF are extended.
  */
 export function parseCandump(line: string): LogEntry | undefined {
   const l = LOGFILE.exec(line);
   if (l) {
     const ts = Number(l[1]);
+    if (!(ts <= MAX_TS)) return undefined;
     if (l[5])
       return {
         ts,
@@ -49,7 +54,7 @@ export function parseCandump(line: string): LogEntry | undefined {
     return { ts, frame: { id, extended, data: hexBytes(payload), fd, remote: false, error: false } };
   }
   const s = SCREEN.exec(line);
-  if (!s) return undefined;
+  if (!s || (s[1] && !(Number(s[1]) <= MAX_TS))) return undefined;
   const id = Number.parseInt(s[2]!, 16);
   const extended = s[2]!.length === 8 || id > 0x7ff;
   const remote = s[4] === 'remote request';

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../core/clock.js';
 import { errors, errorText } from '../../errors.js';
-import { type LogEntry, parseCandump } from './candump.js';
 import type { CanFrame } from './frame.js';
 import { virtualBus } from './virtual-bus.js';
 
@@ -13,70 +10,6 @@ export interface CanSource {
   stop(): Promise<void>;
   send(f: CanFrame): void;
   status(): Record<string, unknown>;
-}
-
-/** Frames delivered in one turn of a replay before it lets the event loop breathe. */
-const REPLAY_BURST = 500;
-
-/**
- * A candump log played back on the agent's clock: frames keep their spacing (divided by
- * `speed`); a log with no times plays back to back. `loop` starts over at the end.
- */
-export function replaySource(file: string, speed: number, loop: boolean, clock: Clock): CanSource {
-  const entries: LogEntry[] = [];
-  let skipped = 0;
-  for (const line of readFileSync(file, 'latin1').split('\n')) {
-    const e = parseCandump(line);
-    if (e) entries.push(e);
-    else if (line.trim()) skipped++;
-  }
-  let next = 0;
-  let laps = 0;
-  let t0 = 0;
-  let timer: Timer | undefined;
-  let state = 'stopped';
-  const first = entries.find((e) => e.ts !== undefined)?.ts ?? 0;
-  const due = (e: LogEntry) => t0 + ((e.ts ?? first) - first) * (1000 / speed);
-  let deliver: (f: CanFrame) => void = () => {};
-  const play = () => {
-    const now = clock.now();
-    for (let n = 0; next < entries.length && n < REPLAY_BURST && due(entries[next]!) <= now; n++)
-      deliver(entries[next++]!.frame);
-    if (next >= entries.length) {
-      if (!loop || !entries.length) {
-        state = 'finished';
-        return;
-      }
-      laps++;
-      next = 0;
-      t0 = now;
-    }
-    timer = clock.setTimeout(play, Math.max(0, due(entries[next]!) - clock.now()));
-  };
-  return {
-    async start(fn) {
-      deliver = fn;
-      state = 'playing';
-      t0 = clock.now();
-      play();
-    },
-    async stop() {
-      timer?.cancel();
-      state = 'stopped';
-    },
-    send() {
-      throw errors.DRIVER_ERROR(`a replay source cannot send: it plays ${file}`);
-    },
-    status: () => ({
-      source: 'replay',
-      file,
-      state,
-      frames_in_log: entries.length,
-      skipped_lines: skipped,
-      position: next,
-      laps,
-    }),
-  };
 }
 
 /** An in-process bus shared by name: `send` from one service reaches the others. */
