@@ -15,6 +15,11 @@ type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
 export const MAX_DEPTH = 64;
 /** Connections at once: a local client that opens thousands cannot use up the agent's descriptors. */
 export const MAX_CONNECTIONS = 64;
+/** Answers one connection may have in work at once. */
+const MAX_IN_FLIGHT = 16;
+/** Bytes of answers waiting for a client that does not read, before its requests are no longer read. */
+const MAX_UNREAD = 1024 * 1024;
+
 /** A connection with no request for this long is closed. */
 export const IDLE_MS = 60_000;
 
@@ -163,6 +168,7 @@ export class ControlServer implements Extension {
     sock.on('error', () => sock.destroy());
     sock.setTimeout(this.limits.idleMs, () => sock.destroy());
     sock.setEncoding('utf8');
+    const inFlight = new Set<Promise<void>>();
     const reply = (r: ControlResponse) => {
       if (sock.writable) sock.write(`${this.serialise(r)}\n`);
     };
@@ -173,7 +179,19 @@ export class ControlServer implements Extension {
           sock.end();
           return;
         }
-        if (line.trim()) void this.answer(line).then(reply);
+        if (!line.trim()) continue;
+        const p: Promise<void> = this.answer(line)
+          .then(reply)
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        // A client that sends without reading holds at most MAX_IN_FLIGHT answers in work and
+        // MAX_UNREAD bytes of answers; past either its requests wait, unread, in its own socket.
+        if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+        if (sock.writableLength > MAX_UNREAD)
+          await new Promise((resolve) => {
+            sock.once('drain', resolve);
+            sock.once('close', resolve);
+          });
       }
     } catch {
       sock.destroy();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle } from '../config/schema.js';
+import { RefusalLimiter } from '../core/refusals.js';
 import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
 import type { Agent } from '../runtime/agent.js';
@@ -12,7 +13,13 @@ import { openEnvelope, readTrustedKeys } from './signing.js';
 /** The largest bundle message taken: a rule set, not a firmware image. */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
 
-type Ack = { version: number | null; status: 'applied' | 'rejected' | 'reverted'; errors: string[] };
+type Ack = {
+  version: number | null;
+  status: 'applied' | 'rejected' | 'reverted';
+  errors: string[];
+  /** Refusals before this one that were not acknowledged (rate limit). */
+  held?: number;
+};
 
 /**
  * Signed rule bundles from the cloud on `<prefix>/config` (DESIGN §8): the envelope's Ed25519
@@ -30,6 +37,7 @@ export class BundleReceiver implements Extension {
   private applied: number;
   private pending?: number;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly refusals: RefusalLimiter;
 
   constructor(
     private readonly agent: Agent,
@@ -37,6 +45,7 @@ export class BundleReceiver implements Extension {
     /** Files of the trusted public keys (`pitcrew keygen` writes one beside the private key). */
     private readonly keyFiles: readonly string[],
   ) {
+    this.refusals = new RefusalLimiter(agent.clock);
     this.dir = path.join(agent.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, 'bundle-version.json');
@@ -87,8 +96,15 @@ export class BundleReceiver implements Extension {
       writeFileSync(this.versionFile, JSON.stringify(version), { mode: 0o600 });
       return this.ack({ version, status: 'applied', errors: [] });
     } catch (e) {
-      this.agent.rejected('bundle', [errorText(e)]);
-      return this.ack({ version, status: 'rejected', errors: [errorText(e)] });
+      const refused: Ack = { version, status: 'rejected', errors: [errorText(e)] };
+      // A flood of junk costs a few reports a minute; the next one says how many were held back.
+      const { report, held } = this.refusals.admit('bundle');
+      if (!report) return refused;
+      this.agent.rejected(
+        'bundle',
+        held ? [...refused.errors, `${held} more refused before this one`] : refused.errors,
+      );
+      return this.ack({ ...refused, ...(held ? { held } : {}) });
     }
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
 import { ZonedTime } from '../core/cron.js';
+import { RefusalLimiter } from '../core/refusals.js';
 import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
 import { conditionFactory } from '../reactor/condition.js';
@@ -29,6 +30,8 @@ export interface DesiredOutcome {
   at: number;
   status: 'accepted' | 'rejected';
   reasons: string[];
+  /** Refusals from the same source before this one that were not reported (rate limit). */
+  held?: number;
   fota?: Offer;
   sota?: Offer;
 }
@@ -51,11 +54,14 @@ export class UpdateManager implements Extension, UpdateControl {
   private file?: DesiredFile;
   private grpc?: UpdateGrpcServer;
   private desired?: DesiredOutcome;
+  private readonly refusals: RefusalLimiter;
 
   constructor(
     private readonly agent: Agent,
     private readonly u: UpdatesT,
-  ) {}
+  ) {
+    this.refusals = new RefusalLimiter(agent.clock);
+  }
 
   async start(): Promise<void> {
     const { agent, u } = this;
@@ -148,8 +154,13 @@ export class UpdateManager implements Extension, UpdateControl {
       this.agent.bus.emit('system/update/desired', { ...outcome }, 'updates');
     } catch (e) {
       outcome = { source, at, status: 'rejected', reasons: [errorText(e)] };
-      this.agent.log.error({ source }, errorText(e));
-      this.agent.bus.emit('system/update/rejected', { source, reasons: outcome.reasons }, 'updates');
+      this.desired = outcome;
+      // A flood of junk costs a few reports a minute; the next one says how many were held back.
+      const { report, held } = this.refusals.admit(source);
+      if (!report) return outcome;
+      if (held) outcome.held = held;
+      this.agent.log.error({ source, held }, errorText(e));
+      this.agent.bus.emit('system/update/rejected', { source, reasons: outcome.reasons, held }, 'updates');
     }
     this.desired = outcome;
     if (this.agent.config.cloud)

@@ -10,6 +10,7 @@ import { ControlServer } from '../../agent/control/server.js';
 import { agentFor } from '../helpers/agent.js';
 import { ROOT, runBin, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** One raw request line, one answer line. */
 function ask(socket: string, line: string): Promise<{ ok: boolean; code?: string; error?: string }> {
@@ -215,5 +216,27 @@ describe('one agent per data_dir, and a start that fails midway', () => {
       r.stderr,
       /error \[PITCREW_MESSAGE_TIMEOUT\]: message 'never' did not finish within 1000 ms/,
     );
+  });
+
+  it('a client that pipelines 50,000 requests and never reads holds about 1 MB of answers, not all of them', async () => {
+    const { agent, dir } = agentFor('version: 1\n');
+    const socket = path.join(dir, 'p.sock');
+    const server = new ControlServer(agent, socket);
+    agent.use(server);
+    await agent.start();
+    after(() => agent.stop());
+    const one = JSON.stringify(await request(socket, 'status')).length;
+    const c = net.createConnection(socket);
+    after(() => c.destroy());
+    await once(c, 'connect');
+    c.pause();
+    c.write(`${JSON.stringify({ cmd: 'status' })}\n`.repeat(50_000));
+    const socks = (server as unknown as { sockets: Set<net.Socket> }).sockets;
+    const unread = () => Math.max(0, ...[...socks].map((s) => s.writableLength));
+    await waitFor(() => unread() > 1024 * 1024, 'the answers to fill what the client does not read');
+    for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(unread() < 1024 * 1024 + 17 * one, `${unread()} bytes of answers held for one client`);
+    // Another client is answered meanwhile.
+    assert.equal((await request(socket, 'status')).ok, true);
   });
 });

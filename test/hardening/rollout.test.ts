@@ -63,4 +63,21 @@ reactor:
       }
     }
   });
+
+  it('a flood of junk bundles costs ten reports a minute, then one saying how many were held back', async () => {
+    const h = agentFor('version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } } }\n');
+    const key = signingKey(h.dir, 'fleet');
+    const file = path.join(h.dir, 'pitcrew.yaml');
+    const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
+    const bundles = new BundleReceiver(h.agent, reloader, [key.pubFile]);
+    h.agent.use(reloader, 'rollout').use(bundles, 'rollout.bundles');
+    after(() => h.agent.stop());
+    await h.agent.start();
+    for (let i = 0; i < 5000; i++) void bundles.receive(Buffer.from('junk'));
+    await bundles.receive(Buffer.from('junk'));
+    assert.equal(h.tags('system/config/rejected').length, 10);
+    await h.clock.advance(60_000);
+    const ack = await bundles.receive(Buffer.from('junk'));
+    assert.equal(ack.held, 4991);
+  });
 });

@@ -212,6 +212,15 @@ describe('installer arguments cannot become options', () => {
       );
   });
 
+  test('only http(s) URLs are taken: ftp:// and file:// are refused when the message is read', async () => {
+    const u = await updateAgent(SOTA);
+    for (const url of ['ftp://example.org/fw.bin', 'file:///etc/passwd'])
+      assert.match(
+        u.send(desired({ services: [{ ...u.app('nav', '1'), urls: [url] }] })).reasons[0]!,
+        /services\.0\.urls\.0: must be an http:\/\/ or https:\/\/ URL/,
+      );
+  });
+
   test('a placeholder cannot be the program', () => {
     const { file } = configFile(
       () => `version: 1
@@ -260,5 +269,18 @@ updates:
     await assert.rejects(wrongOutput.install(item, '/f'), /does not match expect\.output \/\^flashed\//);
     // A removal has nothing to expect.
     await noFile.remove({ ...item, action: 'remove' });
+  });
+});
+
+describe('a flood of junk', () => {
+  test('20,000 junk desired statuses cost ten reports a minute; the next report says how many were held back', async () => {
+    const u = await updateAgent(SOTA);
+    for (let i = 0; i < 20_000; i++) u.manager.receive(Buffer.from(`junk ${i}`), 'cloud');
+    assert.equal(u.tags('system/update/rejected').length, 10);
+    await u.clock.advance(60_000);
+    const next = u.manager.receive(Buffer.from('junk'), 'cloud');
+    assert.equal(next.held, 19_990);
+    assert.equal(u.events.filter((e) => e.tag === 'system/update/rejected').at(-1)!.data.held, 19_990);
+    assert.equal(u.send(desired({ services: [] })).status, 'accepted', 'a good one is always taken');
   });
 });
