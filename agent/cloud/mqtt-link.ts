@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelay } from '../core/backoff.js';
-import type { Clock, Timer } from '../core/clock.js';
+import { type Clock, realClock, type Timer } from '../core/clock.js';
+import { within } from '../core/deadline.js';
 import { errors, errorText } from '../errors.js';
 
 export interface LinkSettings {
@@ -27,6 +28,9 @@ export interface LinkEvents {
   disconnected(reason: string): void;
   message(topic: string, payload: Buffer): void;
 }
+
+/** How long a stop waits for the broker at each step of its goodbye. */
+const GOODBYE_MS = 400;
 
 export type LinkState = 'connecting' | 'connected' | 'waiting' | 'stopped';
 
@@ -90,10 +94,17 @@ export class MqttLink {
     this.set('stopped');
     const c = this.client;
     this.client = undefined;
-    // A clean disconnect: the broker discards the will, as `online` is set to "false" here.
-    if (c?.connected)
-      await c.publishAsync(this.topic('online'), 'false', { qos: 1, retain: true }).catch(() => {});
-    await c?.endAsync(true).catch(() => {});
+    if (!c) return;
+    // A clean disconnect: the broker discards the will, as `online` is set to "false" here. Each
+    // step gets a short, fixed chance on the wall clock: a broker gone silent (a cellular link
+    // dropped without a FIN) never answers, and mqtt.js's end may then never call back.
+    const chance = <T>(p: Promise<T>) =>
+      within(realClock, GOODBYE_MS, p, () => new Error('no answer')).then(
+        () => true,
+        () => false,
+      );
+    if (c.connected) await chance(c.publishAsync(this.topic('online'), 'false', { qos: 1, retain: true }));
+    if (!(await chance(c.endAsync(true)))) c.stream?.destroy();
   }
 
   topic(rel: string): string {

@@ -6,6 +6,7 @@ import { type ConfigDiff, diffConfigs, moduleFiles } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event, type Listener } from '../core/bus.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
+import { within } from '../core/deadline.js';
 import { ErrorReports } from '../core/error-reports.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
 import { moduleStamp } from '../core/load-module.js';
@@ -26,6 +27,9 @@ import { conditionFactory } from '../reactor/condition.js';
 import type { ReactorHost } from '../reactor/host.js';
 import { Reactor } from '../reactor/reactor.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
+
+/** How long each part of the agent may take to stop before the stop goes on without it. */
+const PART_STOP_MS = 1000;
 
 /** How long a call (`pitcrew call`, the `call` action) waits for its handler by default: a message's default timeout. */
 export const CALL_TIMEOUT_MS = 10_000;
@@ -445,10 +449,14 @@ export class Agent implements ReactorHost {
     this.running = false;
     this.bus.emit('system/agent/stopping', { unit: this.config.unit.id }, 'agent');
     const mounted = [...(this.cloud ? [this.cloud] : []), ...this.extensions.map((m) => m.ext)];
-    for (const ext of mounted.reverse()) {
-      await ext.stop().catch((e) => this.log.warn(`stopping ${ext.name}: ${errorText(e)}`));
-    }
-    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    // Every part gets a bounded time on the wall clock: one that never finishes (a silent broker,
+    // a module's stop that hangs) is left behind, said, and the stop goes on.
+    const bounded = (name: string, stop: () => Promise<void>) =>
+      within(realClock, PART_STOP_MS, stop(), () => new Error(`not stopped within ${PART_STOP_MS} ms`)).catch(
+        (e) => this.log.warn(`stopping ${name}: ${errorText(e)}`),
+      );
+    for (const ext of mounted.reverse()) await bounded(ext.name, () => ext.stop());
+    await Promise.all([...this.services].map(([name, s]) => bounded(`service ${name}`, () => s.stop())));
     await this.reactor.stop();
     this.closeStores();
     this.log.info('agent stopped');

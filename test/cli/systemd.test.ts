@@ -4,11 +4,12 @@
  * frozen) and STOPPING.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
-import { runBin, startCli } from '../helpers/cli.js';
+import { ROOT, runBin, startCli } from '../helpers/cli.js';
 import { configFile } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -65,5 +66,19 @@ services:
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
     await waitFor(() => got.some((g) => g.msg.startsWith('STOPPING=1')), 'STOPPING=1');
+  });
+});
+
+describe('the systemd unit file (deploy/pitcrew.service)', () => {
+  const unit = path.join(ROOT, 'deploy/pitcrew.service');
+
+  it('verifies, and systemd-analyze security rates it 2.5 or lower', () => {
+    const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.doesNotMatch(verify.stderr, /pitcrew\.service/, 'no warning about the unit');
+    const security = spawnSync('systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' });
+    const level = /Overall exposure level for pitcrew\.service: ([\d.]+)/.exec(security.stdout);
+    assert.ok(level, security.stdout + security.stderr);
+    assert.ok(Number(level[1]) <= 2.5, `exposure ${level[1]}:\n${security.stdout}`);
   });
 });
