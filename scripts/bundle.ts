@@ -1,8 +1,8 @@
 /**
  * Bundles the compiled CLI (dist/agent/cli/main.js, exporting main) into one CommonJS file, dist/bin/pitcrew.cjs: one
- * minified file starts far faster than hundreds of modules on an SD card, and as CommonJS its
- * compiled code can be cached between runs on Node 20 too (v8-compile-cache; Node 22+ has its
- * own cache). Native addons stay external, and so do the update manager's gRPC and tar libraries.
+ * minified file starts far faster than hundreds of modules on an SD card, and Node's compile cache
+ * (`module.enableCompileCache`) keeps its compiled code between runs. Native addons stay external,
+ * and so do the update manager's gRPC and tar libraries.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ try {
     sourcemap: true,
     format: 'cjs',
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     // gRPC and tar are loaded only by an agent that takes updates: kept out of every start.
     external: [
       'better-sqlite3',

@@ -27,6 +27,9 @@ describe('npm pack, npm install -g, pitcrew run', () => {
     npm(['pack', '--pack-destination', dir]);
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     assert.match(tgz, /^pitcrew-\d+\.\d+\.\d+\.tgz$/);
+    const listed = spawnSync('tar', ['tzf', path.join(dir, tgz)], { encoding: 'utf8' }).stdout.split('\n');
+    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'deploy/pitcrew.service'])
+      assert.ok(listed.includes(`package/${f}`), `${f} is in the tarball`);
     const prefix = path.join(dir, 'prefix');
     npm([
       'install',

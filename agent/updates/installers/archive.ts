@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -67,35 +66,26 @@ function refusal(e: { path: string; type: string; linkpath?: string | undefined 
 }
 
 /**
- * Unpacks a `.tar.gz` into `dir` (which exists and is empty) in one streaming pass: memory does not
- * grow with the archive. Each entry is checked from its header before any of it is written: a
- * path must stay inside the root, a link (hard or symbolic) must point inside it, only files,
- * directories and links are taken (no devices or FIFOs), and the running totals must stay within
- * `limits`. The first breach aborts with PITCREW_UPDATE_ARCHIVE naming the entry; the caller removes
- * what was written.
+ * Unpacks a `.tar.gz` into `dir` (which exists and is empty) in one streaming pass, read 1 MiB at a
+ * time: memory does not grow with the archive. Each entry is checked from its header before any
+ * of it is written: a path must stay inside the root, a link (hard or symbolic) must point inside
+ * it, only files, directories and links are taken (no devices or FIFOs), and the running totals
+ * must stay within `limits`. The first breach stops the extraction with PITCREW_UPDATE_ARCHIVE
+ * naming the entry, once the writes under way have settled, so the caller can remove what was
+ * written.
  */
 export async function unpack(file: string, dir: string, limits: ArchiveLimits): Promise<void> {
   let bytes = 0;
   let count = 0;
-  let breach: Error | undefined;
-  let failed: unknown;
-  const source = createReadStream(file);
-  // On a breach the rest of the input is cut off and the unpacker ended, not aborted: it then
-  // closes once the files it is still writing are done, so the caller's cleanup does not race them.
-  const cutOff = () => {
-    source.unpipe(unpacker);
-    source.destroy();
-    unpacker.end();
-  };
-  const unpacker = new (lib().Unpack)({
+  await lib().extract({
     cwd: dir,
+    file,
+    maxReadSize: 1024 * 1024,
     strict: true,
     preservePaths: false,
     preserveOwner: false,
-    filter: (_p, entry) => {
-      if (breach) return false;
-      const e = entry as unknown as { path: string; type: string; linkpath?: string; size?: number };
-      bytes += e.size ?? 0;
+    onEntry: (e) => {
+      bytes += e.size;
       const why =
         refusal(e, limits.maxPath) ??
         (++count > limits.maxEntries
@@ -103,24 +93,7 @@ export async function unpack(file: string, dir: string, limits: ArchiveLimits): 
           : bytes > limits.maxBytes
             ? `takes the archive past the ${limits.maxBytes} bytes it may unpack to`
             : undefined);
-      if (!why) return true;
-      breach = errors.UPDATE_ARCHIVE(e.path.slice(0, 200), why);
-      setImmediate(cutOff);
-      return false;
+      if (why) throw errors.UPDATE_ARCHIVE(e.path.slice(0, 200), why);
     },
-  });
-  await new Promise<void>((resolve, reject) => {
-    const settle = () => ((breach ?? failed) ? reject(breach ?? failed) : resolve());
-    unpacker.on('error', (e: unknown) => {
-      failed ??= e;
-    });
-    // A corrupt stream aborts the unpacker, which then never closes.
-    unpacker.on('abort', (e: unknown) => reject(breach ?? e));
-    unpacker.on('close', settle);
-    source.on('error', (e) => {
-      failed ??= e;
-      unpacker.end();
-    });
-    source.pipe(unpacker);
   });
 }
