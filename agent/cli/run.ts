@@ -11,6 +11,7 @@ import { Reloader } from '../rollout/reloader.js';
 import { createAgent } from '../runtime/agent.js';
 import { SystemdNotify } from '../systemd/notify.js';
 import { DEFAULT_CONFIG, loadOrLastKnownGood } from './load-or-exit.js';
+import { nodeSupportProblem } from './node-support.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
 const STOP_DEADLINE_MS = 5000;
@@ -100,7 +101,7 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
       log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
-      for (const w of listenerWarnings(config)) log.warn(w);
+      for (const w of [nodeSupportProblem(), ...listenerWarnings(config)]) if (w) log.warn(w);
       try {
         await agent.start();
       } catch (e) {
