@@ -6,6 +6,7 @@ export type { Event, Listener, Match } from './core/bus.js';
 export { type Clock, FakeClock, realClock } from './core/clock.js';
 export type { Extension, HookContext, Result } from './core/types.js';
 export { errorCode, errors, PitcrewError } from './errors.js';
+export type { AgentStatus } from './parts/context.js';
 export { type Compiled, compileLogic, type LogicOptions } from './reactor/logic.js';
 export type { Trace } from './reactor/traces.js';
-export { Agent, type AgentOptions, type AgentStatus, createAgent } from './runtime/agent.js';
+export { Agent, type AgentOptions, createAgent } from './runtime/agent.js';

@@ -36,7 +36,9 @@ const write = (change: number) => {
 write(0);
 const loaded = await loadChecked(file);
 const agent = new Agent(loaded.config, { baseDir: dir });
-const reloader = new Reloader(agent, file, loaded.files, loaded.raw);
+const reloader = new Reloader(
+  agent.context(loaded.config.rollout, { file, files: loaded.files, raw: loaded.raw }),
+);
 agent.use(reloader, 'rollout');
 await agent.start();
 let emitted = 0;

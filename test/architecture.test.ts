@@ -72,4 +72,15 @@ describe('architecture', () => {
     for (const from of edges.keys()) if (reach(from).has(from)) cycles.push(from);
     assert.deepEqual(cycles, []);
   });
+
+  it('only the composition root (runtime/) and the command line (cli/) import runtime/; parts see their context', () => {
+    const bad: string[] = [];
+    for (const f of files(AGENT)) {
+      const from = layer(path.relative(ROOT, f));
+      if (from === 'agent/runtime' || from === 'agent/cli' || from === 'agent/index') continue;
+      for (const target of imports(f))
+        if (layer(target) === 'agent/runtime') bad.push(`${path.relative(ROOT, f)} → ${target}`);
+    }
+    assert.deepEqual(bad, []);
+  });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { request } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
-import type { AgentStatus } from '../runtime/agent.js';
+import type { AgentStatus } from '../parts/context.js';
 import { durationArg, jsonArg } from './json-arg.js';
 import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
 import { ago, short, statusText } from './status-text.js';

@@ -1,15 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { listenerWarnings } from '../config/listeners.js';
-import { ControlServer } from '../control/server.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
-import { BundleReceiver } from '../rollout/bundles.js';
-import { GitRollout } from '../rollout/git-rollout.js';
-import { Reloader } from '../rollout/reloader.js';
-import { createAgent } from '../runtime/agent.js';
-import { SystemdNotify } from '../systemd/notify.js';
+import { buildAgent } from '../runtime/root.js';
 import { DEFAULT_CONFIG, loadOrLastKnownGood } from './load-or-exit.js';
 import { nodeSupportProblem } from './node-support.js';
 
@@ -34,38 +29,14 @@ export function registerRun(program: Command): void {
       const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
-      const agent = createAgent(config, {
+      const agent = await buildAgent(config, {
         logger: log,
         baseDir: path.dirname(loaded.file),
+        // The file as configured (not the last known good that runs when it does not load): the one to watch and reload.
+        origin: { file: path.resolve(opts.config), files, raw: loaded.raw },
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
-      agent.use(new ControlServer(agent, config.control.socket), 'control.socket');
-      agent.use(new SystemdNotify(agent, process.env, log));
-      const reloader = new Reloader(agent, opts.config, files, loaded.raw);
-      agent.use(reloader, 'rollout');
-      const git = config.rollout?.git && new GitRollout(agent, reloader, config.rollout.git);
-      if (git) agent.use(git, 'rollout.git');
-      const trust = config.rollout?.bundles?.trust.keys;
-      if (trust) agent.use(new BundleReceiver(agent, reloader, trust), 'rollout.bundles');
-      agent.rollout = git
-        ? { status: () => git.status(), pull: () => git.pull() }
-        : {
-            status: () => ({ source: 'file', file: loaded.file, ...agent.status().config }),
-            pull: async () => void (await reloader.reload('pull')),
-          };
-      process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
-      if (config.updates) {
-        // Loaded only when configured: an agent that takes no updates never loads gRPC or tar.
-        const { UpdateManager } = await import('../updates/manager.js');
-        const updates = new UpdateManager(agent, config.updates);
-        agent.use(updates, 'updates');
-        agent.updates = updates;
-      }
-      if (config.metrics) {
-        // Loaded only when configured: an agent without metrics never loads prom-client.
-        const { MetricsServer } = await import('../metrics/metrics-server.js');
-        agent.use(new MetricsServer(agent, config.metrics.listen), 'metrics.listen');
-      }
+      process.on('SIGHUP', () => void agent.reload('SIGHUP'));
       let stopping = false;
       const shutdown = async (why: string) => {
         if (stopping) return;

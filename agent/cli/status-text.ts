@@ -1,4 +1,4 @@
-import type { AgentStatus } from '../runtime/agent.js';
+import type { AgentStatus } from '../parts/context.js';
 
 /** `1.2 s`, `3 min`, `2 h 05 min`: an age or duration for people. */
 export function ago(ms: number): string {

@@ -28,9 +28,6 @@ function keyed<T>(a: Record<string, T>, b: Record<string, T>): KeyedDiff {
   return d;
 }
 
-/** Sections a running agent takes on without a restart. */
-const LIVE = new Set(['services', 'reactor', 'include', 'version']);
-
 /** The module files a service runs: its driver's module and the module functions its hooks and steps name. */
 export function moduleFiles(service: ConfigT['services'][string]): string[] {
   const files = new Set<string>();
@@ -55,11 +52,13 @@ export function moduleFiles(service: ConfigT['services'][string]): string[] {
 export function diffConfigs(
   a: ConfigT,
   b: ConfigT,
+  /** Top-level sections a running agent takes on without a restart (the registry says which). */
+  live: ReadonlySet<string>,
   changedFiles: ReadonlySet<string> = new Set(),
 ): ConfigDiff {
   const byName = (c: ConfigT) => Object.fromEntries(c.reactor.rules.map((r) => [r.name, r]));
   const sections = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
-    (k) => !LIVE.has(k) && !same(a[k as keyof ConfigT], b[k as keyof ConfigT]),
+    (k) => !live.has(k) && !same(a[k as keyof ConfigT], b[k as keyof ConfigT]),
   );
   if (a.reactor.max_depth !== b.reactor.max_depth) sections.push('reactor.max_depth');
   const services = keyed(a.services, b.services);
@@ -70,8 +69,3 @@ export function diffConfigs(
   services.changed.push(...touched);
   return { services, rules: keyed(byName(a), byName(b)), sections };
 }
-
-/** Whether a diff changes anything at all. */
-export const isEmpty = (d: ConfigDiff) =>
-  !d.sections.length &&
-  [d.services, d.rules].every((k) => !k.added.length && !k.removed.length && !k.changed.length);

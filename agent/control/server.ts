@@ -4,9 +4,8 @@ import path from 'node:path';
 import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
 import { clearStaleSocket } from '../core/socket-path.js';
 import { isTag } from '../core/tags.js';
-import type { Extension } from '../core/types.js';
 import { errorCode, errors, errorText } from '../errors.js';
-import type { Agent, WorkerAction } from '../runtime/agent.js';
+import type { Part, PartContext, WorkerAction } from '../parts/context.js';
 import { ControlRequest, type ControlResponse } from './protocol.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
@@ -63,28 +62,31 @@ const fail = (id: ControlResponse['id'], e: unknown): ControlResponse => ({
 });
 
 /** The local control socket (DESIGN §9): JSON lines, mode 0600. */
-export class ControlServer implements Extension {
+export class ControlServer implements Part {
   readonly name = 'control';
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly commands = new Map<string, Handler>();
 
+  private readonly socketPath: string;
+
   constructor(
-    agent: Agent,
-    private readonly socketPath: string,
+    cx: PartContext<{ socket: string }>,
     private readonly limits = { idleMs: IDLE_MS, maxConnections: MAX_CONNECTIONS },
   ) {
-    this.commands.set('status', () => agent.status());
+    this.socketPath = cx.section.socket;
+    const { operator, ports } = cx;
+    this.commands.set('status', () => cx.status());
     this.commands.set('worker', async (a) => {
       const action = str(a, 'action');
       if (action === 'list') {
-        return Object.entries(agent.status().services).flatMap(([service, s]) =>
+        return Object.entries(cx.status().services).flatMap(([service, s]) =>
           s.workers.map((w) => ({ service, ...w })),
         );
       }
       if (!['start', 'pause', 'resume', 'kill'].includes(action))
         throw errors.CONTROL_REQUEST(`unknown worker action '${action}' (list, start, pause, resume, kill)`);
-      return agent.worker(str(a, 'service'), str(a, 'name'), action as WorkerAction);
+      return operator.worker(str(a, 'service'), str(a, 'name'), action as WorkerAction);
     });
     this.commands.set('emit', (a) => {
       const tag = str(a, 'tag');
@@ -95,47 +97,47 @@ export class ControlServer implements Extension {
       const data = a.data ?? {};
       if (typeof data !== 'object' || Array.isArray(data) || data === null)
         throw errors.CONTROL_REQUEST('event data must be a JSON object');
-      return agent.bus.emit(tag, data as Record<string, unknown>, 'control');
+      return cx.bus.emit(tag, data as Record<string, unknown>, 'control');
     });
     this.commands.set('call', (a) =>
-      agent.call(
+      operator.call(
         str(a, 'service'),
         str(a, 'handler'),
         (a.args ?? {}) as Record<string, unknown>,
         typeof a.timeout === 'number' && a.timeout > 0 ? a.timeout : undefined,
       ),
     );
-    this.commands.set('rules', () => agent.reactor.list());
+    this.commands.set('rules', () => operator.rules());
     this.commands.set('rollout', async (a) => {
       const action = str(a, 'action');
-      if (!agent.rollout || !['status', 'pull'].includes(action))
+      if (!ports.rollout || !['status', 'pull'].includes(action))
         throw errors.CONTROL_REQUEST(`rollout ${action}: status or pull, on an agent started by pitcrew run`);
-      if (action === 'pull') await agent.rollout.pull();
-      return agent.rollout.status();
+      if (action === 'pull') await ports.rollout.pull();
+      return ports.rollout.status();
     });
     this.commands.set('update', (a) => {
       const action = str(a, 'action');
-      if (!agent.updates) throw errors.UPDATE_OFF('fota or sota');
-      if (action === 'status') return agent.updates.status();
+      if (!ports.updates) throw errors.UPDATE_OFF('fota or sota');
+      if (action === 'status') return ports.updates.status();
       const kind = str(a, 'kind');
       if (!['start', 'cancel'].includes(action) || (kind !== 'fota' && kind !== 'sota'))
         throw errors.CONTROL_REQUEST(
           `update ${action} ${kind}: status, start fota|sota, or cancel fota|sota`,
         );
-      if (action === 'start') agent.updates.startUpdate(kind);
-      else agent.updates.cancel(kind);
-      return agent.updates.status();
+      if (action === 'start') ports.updates.startUpdate(kind);
+      else ports.updates.cancel(kind);
+      return ports.updates.status();
     });
     this.commands.set('signals', (a) => {
       const pattern = a.pattern === undefined ? undefined : globPattern(str(a, 'pattern'));
-      const now = agent.clock.now();
-      return agent.signals
+      const now = cx.clock.now();
+      return cx.signals
         .entries()
         .map(([key, m]) => ({ signal: `signals.${key}`, value: m.value, unit: m.unit, age_ms: now - m.ts }))
         .filter((s) => !pattern || pattern.test(s.signal))
         .sort((x, y) => (x.signal < y.signal ? -1 : 1));
     });
-    this.commands.set('trace', (a) => agent.reactor.traces(str(a, 'rule')));
+    this.commands.set('trace', (a) => operator.traces(str(a, 'rule')));
   }
 
   async start(): Promise<void> {

@@ -232,6 +232,11 @@ export const errors = {
     (sections: readonly string[]) =>
       `${list(sections)} changed, which a running agent does not take on: restart it to apply them (nothing was applied)`,
   ),
+  PART_NEEDS: define(
+    'PITCREW_PART_NEEDS',
+    (part: string, port: string, enabled: readonly string[]) =>
+      `${part} needs '${port}', which no part before it provides (enabled, in order: ${list(enabled)}): register a part that provides it ahead of ${part}`,
+  ),
   SIGNATURE: define('PITCREW_SIGNATURE', (why: string) => `rejected: ${why}`),
   BUNDLE_VERSION: define(
     'PITCREW_BUNDLE_VERSION',

@@ -62,7 +62,8 @@ export class StorageFaults {
     f.last = error;
     this.files.set(file, f);
     if (!this.reports.due(file)) return;
-    this.log.error({ file, failures: f.failures }, `cannot write ${file}: ${error}`);
+    const failed = errors.STORAGE_WRITE(file, error);
+    this.log.error({ file, failures: f.failures, code: failed.code }, failed.message);
     this.bus.emit('system/storage/error', { file, error, failures: f.failures }, 'agent');
   }
 

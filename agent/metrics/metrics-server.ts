@@ -1,15 +1,14 @@
 import http from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
-import type { Agent, AgentStatus } from '../runtime/agent.js';
+import type { AgentStatus, Part, PartContext } from '../parts/context.js';
 
 /**
  * The Prometheus endpoint (`metrics.listen`): every figure is read from the counters the agent
  * keeps in place anyway, at scrape time, so an agent that is not scraped pays nothing. The
  * process's own metrics (RSS, event-loop lag, heap, GC) come from prom-client's defaults.
  */
-export class MetricsServer implements Extension {
+export class MetricsServer implements Part {
   readonly name = 'metrics';
   private server?: http.Server;
   readonly registry = new Registry();
@@ -17,15 +16,17 @@ export class MetricsServer implements Extension {
   /** The agent's status, taken once per scrape: every metric below reads this one snapshot. */
   private scraped?: AgentStatus;
 
+  private readonly listen: string;
+
   constructor(
-    private readonly agent: Agent,
-    private readonly listen: string,
+    private readonly cx: PartContext<{ listen: string }>,
     /** A scraper needs one connection at a time; idle or half-open ones are closed, the rest refused. */
     private readonly limits = { maxConnections: 32, idleMs: 10_000 },
   ) {
+    this.listen = cx.section.listen;
     const r = this.registry;
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
-    const status = () => this.scraped ?? agent.status();
+    const status = () => this.scraped ?? cx.status();
     /** A metric whose values are filled in at scrape time from the agent's own counters. */
     const live = <M extends { reset(): void }>(
       name: string,
@@ -50,7 +51,7 @@ export class MetricsServer implements Extension {
       'Events dispatched on the bus, by tag family (first segment)',
       ['family'],
       (c) => {
-        for (const [family, n] of agent.bus.families()) c.inc({ family }, n);
+        for (const [family, n] of cx.bus.families()) c.inc({ family }, n);
       },
     );
     const perRule = [
@@ -60,7 +61,7 @@ export class MetricsServer implements Extension {
     ] as const;
     for (const [name, help, field] of perRule)
       counter(name, help, ['rule'], (c) => {
-        for (const x of agent.reactor.list()) c.inc({ rule: x.name }, x[field]);
+        for (const x of cx.operator.rules()) c.inc({ rule: x.name }, x[field]);
       });
     counter('pitcrew_worker_iterations_total', 'Worker iterations', ['service', 'worker'], (c, s) => {
       for (const [service, sv] of Object.entries(s.services))
@@ -107,7 +108,7 @@ export class MetricsServer implements Extension {
           res.writeHead(404).end('metrics are at /metrics\n');
           return;
         }
-        this.scraped = this.agent.status();
+        this.scraped = this.cx.status();
         this.registry
           .metrics()
           .then(

@@ -4,10 +4,8 @@ import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle } from '../config/schema.js';
 import { RefusalLimiter } from '../core/refusals.js';
-import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
-import type { Agent } from '../runtime/agent.js';
-import type { Reloader } from './reloader.js';
+import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { openEnvelope, readTrustedKeys } from './signing.js';
 
 /** The largest bundle message taken: a rule set, not a firmware image. */
@@ -29,7 +27,7 @@ type Ack = {
  * names; the result goes the same way as any change (validate, apply, health check). Every
  * outcome is acknowledged on `<prefix>/ack` as `{version, status, errors}`.
  */
-export class BundleReceiver implements Extension {
+export class BundleReceiver implements Part {
   readonly name = 'rollout.bundles';
   private readonly dir: string;
   private readonly versionFile: string;
@@ -39,28 +37,29 @@ export class BundleReceiver implements Extension {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly refusals: RefusalLimiter;
 
-  constructor(
-    private readonly agent: Agent,
-    private readonly reloader: Reloader,
-    /** Files of the trusted public keys (`pitcrew keygen` writes one beside the private key). */
-    private readonly keyFiles: readonly string[],
-  ) {
-    this.refusals = new RefusalLimiter(agent.clock);
-    this.dir = path.join(agent.dataDir, 'rollout');
+  /** `section`: `rollout.bundles`, whose trusted key files (`pitcrew keygen` writes one beside the private key) are read at start. */
+  constructor(private readonly cx: PartContext<{ trust: { keys: string[] } }>) {
+    this.refusals = new RefusalLimiter(cx.clock);
+    this.dir = path.join(cx.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, 'bundle-version.json');
     this.applied = existsSync(this.versionFile)
       ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number)
       : -1;
-    reloader.onReverted((reason, source) => {
+    this.reloader.onReverted((reason, source) => {
       if (source.startsWith('bundle ') && this.pending !== undefined)
         this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
     });
   }
 
+  /** Declared in the registry (`needs: ['reloader']`), so it is there. */
+  private get reloader(): ReloaderPort {
+    return this.cx.ports.reloader!;
+  }
+
   async start(): Promise<void> {
-    this.trusted = readTrustedKeys(this.keyFiles, 'rollout.bundles.trust.keys');
-    this.agent.onCloudMessage('config', (payload) => void this.receive(payload));
+    this.trusted = readTrustedKeys(this.cx.section.trust.keys, 'rollout.bundles.trust.keys');
+    this.cx.cloud.onMessage('config', (payload) => void this.receive(payload));
   }
 
   async stop(): Promise<void> {}
@@ -100,7 +99,7 @@ export class BundleReceiver implements Extension {
       // A flood of junk costs a few reports a minute; the next one says how many were held back.
       const { report, held } = this.refusals.admit('bundle');
       if (!report) return refused;
-      this.agent.rejected(
+      this.cx.config.rejected(
         'bundle',
         held ? [...refused.errors, `${held} more refused before this one`] : refused.errors,
       );
@@ -126,11 +125,11 @@ export class BundleReceiver implements Extension {
   }
 
   private ack(a: Ack): Ack {
-    this.agent.log.info(a, `bundle ${a.version ?? '?'}: ${a.status}`);
-    if (this.agent.config.cloud)
-      this.agent
+    this.cx.log.info(a, `bundle ${a.version ?? '?'}: ${a.status}`);
+    if (this.cx.cloud.configured)
+      this.cx.cloud
         .publish('ack', JSON.stringify(a), 1, false)
-        .catch((e) => this.agent.log.warn(`bundle ack: ${errorText(e)}`));
+        .catch((e) => this.cx.log.warn(`bundle ack: ${errorText(e)}`));
     return a;
   }
 }

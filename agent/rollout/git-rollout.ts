@@ -3,10 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Timer } from '../core/clock.js';
-import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
-import type { Agent } from '../runtime/agent.js';
-import type { Reloader } from './reloader.js';
+import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 
 const run = promisify(execFile);
 
@@ -39,8 +37,9 @@ export interface GitRolloutStatus {
  * newer commit comes) and the previous commit is checked out again. Each outcome goes to status
  * and, with a cloud link, to `<prefix>/ack`.
  */
-export class GitRollout implements Extension {
+export class GitRollout implements Part {
   readonly name = 'rollout.git';
+  readonly provides: Part['provides'];
   private readonly dir: string;
   private readonly badFile: string;
   private readonly bad: Set<string>;
@@ -52,21 +51,26 @@ export class GitRollout implements Extension {
   private polling?: Promise<void>;
   private stopped = false;
 
-  constructor(
-    private readonly agent: Agent,
-    private readonly reloader: Reloader,
-    private readonly git: GitSettings,
-  ) {
-    const root = path.join(agent.dataDir, 'rollout');
+  private readonly git: GitSettings;
+
+  constructor(private readonly cx: PartContext<GitSettings>) {
+    this.git = cx.section;
+    const root = path.join(cx.dataDir, 'rollout');
     this.dir = path.join(root, 'git');
     this.badFile = path.join(root, 'bad-commits.json');
     mkdirSync(root, { recursive: true, mode: 0o700 });
     this.bad = new Set(
       existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
     );
-    reloader.onReverted((reason, source) => {
+    this.reloader.onReverted((reason, source) => {
       if (source.startsWith('git ')) void this.reverted(reason);
     });
+    this.provides = { rollout: { status: () => this.status(), pull: () => this.pull() } };
+  }
+
+  /** Declared in the registry (`needs: ['reloader']`), so it is there. */
+  private get reloader(): ReloaderPort {
+    return this.cx.ports.reloader!;
   }
 
   private async cmd(args: string[], cwd = this.dir): Promise<string> {
@@ -92,7 +96,7 @@ export class GitRollout implements Extension {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = this.agent.clock.setTimeout(() => {
+    this.timer = this.cx.clock.setTimeout(() => {
       void this.pull().finally(() => this.schedule(this.git.interval));
     }, ms);
   }
@@ -103,7 +107,7 @@ export class GitRollout implements Extension {
     this.polling ??= this.pullNow()
       .catch((e) => {
         this.lastError = errorText(e);
-        this.agent.log.warn(`git rollout: ${this.lastError}`);
+        this.cx.log.warn(`git rollout: ${this.lastError}`);
       })
       .finally(() => {
         this.polling = undefined;
@@ -166,12 +170,12 @@ export class GitRollout implements Extension {
     errs: string[],
     shared = errs,
   ): void {
-    this.last = { commit, status, errors: errs, at: this.agent.clock.now() };
-    this.agent.log.info({ commit, status, errors: errs }, `git rollout: ${commit.slice(0, 12)} ${status}`);
-    if (this.agent.config.cloud)
-      this.agent
+    this.last = { commit, status, errors: errs, at: this.cx.clock.now() };
+    this.cx.log.info({ commit, status, errors: errs }, `git rollout: ${commit.slice(0, 12)} ${status}`);
+    if (this.cx.cloud.configured)
+      this.cx.cloud
         .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: shared }), 1, false)
-        .catch((e) => this.agent.log.warn(`git rollout ack: ${errorText(e)}`));
+        .catch((e) => this.cx.log.warn(`git rollout ack: ${errorText(e)}`));
   }
 
   status(): GitRolloutStatus {

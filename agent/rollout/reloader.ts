@@ -5,10 +5,9 @@ import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadChecked } from '../config/load.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
-import type { Extension } from '../core/types.js';
 import { errorText } from '../errors.js';
+import type { AgentStatus, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
-import type { Agent } from '../runtime/agent.js';
 import { saveLastKnownGood } from './last-known-good.js';
 
 /**
@@ -17,8 +16,9 @@ import { saveLastKnownGood } from './last-known-good.js';
  * config that does not load or apply changes nothing: it is rejected with its positioned errors
  * and the running config stays. An applied config becomes the last known good.
  */
-export class Reloader implements Extension {
+export class Reloader implements Part, ReloaderPort {
   readonly name = 'rollout';
+  readonly provides: Part['provides'];
   private watchers: FSWatcher[] = [];
   private files: string[] = [];
   private debounce?: Timer;
@@ -28,19 +28,27 @@ export class Reloader implements Extension {
   /** The health window of the last applied config: when it ends, and what to go back to. */
   private probation?: { timer: Timer; previous: ConfigT; source: string };
 
-  constructor(
-    private readonly agent: Agent,
-    private readonly file: string,
-    files: string[],
-    /** The running config as written (for the last known good). */
-    private raw: unknown,
-  ) {
-    this.files = files;
+  private readonly file: string;
+  /** The running config as written (for the last known good). */
+  private raw: unknown;
+
+  constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
+    this.file = cx.origin.file;
+    this.files = cx.origin.files;
+    this.raw = cx.origin.raw;
+    // Without git, `pitcrew rollout` reloads the file.
+    this.provides = {
+      reloader: this,
+      rollout: {
+        status: () => ({ source: 'file', file: this.file, ...cx.status().config }),
+        pull: async () => void (await this.reload('pull')),
+      },
+    };
   }
 
   async start(): Promise<void> {
-    saveLastKnownGood(this.agent.dataDir, this.raw, this.agent.config);
-    if (this.agent.config.rollout?.watch) this.watchFiles();
+    saveLastKnownGood(this.cx.dataDir, this.raw, this.cx.config.current);
+    if (this.cx.config.current.rollout?.watch) this.watchFiles();
   }
 
   async stop(): Promise<void> {
@@ -73,7 +81,7 @@ export class Reloader implements Extension {
     const run = this.busy.then(() => this.applyNow(source, file, within));
     // A failure the outcome does not cover (a full disk saving the last known good) must not
     // block every change after it.
-    this.busy = run.catch((e) => this.agent.log.error(`applying ${source}: ${errorText(e)}`));
+    this.busy = run.catch((e) => this.cx.log.error(`applying ${source}: ${errorText(e)}`));
     return run;
   }
 
@@ -84,18 +92,22 @@ export class Reloader implements Extension {
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
       const shared = within && e instanceof ConfigError ? positions(e, within) : reasons;
-      this.agent.rejected(source, reasons, shared);
+      this.cx.config.rejected(source, reasons, shared);
       return { ok: false, reasons, shared };
     }
-    const previous = this.probation?.previous ?? this.agent.config;
+    const previous = this.probation?.previous ?? this.cx.config.current;
     try {
-      await this.agent.apply(loaded.config);
+      await this.cx.config.apply(loaded.config);
     } catch (e) {
-      this.agent.rejected(source, [errorText(e)]);
+      this.cx.config.rejected(source, [errorText(e)]);
       return { ok: false, reasons: [errorText(e)], shared: [errorText(e)] };
     }
     this.checkHealth(previous, source, loaded.raw);
-    if (file === this.file && this.agent.config.rollout?.watch && loaded.files.join() !== this.files.join()) {
+    if (
+      file === this.file &&
+      this.cx.config.current.rollout?.watch &&
+      loaded.files.join() !== this.files.join()
+    ) {
       this.files = loaded.files;
       this.watchFiles();
     }
@@ -111,20 +123,20 @@ export class Reloader implements Extension {
   private checkHealth(previous: ConfigT, source: string, raw: unknown): void {
     this.probation?.timer.cancel();
     this.probation = undefined;
-    const health = this.agent.config.rollout?.health;
+    const health = this.cx.config.current.rollout?.health;
     const passed = () => {
       this.raw = raw;
-      saveLastKnownGood(this.agent.dataDir, raw, this.agent.config);
+      saveLastKnownGood(this.cx.dataDir, raw, this.cx.config.current);
     };
     if (!health) {
       passed();
       return;
     }
-    const healthy = health.when === undefined ? noServiceDown : conditionFactory(this.agent)(health.when);
-    const timer = this.agent.clock.setTimeout(() => {
+    const healthy = health.when === undefined ? noServiceDown : conditionFactory(this.cx)(health.when);
+    const timer = this.cx.clock.setTimeout(() => {
       this.probation = undefined;
-      const status = this.agent.status();
-      if (healthy({ status, signals: this.agent.signals.tree })) {
+      const status = this.cx.status();
+      if (healthy({ status, signals: this.cx.signals.tree })) {
         passed();
         return;
       }
@@ -138,14 +150,14 @@ export class Reloader implements Extension {
   }
 
   private async revert(previous: ConfigT, reason: string, source: string): Promise<void> {
-    const failed = this.agent.config;
+    const failed = this.cx.config.current;
     try {
-      await this.agent.apply(previous);
+      await this.cx.config.apply(previous);
     } catch (e) {
-      this.agent.log.error(`reverting the config failed: ${errorText(e)}`);
+      this.cx.log.error(`reverting the config failed: ${errorText(e)}`);
       return;
     }
-    this.agent.reverted(reason, failed);
+    this.cx.config.reverted(reason, failed);
     for (const fn of this.revertListeners) fn(reason, source);
   }
 
@@ -157,29 +169,21 @@ export class Reloader implements Extension {
     for (const w of this.watchers) w.close();
     const byDir = new Map<string, Set<string>>();
     // The config's files, and the module files its services run: module code is config too.
-    const modules = Object.values(this.agent.config.services).flatMap(moduleFiles);
+    const modules = Object.values(this.cx.config.current.services).flatMap(moduleFiles);
     for (const f of [...this.files, ...modules]) {
       const dir = path.dirname(f);
       if (!byDir.has(dir)) byDir.set(dir, new Set());
       byDir.get(dir)!.add(path.basename(f));
     }
-    const wait = this.agent.config.rollout?.debounce ?? 500;
+    const wait = this.cx.config.current.rollout?.debounce ?? 500;
     this.watchers = [...byDir].map(([dir, names]) =>
       watch(dir, (_event, name) => {
         if (!name || !names.has(name.toString())) return;
         this.debounce?.cancel();
-        this.debounce = this.agent.clock.setTimeout(() => void this.reload('watch'), wait);
+        this.debounce = this.cx.clock.setTimeout(() => void this.reload('watch'), wait);
       }),
     );
   }
-}
-
-/** What became of a config: applied (health pending, if configured), or rejected and why. */
-export interface Outcome {
-  ok: boolean;
-  reasons: string[];
-  /** The reasons as they may leave the unit (a checkout's: positions only). */
-  shared: string[];
 }
 
 /** A config error's positions, relative to the checkout, without the messages (which can quote the files). */
@@ -190,4 +194,4 @@ function positions(e: ConfigError, within: string): string[] {
 
 /** The default health check: every service running. */
 const noServiceDown = (data: Record<string, unknown>) =>
-  Object.values((data.status as ReturnType<Agent['status']>).services).every((s) => s.state === 'running');
+  Object.values((data.status as AgentStatus).services).every((s) => s.state === 'running');

@@ -23,9 +23,19 @@ import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { KeptState, WorkerStatus } from '../core/worker.js';
 import { errors, errorText, PitcrewError } from '../errors.js';
 import { buildStep, resolveStep } from '../hooks/resolve.js';
+import type {
+  AgentStatus,
+  ConfigOrigin,
+  OperatorPort,
+  Part,
+  PartContext,
+  Ports,
+  WorkerAction,
+} from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import type { ReactorHost } from '../reactor/host.js';
 import { Reactor } from '../reactor/reactor.js';
+import { LIVE_SECTIONS } from './extensions.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
 
 /** How long each part of the agent may take to stop before the stop goes on without it. */
@@ -42,51 +52,6 @@ export interface AgentOptions {
   baseDir?: string;
   /** Jitter source for restart backoff. */
   random?: () => number;
-}
-
-export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
-
-/** Where config changes come from (the file, or git), as `pitcrew rollout status|pull` sees it. */
-export interface RolloutControl {
-  status(): unknown;
-  /** Fetches (git) or reloads (the file) now. */
-  pull(): Promise<void>;
-}
-
-/** The update manager as `pitcrew update`, the gRPC API and the `update` action see it (DESIGN §7). */
-export interface UpdateControl {
-  status(): unknown;
-  /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
-  startUpdate(kind: 'fota' | 'sota'): void;
-  cancel(kind: 'fota' | 'sota'): void;
-}
-
-export interface AgentStatus {
-  unit: string;
-  uptime: number;
-  services: Record<
-    string,
-    ServiceStatus & { workers: WorkerStatus[]; events_dropped: number; driver?: Record<string, unknown> }
-  >;
-  signals: number;
-  outbox: {
-    queued: number;
-    bytes: number;
-    dropped: number;
-    /** Age of the oldest record waiting, ms. */
-    oldest_age?: number;
-  };
-  cloud: CloudStatus;
-  storage: Record<string, { failures: number; last: string }>;
-  events: number;
-  /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
-  memory: { rss: number; heap: number; external: number };
-  /** The running config: its version (a digest), and whether the last change was taken or refused. */
-  config: {
-    version: string;
-    status: 'installed' | 'error';
-    errorInfo?: { source: string; reasons: string[] };
-  };
 }
 
 /** An extension and the config key it serves, so a failed start can say which setting to fix. */
@@ -107,10 +72,8 @@ export class Agent implements ReactorHost {
   readonly services = new Map<string, Supervisor>();
   readonly dataDir: string;
   readonly reactor: Reactor;
-  /** Set by the composition of `run`: what `pitcrew rollout` talks to. */
-  rollout?: RolloutControl;
-  /** Set by the composition of `run` when `updates` is configured. */
-  updates?: UpdateControl;
+  /** What the parts provide one another (DESIGN §1: the composition root wires them). */
+  private readonly ports: Ports = {};
   private readonly extensions: Mounted[] = [];
   private readonly returners = new Map<string, ReturnerFn>();
   private stateStore?: StateStore;
@@ -163,11 +126,61 @@ export class Agent implements ReactorHost {
     return this.stateStore;
   }
 
-  /** Adds a feature, started after the services in the order added; `key` names its config section. */
-  use(ext: Extension, key?: string): this {
-    this.extensions.push({ ext, key });
+  /**
+   * Adds a part, started after the services in the order added; `key` names its config section.
+   * What it provides is open to the parts added after it.
+   */
+  use(part: Part, key?: string): this {
+    this.extensions.push({ ext: part, key });
+    Object.assign(this.ports, part.provides);
     return this;
   }
+
+  /** The context a part is built from: the kernel's services, its own section, and the ports. */
+  context<S>(
+    section: S,
+    origin: Partial<ConfigOrigin> = {},
+    env: NodeJS.ProcessEnv = process.env,
+  ): PartContext<S> {
+    const agent = this;
+    return {
+      section,
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      dataDir: this.dataDir,
+      unit: this.unit,
+      signals: this.signals,
+      env,
+      origin: { file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw },
+      status: () => this.status(),
+      cloud: {
+        configured: this.config.cloud !== undefined,
+        onMessage: (topic, fn) => this.onCloudMessage(topic, fn),
+        publish: (topic, payload, qos, retain) => this.publish(topic, payload, qos, retain),
+        reportItem: (sec, key, fields) => this.reportItem(sec, key, fields),
+      },
+      config: {
+        get current() {
+          return agent.config;
+        },
+        apply: (next) => this.apply(next),
+        rejected: (source, reasons, shared) => this.rejected(source, reasons, shared),
+        reverted: (reason, failed) => this.reverted(reason, failed),
+      },
+      operator: this.operator,
+      ports: this.ports,
+    };
+  }
+
+  /** What an operator does to the running agent (the control socket, metrics). */
+  readonly operator: OperatorPort = {
+    worker: (service, name, action) => this.worker(service, name, action),
+    call: (service, handler, args, timeoutMs) => this.call(service, handler, args, timeoutMs),
+    emit: (tag, data) => this.emit(tag, data),
+    rules: () => this.reactor.list(),
+    traces: (rule) => this.reactor.traces(rule),
+  };
 
   /** Starts everything; a part that fails to start stops what already started, and the error names it. */
   async start(): Promise<void> {
@@ -349,7 +362,7 @@ export class Agent implements ReactorHost {
    * unit …) make it throw PITCREW_CONFIG_RESTART before anything changes.
    */
   async apply(next: ConfigT): Promise<ConfigDiff> {
-    const diff = diffConfigs(this.current, next, this.changedModules());
+    const diff = diffConfigs(this.current, next, LIVE_SECTIONS, this.changedModules());
     if (diff.sections.length) throw errors.CONFIG_RESTART(diff.sections);
     if (!this.running) {
       this.current = next;
@@ -390,9 +403,14 @@ export class Agent implements ReactorHost {
     this.cloud?.update(section, key, fields);
   }
 
+  /** Reloads the config file (SIGHUP), when the reloader runs. */
+  async reload(source: string): Promise<void> {
+    await this.ports.reloader?.reload(source);
+  }
+
   startUpdate(kind: 'fota' | 'sota'): void {
-    if (!this.updates) throw errors.UPDATE_OFF(kind);
-    this.updates.startUpdate(kind);
+    if (!this.ports.updates) throw errors.UPDATE_OFF(kind);
+    this.ports.updates.startUpdate(kind);
   }
 
   /** A config that failed its health check and was replaced by the previous one (DESIGN §8). */

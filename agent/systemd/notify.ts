@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import type { Extension } from '../core/types.js';
 import { errorText } from '../errors.js';
-import type { Agent } from '../runtime/agent.js';
+import type { Part, PartContext } from '../parts/context.js';
 
 interface DgramSocket {
   send(buf: Buffer, offset: number, length: number, path: string, cb?: (err?: Error) => void): void;
@@ -26,16 +25,18 @@ function unixDgram(): { createSocket(type: 'unix_dgram'): DgramSocket } | string
  * shutdown. Node has no unix datagram sockets, so the datagrams go through the small `unix-dgram`
  * addon (an optional dependency); without `NOTIFY_SOCKET` this does nothing.
  */
-export class SystemdNotify implements Extension {
+export class SystemdNotify implements Part {
   readonly name = 'systemd';
   private socket?: DgramSocket;
   private timer?: NodeJS.Timeout;
 
-  constructor(
-    private readonly agent: Agent,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly log: Logger,
-  ) {}
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: Logger;
+
+  constructor(private readonly cx: PartContext<unknown>) {
+    this.env = cx.env;
+    this.log = cx.log;
+  }
 
   /** The socket's address; an abstract one (`@…`) starts with a NUL byte. */
   private get path(): string | undefined {
@@ -54,7 +55,7 @@ export class SystemdNotify implements Extension {
 
   /** `2/2 services running, cloud connected, 0 queued` */
   summary(): string {
-    const s = this.agent.status();
+    const s = this.cx.status();
     const services = Object.values(s.services);
     const up = services.filter((x) => x.state === 'running').length;
     return `${up}/${services.length} services running, cloud ${s.cloud.state}, ${s.outbox.queued} queued`;

@@ -3,11 +3,10 @@ import type { UpdatesT } from '../../schemas/updates.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
 import { ZonedTime } from '../core/cron.js';
 import { RefusalLimiter } from '../core/refusals.js';
-import type { Extension } from '../core/types.js';
 import { errors, errorText } from '../errors.js';
+import type { Part, PartContext, UpdateControl } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { readTrustedKeys } from '../rollout/signing.js';
-import type { Agent, UpdateControl } from '../runtime/agent.js';
 import { DesiredFile, openDesired } from './desired.js';
 import { Downloader } from './downloader.js';
 import { type Notification, UpdateGrpcServer } from './grpc-server.js';
@@ -44,8 +43,9 @@ const grpcError = (e: ErrorInfoT | null) =>
  * `updates.desired_file`, runs one machine per configured kind, reports items into the unit
  * status, serves the gRPC API, and answers `pitcrew update` and the `update` action.
  */
-export class UpdateManager implements Extension, UpdateControl {
+export class UpdateManager implements Part, UpdateControl {
   readonly name = 'updates';
+  readonly provides: Part['provides'] = { updates: this };
   private readonly machines = new Map<KindT, UpdateMachine>();
   private readonly subscribers = new Set<(n: Notification) => void>();
   private trusted: string[] = [];
@@ -56,30 +56,30 @@ export class UpdateManager implements Extension, UpdateControl {
   private desired?: DesiredOutcome;
   private readonly refusals: RefusalLimiter;
 
-  constructor(
-    private readonly agent: Agent,
-    private readonly u: UpdatesT,
-  ) {
-    this.refusals = new RefusalLimiter(agent.clock);
+  private readonly u: UpdatesT;
+
+  constructor(private readonly cx: PartContext<UpdatesT>) {
+    this.u = cx.section;
+    this.refusals = new RefusalLimiter(cx.clock);
   }
 
   async start(): Promise<void> {
-    const { agent, u } = this;
+    const { cx, u } = this;
     this.trusted = readTrustedKeys(u.trust.keys, 'updates.trust.keys');
-    const store = new UpdateStore(agent.dataDir);
+    const store = new UpdateStore(cx.dataDir);
     this.store = store;
-    const downloader = new Downloader({ ...u.download, clock: agent.clock, log: agent.log });
-    const installerFor = installerSelector(u, agent.clock);
-    const queue = new InstallQueue((e) => agent.log.error(`update install step failed: ${errorText(e)}`));
-    const zone = new ZonedTime(agent.unit.timezone);
-    const condition = conditionFactory(agent);
+    const downloader = new Downloader({ ...u.download, clock: cx.clock, log: cx.log });
+    const installerFor = installerSelector(u, cx.clock);
+    const queue = new InstallQueue((e) => cx.log.error(`update install step failed: ${errorText(e)}`));
+    const zone = new ZonedTime(cx.unit.timezone);
+    const condition = conditionFactory(cx);
     for (const kind of ['fota', 'sota'] as const) {
       const policy = u[kind];
       if (!policy) continue;
       const gate = new UpdateGate({
-        clock: agent.clock,
+        clock: cx.clock,
         zone,
-        signals: agent.signals,
+        signals: cx.signals,
         ...(policy.when !== undefined ? { when: condition(policy.when) } : {}),
       });
       const schedule = policy.schedule as ScheduleT;
@@ -87,8 +87,8 @@ export class UpdateManager implements Extension, UpdateControl {
         kind,
         new UpdateMachine(kind, {
           store,
-          clock: agent.clock,
-          log: agent.log,
+          clock: cx.clock,
+          log: cx.log,
           downloader,
           installerFor,
           gate,
@@ -99,14 +99,14 @@ export class UpdateManager implements Extension, UpdateControl {
         }),
       );
     }
-    for (const i of store.installed()) this.agent.reportItem(i.section, itemKey(i), { ...i });
+    for (const i of store.installed()) cx.cloud.reportItem(i.section, itemKey(i), { ...i });
     for (const m of this.machines.values()) m.resume();
-    agent.onCloudMessage('desired', (m) => this.receive(m, 'cloud'));
+    cx.cloud.onMessage('desired', (m) => this.receive(m, 'cloud'));
     if (u.desired_file) {
       this.file = new DesiredFile(
         u.desired_file,
         (content) => this.receive(content, 'file'),
-        (e) => agent.log.warn(`${u.desired_file}: ${errorText(e)}`),
+        (e) => cx.log.warn(`${u.desired_file}: ${errorText(e)}`),
       );
       this.file.start();
     }
@@ -121,7 +121,7 @@ export class UpdateManager implements Extension, UpdateControl {
           },
           start: (kind) => this.startUpdate(kind),
         },
-        agent.log,
+        cx.log,
       );
       await this.grpc.start();
     }
@@ -136,7 +136,7 @@ export class UpdateManager implements Extension, UpdateControl {
 
   /** Checks a desired status and offers it to each machine; acknowledges it on `<prefix>/ack`. */
   receive(message: Buffer, source: string): DesiredOutcome {
-    const at = this.agent.clock.now();
+    const at = this.cx.clock.now();
     let outcome: DesiredOutcome;
     try {
       const desired = this.fresh(openDesired(message, this.trusted));
@@ -150,8 +150,8 @@ export class UpdateManager implements Extension, UpdateControl {
           if (n) outcome.reasons.push(`${n} ${kind} item(s) ignored: updates.${kind} is not configured`);
         }
       }
-      this.agent.log.info({ source, fota: outcome.fota, sota: outcome.sota }, 'desired status accepted');
-      this.agent.bus.emit('system/update/desired', { ...outcome }, 'updates');
+      this.cx.log.info({ source, fota: outcome.fota, sota: outcome.sota }, 'desired status accepted');
+      this.cx.bus.emit('system/update/desired', { ...outcome }, 'updates');
     } catch (e) {
       outcome = { source, at, status: 'rejected', reasons: [errorText(e)] };
       this.desired = outcome;
@@ -159,14 +159,14 @@ export class UpdateManager implements Extension, UpdateControl {
       const { report, held } = this.refusals.admit(source);
       if (!report) return outcome;
       if (held) outcome.held = held;
-      this.agent.log.error({ source, held }, errorText(e));
-      this.agent.bus.emit('system/update/rejected', { source, reasons: outcome.reasons, held }, 'updates');
+      this.cx.log.error({ source, held }, errorText(e));
+      this.cx.bus.emit('system/update/rejected', { source, reasons: outcome.reasons, held }, 'updates');
     }
     this.desired = outcome;
-    if (this.agent.config.cloud)
-      this.agent
+    if (this.cx.cloud.configured)
+      this.cx.cloud
         .publish('ack', JSON.stringify({ messageType: 'desiredStatusAck', ...outcome }), 1, false)
-        .catch((e) => this.agent.log.warn(`desired status ack: ${errorText(e)}`));
+        .catch((e) => this.cx.log.warn(`desired status ack: ${errorText(e)}`));
     return outcome;
   }
 
@@ -177,7 +177,7 @@ export class UpdateManager implements Extension, UpdateControl {
    */
   private fresh(desired: DesiredStatusT): DesiredStatusT {
     const store = this.store!;
-    const id = this.agent.unit.id;
+    const id = this.cx.unit.id;
     const meant = desired.unit === undefined ? [id] : [desired.unit].flat();
     if (!meant.includes(id))
       throw errors.DESIRED_STATUS(`it is meant for ${meant.join(', ')}, not for this unit (${id})`);
@@ -233,11 +233,7 @@ export class UpdateManager implements Extension, UpdateControl {
       version,
       status,
     }));
-    this.agent.bus.emit(
-      `system/update/${m.kind}/${state}`,
-      { items, ...(error ? { error } : {}) },
-      'updates',
-    );
+    this.cx.bus.emit(`system/update/${m.kind}/${state}`, { items, ...(error ? { error } : {}) }, 'updates');
     const n = this.notification(m.kind);
     for (const fn of this.subscribers) fn(n);
   }
@@ -251,7 +247,7 @@ export class UpdateManager implements Extension, UpdateControl {
       this.reported.set(key, pct);
     }
     const { section, id, type, version, digest, status, errorInfo, bytes, size } = i;
-    this.agent.reportItem(section, key, {
+    this.cx.cloud.reportItem(section, key, {
       id,
       version,
       status,

@@ -31,7 +31,7 @@ function raw(socket: string, payload: string, lines: number): Promise<string[]> 
 describe('control socket', async () => {
   const { agent, dir } = agentFor('version: 1\n');
   const socket = path.join(dir, 'ctl.sock');
-  const server = new ControlServer(agent, socket);
+  const server = new ControlServer(agent.context({ socket }));
   agent.use(server);
   await agent.start();
   after(() => agent.stop());

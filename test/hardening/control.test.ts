@@ -38,7 +38,7 @@ services:
   obd: { driver: sim-vehicle, settings: {} }
 `);
   const socket = path.join(dir, 'ctl.sock');
-  agent.use(new ControlServer(agent, socket, { idleMs: 200, maxConnections: 8 }));
+  agent.use(new ControlServer(agent.context({ socket }), { idleMs: 200, maxConnections: 8 }));
   await agent.start();
   after(() => agent.stop());
 
@@ -221,7 +221,7 @@ describe('one agent per data_dir, and a start that fails midway', () => {
   it('a client that pipelines 50,000 requests and never reads holds about 1 MB of answers, not all of them', async () => {
     const { agent, dir } = agentFor('version: 1\n');
     const socket = path.join(dir, 'p.sock');
-    const server = new ControlServer(agent, socket);
+    const server = new ControlServer(agent.context({ socket }));
     agent.use(server);
     await agent.start();
     after(() => agent.stop());

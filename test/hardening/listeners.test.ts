@@ -98,7 +98,7 @@ describe('listeners in the config', () => {
 describe('the metrics endpoint', () => {
   it('caps its connections and closes idle ones', async () => {
     const { agent } = agentFor('version: 1\n');
-    const m = new MetricsServer(agent, '127.0.0.1:0', { maxConnections: 4, idleMs: 300 });
+    const m = new MetricsServer(agent.context({ listen: '127.0.0.1:0' }), { maxConnections: 4, idleMs: 300 });
     await m.start();
     after(() => m.stop());
     const open = Array.from({ length: 12 }, () => net.createConnection(m.port!, '127.0.0.1'));

@@ -20,9 +20,14 @@ reactor:
 `);
     const key = signingKey(h.dir, 'fleet');
     const file = path.join(h.dir, 'pitcrew.yaml');
-    const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
-    const bundles = new BundleReceiver(h.agent, reloader, [key.pubFile]);
-    h.agent.use(reloader, 'rollout').use(bundles, 'rollout.bundles');
+    h.agent.use(
+      new Reloader(
+        h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
+      ),
+      'rollout',
+    );
+    const bundles = new BundleReceiver(h.agent.context({ trust: { keys: [key.pubFile] } }));
+    h.agent.use(bundles, 'rollout.bundles');
     after(() => h.agent.stop());
     await h.agent.start();
     const bundle = (version: number) =>
@@ -68,9 +73,14 @@ reactor:
     const h = agentFor('version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } } }\n');
     const key = signingKey(h.dir, 'fleet');
     const file = path.join(h.dir, 'pitcrew.yaml');
-    const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
-    const bundles = new BundleReceiver(h.agent, reloader, [key.pubFile]);
-    h.agent.use(reloader, 'rollout').use(bundles, 'rollout.bundles');
+    h.agent.use(
+      new Reloader(
+        h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
+      ),
+      'rollout',
+    );
+    const bundles = new BundleReceiver(h.agent.context({ trust: { keys: [key.pubFile] } }));
+    h.agent.use(bundles, 'rollout.bundles');
     after(() => h.agent.stop());
     await h.agent.start();
     for (let i = 0; i < 5000; i++) void bundles.receive(Buffer.from('junk'));

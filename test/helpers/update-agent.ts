@@ -28,9 +28,8 @@ export async function updateAgent(updates: string, extra = '') {
   const key = signingKey(h.dir);
   // The config was loaded before the key existed: it names the file, and the manager reads it at construction.
   const updatesConfig = JSON.parse(JSON.stringify(h.agent.config.updates).replaceAll('$DIR', h.dir));
-  const manager = new UpdateManager(h.agent, updatesConfig);
+  const manager = new UpdateManager(h.agent.context(updatesConfig));
   h.agent.use(manager, 'updates');
-  h.agent.updates = manager;
   after(() => h.agent.stop());
   await h.agent.start();
   let sequence = 0;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { diffConfigs } from '../../agent/config/diff.js';
 import { loadConfigSync } from '../../agent/config/load.js';
+import { LIVE_SECTIONS } from '../../agent/runtime/extensions.js';
 import { agentFor } from '../helpers/agent.js';
 
 const BASE = `version: 1
@@ -96,6 +97,6 @@ describe('apply', () => {
     );
     await assert.rejects(agent.apply(withUnit), { code: 'PITCREW_CONFIG_RESTART', message: /unit changed/ });
     assert.equal((agent.config.services.b!.settings as { seed: number }).seed, 2);
-    assert.deepEqual(diffConfigs(agent.config, agent.config).sections, []);
+    assert.deepEqual(diffConfigs(agent.config, agent.config, LIVE_SECTIONS).sections, []);
   });
 });

@@ -64,9 +64,14 @@ ${body}`;
 async function rolloutAgent(home: string, repoUrl: string, body: string) {
   const h = agentWith(config(home, repoUrl, body), realClock);
   const file = path.join(h.dir, 'pitcrew.yaml');
-  const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
-  const rollout = new GitRollout(h.agent, reloader, h.agent.config.rollout!.git!);
-  h.agent.use(reloader, 'rollout').use(rollout, 'rollout.git');
+  h.agent.use(
+    new Reloader(
+      h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
+    ),
+    'rollout',
+  );
+  const rollout = new GitRollout(h.agent.context(h.agent.config.rollout!.git!));
+  h.agent.use(rollout, 'rollout.git');
   after(() => h.agent.stop());
   await h.agent.start();
   return { ...h, rollout };

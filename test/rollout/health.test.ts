@@ -21,7 +21,9 @@ ${extra}`;
 async function rig(health: string) {
   const h = agentFor(config(health));
   const file = path.join(h.dir, 'pitcrew.yaml');
-  const reloader = new Reloader(h.agent, file, [file], loadConfigSync(file, {}).raw);
+  const reloader = new Reloader(
+    h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
+  );
   h.agent.use(reloader, 'rollout');
   after(() => h.agent.stop());
   await h.agent.start();

@@ -61,7 +61,7 @@ describe('desired status intake', () => {
       'version: 1\nupdates:\n  trust: { keys: [missing.pub] }\n  sota: {}\n',
       new FakeClock(),
     );
-    h.agent.use(new UpdateManager(h.agent, h.agent.config.updates!), 'updates');
+    h.agent.use(new UpdateManager(h.agent.context(h.agent.config.updates!)), 'updates');
     await assert.rejects(h.agent.start(), (e: Error & { code?: string; key?: string }) => {
       assert.equal(e.code, 'PITCREW_START_FAILED');
       assert.equal(e.key, 'updates.trust.keys.0');

@@ -1,0 +1,164 @@
+/**
+ * What a part of the agent (an extension: control socket, rollout, updates, metrics, systemd) is
+ * given to work with: the kernel's services, its own config section, and the ports it uses, never
+ * the agent itself. The composition root (runtime/) builds each part from the registry with one
+ * of these; parts import this file, and nothing of runtime/.
+ */
+import type { CloudStatus } from '../cloud/cloud-link.js';
+import type { ConfigDiff } from '../config/diff.js';
+import type { ConfigT } from '../config/schema.js';
+import type { Bus, Event } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { SignalStore } from '../core/signals.js';
+import type { ServiceStatus } from '../core/supervisor.js';
+import type { Extension, HandlerOutput } from '../core/types.js';
+import type { WorkerStatus } from '../core/worker.js';
+import type { RuleSummary } from '../reactor/reactor.js';
+import type { Trace } from '../reactor/traces.js';
+
+export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
+export type UpdateKind = 'fota' | 'sota';
+
+export interface AgentStatus {
+  unit: string;
+  uptime: number;
+  services: Record<
+    string,
+    ServiceStatus & { workers: WorkerStatus[]; events_dropped: number; driver?: Record<string, unknown> }
+  >;
+  signals: number;
+  outbox: {
+    queued: number;
+    bytes: number;
+    dropped: number;
+    /** Age of the oldest record waiting, ms. */
+    oldest_age?: number;
+  };
+  cloud: CloudStatus;
+  storage: Record<string, { failures: number; last: string }>;
+  events: number;
+  /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
+  memory: { rss: number; heap: number; external: number };
+  /** The running config: its version (a digest), and whether the last change was taken or refused. */
+  config: {
+    version: string;
+    status: 'installed' | 'error';
+    errorInfo?: { source: string; reasons: string[] };
+  };
+}
+
+/** The cloud link as a part sees it; without a `cloud` section messages never come and publishing fails. */
+export interface CloudPort {
+  /** Whether the config has a cloud link (acknowledgements are published only then). */
+  readonly configured: boolean;
+  /** Hands what arrives on `<prefix>/<topic>` to `fn`. */
+  onMessage(topic: string, fn: (payload: Buffer) => void): void;
+  /** Queues a message for `<prefix>/<topic>` through the outbox. */
+  publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
+  /** An item's status (a component, service, layer: DESIGN §5) in the unit status. */
+  reportItem(
+    section: 'components' | 'services' | 'layers',
+    key: string,
+    fields: Record<string, unknown>,
+  ): void;
+}
+
+/** The running config, for the parts that change it (reload, git, bundles). */
+export interface ConfigPort {
+  readonly current: ConfigT;
+  /** Applies a validated config: services whose section changed restart, the rule set is swapped. */
+  apply(next: ConfigT): Promise<ConfigDiff>;
+  /** A change was refused; `shared` is what may leave the unit (see Agent.rejected). */
+  rejected(source: string, reasons: string[], shared?: string[]): void;
+  /** A config failed its health check and was replaced by the previous one. */
+  reverted(reason: string, failed: ConfigT): void;
+}
+
+/** What an operator does to a running agent (the control socket). */
+export interface OperatorPort {
+  worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus>;
+  call(
+    service: string,
+    handler: string,
+    args?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<HandlerOutput>;
+  emit(tag: string, data?: Record<string, unknown>): Event;
+  rules(): RuleSummary[];
+  traces(rule: string): Trace[];
+}
+
+/** Where config changes come from (the file, or git), as `pitcrew rollout status|pull` sees it. */
+export interface RolloutControl {
+  status(): unknown;
+  /** Fetches (git) or reloads (the file) now. */
+  pull(): Promise<void>;
+}
+
+/** The update manager as `pitcrew update`, the gRPC API and the `update` action see it (DESIGN §7). */
+export interface UpdateControl {
+  status(): unknown;
+  /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
+  startUpdate(kind: UpdateKind): void;
+  cancel(kind: UpdateKind): void;
+}
+
+/** What became of a config: applied (health pending, if configured), or rejected and why. */
+export interface Outcome {
+  ok: boolean;
+  reasons: string[];
+  /** The reasons as they may leave the unit (a checkout's: positions only). */
+  shared: string[];
+}
+
+/** The reloader as the other config sources (git, bundles) use it. */
+export interface ReloaderPort {
+  /** The config file the agent was started with: the base a bundle is laid over. */
+  readonly configFile: string;
+  /** Reloads the config file (SIGHUP); resolves whether its config now runs. */
+  reload(source: string): Promise<boolean>;
+  /** Loads, checks and applies a config file, one at a time; `within` bounds what it may read. */
+  applyFile(source: string, file: string, within?: string): Promise<Outcome>;
+  onReverted(fn: (reason: string, source: string) => void): void;
+}
+
+/** What parts provide to one another: each is provided by one part and used by those that need it. */
+export interface Ports {
+  reloader?: ReloaderPort;
+  rollout?: RolloutControl;
+  updates?: UpdateControl;
+}
+export type PortName = keyof Ports;
+
+/** Where the running config came from: its file, the files it is made of, and its data as written. */
+export interface ConfigOrigin {
+  file: string;
+  files: string[];
+  raw: unknown;
+}
+
+export interface PartContext<S> {
+  /** The part's own config section. */
+  section: S;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  dataDir: string;
+  unit: { id: string; timezone?: string };
+  signals: SignalStore;
+  env: NodeJS.ProcessEnv;
+  origin: ConfigOrigin;
+  status(): AgentStatus;
+  cloud: CloudPort;
+  config: ConfigPort;
+  operator: OperatorPort;
+  /** What other parts provide; read when used, so a part may start before its provider. */
+  ports: Readonly<Ports>;
+}
+
+/** A part of the agent: started after the services, stopped before them. */
+export interface Part extends Extension {
+  /** The ports this part provides to the others. */
+  readonly provides?: Partial<Ports>;
+}
