@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServiceT } from '../../schemas/services.js';
-import { CloudLink, type CloudStatus } from '../cloud/cloud-link.js';
+import { CloudLink } from '../cloud/cloud-link.js';
 import { Outbox } from '../cloud/outbox.js';
 import { type ConfigDiff, diffConfigs, moduleFiles } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
@@ -18,7 +18,7 @@ import { SignalStore } from '../core/signals.js';
 import { watchStalls } from '../core/stall-watch.js';
 import { StateStore } from '../core/state-store.js';
 import { lockDataDir, StorageFaults } from '../core/storage.js';
-import { type ServiceStatus, Supervisor } from '../core/supervisor.js';
+import { Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { KeptState, WorkerStatus } from '../core/worker.js';
 import { errors, errorText, PitcrewError } from '../errors.js';
