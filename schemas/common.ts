@@ -86,3 +86,11 @@ export const AnyTimetable = z.array(z.union([TimetableEntry, WireTimetableEntry]
 });
 
 export type TimetableEntryT = z.infer<typeof TimetableEntry>;
+
+/** What an operator or a rule can do to a worker. */
+export const WorkerAction = z.enum(['start', 'pause', 'resume', 'kill']);
+export type WorkerActionT = z.infer<typeof WorkerAction>;
+
+/** The two update machines (DESIGN §7.2): FOTA installs components, SOTA services and layers. */
+export const UpdateKind = z.enum(['fota', 'sota']);
+export type UpdateKindT = z.infer<typeof UpdateKind>;

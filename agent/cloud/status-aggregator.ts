@@ -1,5 +1,6 @@
 import type { UnitStatusT } from '../../schemas/wire.js';
 import type { Clock, Timer } from '../core/clock.js';
+import { sameJson } from '../core/same-json.js';
 
 /** The unit status's item lists (DESIGN §5), each keyed by the item's identity. */
 export type Section = 'unitConfig' | 'components' | 'layers' | 'services' | 'agent';
@@ -31,7 +32,7 @@ export class StatusAggregator {
     const all = this.items.get(section)!;
     const had = all.get(key);
     const merged = had ? { ...had, ...fields } : fields;
-    if (had && same(had, merged)) return;
+    if (had && sameJson(had, merged)) return;
     all.set(key, merged);
     const pending = this.delta.get(section)!;
     pending.set(key, { ...pending.get(key), ...merged });
@@ -74,8 +75,4 @@ export class StatusAggregator {
     // Items are built by their owners from the same schema's fields; the wire test checks the whole.
     return msg as UnitStatusT;
   }
-}
-
-function same(a: Item, b: Item): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

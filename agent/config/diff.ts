@@ -1,3 +1,4 @@
+import { sameJson } from '../core/same-json.js';
 import type { ConfigT } from './schema.js';
 
 /** What changed in one keyed collection: names added, removed, changed, and kept as they were. */
@@ -16,13 +17,11 @@ export interface ConfigDiff {
   sections: string[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 function keyed<T>(a: Record<string, T>, b: Record<string, T>): KeyedDiff {
   const d: KeyedDiff = { added: [], removed: [], changed: [], unchanged: [] };
   for (const k of Object.keys(b)) {
     if (!(k in a)) d.added.push(k);
-    else (same(a[k], b[k]) ? d.unchanged : d.changed).push(k);
+    else (sameJson(a[k], b[k]) ? d.unchanged : d.changed).push(k);
   }
   for (const k of Object.keys(a)) if (!(k in b)) d.removed.push(k);
   return d;
@@ -58,7 +57,7 @@ export function diffConfigs(
 ): ConfigDiff {
   const byName = (c: ConfigT) => Object.fromEntries(c.reactor.rules.map((r) => [r.name, r]));
   const sections = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
-    (k) => !live.has(k) && !same(a[k as keyof ConfigT], b[k as keyof ConfigT]),
+    (k) => !live.has(k) && !sameJson(a[k as keyof ConfigT], b[k as keyof ConfigT]),
   );
   if (a.reactor.max_depth !== b.reactor.max_depth) sections.push('reactor.max_depth');
   const services = keyed(a.services, b.services);

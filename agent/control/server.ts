@@ -1,11 +1,12 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { WorkerAction } from '../../schemas/common.js';
 import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
 import { clearStaleSocket } from '../core/socket-path.js';
 import { isTag } from '../core/tags.js';
 import { errorCode, errors, errorText } from '../errors.js';
-import type { Part, PartContext, WorkerAction } from '../parts/context.js';
+import type { Part, PartContext } from '../parts/context.js';
 import { ControlRequest, type ControlResponse } from './protocol.js';
 
 type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
@@ -84,9 +85,12 @@ export class ControlServer implements Part {
           s.workers.map((w) => ({ service, ...w })),
         );
       }
-      if (!['start', 'pause', 'resume', 'kill'].includes(action))
-        throw errors.CONTROL_REQUEST(`unknown worker action '${action}' (list, start, pause, resume, kill)`);
-      return operator.worker(str(a, 'service'), str(a, 'name'), action as WorkerAction);
+      const act = WorkerAction.safeParse(action);
+      if (!act.success)
+        throw errors.CONTROL_REQUEST(
+          `unknown worker action '${action}' (list, ${WorkerAction.options.join(', ')})`,
+        );
+      return operator.worker(str(a, 'service'), str(a, 'name'), act.data);
     });
     this.commands.set('emit', (a) => {
       const tag = str(a, 'tag');

@@ -1,15 +1,11 @@
+import { sameJson } from './same-json.js';
+
 /** One reading as stored: its value, when it was read, and when it last changed. */
 export interface SignalMeta {
   value: unknown;
   ts: number;
   changedAt: number;
   unit?: string;
-}
-
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** The store's key for a dotted path: `obd.rpm`, with or without a leading `signals.`. */
@@ -30,7 +26,7 @@ export class SignalStore {
     let changed = true;
     if (prev) {
       // Updated in place: a reading costs no allocation once its signal exists.
-      changed = !same(prev.value, value);
+      changed = !sameJson(prev.value, value);
       if (changed) prev.changedAt = ts;
       prev.value = value;
       prev.ts = ts;

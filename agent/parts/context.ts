@@ -4,6 +4,7 @@
  * the agent itself. The composition root (runtime/) builds each part from the registry with one
  * of these; parts import this file, and nothing of runtime/.
  */
+import type { UpdateKindT, WorkerActionT } from '../../schemas/common.js';
 import type { CloudStatus } from '../cloud/cloud-link.js';
 import type { ConfigDiff } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
@@ -16,9 +17,6 @@ import type { Extension, HandlerOutput } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
 import type { RuleSummary } from '../reactor/reactor.js';
 import type { Trace } from '../reactor/traces.js';
-
-export type WorkerAction = 'start' | 'pause' | 'resume' | 'kill';
-export type UpdateKind = 'fota' | 'sota';
 
 export interface AgentStatus {
   unit: string;
@@ -77,7 +75,7 @@ export interface ConfigPort {
 
 /** What an operator does to a running agent (the control socket). */
 export interface OperatorPort {
-  worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus>;
+  worker(service: string, name: string, action: WorkerActionT): Promise<WorkerStatus>;
   call(
     service: string,
     handler: string,
@@ -100,8 +98,8 @@ export interface RolloutControl {
 export interface UpdateControl {
   status(): unknown;
   /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
-  startUpdate(kind: UpdateKind): void;
-  cancel(kind: UpdateKind): void;
+  startUpdate(kind: UpdateKindT): void;
+  cancel(kind: UpdateKindT): void;
 }
 
 /** What became of a config: applied (health pending, if configured), or rejected and why. */

@@ -1,3 +1,4 @@
+import type { UpdateKindT, WorkerActionT } from '../../schemas/common.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -14,10 +15,10 @@ export interface ReactorHost {
   state: AgentState;
   unit: { id: string; timezone?: string };
   call(service: string, handler: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown>;
-  worker(service: string, name: string, action: 'start' | 'pause' | 'resume' | 'kill'): Promise<unknown>;
+  worker(service: string, name: string, action: WorkerActionT): Promise<unknown>;
   returner(name: string): Promise<ReturnerFn>;
   /** Queues a message for `<prefix>/<topic>` in the outbox; resolves once it is on disk. */
   publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
   /** Starts a ready FOTA or SOTA update (DESIGN §7.3, the `trigger` schedule). */
-  startUpdate(kind: 'fota' | 'sota'): void;
+  startUpdate(kind: UpdateKindT): void;
 }

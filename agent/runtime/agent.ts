@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { UpdateKindT, WorkerActionT } from '../../schemas/common.js';
 import type { ServiceT } from '../../schemas/services.js';
 import { CloudLink } from '../cloud/cloud-link.js';
 import { Outbox } from '../cloud/outbox.js';
@@ -23,15 +24,7 @@ import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { KeptState, WorkerStatus } from '../core/worker.js';
 import { errors, errorText, PitcrewError } from '../errors.js';
 import { buildStep, resolveStep } from '../hooks/resolve.js';
-import type {
-  AgentStatus,
-  ConfigOrigin,
-  OperatorPort,
-  Part,
-  PartContext,
-  Ports,
-  WorkerAction,
-} from '../parts/context.js';
+import type { AgentStatus, ConfigOrigin, OperatorPort, Part, PartContext, Ports } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import type { ReactorHost } from '../reactor/host.js';
 import { Reactor } from '../reactor/reactor.js';
@@ -408,7 +401,7 @@ export class Agent implements ReactorHost {
     await this.ports.reloader?.reload(source);
   }
 
-  startUpdate(kind: 'fota' | 'sota'): void {
+  startUpdate(kind: UpdateKindT): void {
     if (!this.ports.updates) throw errors.UPDATE_OFF(kind);
     this.ports.updates.startUpdate(kind);
   }
@@ -515,7 +508,7 @@ export class Agent implements ReactorHost {
     return this.runtime(service).call(handler, args, timeoutMs);
   }
 
-  async worker(service: string, name: string, action: WorkerAction): Promise<WorkerStatus> {
+  async worker(service: string, name: string, action: WorkerActionT): Promise<WorkerStatus> {
     const w = this.runtime(service).workers.get(name);
     if (!w) throw errors.WORKER_UNKNOWN(service, name);
     if (action === 'kill') await w.kill();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { UpdateKindT } from '../../schemas/common.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
-import { type InstalledT, type ItemT, itemKey, type KindT } from './model.js';
+import { type InstalledT, type ItemT, itemKey } from './model.js';
 
 /** What one machine is asked for by a desired status. */
 export interface DesiredPart {
@@ -15,7 +16,7 @@ export interface DesiredPart {
 const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 
 /** Components for FOTA; services, layers and the unit config for SOTA. */
-export function desiredPart(kind: KindT, d: DesiredStatusT): DesiredPart {
+export function desiredPart(kind: UpdateKindT, d: DesiredStatusT): DesiredPart {
   const asked =
     kind === 'fota'
       ? { components: d.components }
@@ -39,7 +40,7 @@ const fetchOf = (a: Artifact) => ({ urls: a.urls, sha256: a.sha256, size: a.size
  * end `installed`; services by (id, version), installed ones no longer desired removed; layers by
  * digest, likewise.
  */
-export function diffDesired(kind: KindT, d: DesiredStatusT, installed: readonly InstalledT[]): ItemT[] {
+export function diffDesired(kind: UpdateKindT, d: DesiredStatusT, installed: readonly InstalledT[]): ItemT[] {
   const have = new Map(installed.map((i) => [`${i.section}:${itemKey(i)}`, i]));
   const items: ItemT[] = [];
   const install = (i: Omit<ItemT, 'action' | 'status'>) => {

@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Grpc from '@grpc/grpc-js';
+import type { UpdateKindT } from '../../schemas/common.js';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { Logger } from '../core/logger.js';
 import { clearStaleSocket } from '../core/socket-path.js';
 import { errors, errorText, isCatalogued } from '../errors.js';
-import type { KindT } from './model.js';
 
 /** A SchedulerNotifications message, field names as in the .proto. */
 export type Notification = Record<string, unknown>;
@@ -17,7 +17,7 @@ export type Notification = Record<string, unknown>;
 export interface SchedulerApi {
   notifications(): Notification[];
   subscribe(fn: (n: Notification) => void): () => void;
-  start(kind: KindT): void;
+  start(kind: UpdateKindT): void;
 }
 
 const PROTO = 'communicationmanager/v3/updatescheduler.proto';
@@ -67,7 +67,7 @@ export class UpdateGrpcServer {
     };
     const server = new grpc.Server();
     const start =
-      (kind: KindT): Grpc.handleUnaryCall<unknown, unknown> =>
+      (kind: UpdateKindT): Grpc.handleUnaryCall<unknown, unknown> =>
       (_call, callback) => {
         try {
           this.api.start(kind);

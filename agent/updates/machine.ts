@@ -1,3 +1,4 @@
+import type { UpdateKindT } from '../../schemas/common.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -5,7 +6,7 @@ import { errorCode, errors, errorText } from '../errors.js';
 import { type DesiredPart, desiredPart, diffDesired } from './diff.js';
 import type { Downloader } from './downloader.js';
 import type { Installer } from './installers/installer.js';
-import type { ErrorInfoT, ItemT, KindT, MachineRecordT, ScheduleT, StateT, UpdateT } from './model.js';
+import type { ErrorInfoT, ItemT, MachineRecordT, ScheduleT, StateT, UpdateT } from './model.js';
 import type { UpdateGate } from './schedule.js';
 import type { UpdateStore } from './store.js';
 
@@ -68,7 +69,7 @@ export class UpdateMachine {
   private stopped = false;
 
   constructor(
-    readonly kind: KindT,
+    readonly kind: UpdateKindT,
     private readonly d: MachineDeps,
   ) {
     this.record = d.store.machine(kind);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { UpdateKindT } from '../../schemas/common.js';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
 import { ZonedTime } from '../core/cron.js';
@@ -12,7 +13,7 @@ import { Downloader } from './downloader.js';
 import { type Notification, UpdateGrpcServer } from './grpc-server.js';
 import { installerSelector } from './installers/select.js';
 import { InstallQueue, type Offer, UpdateMachine } from './machine.js';
-import { type ErrorInfoT, type ItemT, itemKey, type KindT, type ScheduleT } from './model.js';
+import { type ErrorInfoT, type ItemT, itemKey, type ScheduleT } from './model.js';
 import { UpdateGate } from './schedule.js';
 import { UpdateStore } from './store.js';
 
@@ -46,7 +47,7 @@ const grpcError = (e: ErrorInfoT | null) =>
 export class UpdateManager implements Part, UpdateControl {
   readonly name = 'updates';
   readonly provides: Part['provides'] = { updates: this };
-  private readonly machines = new Map<KindT, UpdateMachine>();
+  private readonly machines = new Map<UpdateKindT, UpdateMachine>();
   private readonly subscribers = new Set<(n: Notification) => void>();
   private trusted: string[] = [];
   private readonly reported = new Map<string, number>();
@@ -192,17 +193,17 @@ export class UpdateManager implements Part, UpdateControl {
     return desired;
   }
 
-  private machine(kind: KindT): UpdateMachine {
+  private machine(kind: UpdateKindT): UpdateMachine {
     const m = this.machines.get(kind);
     if (!m) throw errors.UPDATE_OFF(kind);
     return m;
   }
 
-  startUpdate(kind: KindT): void {
+  startUpdate(kind: UpdateKindT): void {
     this.machine(kind).trigger();
   }
 
-  cancel(kind: KindT): void {
+  cancel(kind: UpdateKindT): void {
     this.machine(kind).cancel('by request');
   }
 
@@ -263,7 +264,7 @@ export class UpdateManager implements Part, UpdateControl {
   }
 
   /** A SchedulerNotifications message for one machine (DESIGN §7.4). */
-  private notification(kind: KindT): Notification {
+  private notification(kind: UpdateKindT): Notification {
     const r = this.machines.get(kind)?.record;
     const state = GRPC_STATE[r?.state ?? 'noUpdate'];
     const items = r?.update?.items ?? [];

@@ -1,8 +1,6 @@
 import * as z from 'zod';
 import { DesiredStatus, ItemStatus } from '../../schemas/wire.js';
 
-/** The two update machines (DESIGN §7.2): FOTA installs components, SOTA services and layers. */
-export const Kind = z.enum(['fota', 'sota']);
 export const State = z.enum(['noUpdate', 'downloading', 'readyToUpdate', 'updating']);
 
 /** What went wrong, as the unit status and the gRPC API carry it. */
@@ -67,7 +65,6 @@ export const MachineRecord = z.object({
   error: ErrorInfo.nullable(),
 });
 
-export type KindT = z.infer<typeof Kind>;
 export type StateT = z.infer<typeof State>;
 export type ErrorInfoT = z.infer<typeof ErrorInfo>;
 export type SectionT = z.infer<typeof Section>;

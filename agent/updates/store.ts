@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import type { UpdateKindT } from '../../schemas/common.js';
 import { openDatabase } from '../core/storage.js';
 import {
   Installed,
   type InstalledT,
   itemKey,
-  type KindT,
   MachineRecord,
   type MachineRecordT,
   type SectionT,
@@ -50,14 +50,14 @@ export class UpdateStore {
     this.putMeta.run('desired', JSON.stringify(d));
   }
 
-  machine(kind: KindT): MachineRecordT {
+  machine(kind: UpdateKindT): MachineRecordT {
     const row = this.db.prepare('SELECT record FROM machines WHERE kind = ?').get(kind) as
       | { record: string }
       | undefined;
     return row ? MachineRecord.parse(JSON.parse(row.record)) : structuredClone(IDLE);
   }
 
-  save(kind: KindT, record: MachineRecordT): void {
+  save(kind: UpdateKindT, record: MachineRecordT): void {
     this.put.run(kind, JSON.stringify(record));
   }
 

@@ -1,9 +1,10 @@
 import * as z from 'zod';
+import { UpdateKind } from '../../../schemas/common.js';
 import { defineAction } from './types.js';
 
 export const update = defineAction({
   name: 'update',
-  schema: z.strictObject({ start: z.enum(['fota', 'sota']) }),
+  schema: z.strictObject({ start: UpdateKind }),
   check: (body, cx) => {
     const start = (body as { start?: unknown } | null)?.start;
     if (typeof start === 'string' && !cx.updates(start))

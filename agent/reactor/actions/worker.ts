@@ -1,12 +1,12 @@
 import * as z from 'zod';
-import { Name } from '../../../schemas/common.js';
+import { Name, WorkerAction } from '../../../schemas/common.js';
 import { defineAction } from './types.js';
 
 type Body = { service?: unknown; name?: unknown } | null;
 
 export const worker = defineAction({
   name: 'worker',
-  schema: z.strictObject({ service: Name, name: Name, action: z.enum(['start', 'pause', 'resume', 'kill']) }),
+  schema: z.strictObject({ service: Name, name: Name, action: WorkerAction }),
   check: (body, cx) => {
     const b = body as Body;
     if (typeof b?.service === 'string' && cx.service(b.service, ['service']) && typeof b.name === 'string')
