@@ -67,7 +67,7 @@ export class MqttLink {
   since = 0;
 
   constructor(
-    private readonly s: LinkSettings,
+    private readonly settings: LinkSettings,
     private readonly clock: Clock,
     private readonly on: LinkEvents,
     private readonly random: () => number = Math.random,
@@ -76,7 +76,7 @@ export class MqttLink {
   /** Reads the TLS files (a missing one fails the start, naming its key) and connects. */
   start(): void {
     for (const k of ['ca', 'cert', 'key'] as const) {
-      const file = this.s[k];
+      const file = this.settings[k];
       if (!file) continue;
       try {
         this.tls[k] = readFileSync(file);
@@ -108,7 +108,7 @@ export class MqttLink {
   }
 
   topic(rel: string): string {
-    return `${this.s.prefix}/${rel}`;
+    return `${this.settings.prefix}/${rel}`;
   }
 
   get connected(): boolean {
@@ -126,7 +126,9 @@ export class MqttLink {
     await c.publishAsync(topic, payload, {
       qos: opts.qos,
       retain: opts.retain ?? false,
-      ...(opts.contentType && this.s.protocol === 5 ? { properties: { contentType: opts.contentType } } : {}),
+      ...(opts.contentType && this.settings.protocol === 5
+        ? { properties: { contentType: opts.contentType } }
+        : {}),
     });
   }
 
@@ -138,17 +140,17 @@ export class MqttLink {
   private connect(): void {
     this.set('connecting');
     this.attempts++;
-    const client = mqtt.connect(this.s.url, {
-      clientId: this.s.clientId,
-      username: this.s.username,
-      password: this.s.password,
-      keepalive: Math.max(1, Math.round(this.s.keepalive / 1000)),
-      protocolVersion: this.s.protocol === 5 ? 5 : 4,
+    const client = mqtt.connect(this.settings.url, {
+      clientId: this.settings.clientId,
+      username: this.settings.username,
+      password: this.settings.password,
+      keepalive: Math.max(1, Math.round(this.settings.keepalive / 1000)),
+      protocolVersion: this.settings.protocol === 5 ? 5 : 4,
       reconnectPeriod: 0,
       connectTimeout: 15_000,
       clean: true,
       will: { topic: this.topic('online'), payload: Buffer.from('false'), qos: 1, retain: true },
-      ...(this.s.protocol === 5 ? { properties: { maximumPacketSize: MAX_INCOMING } } : {}),
+      ...(this.settings.protocol === 5 ? { properties: { maximumPacketSize: MAX_INCOMING } } : {}),
       ...this.tls,
     });
     this.client = client;
@@ -183,9 +185,9 @@ export class MqttLink {
 
   private async announce(client: MqttClient): Promise<void> {
     try {
-      if (this.s.subscribe.length)
+      if (this.settings.subscribe.length)
         await client.subscribeAsync(
-          this.s.subscribe.map((t) => this.topic(t)),
+          this.settings.subscribe.map((t) => this.topic(t)),
           { qos: 1 },
         );
       await client.publishAsync(this.topic('online'), 'true', { qos: 1, retain: true });
@@ -196,7 +198,7 @@ export class MqttLink {
 
   private retry(): void {
     if (this.state === 'stopped') return;
-    const { min, max } = this.s.reconnect;
+    const { min, max } = this.settings.reconnect;
     const delay = Math.min(
       max,
       Math.max(

@@ -53,7 +53,7 @@ export class OutboxSender {
     private readonly outbox: Outbox,
     private readonly link: Publisher,
     private readonly clock: Clock,
-    private readonly s: BatchSettings,
+    private readonly settings: BatchSettings,
   ) {}
 
   /** The link (re)connected: start over from the oldest record not acknowledged. */
@@ -96,7 +96,7 @@ export class OutboxSender {
 
   /** Sends one batch or message; false when there is nothing (yet) to send. */
   private sendNext(): boolean {
-    const rows = this.outbox.read(this.cursor, this.s.maxRecords + 1);
+    const rows = this.outbox.read(this.cursor, this.settings.maxRecords + 1);
     if (rows.length === 0) return false;
     const first = rows[0]!;
     if (first.topic !== null) {
@@ -108,13 +108,13 @@ export class OutboxSender {
     }
     let bytes = 0;
     let n = 0;
-    while (n < rows.length && n < this.s.maxRecords && rows[n]!.topic === null) {
-      if (n > 0 && bytes + rows[n]!.size > this.s.maxBytes) break;
+    while (n < rows.length && n < this.settings.maxRecords && rows[n]!.topic === null) {
+      if (n > 0 && bytes + rows[n]!.size > this.settings.maxBytes) break;
       bytes += rows[n]!.size;
       n++;
     }
     // A batch that could take more records waits for them, up to max_wait.
-    if (n === rows.length && n < this.s.maxRecords && !this.waited()) return false;
+    if (n === rows.length && n < this.settings.maxRecords && !this.waited()) return false;
     this.waitingSince = undefined;
     const batch = rows.slice(0, n);
     this.dispatch(batch, this.publishBatch(batch));
@@ -125,19 +125,19 @@ export class OutboxSender {
   private waited(): boolean {
     const now = this.clock.now();
     this.waitingSince ??= now;
-    const left = this.waitingSince + this.s.maxWait - now;
+    const left = this.waitingSince + this.settings.maxWait - now;
     if (left <= 0) return true;
     if (!this.waitTimer) this.wakeIn(left);
     return false;
   }
 
   private publishBatch(rows: Row[]): Promise<void> {
-    let json = `{"unit":${JSON.stringify(this.s.unit)},"batch":"${randomUUID()}","records":[`;
+    let json = `{"unit":${JSON.stringify(this.settings.unit)},"batch":"${randomUUID()}","records":[`;
     for (let i = 0; i < rows.length; i++) json += i ? `,${rows[i]!.record}` : rows[i]!.record;
     json += ']}';
-    return this.inOrder(this.s.gzip ? gzipAsync(json) : json, this.link.topic('data'), {
+    return this.inOrder(this.settings.gzip ? gzipAsync(json) : json, this.link.topic('data'), {
       qos: 1,
-      contentType: this.s.gzip ? 'application/gzip' : 'application/json',
+      contentType: this.settings.gzip ? 'application/gzip' : 'application/json',
     });
   }
 

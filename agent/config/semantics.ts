@@ -45,10 +45,10 @@ function scopeOf(svc: Obj): StepScope {
 export class SemanticChecker {
   readonly problems: SchemaProblem[] = [];
 
-  constructor(private readonly c: Composed) {}
+  constructor(private readonly composed: Composed) {}
 
   run(): SchemaProblem[] {
-    const data = this.c.data;
+    const data = this.composed.data;
     if (!isObj(data)) return this.problems;
     const services = isObj(data.services) ? data.services : {};
     for (const [name, svc] of Object.entries(services)) if (isObj(svc)) this.service(name, svc);
@@ -63,7 +63,7 @@ export class SemanticChecker {
     if (isObj(rollout.health) && rollout.health.when !== undefined) {
       this.logic(rollout.health.when, ['rollout', 'health', 'when']);
     }
-    this.problems.push(...listenerProblems(this.c));
+    this.problems.push(...listenerProblems(this.composed));
     return this.problems;
   }
 
@@ -72,7 +72,7 @@ export class SemanticChecker {
   }
 
   private where(p: KeyPath): string {
-    const pos = positionOf(this.c, p);
+    const pos = positionOf(this.composed, p);
     return `${displayFile(pos.file)}:${pos.line}:${pos.column}`;
   }
 
@@ -92,7 +92,7 @@ export class SemanticChecker {
   }
 
   private fileExists(rel: string, p: KeyPath) {
-    const dir = path.dirname(positionOf(this.c, p).file);
+    const dir = path.dirname(positionOf(this.composed, p).file);
     if (!existsSync(path.resolve(dir, rel))) this.add(p, `file ${rel} not found (relative to ${dir})`);
   }
 

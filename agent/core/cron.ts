@@ -124,7 +124,7 @@ export class ZonedTime {
  * `next(t)` finds the first matching second after t in the unit's time zone.
  */
 export class CronSchedule {
-  private readonly f: Fields;
+  private readonly fields: Fields;
   private readonly zone: ZonedTime;
 
   constructor(
@@ -135,7 +135,7 @@ export class CronSchedule {
     const set = (xs: (number | string)[]) => new Set(xs.map(Number));
     const dow = set(p.dayOfWeek);
     if (dow.has(7)) dow.add(0);
-    this.f = {
+    this.fields = {
       second: set(p.second),
       minute: set(p.minute),
       hour: set(p.hour),
@@ -152,13 +152,17 @@ export class CronSchedule {
     for (let i = 0; i < 200_000; i++) {
       const p = this.zone.parts(t);
       let stepS = 0;
-      if (!this.f.month.has(p.month) || !this.f.dayOfMonth.has(p.day) || !this.f.dayOfWeek.has(p.weekday)) {
+      if (
+        !this.fields.month.has(p.month) ||
+        !this.fields.dayOfMonth.has(p.day) ||
+        !this.fields.dayOfWeek.has(p.weekday)
+      ) {
         // To the next local midnight, an hour short so a DST day (23 h or 25 h) cannot make us skip one.
         stepS = (24 - p.hour) * HOUR_S - p.minute * 60 - p.second;
         if (stepS > HOUR_S) stepS -= HOUR_S;
-      } else if (!this.f.hour.has(p.hour)) stepS = HOUR_S - p.minute * 60 - p.second;
-      else if (!this.f.minute.has(p.minute)) stepS = 60 - p.second;
-      else if (!this.f.second.has(p.second)) stepS = 1;
+      } else if (!this.fields.hour.has(p.hour)) stepS = HOUR_S - p.minute * 60 - p.second;
+      else if (!this.fields.minute.has(p.minute)) stepS = 60 - p.second;
+      else if (!this.fields.second.has(p.second)) stepS = 1;
       else return t;
       t += stepS * 1000;
     }

@@ -86,13 +86,13 @@ export class Downloader {
   private readonly waiting: (() => void)[] = [];
   private readonly shared = new Map<string, Shared>();
 
-  constructor(private readonly o: DownloaderOptions) {
-    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
-    this.backoff = { delay: o.retry.min, max_delay: o.retry.max, factor: 2, jitter: 0 };
+  constructor(private readonly opts: DownloaderOptions) {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.backoff = { delay: opts.retry.min, max_delay: opts.retry.max, factor: 2, jitter: 0 };
   }
 
   fileOf(a: Pick<Artifact, 'sha256'>): string {
-    return path.join(this.o.dir, a.sha256);
+    return path.join(this.opts.dir, a.sha256);
   }
 
   /**
@@ -131,7 +131,7 @@ export class Downloader {
     outer: AbortSignal,
     onProgress: (bytes: number) => void,
   ): Promise<string> {
-    const { attempts, deadline } = this.o.retry;
+    const { attempts, deadline } = this.opts.retry;
     const ac = new AbortController();
     const forward = () => ac.abort(outer.reason);
     outer.addEventListener('abort', forward, { once: true });
@@ -139,7 +139,7 @@ export class Downloader {
     const timer =
       deadline === undefined
         ? undefined
-        : this.o.clock.setTimeout(
+        : this.opts.clock.setTimeout(
             () => ac.abort(permanent(errors.UPDATE_GAVE_UP(a.id, `after its deadline of ${deadline} ms`))),
             deadline,
           );
@@ -156,11 +156,11 @@ export class Downloader {
             throw permanent(
               errors.UPDATE_GAVE_UP(a.id, `after ${attempts} attempts (last: ${errorText(e)})`),
             );
-          this.o.log.warn({ id: a.id, attempt }, `${errorText(e)}; retrying`);
+          this.opts.log.warn({ id: a.id, attempt }, `${errorText(e)}; retrying`);
         } finally {
           this.release();
         }
-        await sleep(this.o.clock, backoffDelay(this.backoff, attempt - 1), signal);
+        await sleep(this.opts.clock, backoffDelay(this.backoff, attempt - 1), signal);
       }
     } finally {
       timer?.cancel();
@@ -176,7 +176,7 @@ export class Downloader {
   }
 
   private async slot(signal: AbortSignal): Promise<void> {
-    while (this.running >= this.o.parallel) {
+    while (this.running >= this.opts.parallel) {
       await new Promise<void>((resolve, reject) => {
         const go = () => {
           signal.removeEventListener('abort', stop);
@@ -235,9 +235,9 @@ export class Downloader {
   }
 
   private async checkDisk(need: number): Promise<void> {
-    const s = await statfs(this.o.dir);
+    const s = await statfs(this.opts.dir);
     const free = s.bavail * s.bsize;
-    if (free < need) throw permanent(errors.UPDATE_DISK(this.o.dir, need, free));
+    if (free < need) throw permanent(errors.UPDATE_DISK(this.opts.dir, need, free));
   }
 
   /** One request from `have` on, appended to `part`; resolves with the bytes the file then has. */
@@ -280,7 +280,7 @@ export class Downloader {
             reject(isCatalogued(e, errors.UPDATE_HTTP) ? e : errors.UPDATE_HTTP(url, errorText(e))),
         );
       });
-      req.setTimeout(this.o.idleMs ?? 30_000, () => req.destroy(new Error('no data for too long')));
+      req.setTimeout(this.opts.idleMs ?? 30_000, () => req.destroy(new Error('no data for too long')));
       req.on('error', (e) => reject(signal.aborted ? signal.reason : errors.UPDATE_HTTP(url, errorText(e))));
     });
   }

@@ -5,22 +5,12 @@ import type { Logger } from '../core/logger.js';
 import { errorCode, errors, errorText } from '../errors.js';
 import { type DesiredPart, desiredPart, diffDesired } from './diff.js';
 import type { Downloader } from './downloader.js';
+import type { InstallQueue } from './install-queue.js';
 import type { Installer } from './installers/installer.js';
 import type { ErrorInfoT, ItemT, MachineRecordT, ScheduleT, StateT, UpdateT } from './model.js';
+import { type KindPolicy, POLICY, TRANSITIONS } from './policy.js';
 import type { UpdateGate } from './schedule.js';
 import type { UpdateStore } from './store.js';
-
-/** One install at a time across both machines (DESIGN §7.2: FOTA and SOTA never overlap). */
-export class InstallQueue {
-  private tail: Promise<void> = Promise.resolve();
-
-  /** `onError`: a step that throws (its store failing) is reported; the steps after it still run. */
-  constructor(private readonly onError: (e: unknown) => void) {}
-
-  run(step: () => Promise<void>): void {
-    this.tail = this.tail.then(step).catch(this.onError);
-  }
-}
 
 export interface MachineDeps {
   store: UpdateStore;
@@ -65,14 +55,17 @@ export class UpdateMachine {
   private downloads?: AbortController;
   private disarm?: () => void;
   private ttlTimer?: Timer;
+  /** How this kind differs from the other (DESIGN §7). */
+  private readonly kindPolicy: KindPolicy;
   /** Set by stop(): an install still running then is not recorded (its store is closed); it runs again at the next start. */
   private stopped = false;
 
   constructor(
     readonly kind: UpdateKindT,
-    private readonly d: MachineDeps,
+    private readonly deps: MachineDeps,
   ) {
-    this.record = d.store.machine(kind);
+    this.record = deps.store.machine(kind);
+    this.kindPolicy = POLICY[kind];
   }
 
   get state(): StateT {
@@ -83,7 +76,7 @@ export class UpdateMachine {
   resume(): void {
     const u = this.record.update;
     if (this.state === 'noUpdate' || !u) this.takePending();
-    else if (this.state === 'updating') this.d.queue.run(() => this.installItems(u));
+    else if (this.state === 'updating') this.deps.queue.run(() => this.installItems(u));
     else this.carryOn(u);
   }
 
@@ -95,7 +88,7 @@ export class UpdateMachine {
 
   /** A new desired status (already verified): ignored, rescheduled in place, kept pending, or begun. */
   offer(desired: DesiredStatusT): Offer {
-    const part = desiredPart(this.kind, desired);
+    const part = desiredPart(this.kindPolicy, desired);
     if (part.fullKey === this.record.lastKey) return 'ignored';
     this.record.lastKey = part.fullKey;
     const u = this.record.update;
@@ -104,7 +97,7 @@ export class UpdateMachine {
       this.save();
       this.armTtl(u);
       if (this.state === 'readyToUpdate') this.schedule(u);
-      this.d.onTransition(this);
+      this.deps.onTransition(this);
       return 'rescheduled';
     }
     if (this.state !== 'noUpdate') {
@@ -135,7 +128,7 @@ export class UpdateMachine {
     const message = `cancelled: ${reason}`;
     for (const i of u.items)
       if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
-    this.d.log.warn(`${this.kind} update ${message}`);
+    this.deps.log.warn(`${this.kind} update ${message}`);
     this.finish(u, { message });
   }
 
@@ -153,19 +146,19 @@ export class UpdateMachine {
     return {
       schedule: s
         ? { type: s.type, ...('timetable' in s ? { timetable: s.timetable } : {}) }
-        : this.d.policy.schedule,
-      ttl: s?.ttl !== undefined ? s.ttl * 1000 : this.d.policy.ttl,
+        : this.deps.policy.schedule,
+      ttl: s?.ttl !== undefined ? s.ttl * 1000 : this.deps.policy.ttl,
       triggered: false,
     };
   }
 
   private begin(desired: DesiredStatusT, part: DesiredPart): boolean {
-    const items = diffDesired(this.kind, desired, this.d.store.installed());
+    const items = diffDesired(this.kindPolicy, desired, this.deps.store.installed());
     if (!items.length) return false;
     const u: UpdateT = {
       key: part.key,
       items,
-      createdAt: this.d.clock.now(),
+      createdAt: this.deps.clock.now(),
       ...this.scheduling(part),
       ...(part.unitConfig ? { unitConfig: part.unitConfig } : {}),
     };
@@ -182,7 +175,7 @@ export class UpdateMachine {
     if (!p) return;
     this.record.pending = null;
     this.save();
-    this.begin(p, desiredPart(this.kind, p));
+    this.begin(p, desiredPart(this.kindPolicy, p));
   }
 
   private async download(u: UpdateT): Promise<void> {
@@ -194,7 +187,7 @@ export class UpdateMachine {
       fetches.map(async (i) => {
         this.setItem(i, { status: 'downloading', errorInfo: undefined });
         try {
-          await this.d.downloader.fetch(
+          await this.deps.downloader.fetch(
             { id: i.id, urls: i.urls, sha256: i.sha256!, size: i.size! },
             ac.signal,
             (bytes) => this.progress(i, bytes),
@@ -204,14 +197,14 @@ export class UpdateMachine {
           if (ac.signal.aborted && failed !== i) return;
           failed ??= i;
           this.setItem(i, { status: 'error', errorInfo: errorInfo(e) });
-          // FOTA is all or nothing: one component that cannot be had stops the others.
-          if (this.kind === 'fota') ac.abort(e);
+          // All or nothing (FOTA): one item that cannot be had stops the others.
+          if (this.kindPolicy.allOrNothing) ac.abort(e);
         }
       }),
     );
     if (this.downloads !== ac) return;
     this.downloads = undefined;
-    if (failed && this.kind === 'fota') {
+    if (failed && this.kindPolicy.allOrNothing) {
       const message = `not downloaded: ${failed.id} failed`;
       for (const i of u.items)
         if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
@@ -225,22 +218,24 @@ export class UpdateMachine {
 
   private progress(i: ItemT, bytes: number): void {
     i.bytes = bytes;
-    this.d.onItem(i, true);
+    this.deps.onItem(i, true);
   }
 
   private schedule(u: UpdateT): void {
     this.disarm?.();
-    this.disarm = this.d.gate.arm(u.schedule, u.triggered, () => this.d.queue.run(() => this.install(u)));
+    this.disarm = this.deps.gate.arm(u.schedule, u.triggered, () =>
+      this.deps.queue.run(() => this.install(u)),
+    );
   }
 
   private armTtl(u: UpdateT): void {
     this.ttlTimer?.cancel();
-    this.ttlTimer = this.d.clock.setTimeout(
+    this.ttlTimer = this.deps.clock.setTimeout(
       () => {
         if (this.record.update === u && (this.state === 'downloading' || this.state === 'readyToUpdate'))
           this.cancel(`not installed within its ttl of ${Math.round(u.ttl / 1000)} s`);
       },
-      Math.max(0, u.createdAt + u.ttl - this.d.clock.now()),
+      Math.max(0, u.createdAt + u.ttl - this.deps.clock.now()),
     );
   }
 
@@ -255,14 +250,16 @@ export class UpdateMachine {
 
   /** Installs, then removes, each item not done yet; FOTA stops at the first failure. */
   private async installItems(u: UpdateT): Promise<void> {
-    let failed: ItemT | undefined = u.items.find((i) => i.status === 'error' && this.kind === 'fota');
+    let failed: ItemT | undefined = this.kindPolicy.allOrNothing
+      ? u.items.find((i) => i.status === 'error')
+      : undefined;
     const order = [
       ...u.items.filter((i) => i.action === 'install'),
       ...u.items.filter((i) => i.action === 'remove'),
     ];
     for (const i of order) {
       if (FINAL.has(i.status)) continue;
-      if (failed && this.kind === 'fota') {
+      if (failed && this.kindPolicy.allOrNothing) {
         this.setItem(i, {
           status: 'error',
           errorInfo: { message: `not installed: ${failed.id} failed first` },
@@ -273,8 +270,8 @@ export class UpdateMachine {
       this.setItem(i, { status: installing ? 'installing' : 'removing' });
       let outcome: Pick<ItemT, 'status' | 'errorInfo'>;
       try {
-        const installer = this.d.installerFor(i);
-        if (installing) await installer.install(i, this.d.downloader.fileOf({ sha256: i.sha256! }));
+        const installer = this.deps.installerFor(i);
+        if (installing) await installer.install(i, this.deps.downloader.fileOf({ sha256: i.sha256! }));
         else await installer.remove(i);
         outcome = { status: installing ? 'installed' : 'removed' };
       } catch (e) {
@@ -282,11 +279,11 @@ export class UpdateMachine {
         outcome = { status: 'error', errorInfo: errorInfo(e) };
       }
       if (this.stopped) return;
-      if (outcome.errorInfo) this.d.log.error({ kind: this.kind, id: i.id }, outcome.errorInfo.message);
+      if (outcome.errorInfo) this.deps.log.error({ kind: this.kind, id: i.id }, outcome.errorInfo.message);
       const { section, id, type, version, digest } = i;
       const kept = { section, id, version, ...(type ? { type } : {}), ...(digest ? { digest } : {}) };
-      if (outcome.status === 'removed') this.d.store.removeInstalled(kept);
-      else if (installing) this.d.store.setInstalled({ ...kept, ...outcome });
+      if (outcome.status === 'removed') this.deps.store.removeInstalled(kept);
+      else if (installing) this.deps.store.setInstalled({ ...kept, ...outcome });
       this.setItem(i, outcome);
     }
     const bad = u.items.filter((i) => i.status === 'error');
@@ -307,19 +304,29 @@ export class UpdateMachine {
     this.ttlTimer?.cancel();
     this.last = u;
     this.go('noUpdate', { update: null, error });
-    for (const i of u.items) if (i.sha256) this.d.downloader.discard({ sha256: i.sha256 });
+    for (const i of u.items) if (i.sha256) this.deps.downloader.discard({ sha256: i.sha256 });
     this.takePending();
   }
 
   private go(state: StateT, patch: Partial<MachineRecordT> = {}): void {
     if (this.stopped) return;
+    if (!TRANSITIONS[this.state].includes(state))
+      throw errors.UPDATE_STATE(
+        this.kind,
+        `go to ${state}`,
+        this.state,
+        Object.entries(TRANSITIONS)
+          .filter(([, to]) => to.includes(state))
+          .map(([from]) => from)
+          .join(' or '),
+      );
     Object.assign(this.record, patch, { state });
     this.save();
-    this.d.log.info(
+    this.deps.log.info(
       { kind: this.kind, state, error: this.record.error?.message },
       `${this.kind} update: ${state}`,
     );
-    this.d.onTransition(this);
+    this.deps.onTransition(this);
   }
 
   private setItem(i: ItemT, patch: Partial<ItemT>): void {
@@ -327,10 +334,10 @@ export class UpdateMachine {
     Object.assign(i, patch);
     if (patch.errorInfo === undefined && 'errorInfo' in patch) delete i.errorInfo;
     this.save();
-    this.d.onItem(i);
+    this.deps.onItem(i);
   }
 
   private save(): void {
-    this.d.store.save(this.kind, this.record);
+    this.deps.store.save(this.kind, this.record);
   }
 }

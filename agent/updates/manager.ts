@@ -11,9 +11,11 @@ import { readTrustedKeys } from '../rollout/signing.js';
 import { DesiredFile, openDesired } from './desired.js';
 import { Downloader } from './downloader.js';
 import { type Notification, UpdateGrpcServer } from './grpc-server.js';
+import { InstallQueue } from './install-queue.js';
 import { installerSelector } from './installers/select.js';
-import { InstallQueue, type Offer, UpdateMachine } from './machine.js';
+import { type Offer, UpdateMachine } from './machine.js';
 import { type ErrorInfoT, type ItemT, itemKey, type ScheduleT } from './model.js';
+import { POLICY } from './policy.js';
 import { UpdateGate } from './schedule.js';
 import { UpdateStore } from './store.js';
 
@@ -57,15 +59,15 @@ export class UpdateManager implements Part, UpdateControl {
   private desired?: DesiredOutcome;
   private readonly refusals: RefusalLimiter;
 
-  private readonly u: UpdatesT;
+  private readonly settings: UpdatesT;
 
   constructor(private readonly cx: PartContext<UpdatesT>) {
-    this.u = cx.section;
+    this.settings = cx.section;
     this.refusals = new RefusalLimiter(cx.clock);
   }
 
   async start(): Promise<void> {
-    const { cx, u } = this;
+    const { cx, settings: u } = this;
     this.trusted = readTrustedKeys(u.trust.keys, 'updates.trust.keys');
     const store = new UpdateStore(cx.dataDir);
     this.store = store;
@@ -146,8 +148,7 @@ export class UpdateManager implements Part, UpdateControl {
         const m = this.machines.get(kind);
         if (m) outcome[kind] = m.offer(desired);
         else {
-          const n =
-            kind === 'fota' ? desired.components.length : desired.services.length + desired.layers.length;
+          const n = POLICY[kind].wanted(desired).length;
           if (n) outcome.reasons.push(`${n} ${kind} item(s) ignored: updates.${kind} is not configured`);
         }
       }

@@ -41,7 +41,7 @@ export interface GateDeps {
  * waits for the next slot: the slot gates the start.
  */
 export class UpdateGate {
-  constructor(private readonly d: GateDeps) {}
+  constructor(private readonly deps: GateDeps) {}
 
   /** Calls `open` once the update may start; the returned function disarms the gate. */
   arm(schedule: ScheduleT, triggered: boolean, open: () => void): () => void {
@@ -58,19 +58,19 @@ export class UpdateGate {
       timer?.cancel();
       if (!triggered && schedule.type === 'trigger') return;
       if (!triggered && schedule.type === 'timetable') {
-        const now = this.d.clock.now();
-        const next = nextSlotStart(schedule.timetable ?? [], now, this.d.zone);
+        const now = this.deps.clock.now();
+        const next = nextSlotStart(schedule.timetable ?? [], now, this.deps.zone);
         if (next === null) return;
         if (next > now) {
           // Outside a slot signal changes cannot open the gate: wait for the slot, not for them.
           unwatch?.();
           unwatch = undefined;
-          timer = this.d.clock.setTimeout(check, next - now);
+          timer = this.deps.clock.setTimeout(check, next - now);
           return;
         }
       }
-      if (this.d.when && !this.d.when({ signals: this.d.signals.tree })) {
-        unwatch ??= this.d.signals.watch(check);
+      if (this.deps.when && !this.deps.when({ signals: this.deps.signals.tree })) {
+        unwatch ??= this.deps.signals.watch(check);
         return;
       }
       disarm();

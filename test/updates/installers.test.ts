@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FakeClock, realClock } from '../../agent/core/clock.js';
+import { InstallQueue } from '../../agent/updates/install-queue.js';
 import type { ArchiveLimits } from '../../agent/updates/installers/archive.js';
 import { CommandInstaller } from '../../agent/updates/installers/command.js';
 import { DirectoryInstaller } from '../../agent/updates/installers/directory.js';
-import { InstallQueue } from '../../agent/updates/machine.js';
 import type { ItemT } from '../../agent/updates/model.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { type TarEntry, tarGz } from '../helpers/updates.js';

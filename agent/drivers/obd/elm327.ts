@@ -61,13 +61,13 @@ class Elm327 {
   private discoveredAt = 0;
 
   constructor(
-    private readonly s: Elm327SettingsT,
+    private readonly settings: Elm327SettingsT,
     private readonly ctx: DriverContext,
   ) {
     this.link = new SerialLink({
-      path: s.port,
-      baudRate: s.baudrate === 'auto' ? PROBE_RATES[0]! : s.baudrate,
-      reconnect: s.reconnect,
+      path: settings.port,
+      baudRate: settings.baudrate === 'auto' ? PROBE_RATES[0]! : settings.baudrate,
+      reconnect: settings.reconnect,
       clock: ctx.clock,
       log: ctx.log,
       ready: () => this.init(),
@@ -78,7 +78,7 @@ class Elm327 {
           'vehicle/obd/connected',
           {
             service: ctx.service,
-            port: s.port,
+            port: settings.port,
             baudrate: i.baudrate,
             adapter: i.adapter,
             firmware: i.firmware,
@@ -90,11 +90,11 @@ class Elm327 {
       },
       closed: (why, wasUp) => {
         this.info = undefined;
-        this.session.reset(errors.SERIAL_CLOSED(s.port, why));
+        this.session.reset(errors.SERIAL_CLOSED(settings.port, why));
         if (wasUp)
           ctx.bus.emit(
             'vehicle/obd/disconnected',
-            { service: ctx.service, port: s.port, reason: why },
+            { service: ctx.service, port: settings.port, reason: why },
             ctx.service,
           );
       },
@@ -117,7 +117,7 @@ class Elm327 {
       status: () => {
         const i = this.info;
         return {
-          port: this.s.port,
+          port: this.settings.port,
           state: this.link.state,
           ...(this.link.lastError ? { last_error: this.link.lastError } : {}),
           ...(i
@@ -140,7 +140,7 @@ class Elm327 {
   }
 
   /** Sends a command and returns the answer's lines (status lines throw). */
-  private async lines(command: string, timeout = this.s.timeout): Promise<string[]> {
+  private async lines(command: string, timeout = this.settings.timeout): Promise<string[]> {
     return replyLines(await this.session.send(command, timeout), command);
   }
 
@@ -154,12 +154,14 @@ class Elm327 {
 
   /** Finds the adapter's baud rate, resets it and sets it up; learns the protocol and the supported PIDs. */
   private async init(): Promise<void> {
-    const baudrate = this.s.baudrate === 'auto' ? await this.probe() : this.s.baudrate;
-    const banner = await this.lines('ATZ', Math.max(this.s.timeout, RESET_TIMEOUT));
+    const baudrate = this.settings.baudrate === 'auto' ? await this.probe() : this.settings.baudrate;
+    const banner = await this.lines('ATZ', Math.max(this.settings.timeout, RESET_TIMEOUT));
     for (const c of ['ATE0', 'ATL0', 'ATS0', 'ATH1', 'ATAT1']) await this.lines(c);
-    if (this.s.header) await this.lines(`ATSH${this.s.header}`);
+    if (this.settings.header) await this.lines(`ATSH${this.settings.header}`);
     await this.lines(
-      this.s.protocol === 'auto' ? 'ATSP0' : `ATSP${this.s.protocol.toString(16).toUpperCase()}`,
+      this.settings.protocol === 'auto'
+        ? 'ATSP0'
+        : `ATSP${this.settings.protocol.toString(16).toUpperCase()}`,
     );
     const adapter = (await this.lines('ATI'))[0] ?? banner.at(-1) ?? 'ELM327';
     const firmware = await this.lines('STI').then(
@@ -180,7 +182,9 @@ class Elm327 {
       );
       if (answered) return rate;
     }
-    throw errors.DRIVER_ERROR(`no ELM327 answered on ${this.s.port} at ${PROBE_RATES.join(', ')} baud`);
+    throw errors.DRIVER_ERROR(
+      `no ELM327 answered on ${this.settings.port} at ${PROBE_RATES.join(', ')} baud`,
+    );
   }
 
   /** The first request searches the protocol; then ATDPN names it, and the bitmaps say what is supported. */
@@ -189,11 +193,11 @@ class Elm327 {
     this.discoveredAt = this.ctx.clock.now();
     let first: string[];
     try {
-      first = await this.lines('0100', Math.max(this.s.timeout, SEARCH_TIMEOUT));
+      first = await this.lines('0100', Math.max(this.settings.timeout, SEARCH_TIMEOUT));
     } catch (e) {
       // Ignition off: the adapter is here, the car is not answering yet; requests will search again.
       this.ctx.log.warn(
-        `${this.s.port}: no ECU answered 0100 (${(e as Error).message}); supported PIDs unknown`,
+        `${this.settings.port}: no ECU answered 0100 (${(e as Error).message}); supported PIDs unknown`,
       );
       return;
     }

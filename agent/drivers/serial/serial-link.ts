@@ -41,7 +41,7 @@ export class SerialLink {
   state: SerialState = 'opening';
   lastError?: string;
 
-  constructor(private readonly o: SerialLinkOptions) {}
+  constructor(private readonly opts: SerialLinkOptions) {}
 
   async start(): Promise<void> {
     await this.attempt();
@@ -52,20 +52,20 @@ export class SerialLink {
     this.state = 'opening';
     let port: SerialPort | undefined;
     try {
-      port = await open(this.o.path, this.o.baudRate);
+      port = await open(this.opts.path, this.opts.baudRate);
       if (this.state !== 'opening') return void port.close();
       this.port = port;
       const current = port;
-      port.on('data', (c: Buffer) => this.o.data(c));
+      port.on('data', (c: Buffer) => this.opts.data(c));
       port.on('close', (e: Error | null) => this.lost(current, e ? errorText(e) : 'closed'));
       port.on('error', (e: Error) => this.lost(current, errorText(e)));
-      await this.o.ready();
+      await this.opts.ready();
       if (this.port !== current) throw new Error(this.lastError ?? 'closed during init');
       this.failures = 0;
       this.lastError = undefined;
       this.state = 'up';
       this.checkPresence(current);
-      this.o.up();
+      this.opts.up();
     } catch (e) {
       if (this.port === port) this.release(errorText(e), false);
       this.retry(errorText(e));
@@ -74,10 +74,10 @@ export class SerialLink {
 
   /** While `port` is the open one, its device file must still be there. */
   private checkPresence(port: SerialPort): void {
-    this.presence = this.o.clock.setTimeout(() => {
-      access(this.o.path).then(
+    this.presence = this.opts.clock.setTimeout(() => {
+      access(this.opts.path).then(
         () => this.port === port && this.checkPresence(port),
-        () => this.lost(port, `${this.o.path} is gone`),
+        () => this.lost(port, `${this.opts.path} is gone`),
       );
     }, PRESENCE_CHECK_MS);
   }
@@ -95,32 +95,32 @@ export class SerialLink {
     this.port = undefined;
     this.presence?.cancel();
     if (port?.isOpen) port.close();
-    this.o.closed(why, wasUp);
+    this.opts.closed(why, wasUp);
   }
 
   private retry(why: string): void {
     if (this.state === 'stopped') return;
-    if (this.lastError !== why) this.o.log.warn(`${this.o.path}: ${why}; retrying`);
+    if (this.lastError !== why) this.opts.log.warn(`${this.opts.path}: ${why}; retrying`);
     this.lastError = why;
     this.state = 'waiting';
-    const { min, max } = this.o.reconnect;
+    const { min, max } = this.opts.reconnect;
     const delay = backoffDelay(
       { delay: min, max_delay: max, factor: 2, jitter: 0.25 },
       this.failures++,
-      this.o.random,
+      this.opts.random,
     );
-    this.timer = this.o.clock.setTimeout(() => void this.attempt(), delay);
+    this.timer = this.opts.clock.setTimeout(() => void this.attempt(), delay);
   }
 
   write(data: string | Buffer): void {
-    if (!this.port) throw errors.SERIAL_CLOSED(this.o.path, this.lastError ?? this.state);
+    if (!this.port) throw errors.SERIAL_CLOSED(this.opts.path, this.lastError ?? this.state);
     this.port.write(data);
   }
 
   /** Changes the baud rate of the open port (probing an adapter's rate). */
   async setBaudRate(baudRate: number): Promise<void> {
     const port = this.port;
-    if (!port) throw errors.SERIAL_CLOSED(this.o.path, this.lastError ?? this.state);
+    if (!port) throw errors.SERIAL_CLOSED(this.opts.path, this.lastError ?? this.state);
     await new Promise<void>((resolve, reject) =>
       port.update({ baudRate }, (e) => (e ? reject(e) : resolve())),
     );
