@@ -28,8 +28,11 @@ import type { AgentStatus, ConfigOrigin, OperatorPort, Part, PartContext, Ports 
 import { conditionFactory } from '../reactor/condition.js';
 import type { ReactorHost } from '../reactor/host.js';
 import { Reactor } from '../reactor/reactor.js';
+import { ConfigState } from './config-state.js';
 import { LIVE_SECTIONS } from './extensions.js';
+import { AgentFaults } from './faults.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
+import { memoryMB, outboxStatus, reportServices, servicesStatus } from './status.js';
 
 /** How long each part of the agent may take to stop before the stop goes on without it. */
 const PART_STOP_MS = 1000;
@@ -78,15 +81,11 @@ export class Agent implements ReactorHost {
   private storage: StorageFaults;
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
-  private readonly floodReports: OncePer;
+  private readonly faults: AgentFaults;
+  private readonly configState: ConfigState;
   private readonly reports: ErrorReports;
   /** What operators did to workers (`service/worker` → state), kept across service restarts. */
   private readonly kept = new Map<string, KeptState>();
-  private dropsUnreported = 0;
-  private configState: Omit<AgentStatus['config'], 'version'> = { status: 'installed' };
-  /** The running config's digest, worked out when it changes (status asks for it often). */
-  private version: string;
-  private dropTimer?: Timer;
 
   constructor(
     private current: ConfigT,
@@ -95,13 +94,13 @@ export class Agent implements ReactorHost {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? silentLogger;
     this.dataDir = opts.dataDir ?? current.unit.data_dir;
-    this.version = configVersion(current);
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
     this.reactor = new Reactor(this, current.reactor.rules, { maxDepth: current.reactor.max_depth });
     this.storage = new StorageFaults(this.bus, this.clock, this.log);
-    this.floodReports = new OncePer(this.clock, 60_000);
+    this.faults = new AgentFaults(this.bus, this.clock, this.log, () => this.outbox?.dropped ?? 0);
+    this.configState = new ConfigState(current, this.bus, this.log, () => this.cloud);
     this.reports = new ErrorReports(this.clock, this.log);
   }
 
@@ -184,8 +183,8 @@ export class Agent implements ReactorHost {
     try {
       // The lock's database creates the data directory (0700) before anything else touches it.
       this.releases.push(lockDataDir(this.dataDir));
-      this.releases.push(catchStrayErrors((e) => this.strayError(e)));
-      this.releases.push(watchStalls((ms) => this.stalled(ms)));
+      this.releases.push(catchStrayErrors((e) => this.faults.stray(e)));
+      this.releases.push(watchStalls((ms) => this.faults.stalled(ms)));
       this.stateStore = new StateStore(this.dataDir);
       const box = this.config.cloud?.outbox;
       this.outbox = new Outbox(
@@ -193,7 +192,7 @@ export class Agent implements ReactorHost {
         { maxRecords: box?.max_records ?? 1_000_000, maxBytes: box?.max_bytes ?? 256 * 1024 ** 2 },
         {
           onWriteError: (file, e) => this.storage.report(file, e),
-          onDropped: (n) => this.outboxDropped(n),
+          onDropped: (n) => this.faults.outboxDropped(n),
           onAccepted: () => this.cloud?.accepted(),
         },
       );
@@ -211,7 +210,7 @@ export class Agent implements ReactorHost {
       // Rules listen before services start, so they see what services say while starting.
       await this.mount({ ext: this.reactor, key: 'reactor' }, started);
       this.createServices();
-      this.stampModules();
+      this.configState.running(this.current);
       await Promise.all([...this.services.values()].map((s) => s.start()));
       if (this.cloud) await this.mount({ ext: this.cloud, key: 'cloud' }, started);
       for (const m of this.extensions) await this.mount(m, started);
@@ -238,42 +237,10 @@ export class Agent implements ReactorHost {
       statusWindow: this.config.status.window,
       random: this.opts.random,
     });
-    cloud.update('unitConfig', 'unit', { version: this.version, status: 'installed' });
-    const report = () => this.reportServices(cloud);
+    cloud.update('unitConfig', 'unit', { version: this.configState.version, status: 'installed' });
+    const report = () => reportServices(cloud, servicesStatus(this.services));
     this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
     return cloud;
-  }
-
-  /** Each service's state, restarts, last error and workers, as unit status items. */
-  private reportServices(cloud: CloudLink): void {
-    for (const [name, s] of Object.entries(this.servicesStatus())) {
-      cloud.update('agent', name, {
-        name,
-        state: s.state,
-        restarts: s.restarts,
-        ...(s.lastError ? { error: s.lastError, code: s.code } : {}),
-        workers: s.workers.map((w) => ({ name: w.name, state: w.state })),
-      });
-    }
-  }
-
-  /** The outbox dropped its oldest records: reported at once, then at most every 10 s with the count since. */
-  private outboxDropped(n: number): void {
-    this.dropsUnreported += n;
-    if (this.dropTimer) return;
-    const report = () => {
-      const count = this.dropsUnreported;
-      this.dropsUnreported = 0;
-      const total = this.outbox?.dropped ?? count;
-      const err = errors.OUTBOX_DROPPED(count, total);
-      this.log.warn({ dropped: count, total }, err.message);
-      this.bus.emit('system/outbox/dropped', { dropped: count, total, code: err.code }, 'outbox');
-    };
-    report();
-    this.dropTimer = this.clock.setTimeout(() => {
-      this.dropTimer = undefined;
-      if (this.dropsUnreported > 0) this.outboxDropped(0);
-    }, 10_000);
   }
 
   private async mount({ ext, key }: Mounted, started: Extension[]): Promise<void> {
@@ -293,25 +260,6 @@ export class Agent implements ReactorHost {
     this.closeStores();
   }
 
-  /** An error no service owns (thrown from a timer, a promise left rejected): reported, never fatal. */
-  private strayError(e: Error): void {
-    this.log.error({ err: e }, `stray error: ${errorText(e)}`);
-    this.bus.emit('system/agent/error', { error: errorText(e), code: errors.STRAY_ERROR.code }, 'agent');
-  }
-
-  private stalled(ms: number): void {
-    this.log.warn({ ms }, errors.STALLED(ms).message);
-    this.bus.emit('system/agent/stalled', { ms }, 'agent');
-  }
-
-  /** A service that floods the bus: reported at most once a minute per service. */
-  private flooded(service: string, dropped: number): void {
-    if (!this.floodReports.due(service)) return;
-    const err = errors.FLOOD(`service ${service}`, dropped);
-    this.log.warn({ service, dropped }, err.message);
-    this.bus.emit('system/agent/error', { service, error: err.message, code: err.code, dropped }, 'agent');
-  }
-
   private serviceDeps(): ServiceDeps {
     return {
       bus: this.bus,
@@ -322,7 +270,7 @@ export class Agent implements ReactorHost {
       kept: (service, worker) => this.kept.get(`${service}/${worker}`),
       unit: this.config.unit,
       baseDir: this.opts.baseDir ?? process.cwd(),
-      onFlood: (service, dropped) => this.flooded(service, dropped),
+      onFlood: (service, dropped) => this.faults.flooded(service, dropped),
       parts: (name, def, ctx) => serviceParts(name, def, ctx, this.shared!),
     };
   }
@@ -355,11 +303,11 @@ export class Agent implements ReactorHost {
    * unit …) make it throw PITCREW_CONFIG_RESTART before anything changes.
    */
   async apply(next: ConfigT): Promise<ConfigDiff> {
-    const diff = diffConfigs(this.current, next, LIVE_SECTIONS, this.changedModules());
+    const diff = diffConfigs(this.current, next, LIVE_SECTIONS, this.configState.changedModules());
     if (diff.sections.length) throw errors.CONFIG_RESTART(diff.sections);
     if (!this.running) {
       this.current = next;
-      this.version = configVersion(next);
+      this.configState.running(next);
       return diff;
     }
     for (const name of [...diff.services.removed, ...diff.services.changed]) {
@@ -368,17 +316,12 @@ export class Agent implements ReactorHost {
       for (const k of [...this.kept.keys()]) if (k.startsWith(`${name}/`)) this.kept.delete(k);
     }
     this.current = next;
-    this.version = configVersion(next);
-    this.stampModules();
+    this.configState.running(next);
     this.reactor.load(next.reactor.rules);
     const fresh = [...diff.services.changed, ...diff.services.added];
     for (const name of fresh) this.addService(name, next.services[name] as ServiceT);
     await Promise.all(fresh.map((name) => this.services.get(name)?.start()));
-    const version = this.version;
-    this.configState = { status: 'installed' };
-    this.cloud?.update('unitConfig', 'unit', { version, status: 'installed', errorInfo: null });
-    this.log.info({ version, services: diff.services, rules: diff.rules }, 'config applied');
-    this.bus.emit('system/config/applied', { version, services: diff.services, rules: diff.rules }, 'agent');
+    this.configState.applied(diff);
     return diff;
   }
 
@@ -406,52 +349,12 @@ export class Agent implements ReactorHost {
     this.ports.updates.startUpdate(kind);
   }
 
-  /** A config that failed its health check and was replaced by the previous one (DESIGN §8). */
+  rejected(source: string, reasons: string[], shared?: string[]): void {
+    this.configState.rejected(source, reasons, shared);
+  }
+
   reverted(reason: string, failed: ConfigT): void {
-    const version = configVersion(failed);
-    this.log.error({ reason, version }, `config ${version} reverted: ${reason}`);
-    this.configState = {
-      status: 'error',
-      errorInfo: { source: 'health', reasons: [`${version} reverted: ${reason}`] },
-    };
-    this.cloud?.update('unitConfig', 'unit', {
-      version: this.version,
-      status: 'installed',
-      errorInfo: { reverted: version, reason },
-    });
-    this.bus.emit('system/config/reverted', { reason, reverted: version, running: this.version }, 'agent');
-  }
-
-  /** When each module file the running services use last changed, as of the last start or apply. */
-  private moduleStamps = new Map<string, number>();
-
-  private stampModules(): void {
-    this.moduleStamps = new Map(
-      Object.values(this.current.services).flatMap((s) =>
-        moduleFiles(s).map((f) => [f, moduleStamp(f)] as const),
-      ),
-    );
-  }
-
-  /** Module files changed on disk since: the services that run them restart on the next apply. */
-  private changedModules(): Set<string> {
-    return new Set([...this.moduleStamps].filter(([f, t]) => moduleStamp(f) !== t).map(([f]) => f));
-  }
-
-  /** A config that was not applied: reported in the log, as `system/config/rejected`, and in the unit status. */
-  /**
-   * A config change was refused. `shared` is what may leave the unit (status, events): for a git
-   * commit, positions without the messages, which can quote the files; the log has `reasons` whole.
-   */
-  rejected(source: string, reasons: string[], shared: string[] = reasons): void {
-    this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
-    this.configState = { status: 'error', errorInfo: { source, reasons: shared } };
-    this.cloud?.update('unitConfig', 'unit', {
-      version: this.version,
-      status: 'error',
-      errorInfo: { source, reasons: shared },
-    });
-    this.bus.emit('system/config/rejected', { source, reasons: shared, running: this.version }, 'agent');
+    this.configState.reverted(reason, failed);
   }
 
   /** Stops workers and services, then the extensions, and closes the stores. */
@@ -474,8 +377,7 @@ export class Agent implements ReactorHost {
   }
 
   private closeStores(): void {
-    this.dropTimer?.cancel();
-    this.dropTimer = undefined;
+    this.faults.stop();
     this.cloud = undefined;
     this.outbox?.close();
     this.stateStore?.close();
@@ -516,7 +418,7 @@ export class Agent implements ReactorHost {
     const now = w.status().state;
     if (now === 'paused' || now === 'killed') this.kept.set(`${service}/${name}`, now);
     else if (now === 'running') this.kept.set(`${service}/${name}`, 'started');
-    if (this.cloud) this.reportServices(this.cloud);
+    if (this.cloud) reportServices(this.cloud, servicesStatus(this.services));
     return w.status();
   }
 
@@ -537,62 +439,21 @@ export class Agent implements ReactorHost {
     await this.outbox.pushMessage('reactor', this.cloud.topic(topic), payload, qos, retain, this.clock.now());
   }
 
-  private outboxStatus(): AgentStatus['outbox'] {
-    const box = this.outbox;
-    if (!box) return { queued: 0, bytes: 0, dropped: 0 };
-    const oldest = box.oldest();
-    return {
-      queued: box.size,
-      bytes: box.sizeBytes,
-      dropped: box.dropped,
-      ...(oldest !== undefined ? { oldest_age: Math.max(0, this.clock.now() - oldest) } : {}),
-    };
-  }
-
-  private servicesStatus(): AgentStatus['services'] {
-    const services: AgentStatus['services'] = {};
-    for (const [name, sup] of this.services) {
-      const s = sup.status();
-      const workers =
-        s.state === 'running' ? [...(sup.runtime?.workers.values() ?? [])].map((w) => w.status()) : [];
-      const driver = s.state === 'running' ? sup.runtime?.driverStatus() : undefined;
-      services[name] = {
-        ...s,
-        workers,
-        events_dropped: sup.runtime?.inlet.dropped ?? 0,
-        ...(driver ? { driver } : {}),
-      };
-    }
-    return services;
-  }
-
   status(): AgentStatus {
-    const services = this.servicesStatus();
+    const services = servicesStatus(this.services);
     return {
       unit: this.config.unit.id,
       uptime: this.clock.now() - this.startedAt,
       services,
       signals: this.signals.entries().length,
-      outbox: this.outboxStatus(),
+      outbox: outboxStatus(this.outbox, this.clock.now()),
       cloud: this.cloud?.state() ?? { state: 'off', connects: 0, attempts: 0, sent: 0 },
       storage: this.storage.status(),
       events: this.bus.count,
       memory: memoryMB(),
-      config: { version: this.version, ...this.configState },
+      config: this.configState.status(),
     };
   }
-}
-
-/** A short digest of the running config: its version in the unit status until rollout names one. */
-function configVersion(config: ConfigT): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
-}
-
-const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-
-function memoryMB(): AgentStatus['memory'] {
-  const m = process.memoryUsage();
-  return { rss: mb(m.rss), heap: mb(m.heapUsed), external: mb(m.external + m.arrayBuffers) };
 }
 
 export function createAgent(config: ConfigT, opts?: AgentOptions): Agent {
