@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
 import { type Clock, realClock } from './clock.js';
 import { errors } from './errors.js';
+import type { BuiltinEvents, BuiltinTag } from './events.js';
 import { literalSegments, parsePattern } from './patterns.js';
 
 export type Event = z.infer<typeof EventSchema>;
@@ -15,6 +16,12 @@ interface TagEntry {
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
 export type Match = readonly string[];
 export type Listener = (event: Event, match: Match) => void;
+
+/** An event of one of the agent's own tags, its data as the map says. */
+export type BuiltinEvent<K extends BuiltinTag> = Omit<Event, 'tag' | 'data'> & {
+  tag: K;
+  data: BuiltinEvents[K];
+};
 
 /** Why an event happened: the rule run that emitted it, and what caused that run. */
 export interface Cause {
@@ -100,7 +107,12 @@ export class Bus {
     return this.emitted;
   }
 
-  on(pattern: string, fn: Listener): () => void {
+  /** Listens to one of the agent's own tags, its payload typed by the map (DESIGN §4). */
+  on<K extends BuiltinTag>(tag: K, fn: (event: BuiltinEvent<K>, match: Match) => void): () => void;
+  /** Listens to a pattern (wildcards, `re:`) or a user tag. */
+  on<P extends string>(pattern: P extends BuiltinTag ? never : P, fn: Listener): () => void;
+  on(pattern: string, listener: (event: never, match: Match) => void): () => void {
+    const fn = listener as Listener;
     const sub: Sub = { fn, active: true };
     const parsed = parsePattern(pattern);
     if (parsed.kind === 're') {
@@ -155,6 +167,14 @@ export class Bus {
    * emitted by a rule run carries the run's cause; one past `maxDepth` is dropped: it throws
    * PITCREW_REACTOR_LOOP, so the run's trace says why.
    */
+  /** Emits one of the agent's own tags: its payload must be the map's (DESIGN §4). */
+  emit<K extends BuiltinTag>(tag: K, data: BuiltinEvents[K], source?: string): Event;
+  /** Emits a user tag (or one only known at run time). */
+  emit<T extends string>(
+    tag: T extends BuiltinTag ? never : T,
+    data?: Record<string, unknown>,
+    source?: string,
+  ): Event;
   emit(tag: string, data: Record<string, unknown> = {}, source = 'agent'): Event {
     if (this.holding) {
       this.holding.push({ tag, data, source });

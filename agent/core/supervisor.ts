@@ -79,7 +79,7 @@ export class Supervisor {
     if (attempt !== this.attempt || this.state !== 'starting') return;
     this.setState('running');
     this.bus.emit(
-      `system/service/${this.name}/started`,
+      `system/service/${this.name}/started` as const,
       { service: this.name, restarts: this.restarts },
       'supervisor',
     );
@@ -101,7 +101,7 @@ export class Supervisor {
       `service ${this.name} failed: ${this.lastError}`,
     );
     this.bus.emit(
-      `system/service/${this.name}/failed`,
+      `system/service/${this.name}/failed` as const,
       { service: this.name, reason: this.lastError, code: this.code, restarts, retry_in: delay },
       'supervisor',
     );
@@ -125,6 +125,7 @@ export class Supervisor {
     await this.runtime
       ?.stop()
       .catch((e) => this.log.warn({ service: this.name }, `stopping: ${errorText(e)}`));
-    if (wasUp) this.bus.emit(`system/service/${this.name}/stopped`, { service: this.name }, 'supervisor');
+    if (wasUp)
+      this.bus.emit(`system/service/${this.name}/stopped` as const, { service: this.name }, 'supervisor');
   }
 }

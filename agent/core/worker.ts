@@ -158,11 +158,11 @@ export class Worker {
         if (this.def.transactional) break;
       }
     }
-    const tag = `system/worker/${this.service}/${this.def.name}`;
+    const tag = `system/worker/${this.service}/${this.def.name}` as const;
     if (failed !== undefined && this.def.on_error === 'stop') {
       this.state = 'failed';
       this.bus.emit(
-        `${tag}/failed`,
+        `${tag}/failed` as const,
         { service: this.service, worker: this.def.name, ...failed },
         this.service,
       );
@@ -175,7 +175,7 @@ export class Worker {
       this.state = 'completed';
       this.nextRun = undefined;
       this.bus.emit(
-        `${tag}/completed`,
+        `${tag}/completed` as const,
         { service: this.service, worker: this.def.name, iterations: this.iterations },
         this.service,
       );

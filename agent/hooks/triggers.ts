@@ -1,17 +1,18 @@
 import * as z from 'zod';
 import { Duration } from '../../schemas/common.js';
 import type { Timer } from '../core/clock.js';
+import type { BuiltinEvents, BuiltinTag } from '../core/events.js';
 import { distanceM } from '../core/geo.js';
 import type { HookContext } from '../core/types.js';
 import { defineHook, isError, numeric } from './types.js';
 
-/** Emits `tag` when `next` differs from the last state emitted. */
-function onChange<S>(ctx: HookContext, tagOf: (s: S) => string) {
+/** Emits the state's tag when `next` differs from the last state emitted, its data as the event map says. */
+function onChange<S extends string, K extends BuiltinTag>(ctx: HookContext, tagOf: (s: S) => K) {
   let last: S | undefined;
-  return (next: S, data: Record<string, unknown>) => {
+  return (next: S, data: Omit<BuiltinEvents[K], 'service'>) => {
     if (next === last) return;
     last = next;
-    ctx.bus.emit(tagOf(next), { service: ctx.service, ...data }, ctx.service);
+    ctx.bus.emit(tagOf(next), { service: ctx.service, ...data } as BuiltinEvents[K], ctx.service);
   };
 }
 
@@ -21,7 +22,7 @@ export const engineState = defineHook({
   args: z.strictObject({}),
   create: (_args, ctx) => {
     let ran = false;
-    const emit = onChange<string>(ctx, (s) => `vehicle/engine/${s}`);
+    const emit = onChange(ctx, (s: 'running' | 'stopped' | 'not_running') => `vehicle/engine/${s}` as const);
     return (r) => {
       // An adapter answers nothing (NO DATA) for RPM when the engine is off: an error counts as 0.
       const rpm = isError(r) ? 0 : (numeric(r.value) ?? 0);
@@ -40,7 +41,7 @@ export const batteryState = defineHook({
     hold: Duration.default(3000),
   }),
   create: ({ critical_volts, charging_volts, hold }, ctx) => {
-    const emit = onChange<string>(ctx, (s) => `vehicle/battery/${s}`);
+    const emit = onChange(ctx, (s: string) => `vehicle/battery/${s}` as const);
     let candidate: string | undefined;
     let timer: Timer | undefined;
     return (r) => {
@@ -138,8 +139,8 @@ export const positionState = defineHook({
     moving_distance: z.number().min(0).default(25),
   }),
   create: ({ moving_speed, moving_distance }, ctx) => {
-    const fixState = onChange<string>(ctx, (s) => `vehicle/position/${s}`);
-    const motion = onChange<string>(ctx, (s) => `vehicle/position/${s}`);
+    const fixState = onChange(ctx, (s: 'fix' | 'lost') => `vehicle/position/${s}` as const);
+    const motion = onChange(ctx, (s: 'moving' | 'standstill') => `vehicle/position/${s}` as const);
     let last: Fix | undefined;
     return (r) => {
       const fix = isError(r) ? undefined : asFix(r.value);

@@ -235,7 +235,11 @@ export class UpdateManager implements Part, UpdateControl {
       version,
       status,
     }));
-    this.cx.bus.emit(`system/update/${m.kind}/${state}`, { items, ...(error ? { error } : {}) }, 'updates');
+    this.cx.bus.emit(
+      `system/update/${m.kind}/${state}` as const,
+      { items, ...(error ? { error } : {}) },
+      'updates',
+    );
     const n = this.notification(m.kind);
     for (const fn of this.subscribers) fn(n);
   }

@@ -29,9 +29,9 @@ describe('bus', () => {
     const hash = recorder(bus, 'vehicle/#');
     const mixed = recorder(bus, '+/+/#');
     const all = recorder(bus, '#');
-    bus.emit('vehicle/engine/running');
-    bus.emit('vehicle/battery/critical_level');
-    bus.emit('system/agent/started');
+    bus.emit('vehicle/engine/running' as string);
+    bus.emit('vehicle/battery/critical_level' as string);
+    bus.emit('system/agent/started' as string);
     assert.deepEqual(exact, [['vehicle/engine/running', []]]);
     assert.deepEqual(plus, [['vehicle/engine/running', ['engine']]]);
     assert.deepEqual(hash, [
@@ -58,8 +58,8 @@ describe('bus', () => {
   it('matches re: patterns with their groups', () => {
     const bus = new Bus();
     const seen = recorder(bus, 're:^vehicle/(engine|battery)/(\\w+)$');
-    bus.emit('vehicle/engine/stopped');
-    bus.emit('vehicle/position/fix');
+    bus.emit('vehicle/engine/stopped' as string);
+    bus.emit('vehicle/position/fix' as string);
     assert.deepEqual(seen, [['vehicle/engine/stopped', ['engine', 'stopped']]]);
   });
 
@@ -96,5 +96,18 @@ describe('bus', () => {
     bus.emit('vehicle/speed');
     assert.equal(wrong, 0);
     assert.equal(seen.length, 1);
+  });
+
+  it("checks the payload of the agent's own tags against the event map (a type error otherwise)", () => {
+    const bus = new Bus();
+    const seen: number[] = [];
+    bus.on('system/agent/stalled', (e) => seen.push(e.data.ms));
+    bus.emit('system/agent/stalled', { ms: 250 });
+    // @ts-expect-error: system/agent/stalled carries {ms}, nothing else
+    bus.emit('system/agent/stalled', { seconds: 1 });
+    // @ts-expect-error: a service's started event says how often it restarted
+    bus.emit('system/service/obd/started', { service: 'obd' });
+    bus.emit('custom/anything', { free: 'form' });
+    assert.deepEqual(seen, [250, undefined]);
   });
 });
