@@ -8,6 +8,11 @@ import module from 'node:module';
 const require = module.createRequire(import.meta.url);
 // Compiled code cached between runs, by Node itself (measured on Node 24, bench/startup: the agent's
 // own share 222 ms, against 241 ms through the v8-compile-cache package it replaces).
+if (!module.enableCompileCache) {
+  // Below Node 22 the native addons do not load either: say so, rather than crash on the first one.
+  console.error(`pitcrew runs on Node.js 22 or 24; this is Node.js ${process.version}`);
+  process.exit(1);
+}
 module.enableCompileCache();
 // The bundle is CommonJS: user modules (ES modules anywhere on disk) are imported from this one.
 await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule: (url) => import(url) });

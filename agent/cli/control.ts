@@ -48,101 +48,126 @@ async function send(
   print(res.result);
 }
 
+/** One command that talks to a running agent: its arguments, the request it sends, how it prints. */
+interface ControlCommand<O> {
+  name: string;
+  cmd: ControlRequestT['cmd'];
+  description: string;
+  /** Commander argument specs (`<tag>`, `[data]`) with their help. */
+  args?: [spec: string, help: string][];
+  /** Options beyond the socket's: flags, help, default. */
+  options?: [flags: string, help: string, fallback?: string][];
+  request?(argv: (string | undefined)[], opts: SocketOpts & O): Record<string, unknown>;
+  print?(argv: (string | undefined)[], opts: SocketOpts & O): Print;
+}
+
+/** The control commands (DESIGN §9), each one entry. */
+const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
+  {
+    name: 'status',
+    cmd: 'status',
+    description: 'status of a running agent: services, workers, cloud link, outbox (JSON when piped)',
+    options: [['--json', 'print JSON even on a terminal']],
+    print: (_a, opts) =>
+      human(opts) ? (r) => console.log(statusText(r as AgentStatus, Date.now())) : pretty,
+  },
+  {
+    name: 'rollout',
+    cmd: 'rollout',
+    description: 'where config changes come from: status, or pull (fetch from git, or reload the file) now',
+    args: [['<action>', 'status | pull']],
+    request: ([action]) => ({ action }),
+    print: () => pretty,
+  },
+  {
+    name: 'update',
+    cmd: 'update',
+    description: 'SOTA/FOTA updates: status, or start / cancel one (fota | sota)',
+    args: [
+      ['<action>', 'status | start | cancel'],
+      ['[kind]', 'fota | sota (for start and cancel)'],
+    ],
+    request: ([action, kind]) => ({ action, ...(kind ? { kind } : {}) }),
+    print: () => pretty,
+  },
+  {
+    name: 'signals',
+    cmd: 'signals',
+    description: 'current signal values with their age, e.g. signals.obd.rpm 812 rpm 0.4 s ago',
+    args: [['[pattern]', 'only signals matching it: signals.obd.*, *rpm*, or a word they contain']],
+    options: [['--json', 'one JSON line per signal']],
+    request: ([pattern]) => (pattern === undefined ? {} : { pattern }),
+    print: (_a, opts) => (human(opts) ? signalLines : linePerItem),
+  },
+  {
+    name: 'worker',
+    cmd: 'worker',
+    description: 'list workers, or start / pause / resume / kill one',
+    args: [
+      ['<action>', 'list | start | pause | resume | kill'],
+      ['[service]', 'service name'],
+      ['[name]', 'worker name'],
+    ],
+    request: ([action, service, name]) => ({ action, service, name }),
+    print: ([action]) => (action === 'list' ? pretty : oneLine),
+  },
+  {
+    name: 'emit',
+    cmd: 'emit',
+    description: 'emit an event on the running agent’s bus',
+    args: [
+      ['<tag>', 'event tag, e.g. vehicle/engine/running'],
+      ['[data]', 'event data as a JSON object'],
+    ],
+    request: ([tag, data]) => ({ tag, data: data === undefined ? {} : jsonArg(data, 'data') }),
+  },
+  {
+    name: 'rules',
+    cmd: 'rules',
+    description: 'the running agent’s rules: runs, pending for: holds, last trace',
+    print: () => pretty,
+  },
+  {
+    name: 'trace',
+    cmd: 'trace',
+    description: 'the last 20 traces of a rule, one JSON line each',
+    args: [['<rule>', 'rule name']],
+    request: ([rule]) => ({ rule }),
+    print: () => linePerItem,
+  },
+  {
+    name: 'call',
+    cmd: 'call',
+    description: 'run one handler of a service and print its result as one JSON line',
+    args: [
+      ['<service>', 'service name'],
+      ['<handler>', 'handler, e.g. query'],
+      ['[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}'],
+    ],
+    options: [['--timeout <duration>', 'give up after this long (e.g. 30s)', '10s']],
+    request: ([service, handler, args], opts) => ({
+      service,
+      handler,
+      args: args === undefined ? {} : jsonArg(args, 'args'),
+      timeout: durationArg(opts.timeout ?? '10s', '--timeout'),
+    }),
+  },
+];
+
 /** Commands that talk to a running agent through its control socket (DESIGN §9). */
 export function registerControl(program: Command): void {
-  const withSocket = (c: Command) =>
-    c
+  for (const c of COMMANDS) {
+    const command = program.command(c.name).description(c.description);
+    for (const [spec, help] of c.args ?? []) command.argument(spec, help);
+    for (const [flags, help, fallback] of c.options ?? []) command.option(flags, help, fallback);
+    command
       .option('-c, --config <file>', 'config file naming the control socket', DEFAULT_CONFIG)
-      .option('--socket <path>', 'control socket path (overrides the config)');
-
-  withSocket(
-    program
-      .command('status')
-      .description('status of a running agent: services, workers, cloud link, outbox (JSON when piped)')
-      .option('--json', 'print JSON even on a terminal'),
-  ).action((opts: SocketOpts & { json?: boolean }) =>
-    send(
-      opts,
-      'status',
-      {},
-      human(opts) ? (r) => console.log(statusText(r as AgentStatus, Date.now())) : pretty,
-    ),
-  );
-
-  withSocket(
-    program
-      .command('rollout')
-      .description('where config changes come from: status, or pull (fetch from git, or reload the file) now')
-      .argument('<action>', 'status | pull'),
-  ).action((action: string, opts: SocketOpts) => send(opts, 'rollout', { action }, pretty));
-
-  withSocket(
-    program
-      .command('update')
-      .description('SOTA/FOTA updates: status, or start / cancel one (fota | sota)')
-      .argument('<action>', 'status | start | cancel')
-      .argument('[kind]', 'fota | sota (for start and cancel)'),
-  ).action((action: string, kind: string | undefined, opts: SocketOpts) =>
-    send(opts, 'update', { action, ...(kind ? { kind } : {}) }, pretty),
-  );
-
-  withSocket(
-    program
-      .command('signals')
-      .description('current signal values with their age, e.g. signals.obd.rpm 812 rpm 0.4 s ago')
-      .argument('[pattern]', 'only signals matching it: signals.obd.*, *rpm*, or a word they contain')
-      .option('--json', 'one JSON line per signal'),
-  ).action((pattern: string | undefined, opts: SocketOpts & { json?: boolean }) =>
-    send(opts, 'signals', pattern === undefined ? {} : { pattern }, human(opts) ? signalLines : linePerItem),
-  );
-
-  withSocket(
-    program
-      .command('worker')
-      .description('list workers, or start / pause / resume / kill one')
-      .argument('<action>', 'list | start | pause | resume | kill')
-      .argument('[service]', 'service name')
-      .argument('[name]', 'worker name'),
-  ).action((action: string, service: string | undefined, name: string | undefined, opts: SocketOpts) =>
-    send(opts, 'worker', { action, service, name }, action === 'list' ? pretty : oneLine),
-  );
-
-  withSocket(
-    program
-      .command('emit')
-      .description('emit an event on the running agent’s bus')
-      .argument('<tag>', 'event tag, e.g. vehicle/engine/running')
-      .argument('[data]', 'event data as a JSON object'),
-  ).action((tag: string, data: string | undefined, opts: SocketOpts) =>
-    send(opts, 'emit', { tag, data: data === undefined ? {} : jsonArg(data, 'data') }),
-  );
-
-  withSocket(
-    program.command('rules').description('the running agent’s rules: runs, pending for: holds, last trace'),
-  ).action((opts: SocketOpts) => send(opts, 'rules', {}, pretty));
-
-  withSocket(
-    program
-      .command('trace')
-      .description('the last 20 traces of a rule, one JSON line each')
-      .argument('<rule>', 'rule name'),
-  ).action((rule: string, opts: SocketOpts) => send(opts, 'trace', { rule }, linePerItem));
-
-  withSocket(
-    program
-      .command('call')
-      .description('run one handler of a service and print its result as one JSON line')
-      .argument('<service>', 'service name')
-      .argument('<handler>', 'handler, e.g. query')
-      .argument('[args]', 'handler args as a JSON object, e.g. {"pid":"RPM"}')
-      .option('--timeout <duration>', 'give up after this long (e.g. 30s)', '10s'),
-  ).action(
-    (service: string, handler: string, args: string | undefined, opts: SocketOpts & { timeout: string }) =>
-      send(opts, 'call', {
-        service,
-        handler,
-        args: args === undefined ? {} : jsonArg(args, 'args'),
-        timeout: durationArg(opts.timeout, '--timeout'),
-      }),
-  );
+      .option('--socket <path>', 'control socket path (overrides the config)')
+      .action((...all: unknown[]) => {
+        // Commander passes the arguments, then the options, then the command itself.
+        const argv = all.slice(0, c.args?.length ?? 0) as (string | undefined)[];
+        const opts = all[argv.length] as SocketOpts & { json?: boolean; timeout?: string };
+        return send(opts, c.cmd, c.request?.(argv, opts) ?? {}, c.print?.(argv, opts));
+      });
+  }
 }
