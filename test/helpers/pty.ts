@@ -39,6 +39,7 @@ export class PtyPair {
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     await exited;
-    this.proc = undefined;
+    // A plugIn may have started a new pair meanwhile (an unplug not awaited): that one stays known.
+    if (this.proc === p) this.proc = undefined;
   }
 }
