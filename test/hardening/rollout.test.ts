@@ -10,26 +10,29 @@ import { signEnvelope } from '../../agent/rollout/signing.js';
 import { agentFor } from '../helpers/agent.js';
 import { signingKey } from '../helpers/updates.js';
 
+/** A started agent taking bundles signed by its `fleet` key, with `extra` config. */
+async function bundleAgent(extra = '') {
+  const h = agentFor(`version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } } }\n${extra}`);
+  const key = signingKey(h.dir, 'fleet');
+  const file = path.join(h.dir, 'pitcrew.yaml');
+  h.agent.use(
+    new Reloader(
+      h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
+    ),
+    'rollout',
+  );
+  const bundles = new BundleReceiver(h.agent.context({ trust: { keys: [key.pubFile] } }));
+  h.agent.use(bundles, 'rollout.bundles');
+  after(() => h.agent.stop());
+  await h.agent.start();
+  return { h, key, bundles };
+}
+
 describe('bundles under concurrency', () => {
   it('pairs pushed back to back, in both orders, 50 times: the newer always wins and the stored version never goes back', async () => {
-    const h = agentFor(`version: 1
-rollout: { bundles: { trust: { keys: [fleet.pub] } } }
-reactor:
-  rules:
-    - { name: r0, on: ping, do: [{ emit: { tag: pong/0 } }] }
-`);
-    const key = signingKey(h.dir, 'fleet');
-    const file = path.join(h.dir, 'pitcrew.yaml');
-    h.agent.use(
-      new Reloader(
-        h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
-      ),
-      'rollout',
+    const { h, key, bundles } = await bundleAgent(
+      'reactor:\n  rules:\n    - { name: r0, on: ping, do: [{ emit: { tag: pong/0 } }] }\n',
     );
-    const bundles = new BundleReceiver(h.agent.context({ trust: { keys: [key.pubFile] } }));
-    h.agent.use(bundles, 'rollout.bundles');
-    after(() => h.agent.stop());
-    await h.agent.start();
     const bundle = (version: number) =>
       Buffer.from(
         JSON.stringify(
@@ -70,19 +73,7 @@ reactor:
   });
 
   it('a flood of junk bundles costs ten reports a minute, then one saying how many were held back', async () => {
-    const h = agentFor('version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } } }\n');
-    const key = signingKey(h.dir, 'fleet');
-    const file = path.join(h.dir, 'pitcrew.yaml');
-    h.agent.use(
-      new Reloader(
-        h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
-      ),
-      'rollout',
-    );
-    const bundles = new BundleReceiver(h.agent.context({ trust: { keys: [key.pubFile] } }));
-    h.agent.use(bundles, 'rollout.bundles');
-    after(() => h.agent.stop());
-    await h.agent.start();
+    const { h, bundles } = await bundleAgent();
     for (let i = 0; i < 5000; i++) void bundles.receive(Buffer.from('junk'));
     await bundles.receive(Buffer.from('junk'));
     assert.equal(h.tags('system/config/rejected').length, 10);
