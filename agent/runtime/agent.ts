@@ -35,7 +35,7 @@ import { memoryMB, outboxStatus, reportServices, servicesStatus } from './status
 const PART_STOP_MS = 1000;
 
 /** How long a call (`pitcrew call`, the `call` action) waits for its handler by default: a message's default timeout. */
-export const CALL_TIMEOUT_MS = 10_000;
+const CALL_TIMEOUT_MS = 10_000;
 export interface AgentOptions {
   clock?: Clock;
   /** Overrides `unit.data_dir`. */
