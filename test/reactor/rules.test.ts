@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
@@ -375,6 +375,37 @@ describe('actions', () => {
     agent.emit('go', { km: 12 });
     await clock.flush();
     assert.equal(agent.signals.get('reactor', 'trip')?.value, 12);
+  });
+
+  it('return resolves its returner when the rule is compiled, not on each run', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'ret.mjs');
+    const loads = Symbol.for('pitcrew.test.returner-loads');
+    const g = globalThis as Record<symbol, number>;
+    writeFiles(dir, {
+      'ret.mjs': `globalThis[Symbol.for('pitcrew.test.returner-loads')] = (globalThis[Symbol.for('pitcrew.test.returner-loads')] ?? 0) + 1;
+export function keep(r, args, ctx) { ctx.signals.set("mod", r.type, r.value, r.ts); }`,
+    });
+    const { agent, clock, traces } = await rules(`
+- name: ret
+  on: go
+  do: [{ return: { returner: "${file}#keep", data: { type: "{{ event.data.t }}", value: "{{ event.data.km }}" } } }]
+`);
+    // Loaded as the rule was compiled, before any event: its file may go before the first run.
+    await until(() => g[loads] === 1, 1_000_000);
+    rmSync(file);
+    for (const [t, km] of [
+      ['a', 7],
+      ['b', 8],
+    ] as const) {
+      const before = traces.length;
+      agent.emit('go', { t, km });
+      await clock.flush();
+      await until(() => traces.length > before, 1_000_000);
+      assert.equal(traces.at(-1)!.error, undefined);
+      assert.equal(agent.signals.get('mod', t)?.value, km);
+    }
+    assert.equal(g[loads], 1);
   });
 });
 

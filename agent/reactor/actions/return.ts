@@ -14,6 +14,9 @@ export const returnAction = defineAction({
   },
   compile: (b, { host }) => {
     const data = compileTemplate(b.data);
+    // Resolved once, as the rule is compiled; a returner that cannot be built fails each run that reaches it.
+    const returner = host.returner(b.returner);
+    returner.catch(() => {});
     return {
       name: 'return',
       live: false,
@@ -21,8 +24,7 @@ export const returnAction = defineAction({
       run: async (r) => {
         const d = data(r.data) as Partial<Result> | null;
         if (!d || typeof d !== 'object' || typeof d.type !== 'string') throw errors.RETURN_INVALID();
-        const returner = await host.returner(b.returner);
-        await returner({
+        await (await returner)({
           ...d,
           type: d.type,
           value: d.value,
