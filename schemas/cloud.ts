@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { Bytes, Duration } from './common.js';
 
+/** Where a unit's topics live: a template over `unit`. */
+export const DEFAULT_TOPIC_PREFIX = 'pitcrew/{{ unit.id }}';
+
 export const Cloud = z.strictObject({
   mqtt: z
     .strictObject({
@@ -18,7 +21,7 @@ export const Cloud = z.strictObject({
       reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).prefault({}),
     })
     .prefault({}),
-  topic_prefix: z.string().min(1).default('pitcrew/{{ unit.id }}'),
+  topic_prefix: z.string().min(1).default(DEFAULT_TOPIC_PREFIX),
   outbox: z
     .strictObject({
       max_records: z.number().int().positive().default(1_000_000),

@@ -2,11 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { load } from 'js-yaml';
 import type * as z from 'zod';
+import { DEFAULT_TOPIC_PREFIX } from '../../schemas/cloud.js';
 import { DesiredStatus } from '../../schemas/wire.js';
-import { pushMessage } from '../cloud/push.js';
+import { type BrokerOptions, pushMessage } from '../cloud/push.js';
+import { unitPrefix } from '../cloud/topics.js';
 import { Bundle } from '../config/schema.js';
 import { errors } from '../errors.js';
 import { keygen, signEnvelope } from '../rollout/signing.js';
+import { brokerFlags, brokerOf } from './broker-flags.js';
 
 /** A kind of signed message for units: what it holds, and the topic it goes to. */
 interface Signed {
@@ -79,16 +82,25 @@ function registerSigned(program: Command, s: Signed): void {
         JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(data)), readFileSync(opts.key, 'utf8'))),
       );
     });
-  group
-    .command('push')
-    .description(`publish a signed ${s.command} to a unit: <prefix>/${s.topic} on the broker, QoS 1`)
-    .requiredOption('--url <url>', 'broker, e.g. mqtts://broker.example:8883')
+  brokerFlags(
+    group
+      .command('push')
+      .description(`publish a signed ${s.command} to a unit: <prefix>/${s.topic} on the broker, QoS 1`),
+  )
     .requiredOption('--unit <id>', 'the unit id')
-    .option('--prefix <prefix>', 'topic prefix; {unit} is the unit id', 'pitcrew/{unit}')
+    .option('--prefix <template>', "topic prefix, as the unit's cloud.topic_prefix", DEFAULT_TOPIC_PREFIX)
     .argument('<envelope>', `signed envelope from pitcrew ${s.command} sign`)
-    .action(async (file: string, opts: { url: string; unit: string; prefix: string }) => {
-      const topic = `${opts.prefix.replaceAll('{unit}', opts.unit)}/${s.topic}`;
-      await pushMessage(opts.url, topic, readFileSync(file, 'utf8').trim());
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ pitcrew ${s.command} push --url mqtts://broker.example:8883 --ca ca.pem --cert fleet.pem --key fleet.key \\
+      --unit van-042 ${s.command}.signed.json
+  $ pitcrew ${s.command} push --url mqtt://127.0.0.1:1883 --unit van-042 --prefix 'fleet/{{ unit.id }}' ${s.command}.signed.json`,
+    )
+    .action(async (file: string, opts: BrokerOptions & { unit: string; prefix: string }) => {
+      const topic = `${unitPrefix(opts.prefix, { id: opts.unit })}/${s.topic}`;
+      await pushMessage(brokerOf(opts), topic, readFileSync(file, 'utf8').trim());
       console.log(`pushed to ${topic}`);
     });
 }

@@ -5,10 +5,12 @@ import type { Logger } from '../core/logger.js';
 import { compileTemplate } from '../core/templates.js';
 import type { Extension } from '../core/types.js';
 import { errorText } from '../errors.js';
+import { redact } from './broker-url.js';
 import { type LinkState, MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox.js';
 import { OutboxSender } from './sender.js';
 import { type Section, StatusAggregator } from './status-aggregator.js';
+import { unitPrefix } from './topics.js';
 
 export interface CloudDeps {
   bus: Bus;
@@ -36,18 +38,6 @@ export interface CloudStatus {
 
 type Handler = (payload: Buffer) => void;
 
-/** The broker's address with any user name and password taken out: status and logs may show it. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
-
 /**
  * The cloud link (DESIGN §5, §6): the MQTT connection, the sender that drains the outbox through
  * it, and the status aggregator. With no broker URL the link is off: the outbox keeps everything.
@@ -68,7 +58,7 @@ export class CloudLink implements Extension {
     private readonly deps: CloudDeps,
   ) {
     const unit = { unit: deps.unit };
-    const prefix = String(compileTemplate(config.topic_prefix)(unit));
+    const prefix = unitPrefix(config.topic_prefix, deps.unit);
     this.prefix = prefix;
     const m = config.mqtt;
     this.status = new StatusAggregator(deps.clock, deps.statusWindow, (msg) => this.sendStatus(msg));

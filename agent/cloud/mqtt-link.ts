@@ -4,6 +4,7 @@ import { backoffDelay } from '../core/backoff.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
 import { within } from '../core/deadline.js';
 import { errors, errorText } from '../errors.js';
+import { brokerAddress } from './broker-url.js';
 
 export interface LinkSettings {
   url: string;
@@ -140,10 +141,9 @@ export class MqttLink {
   private connect(): void {
     this.set('connecting');
     this.attempts++;
-    const client = mqtt.connect(this.settings.url, {
+    const client = mqtt.connect({
+      ...brokerAddress(this.settings.url, this.settings),
       clientId: this.settings.clientId,
-      username: this.settings.username,
-      password: this.settings.password,
       keepalive: Math.max(1, Math.round(this.settings.keepalive / 1000)),
       protocolVersion: this.settings.protocol === 5 ? 5 : 4,
       reconnectPeriod: 0,

@@ -22,26 +22,37 @@ export interface AgentState {
 /** A plain object with no prototype: keys such as `__proto__` or `constructor` are only keys. */
 const bare = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
 
-class SqliteTable implements KeyValue {
-  private readonly upsert: Database.Statement<[string, string, number]>;
-  private readonly remove: Database.Statement<[string]>;
+/** Where a table's rows are written through. */
+interface Rows {
+  load(): Iterable<[string, unknown]>;
+  put(key: string, value: unknown): void;
+  drop(key: string): void;
+}
+
+/** A SQLite table of JSON values. */
+function sqliteRows(db: Database.Database, table: string): Rows {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)`,
+  );
+  const upsert = db.prepare<[string, string, number]>(
+    `INSERT INTO ${table} (key, value, updated) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
+  );
+  const remove = db.prepare<[string]>(`DELETE FROM ${table} WHERE key = ?`);
+  const all = db.prepare<[], { key: string; value: string }>(`SELECT key, value FROM ${table}`);
+  return {
+    load: () => all.all().map((row) => [row.key, JSON.parse(row.value)] as [string, unknown]),
+    put: (key, value) => upsert.run(key, JSON.stringify(value ?? null), Date.now()),
+    drop: (key) => remove.run(key),
+  };
+}
+
+/** A key/value namespace held in memory (its `tree`), written through to `rows` when it has them. */
+class Table implements KeyValue {
   /** The values as rules and templates read them; the one in-memory copy of the table. */
   readonly tree = bare();
 
-  constructor(db: Database.Database, table: string) {
-    db.exec(
-      `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)`,
-    );
-    this.upsert = db.prepare(
-      `INSERT INTO ${table} (key, value, updated) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
-    );
-    this.remove = db.prepare(`DELETE FROM ${table} WHERE key = ?`);
-    for (const row of db.prepare(`SELECT key, value FROM ${table}`).all() as {
-      key: string;
-      value: string;
-    }[]) {
-      this.tree[row.key] = JSON.parse(row.value);
-    }
+  constructor(private readonly rows?: Rows) {
+    for (const [key, value] of rows?.load() ?? []) this.tree[key] = value;
   }
 
   get(key: string): unknown {
@@ -49,12 +60,12 @@ class SqliteTable implements KeyValue {
   }
 
   set(key: string, value: unknown): void {
-    this.upsert.run(key, JSON.stringify(value ?? null), Date.now());
+    this.rows?.put(key, value);
     this.tree[key] = value;
   }
 
   delete(key: string): void {
-    this.remove.run(key);
+    this.rows?.drop(key);
     delete this.tree[key];
   }
 
@@ -63,20 +74,15 @@ class SqliteTable implements KeyValue {
   }
 }
 
-/** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
-export class StateStore implements AgentState {
+/** `state.<key>` values and the agent's own bookkeeping, in two tables. */
+class State implements AgentState {
   readonly tree: Record<string, unknown>;
-  readonly internal: KeyValue;
-  private readonly db: Database.Database;
-  private readonly values: SqliteTable;
 
-  constructor(dataDir: string) {
-    this.db = openDatabase(path.join(dataDir, 'state.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.values = new SqliteTable(this.db, 'state');
-    this.internal = new SqliteTable(this.db, 'internal');
-    this.tree = this.values.tree;
+  constructor(
+    private readonly values: Table,
+    readonly internal: KeyValue,
+  ) {
+    this.tree = values.tree;
   }
 
   get(key: string): unknown {
@@ -90,37 +96,28 @@ export class StateStore implements AgentState {
   delete(key: string): void {
     this.values.delete(key);
   }
+}
+
+/** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
+export class StateStore extends State {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    const db = openDatabase(path.join(dataDir, 'state.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    super(new Table(sqliteRows(db, 'state')), new Table(sqliteRows(db, 'internal')));
+    this.db = db;
+  }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 }
 
-class MemoryTable implements KeyValue {
-  readonly tree = bare();
-  get(key: string) {
-    return this.tree[key];
-  }
-  set(key: string, value: unknown) {
-    this.tree[key] = value;
-  }
-  delete(key: string) {
-    delete this.tree[key];
-  }
-  entries(): [string, unknown][] {
-    return Object.entries(this.tree);
-  }
-}
-
 /** State that lives only in memory: for dry runs (`pitcrew replay`). */
-export class MemoryState implements AgentState {
-  private readonly values = new MemoryTable();
-  readonly tree = this.values.tree;
-  readonly internal: KeyValue = new MemoryTable();
-  set(key: string, value: unknown): void {
-    this.values.set(key, value);
-  }
-  delete(key: string): void {
-    this.values.delete(key);
+export class MemoryState extends State {
+  constructor() {
+    super(new Table(), new Table());
   }
 }
