@@ -50,7 +50,18 @@ export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
 export const Pattern = z.string().min(1, { error: 'a pattern cannot be empty' });
 
 /** A JsonLogic expression: structure is checked by the reactor's logic checker. */
-export const Logic = z.any().meta({ description: 'JsonLogic expression' });
+/**
+ * A condition: a JsonLogic object, or true/false. A string would be a JsonLogic literal, always
+ * true: an expression written as text (`"$event.value > 3"`, as some agents take it) is refused.
+ */
+export const Logic = z
+  .union([z.boolean(), z.record(z.string(), z.unknown())], {
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? `a condition is JsonLogic, not text: write {">": [{"var": "event.data.value"}, 3]} rather than "${issue.input}" (try it with pitcrew logic)`
+        : 'a condition is a JsonLogic object such as {"==": [{"var": "event.data.on"}, true]}, or true/false',
+  })
+  .meta({ description: 'JsonLogic expression' });
 
 export const Args = z.record(z.string(), z.unknown());
 

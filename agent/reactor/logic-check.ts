@@ -1,6 +1,6 @@
 import { AnyTimetable } from '../../schemas/common.js';
 import { didYouMean } from '../core/suggest.js';
-import { OPERATORS as LOGIC_OPS } from './logic.js';
+import { OPERATORS as LOGIC_OPS, timetableArgs } from './logic.js';
 
 export interface LogicProblem {
   path: (string | number)[];
@@ -38,7 +38,10 @@ export function checkLogic(
   if (op === 'since' && !(typeof arg === 'string' || (Array.isArray(arg) && typeof arg[0] === 'string'))) {
     out.push({ path: [...path, op], message: "'since' takes a signal path such as 'signals.obd.speed'" });
   }
-  if (op === 'in_timetable') checkTimetable(Array.isArray(arg) ? arg[0] : arg, [...path, op, 0], out);
+  if (op === 'in_timetable') {
+    const { table, inPlace } = timetableArgs(Array.isArray(arg) ? arg : [arg]);
+    checkTimetable(table, inPlace ? [...path, op] : [...path, op, 0], out);
+  }
   checkLogic(arg, [...path, op], out);
   return out;
 }

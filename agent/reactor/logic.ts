@@ -291,8 +291,9 @@ const SPECIAL: Record<string, Compiler> = {
     };
   },
   in_timetable: (args, opts) => {
-    const table = compile(args[0], opts);
-    const at = args[1] === undefined ? undefined : compile(args[1], opts);
+    const written = timetableArgs(args);
+    const table = compile(written.table, opts);
+    const at = written.at === undefined ? undefined : compile(written.at, opts);
     const zone = new ZonedTime(opts.timezone);
     const known = constantOf(table);
     if (known && Array.isArray(known.value)) {
@@ -307,6 +308,25 @@ const SPECIAL: Record<string, Compiler> = {
     };
   },
 };
+
+/** A timetable entry written in place: an object that is not an operation. */
+const isEntry = (a: unknown): boolean => {
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) return false;
+  const keys = Object.keys(a);
+  return !(keys.length === 1 && OPERATORS.has(keys[0]!));
+};
+
+/**
+ * `in_timetable`'s arguments: `[table, at?]`, or the entries written in place, as a timetable is
+ * under `updates` (`in_timetable: [{day_of_week, time_slots}, …]`), then `at?`. JsonLogic hands a
+ * one-entry list over as that entry, so both spellings must mean the same.
+ */
+export function timetableArgs(args: readonly unknown[]): { table: unknown; at?: unknown; inPlace: boolean } {
+  let n = 0;
+  while (n < args.length && isEntry(args[n])) n++;
+  if (n === 0) return { table: args[0], at: args[1], inPlace: false };
+  return { table: args.slice(0, n), at: args[n], inPlace: true };
+}
 
 /** `distance` over points given as `{lat, lon}` objects or four numbers, without building lists. */
 function compileDistance(args: unknown[], opts: LogicOptions): Compiled {

@@ -73,6 +73,33 @@ describe('config: schedules and timetables', () => {
     ]);
   });
 
+  it('a condition written as text is an error with its position and a hint, not always true', () => {
+    const yaml = `version: 1
+reactor:
+  rules:
+    - name: r
+      on: vehicle/obd/speed
+      when: "$event.value > 3"
+      do: [{ if: { when: 1, then: [{ stop: true }] } }]
+`;
+    assert.deepEqual(issues({ 'main.yaml': yaml }), [
+      [
+        'main.yaml',
+        6,
+        13,
+        'reactor.rules[0].when',
+        'a condition is JsonLogic, not text: write {">": [{"var": "event.data.value"}, 3]} rather than "$event.value > 3" (try it with pitcrew logic)',
+      ],
+      [
+        'main.yaml',
+        7,
+        26,
+        'reactor.rules[0].do[0].if.when',
+        'a condition is a JsonLogic object such as {"==": [{"var": "event.data.on"}, true]}, or true/false',
+      ],
+    ]);
+  });
+
   it('timetables inside conditions are checked like update timetables', () => {
     const rule = (tt: string) =>
       `version: 1\nreactor:\n  rules:\n    - name: r\n      on: a\n      when: { in_timetable: ${tt} }\n      do: [{ stop: true }]\n`;
@@ -100,18 +127,36 @@ describe('config: schedules and timetables', () => {
         ],
       ],
     );
+    // Entries written in place, as a timetable is written under `updates`, are the same timetable.
     assert.deepEqual(
       issues({ 'main.yaml': rule('[{ day_of_week: 1, time_slots: [{ start: "02:00", end: "04:00" }] }]') }),
+      [],
+    );
+    assert.deepEqual(
+      issues({
+        'main.yaml': rule(
+          '[{ day_of_week: 1, time_slots: [{ start: "02:00", end: "04:00" }] }, { day_of_week: 9, time_slots: [{ start: "02:00", end: "04:00" }] }]',
+        ),
+      }),
       [
         [
           'main.yaml',
           6,
-          30,
-          'reactor.rules[0].when.in_timetable[0]',
-          'in_timetable takes a list of {day_of_week, time_slots: [{start, end}]} entries',
+          100,
+          'reactor.rules[0].when.in_timetable[1].day_of_week',
+          'timetable: days run 1 (Monday) to 7 (Sunday)',
         ],
       ],
     );
+    assert.deepEqual(issues({ 'main.yaml': rule('["mondays"]') }), [
+      [
+        'main.yaml',
+        6,
+        30,
+        'reactor.rules[0].when.in_timetable[0]',
+        'in_timetable takes a list of {day_of_week, time_slots: [{start, end}]} entries',
+      ],
+    ]);
   });
 });
 

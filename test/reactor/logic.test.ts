@@ -156,4 +156,24 @@ describe('JsonLogic: compile-time errors and extensions', () => {
       true,
     );
   });
+
+  it('in_timetable: entries written in place, as under updates, alone or with the time to test', () => {
+    const entry = { day_of_week: [1, 2, 3, 4, 5], time_slots: [{ start: '02:00', end: '04:00' }] };
+    const sunday = { dayOfWeek: 7, timeSlots: [{ start: '10:00', end: '11:00' }] };
+    const monday0130 = Date.parse('2026-01-05T01:30:00Z');
+    const sunday1030 = Date.parse('2026-01-04T10:30:00Z');
+    const one = compile({ in_timetable: [entry] }, { timezone: 'Europe/Oslo' });
+    const plain = compile({ in_timetable: entry }, { timezone: 'Europe/Oslo' });
+    const two = compile({ in_timetable: [entry, sunday] }, { timezone: 'UTC' });
+    const at = compile({ in_timetable: [entry, sunday, { var: 't' }] }, { timezone: 'UTC' });
+    assert.deepEqual(
+      [one({ now: monday0130 }), plain({ now: monday0130 }), one({ now: sunday1030 })],
+      [true, true, false],
+    );
+    assert.deepEqual([two({ now: sunday1030 }), two({ now: monday0130 })], [true, false]);
+    assert.deepEqual(
+      [at({ t: sunday1030, now: monday0130 }), at({ t: monday0130 + 3_600_000 })],
+      [true, true],
+    );
+  });
 });
