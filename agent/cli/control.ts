@@ -3,7 +3,7 @@ import { request } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
 import type { AgentStatus } from '../parts/context.js';
 import { durationArg, jsonArg } from './json-arg.js';
-import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+import { CONFIG_HELP, defaultConfig, socketOrExit } from './load-or-exit.js';
 import { ago, short, statusText } from './status-text.js';
 
 interface SocketOpts {
@@ -32,7 +32,7 @@ async function send(
   args: Record<string, unknown>,
   print = oneLine,
 ) {
-  const socket = opts.socket ?? (await loadOrExit(opts.config, false)).config.control.socket;
+  const socket = opts.socket ?? socketOrExit(opts.config);
   // A request with its own timeout (call) gets the agent's answer to it, not the client's.
   const res = await request(
     socket,
@@ -161,7 +161,7 @@ export function registerControl(program: Command): void {
     for (const [spec, help] of c.args ?? []) command.argument(spec, help);
     for (const [flags, help, fallback] of c.options ?? []) command.option(flags, help, fallback);
     command
-      .option('-c, --config <file>', 'config file naming the control socket', DEFAULT_CONFIG)
+      .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
       .option('--socket <path>', 'control socket path (overrides the config)')
       .action((...all: unknown[]) => {
         // Commander passes the arguments, then the options, then the command itself.

@@ -1,8 +1,43 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, formatIssue, printIssues } from '../config/errors.js';
-import { dataDirOf, filesOf, type LoadedConfig, loadChecked, loadConfigSync } from '../config/load.js';
+import {
+  dataDirOf,
+  filesOf,
+  type LoadedConfig,
+  loadChecked,
+  loadConfigSync,
+  placeOf,
+} from '../config/load.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
-export const DEFAULT_CONFIG = 'config/pitcrew.yaml';
+/** Where an installed unit keeps its config. */
+export const SYSTEM_CONFIG = '/etc/pitcrew/pitcrew.yaml';
+/** A checkout's own config. */
+const CHECKOUT_CONFIG = 'config/pitcrew.yaml';
+
+/**
+ * The config file a command reads without `-c`, as daemons look for theirs: `$PITCREW_CONFIG`,
+ * then `./config/pitcrew.yaml` (in a checkout), then `/etc/pitcrew/pitcrew.yaml`.
+ */
+export function defaultConfig(env = process.env, cwd = process.cwd()): string {
+  if (env.PITCREW_CONFIG) return env.PITCREW_CONFIG;
+  return existsSync(path.join(cwd, CHECKOUT_CONFIG)) ? CHECKOUT_CONFIG : SYSTEM_CONFIG;
+}
+
+/** The `-c` option every command that reads a config has. */
+export const CONFIG_HELP = `config file: $PITCREW_CONFIG, else ./${CHECKOUT_CONFIG} in a checkout, else ${SYSTEM_CONFIG}`;
+
+/** Reads the control socket's path from a config without the rest of it (nor the agent's secrets), or exits 1. */
+export function socketOrExit(file: string): string {
+  try {
+    return placeOf(file, 'socket');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    printIssues(e);
+    process.exit(1);
+  }
+}
 
 /**
  * Loads and checks a config, or prints every problem to stderr and exits 1. `drivers: false`

@@ -10,7 +10,7 @@ import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
 import { registerBundle } from './bundle.js';
 import { registerControl } from './control.js';
-import { DEFAULT_CONFIG } from './load-or-exit.js';
+import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
@@ -66,12 +66,12 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
     .description(
       'check a config and all it includes; prints every error as file:line:column key.path: reason',
     )
-    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
     .action(async (opts: { config: string }) => {
       try {
         const loaded = await loadChecked(opts.config);
         const c = loaded.config;
-        for (const w of listenerWarnings(c)) console.error(`warning: ${w}`);
+        for (const w of [...loaded.warnings, ...listenerWarnings(c)]) console.error(`warning: ${w}`);
         console.log(
           `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
             `${Object.keys(c.services).length} services, ${c.reactor.rules.length} rules)`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { replay } from '../reactor/replay.js';
-import { DEFAULT_CONFIG, loadOrExit } from './load-or-exit.js';
+import { CONFIG_HELP, defaultConfig, loadOrExit } from './load-or-exit.js';
 
 export function registerReplay(program: Command): void {
   program
@@ -8,7 +8,7 @@ export function registerReplay(program: Command): void {
     .description(
       'dry run: the config’s rules over recorded events (JSON lines {tag, data, ts}); prints one trace per line',
     )
-    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
     .argument('<events>', 'recorded events, e.g. from `pitcrew run --events`')
     .action(async (events: string, opts: { config: string }) => {
       const { config } = await loadOrExit(opts.config, false);

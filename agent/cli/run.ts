@@ -5,7 +5,7 @@ import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
 import { buildAgent } from '../runtime/root.js';
-import { DEFAULT_CONFIG, loadOrLastKnownGood } from './load-or-exit.js';
+import { CONFIG_HELP, defaultConfig, loadOrLastKnownGood } from './load-or-exit.js';
 import { nodeSupportProblem } from './node-support.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
@@ -15,7 +15,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run the agent on a config')
-    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
     .option('--events', 'print every bus event as one JSON line on stdout (logs go to stderr)')
     .option(
       '--time-scale <factor>',
@@ -72,7 +72,8 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
       log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
-      for (const w of [nodeSupportProblem(), ...listenerWarnings(config)]) if (w) log.warn(w);
+      for (const w of [nodeSupportProblem(), ...loaded.warnings, ...listenerWarnings(config)])
+        if (w) log.warn(w);
       try {
         await agent.start();
       } catch (e) {

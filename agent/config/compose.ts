@@ -9,6 +9,8 @@ export interface Composed {
   data: unknown;
   tree: LNode | undefined;
   files: string[];
+  /** What is allowed but likely a mistake: an include glob that matches no file. */
+  warnings: ConfigIssue[];
 }
 
 /** Lists that several files may each add to, instead of defining twice. */
@@ -197,7 +199,7 @@ export function compose(file: string, env: Env, issues: ConfigIssue[], within?: 
       path: '',
       message: `config file ${root} is outside ${tree} (a symlink out of the checkout?); it was not read`,
     });
-    return { data: undefined, tree: undefined, files: [root] };
+    return { data: undefined, tree: undefined, files: [root], warnings: [] };
   }
   // An include outside the config's own directory tree is refused before it is read, so no
   // error can echo a file the config has no business with (`include: [/etc/shadow]`).
@@ -210,7 +212,7 @@ export function compose(file: string, env: Env, issues: ConfigIssue[], within?: 
     });
     return false;
   };
-  const out: Composed = { data: undefined, tree: undefined, files: [] };
+  const out: Composed = { data: undefined, tree: undefined, files: [], warnings: [] };
   const seen = new Set<string>();
   let merged: LNode | undefined;
 
@@ -236,8 +238,11 @@ export function compose(file: string, env: Env, issues: ConfigIssue[], within?: 
         if (allowed(target, pos)) visit(target, pos);
         continue;
       }
-      for (const match of globSync(pattern, { cwd, absolute: true, onlyFiles: true }).sort())
-        if (allowed(match, pos)) visit(match, pos);
+      const matches = globSync(pattern, { cwd, absolute: true, onlyFiles: true }).sort();
+      // Allowed (a rules directory may be empty), but a copied config losing its rules looks the same.
+      if (matches.length === 0)
+        out.warnings.push({ ...pos, path: 'include', message: `${pattern} matches no file in ${cwd}` });
+      for (const match of matches) if (allowed(match, pos)) visit(match, pos);
     }
   };
   visit(root);

@@ -3,9 +3,9 @@ import { driverNamed } from '../drivers/registry.js';
 import type { SettingsProblem } from '../drivers/types.js';
 import { errorText } from '../errors.js';
 import { type Composed, compose, positionOf } from './compose.js';
-import { ConfigError, type ConfigIssue, formatPath, type KeyPath, type Pos } from './errors.js';
+import { ConfigError, type ConfigIssue, formatIssue, formatPath, type KeyPath, type Pos } from './errors.js';
 import { resolvePaths } from './paths.js';
-import { Config, type ConfigT } from './schema.js';
+import { Config, type ConfigT, DEFAULT_DATA_DIR, DEFAULT_SOCKET } from './schema.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
 import { SemanticChecker } from './semantics.js';
 import type { Env } from './yaml-source.js';
@@ -20,6 +20,8 @@ export interface LoadedConfig {
   files: string[];
   /** The config as written (after includes and env), for diffing and last-known-good. */
   raw: unknown;
+  /** What is allowed but likely a mistake (`file:line:column key: what`): said by validate and at start. */
+  warnings: string[];
 }
 
 function toIssues(c: Composed, problems: SchemaProblem[]): ConfigIssue[] {
@@ -67,6 +69,7 @@ export function loadConfigSync(file: string, env: Env = process.env, within?: st
     file: path.resolve(file),
     files: composed.files,
     raw: composed.data,
+    warnings: composed.warnings.map(formatIssue),
     positionOf: (p) => positionOf(composed, p),
   };
 }
@@ -117,12 +120,33 @@ export function filesOf(file: string, env: Env = process.env): string[] {
 }
 
 /**
- * Where a config keeps its data, read even from a config that does not validate: at boot, a
- * broken config still names the data directory that holds its last known good.
+ * One of the unit's own places (`['unit', 'data_dir']`, `['control', 'socket']`), read from the
+ * config without validating the rest: at boot a broken config still names the data directory that
+ * holds its last known good, and a client command finds the control socket without the agent's
+ * secrets (an `${env:…}` set only in the service's environment). Relative to the file that says it.
  */
-export function dataDirOf(file: string, env: Env = process.env): string {
-  const c = compose(file, env, []);
-  const unit = (c.data as { unit?: { data_dir?: unknown } } | undefined)?.unit;
-  const dir = typeof unit?.data_dir === 'string' ? unit.data_dir : 'var';
-  return path.resolve(path.dirname(path.resolve(file)), dir);
+export function placeOf(
+  file: string,
+  key: 'data_dir' | 'socket',
+  env: Env = process.env,
+  strict = true,
+): string {
+  const issues: ConfigIssue[] = [];
+  const c = compose(file, env, issues);
+  const p: KeyPath = key === 'data_dir' ? ['unit', 'data_dir'] : ['control', 'socket'];
+  const own = issues.filter((i) => i.path === formatPath(p) || i.path === '');
+  if (strict && own.length) throw new ConfigError(own);
+  const value = p.reduce<unknown>(
+    (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+    c.data,
+  );
+  if (typeof value === 'string' && value) return path.resolve(path.dirname(positionOf(c, p).file), value);
+  return path.resolve(
+    path.dirname(path.resolve(file)),
+    key === 'data_dir' ? DEFAULT_DATA_DIR : DEFAULT_SOCKET,
+  );
 }
+
+/** Where a config keeps its data, even when the config cannot be read: the default then. */
+export const dataDirOf = (file: string, env: Env = process.env): string =>
+  placeOf(file, 'data_dir', env, false);

@@ -9,6 +9,10 @@ import { DRIVERS } from '../drivers/registry.js';
 import type { DriverDef } from '../drivers/types.js';
 import { Reactor } from '../reactor/schema.js';
 
+/** The unit's own places when the config leaves them out, relative to the config's directory. */
+export const DEFAULT_DATA_DIR = 'var';
+export const DEFAULT_SOCKET = 'var/pitcrew.sock';
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -21,7 +25,7 @@ function isTimeZone(tz: string): boolean {
 export const Unit = z.strictObject({
   id: z.string().min(1).default('demo-unit'),
   timezone: z.string().refine(isTimeZone, { error: 'unknown IANA time zone' }).optional(),
-  data_dir: z.string().min(1).default('var'),
+  data_dir: z.string().min(1).default(DEFAULT_DATA_DIR),
 });
 
 type ServiceOf<D> = D extends DriverDef<infer N, infer S> ? ReturnType<typeof serviceSchema<N, S>> : never;
@@ -53,7 +57,7 @@ export const Config = z
     cloud: Cloud.optional(),
     updates: Updates.optional(),
     rollout: Rollout.optional(),
-    control: z.strictObject({ socket: z.string().min(1).default('var/pitcrew.sock') }).prefault({}),
+    control: z.strictObject({ socket: z.string().min(1).default(DEFAULT_SOCKET) }).prefault({}),
     /** A Prometheus endpoint, off unless configured: `listen: 127.0.0.1:9464`. */
     metrics: z
       .strictObject({

@@ -17,7 +17,7 @@ function config(dir: string) {
   writeFileSync(
     file,
     `version: 1
-unit: { id: cli-test, data_dir: var }
+unit: { id: "\${env:PITCREW_TEST_UNIT}", data_dir: var }
 control: { socket: var/control.sock }
 services:
   obd:
@@ -50,7 +50,8 @@ reactor:
 describe('pitcrew run (real process)', () => {
   const dir = tmpDir();
   const file = config(dir);
-  const agent = startCli(['run', '-c', file, '--events']);
+  // The unit's id comes from the agent's own environment (as a systemd unit's secrets do).
+  const agent = startCli(['run', '-c', file, '--events'], { env: { PITCREW_TEST_UNIT: 'cli-test' } });
   after(() => agent.child.kill('SIGKILL'));
   const socket = path.join(dir, 'var/control.sock');
   const ctl = (...args: string[]) => runCli([...args, '--socket', socket]);
@@ -86,6 +87,20 @@ describe('pitcrew run (real process)', () => {
       ['fast'],
     );
     assert.ok(['restarting', 'starting'].includes(s.services.flaky!.state));
+  });
+
+  it("client commands read the control socket from the config without the agent's environment", () => {
+    assert.equal(process.env.PITCREW_TEST_UNIT, undefined);
+    const byFile = runCli(['status', '-c', file]);
+    assert.equal(byFile.code, 0, byFile.stderr);
+    assert.equal((JSON.parse(byFile.stdout) as { unit: string }).unit, 'cli-test');
+    // Without -c: $PITCREW_CONFIG, from any directory.
+    const byEnv = runCli(['status'], { cwd: tmpDir(), env: { PITCREW_CONFIG: file } });
+    assert.equal(byEnv.code, 0, byEnv.stderr);
+    // A full load (validate) still needs it, and says which.
+    const full = runCli(['validate', '-c', file]);
+    assert.equal(full.code, 1);
+    assert.match(full.stderr, /unit\.id: environment variable PITCREW_TEST_UNIT is not set/);
   });
 
   it('call runs a handler and prints its result as one JSON line', () => {
@@ -205,7 +220,7 @@ describe('pitcrew run when its output goes away', () => {
         '-c',
         `"${ROOT}/bin/pitcrew.js" run -c "${file}" --events 2>&1 | head -3 >/dev/null; echo "agent exit \${PIPESTATUS[0]}"`,
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PITCREW_TEST_UNIT: 'cli-test' } },
     );
     after(() => sh.kill('SIGKILL'));
     let out = '';

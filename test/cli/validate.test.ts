@@ -82,3 +82,38 @@ describe('pitcrew logic', () => {
     assert.match(runCli(['logic', '{oops']).stderr, /logic is not JSON/);
   });
 });
+
+describe('pitcrew validate: where the config is and what it includes', () => {
+  it('warns when an include glob matches no file (a config copied without its rules)', () => {
+    const dir = tmpDir();
+    writeFiles(dir, {
+      '.pitcrew-root': '',
+      'etc/pitcrew.yaml': 'version: 1\ninclude: [../rules/*.yaml]\n',
+      'rules/a.yaml': 'reactor: { rules: [{ name: a, on: x, do: [{ stop: true }] }] }\n',
+    });
+    const home = runCli(['validate', '-c', 'etc/pitcrew.yaml'], { cwd: dir });
+    assert.equal(home.code, 0, home.stderr);
+    assert.match(home.stdout, /1 rules\)/);
+    assert.equal(home.stderr, '');
+    writeFiles(dir, { 'copied/pitcrew.yaml': 'version: 1\ninclude: [../rules/*.yml]\n' });
+    const copied = runCli(['validate', '-c', 'copied/pitcrew.yaml'], { cwd: dir });
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.match(copied.stdout, /0 rules\)/);
+    assert.equal(
+      copied.stderr,
+      `warning: copied/pitcrew.yaml:2:11 include: ../rules/*.yml matches no file in ${path.join(dir, 'copied')}\n`,
+    );
+  });
+
+  it('without -c reads $PITCREW_CONFIG, then ./config/pitcrew.yaml, then /etc/pitcrew/pitcrew.yaml', () => {
+    const dir = tmpDir();
+    writeFiles(dir, { 'config/pitcrew.yaml': 'version: 1\n', 'other.yaml': 'version: 1\n' });
+    const checkout = runCli(['validate'], { cwd: dir, env: { PITCREW_CONFIG: '' } });
+    assert.match(checkout.stdout, /^config\/pitcrew\.yaml: ok/);
+    const named = runCli(['validate'], { cwd: dir, env: { PITCREW_CONFIG: path.join(dir, 'other.yaml') } });
+    assert.match(named.stdout, /other\.yaml: ok/);
+    const installed = runCli(['validate'], { cwd: tmpDir(), env: { PITCREW_CONFIG: '' } });
+    assert.equal(installed.code, 1);
+    assert.match(installed.stderr, /\/etc\/pitcrew\/pitcrew\.yaml/);
+  });
+});
