@@ -96,7 +96,7 @@ function fromUnion(root: AnySchema, issue: Issue & { errors: Issue[][] }, base: 
     const known = keysAt(root, base);
     return common.map((k) => ({
       path: [...base, k],
-      message: `unknown key '${k}'${didYouMean(k, known)}${known.length && known.length <= 12 ? `; expected one of ${quoteList(known)}` : ''}`,
+      message: `unknown key '${k}'${didYouMean(k, known)}${known.length && known.length <= 16 ? `; expected one of ${quoteList(known)}` : ''}`,
       atKey: true,
     }));
   }

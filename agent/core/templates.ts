@@ -36,6 +36,17 @@ export function hasTemplate(s: string): boolean {
   return s.includes('{{');
 }
 
+/** A string that is exactly one template: it renders to the value's own type (a map, a number). */
+export function isWholeTemplate(s: string): boolean {
+  if (!hasTemplate(s)) return false;
+  try {
+    const parts = parseTemplate(s);
+    return parts.length === 1 && typeof parts[0] !== 'string';
+  } catch {
+    return false;
+  }
+}
+
 type Obj = Record<string, unknown>;
 
 /** One step of a path: the key's value; a key that is not there (not merely undefined) is an error. */

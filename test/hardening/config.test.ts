@@ -100,6 +100,35 @@ reactor:
     ]);
   });
 
+  it('a return whose data can never be a result is an error; forward needs a cloud section', () => {
+    const yaml = `version: 1
+reactor:
+  rules:
+    - name: r
+      on: a
+      do:
+        - return: { returner: cloud, data: { tag: "{{ event.tag }}" } }
+        - return: { returner: cloud, data: "{{ event.data }}" }
+        - forward: {}
+`;
+    assert.deepEqual(issues({ 'main.yaml': yaml }), [
+      [
+        'main.yaml',
+        7,
+        44,
+        'reactor.rules[0].do[0].return.data',
+        'a returner takes a result {type, value, …}: data has no type; to send an event to the cloud, use forward',
+      ],
+      [
+        'main.yaml',
+        9,
+        20,
+        'reactor.rules[0].do[2].forward',
+        'forward needs a cloud section (cloud.mqtt.url) to send through',
+      ],
+    ]);
+  });
+
   it('timetables inside conditions are checked like update timetables', () => {
     const rule = (tt: string) =>
       `version: 1\nreactor:\n  rules:\n    - name: r\n      on: a\n      when: { in_timetable: ${tt} }\n      do: [{ stop: true }]\n`;

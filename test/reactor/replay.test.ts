@@ -40,7 +40,7 @@ describe('pitcrew replay', () => {
     const config = path.join(dir, 'rules-only.yaml');
     // Includes stay inside the config's tree: the starter pack is copied next to the config.
     copyFileSync(path.join(ROOT, 'rules/vehicle.yaml'), path.join(dir, 'vehicle.yaml'));
-    writeFileSync(config, 'version: 1\ninclude: vehicle.yaml\n');
+    writeFileSync(config, 'version: 1\ninclude: vehicle.yaml\ncloud: {}\n');
     const r = runCli(['replay', '-c', config, drive]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`replayed ${recorded.length} events`));
@@ -61,6 +61,7 @@ describe('pitcrew replay', () => {
     assert.deepEqual(started[0]!.actions, [
       { action: 'log', ok: true, ms: 0, dry: true },
       { action: 'state', ok: true, ms: 0 },
+      { action: 'forward', ok: true, ms: 0, dry: true },
     ]);
     const speedTraces = traces.filter((t) => t.rule === 'harsh_braking');
     assert.equal(speedTraces.length, recorded.filter((e) => e.tag === 'vehicle/obd/speed').length);

@@ -319,7 +319,7 @@ describe('actions', () => {
     - emit: { tag: out/after }
 - name: bad_return
   on: go
-  do: [{ return: { returner: signals, data: { value: 1 } } }]
+  do: [{ return: { returner: signals, data: "{{ event.data }}" } }]
 - name: fine
   on: go
   do: [{ emit: { tag: out/fine } }]

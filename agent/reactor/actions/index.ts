@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { call } from './call.js';
 import { emit } from './emit.js';
 import { exec } from './exec.js';
+import { forward } from './forward.js';
 import { ifAction } from './if.js';
 import { log } from './log.js';
 import { publish } from './publish.js';
@@ -20,6 +21,7 @@ import { worker } from './worker.js';
 export const ACTIONS = [
   emit,
   publish,
+  forward,
   returnAction,
   call,
   worker,

@@ -1,16 +1,35 @@
 import * as z from 'zod';
-import { compileTemplate } from '../../core/templates.js';
+import { compileTemplate, isWholeTemplate } from '../../core/templates.js';
 import type { Result } from '../../core/types.js';
 import { errors } from '../../errors.js';
 import { defineAction } from './types.js';
+
+/**
+ * Why `data` can never be a result, when it cannot: a template string may yield one at run time,
+ * a literal without a `type` never does.
+ */
+function neverAResult(data: unknown): string | undefined {
+  if (typeof data === 'string') return isWholeTemplate(data) ? undefined : 'data is text';
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'data is not a map';
+  const type = (data as { type?: unknown }).type;
+  if (type === undefined) return 'data has no type';
+  if (typeof type !== 'string') return 'its type is not text';
+  return undefined;
+}
 
 export const returnAction = defineAction({
   name: 'return',
   schema: z.strictObject({ returner: z.string().min(1), data: z.unknown() }),
   check: (body, cx) => {
     cx.templates(body, []);
-    const returner = (body as { returner?: unknown } | null)?.returner;
+    const { returner, data } = (body ?? {}) as { returner?: unknown; data?: unknown };
     if (typeof returner === 'string') cx.returner(returner, ['returner']);
+    const why = neverAResult(data);
+    if (why)
+      cx.add(
+        ['data'],
+        `a returner takes a result {type, value, …}: ${why}; to send an event to the cloud, use forward`,
+      );
   },
   compile: (b, { host }) => {
     const data = compileTemplate(b.data);
