@@ -2,6 +2,7 @@ import http from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { errors, errorText } from '../errors.js';
 import type { AgentStatus, Part, PartContext } from '../parts/context.js';
+import { healthOf, loopTurn } from './health.js';
 
 /**
  * The Prometheus endpoint (`metrics.listen`): every figure is read from the counters the agent
@@ -104,8 +105,13 @@ export class MetricsServer implements Part {
         connectionsCheckingInterval: Math.min(1000, idleMs),
       },
       (req, res) => {
-        if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
-          res.writeHead(404).end('metrics are at /metrics\n');
+        const route = (req.url ?? '/').split('?')[0];
+        if (req.method === 'GET' && route === '/health') {
+          void this.health(res);
+          return;
+        }
+        if (req.method !== 'GET' || route !== '/metrics') {
+          res.writeHead(404).end('metrics are at /metrics, health at /health\n');
           return;
         }
         this.scraped = this.cx.status();
@@ -132,6 +138,12 @@ export class MetricsServer implements Part {
       server.listen(port, host, () => resolve());
     });
     this.server = server;
+  }
+
+  /** 200 `{ok: true, …}` while every service runs and the event loop answers; 503 with the reasons otherwise. */
+  private async health(res: http.ServerResponse): Promise<void> {
+    const h = healthOf(this.cx.status(), await loopTurn());
+    res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(h)}\n`);
   }
 
   /** The port it listens on (the one asked for, or the one given for port 0). */

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { configFile, tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -85,8 +86,44 @@ reactor:
     assert.ok(m('process_resident_memory_bytes')! > 10e6);
     assert.ok(m('nodejs_eventloop_lag_seconds')! >= 0);
     assert.equal((await scrape('/')).status, 404);
+    const healthy = await scrape('/health');
+    assert.equal(healthy.status, 200);
+    assert.match(healthy.type!, /^application\/json/);
+    const h = JSON.parse(healthy.text) as {
+      ok: boolean;
+      reasons: string[];
+      services: Record<string, string>;
+    };
+    assert.deepEqual([h.ok, h.reasons, h.services], [true, [], { obd: 'running' }]);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
+  });
+
+  it('health is 503 with the reason while a service is not running', async () => {
+    const port = await freePort();
+    const { file } = configFile(
+      (dir) => `version: 1
+unit: { id: m-2, data_dir: var }
+control: { socket: ${dir}/ctl.sock }
+metrics: { listen: "127.0.0.1:${port}" }
+services:
+  obd: { driver: sim-vehicle, settings: {} }
+  sensor:
+    driver: module
+    settings: { module: ${path.join(FIXTURES, 'modules/flaky.mjs')} }
+    restart: { delay: 1h }
+`,
+    );
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"system/service/sensor/failed"'));
+    await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(res.status, 503);
+    const h = (await res.json()) as { ok: boolean; reasons: string[]; services: Record<string, string> };
+    assert.equal(h.ok, false);
+    assert.deepEqual(h.services, { obd: 'running', sensor: 'restarting' });
+    assert.deepEqual(h.reasons, ['service sensor is restarting: sensor not found on /dev/i2c-1']);
   });
 
   it('is off by default, and a bad listen address is a config error', async () => {
