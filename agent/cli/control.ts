@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { request } from '../control/client.js';
+import { request, tapEvents } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
+import { errors } from '../errors.js';
 import type { AgentStatus } from '../parts/context.js';
 import { durationArg, jsonArg } from './json-arg.js';
 import { CONFIG_HELP, defaultConfig, socketOrExit } from './load-or-exit.js';
@@ -154,8 +155,60 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
   },
 ];
 
+/** `pitcrew tap [PATTERN]`: a running agent's events as they happen, one JSON line each. */
+function registerTap(program: Command): void {
+  program
+    .command('tap')
+    .description("stream a running agent's bus events matching PATTERN (default #), one JSON line each")
+    .argument('[pattern]', 'tag pattern: segments, + for one, # for the rest, or re:<regex>')
+    .option('-n, --count <n>', 'stop after this many events')
+    .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
+    .option('--socket <path>', 'control socket path (overrides the config)')
+    .addHelpText(
+      'after',
+      `
+Events a slow reader could not take are dropped by the agent (it never waits for a tap), and the
+count is said on stderr. Exits 0 on Ctrl-C, after --count events, or when the reader goes (| head).
+
+Examples:
+  $ pitcrew tap                              every event
+  $ pitcrew tap 'vehicle/obd/+'              OBD readings
+  $ pitcrew tap 'system/#' -n 1              wait for the next system event
+  $ pitcrew tap | jq -c 'select(.data.value > 3000)'`,
+    )
+    .action(async (pattern: string | undefined, opts: SocketOpts & { count?: string }) => {
+      const socket = opts.socket ?? socketOrExit(opts.config);
+      const limit = opts.count === undefined ? Number.POSITIVE_INFINITY : Number(opts.count);
+      if (!(limit > 0)) throw errors.CLI_ARG(`--count takes a positive number, not '${opts.count}'`);
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.stdout.on('error', () => stop.abort());
+      let seen = 0;
+      await tapEvents(
+        socket,
+        pattern,
+        (line) => {
+          if ('dropped' in line)
+            console.error(`pitcrew tap: ${line.dropped} events dropped (reading too slowly)`);
+          else if (seen < limit) {
+            process.stdout.write(`${JSON.stringify(line.event)}\n`);
+            if (++seen >= limit) stop.abort();
+          }
+        },
+        stop.signal,
+      ).catch((e: unknown) => {
+        if (!stop.signal.aborted) throw e;
+      });
+      if (!stop.signal.aborted) {
+        console.error('pitcrew tap: the agent closed the stream (it stopped)');
+        process.exitCode = 1;
+      }
+    });
+}
+
 /** Commands that talk to a running agent through its control socket (DESIGN §9). */
 export function registerControl(program: Command): void {
+  registerTap(program);
   for (const c of COMMANDS) {
     const command = program.command(c.name).description(c.description);
     for (const [spec, help] of c.args ?? []) command.argument(spec, help);

@@ -1,6 +1,14 @@
 import net from 'node:net';
-import { errors, errorText } from '../errors.js';
+import { readLines, TOO_LONG } from '../core/lines.js';
+import { errors, errorText, PitcrewError } from '../errors.js';
 import type { ControlRequestT, ControlResponse } from './protocol.js';
+import type { TapLine } from './tap.js';
+
+const unreachable = (socketPath: string, e: NodeJS.ErrnoException) =>
+  errors.CONTROL_UNREACHABLE(
+    socketPath,
+    e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'is the agent running?' : e.message,
+  );
 
 /** Sends one request to a running agent's control socket and returns its answer. */
 export function request(
@@ -37,8 +45,34 @@ export function request(
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'is the agent running?' : e.message;
-      reject(errors.CONTROL_UNREACHABLE(socketPath, why));
+      reject(unreachable(socketPath, e));
     });
   });
+}
+
+/**
+ * Streams a running agent's events matching `pattern` (`pitcrew tap`) to `onLine` until `stop` is
+ * called or the agent closes the stream; rejects when the agent refuses the tap (a bad pattern).
+ */
+export async function tapEvents(
+  socketPath: string,
+  pattern: string | undefined,
+  onLine: (line: TapLine) => void,
+  stop: AbortSignal,
+): Promise<void> {
+  const sock = net.createConnection(socketPath);
+  sock.setEncoding('utf8');
+  stop.addEventListener('abort', () => sock.destroy(), { once: true });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', (e) => reject(unreachable(socketPath, e)));
+  });
+  sock.on('error', () => sock.destroy());
+  sock.write(`${JSON.stringify({ id: 1, cmd: 'tap', args: pattern === undefined ? {} : { pattern } })}\n`);
+  for await (const line of readLines(sock as AsyncIterable<string>)) {
+    if (line === TOO_LONG) continue;
+    const msg = JSON.parse(line) as TapLine | ControlResponse;
+    if (!('ok' in msg)) onLine(msg);
+    else if (!msg.ok) throw new PitcrewError(msg.code, msg.error);
+  }
 }

@@ -8,8 +8,9 @@ import { isTag } from '../core/tags.js';
 import { errorCode, errors, errorText } from '../errors.js';
 import type { Part, PartContext } from '../parts/context.js';
 import { ControlRequest, type ControlResponse } from './protocol.js';
+import { tap } from './tap.js';
 
-type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown;
+type Handler = (args: Record<string, unknown>, sock: net.Socket) => Promise<unknown> | unknown;
 
 /** Deepest JSON nesting a request may have. */
 export const MAX_DEPTH = 64;
@@ -142,6 +143,13 @@ export class ControlServer implements Part {
         .sort((x, y) => (x.signal < y.signal ? -1 : 1));
     });
     this.commands.set('trace', (a) => operator.traces(str(a, 'rule')));
+    // The connection becomes a stream of events once the answer is written: no idle timeout.
+    this.commands.set('tap', (a, sock) => {
+      const pattern = a.pattern === undefined ? '#' : str(a, 'pattern');
+      sock.setTimeout(0);
+      tap(sock, cx.bus, pattern);
+      return { pattern };
+    });
   }
 
   async start(): Promise<void> {
@@ -186,7 +194,7 @@ export class ControlServer implements Part {
           return;
         }
         if (!line.trim()) continue;
-        const p: Promise<void> = this.answer(line)
+        const p: Promise<void> = this.answer(line, sock)
           .then(reply)
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
@@ -213,7 +221,7 @@ export class ControlServer implements Part {
     }
   }
 
-  private async answer(line: string): Promise<ControlResponse> {
+  private async answer(line: string, sock: net.Socket): Promise<ControlResponse> {
     if (depthOf(line) > MAX_DEPTH)
       return fail(undefined, errors.CONTROL_REQUEST(`JSON nested deeper than ${MAX_DEPTH} levels`));
     let json: unknown;
@@ -234,7 +242,7 @@ export class ControlServer implements Part {
     const req = parsed.data;
     const handler = this.commands.get(req.cmd)!;
     try {
-      return { id: req.id, ok: true, result: (await handler(req.args)) ?? null };
+      return { id: req.id, ok: true, result: (await handler(req.args, sock)) ?? null };
     } catch (e) {
       return fail(req.id, e);
     }

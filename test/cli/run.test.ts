@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { ROOT, runCli, startCli } from '../helpers/cli.js';
+import { ROOT, runBin, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const tagIs = (tag: string) => (line: string) =>
@@ -101,6 +101,27 @@ describe('pitcrew run (real process)', () => {
     const full = runCli(['validate', '-c', file]);
     assert.equal(full.code, 1);
     assert.match(full.stderr, /unit\.id: environment variable PITCREW_TEST_UNIT is not set/);
+  });
+
+  it('tap streams the matching events of the running agent, and stops after --count', async () => {
+    const tap = startCli(['tap', 'tapped/+', '-n', '2', '--socket', socket], { runner: 'bin' });
+    after(() => tap.child.kill('SIGKILL'));
+    // Pings until the tap has seen two: it may have joined after the first ones.
+    const pinging = setInterval(
+      () => void runBin(['emit', 'tapped/hello', '{"n":1}', '--socket', socket]),
+      200,
+    );
+    after(() => clearInterval(pinging));
+    assert.equal(await tap.exited, 0, tap.stderr());
+    clearInterval(pinging);
+    assert.equal(tap.lines.length, 2);
+    for (const line of tap.lines) {
+      const e = JSON.parse(line) as Event;
+      assert.deepEqual([e.tag, e.data, e.source], ['tapped/hello', { n: 1 }, 'control']);
+    }
+    const bad = await runBin(['tap', 're:(a+)+', '--socket', socket]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /PITCREW_PATTERN_INVALID/);
   });
 
   it('call runs a handler and prints its result as one JSON line', () => {
