@@ -9,6 +9,7 @@ import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
 import { registerBundle } from './bundle.js';
+import { registerCan } from './can.js';
 import { registerControl } from './control.js';
 import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
@@ -101,6 +102,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerControl(program);
   registerReplay(program);
   registerLogic(program);
+  registerCan(program);
   registerBundle(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {

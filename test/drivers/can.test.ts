@@ -14,27 +14,11 @@ import { MessageCodec } from '../../agent/drivers/can/codec.js';
 import { frameKey, parseDbc } from '../../agent/drivers/can/dbc.js';
 import { socketcanSource } from '../../agent/drivers/can/sources.js';
 import { agentFor, FIXTURES, until } from '../helpers/agent.js';
+import { cantoolsDecoded, sameAsCantools } from '../helpers/cantools.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
 const CAN = path.join(FIXTURES, 'can');
 const read = (rel: string) => readFileSync(path.join(CAN, rel), 'latin1');
-
-/** cantools' decode output: `… :: Message(Sig: value, …)`, one frame a line or spread over lines. */
-function expected(rel: string): (Record<string, string> | string | undefined)[] {
-  return read(rel)
-    .replace(
-      /::\s*\n(\w+)\(\n([\s\S]*?)\n\)/g,
-      (_, m: string, body: string) => `:: ${m}(${body.trim().replace(/,?\n\s*/g, ', ')})`,
-    )
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const after = l.split(' :: ')[1];
-      const m = after && /^\w+\((.*)\)$/.exec(after);
-      if (!m) return after;
-      return Object.fromEntries(m[1]!.split(', ').map((kv) => kv.split(': ') as [string, string]));
-    });
-}
 
 function decodeLog(dbcRel: string, logRel: string) {
   const codecs = new Map(
@@ -60,12 +44,6 @@ function decodeLog(dbcRel: string, logRel: string) {
     });
 }
 
-/** cantools ran with --prune: a choice name loses the prefix its choices share (`IO_DEBUG_test2_enum_two` → `two`). */
-const same = (got: unknown, want: string) =>
-  typeof got === 'number'
-    ? Math.abs(got - Number(want)) < 1e-9
-    : got === want || String(got).endsWith(`_${want}`);
-
 describe('candump logs decoded as cantools decodes them', () => {
   for (const [dbc, log] of [
     ['dbc/cantools/socialledge.dbc', 'logs/socialledge.candump-l.log'],
@@ -74,7 +52,7 @@ describe('candump logs decoded as cantools decodes them', () => {
   ] as const)
     it(log, () => {
       const got = decodeLog(dbc, log);
-      const want = expected(log.replace('.log', '.expected.txt'));
+      const want = cantoolsDecoded(read(log.replace('.log', '.expected.txt')));
       assert.equal(got.length, want.length);
       for (const [i, w] of want.entries()) {
         const g = got[i];
@@ -84,7 +62,7 @@ describe('candump logs decoded as cantools decodes them', () => {
           assert.deepEqual(Object.keys(g as object).sort(), Object.keys(w).sort());
           for (const [k, v] of Object.entries(w))
             assert.ok(
-              same((g as Record<string, unknown>)[k], v),
+              sameAsCantools((g as Record<string, unknown>)[k], v),
               `line ${i + 1} ${k}: ${(g as Record<string, unknown>)[k]} vs ${v}`,
             );
         }

@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
 import type { DriverContext, Result } from '../../core/types.js';
 import { errors, errorText } from '../../errors.js';
 import { defineDriver, type Settings, type SettingsProblem } from '../types.js';
-import { MessageCodec, type SignalValue } from './codec.js';
-import { type Dbc, frameKey, parseDbc } from './dbc.js';
+import type { MessageCodec, SignalValue } from './codec.js';
+import { codecsOf, readDbc } from './codecs.js';
+import { frameKey } from './dbc.js';
 import { CAN_ERR_BUSOFF, type CanFrame } from './frame.js';
 import { replaySource } from './replay.js';
 import { type CanSource, socketcanSource, virtualSource } from './sources.js';
@@ -34,21 +34,6 @@ export const CanSettings = z.strictObject({
     .default([]),
 });
 type CanSettingsT = z.output<typeof CanSettings>;
-
-const readDbc = (file: string): Dbc => parseDbc(readFileSync(file, 'latin1'), file);
-
-/** Every message of the DBCs by name, and its codec by frame id. */
-function codecs(files: string[]) {
-  const byKey = new Map<number, MessageCodec>();
-  const byName = new Map<string, MessageCodec>();
-  for (const file of files)
-    for (const m of readDbc(file).messages) {
-      const c = new MessageCodec(m);
-      byKey.set(frameKey(m.id, m.extended), c);
-      byName.set(m.name, c);
-    }
-  return { byKey, byName };
-}
 
 /** CAN and CAN-FD with DBC decoding (DESIGN §3.3). */
 export const can = defineDriver({
@@ -113,7 +98,7 @@ class CanDriver {
     s: CanSettingsT,
     private readonly ctx: DriverContext,
   ) {
-    ({ byKey: this.byKey, byName: this.byName } = codecs(s.dbc));
+    ({ byKey: this.byKey, byName: this.byName } = codecsOf(s.dbc));
     for (const e of s.emit)
       this.emits.set(e.message, { minInterval: e.min_interval, last: Number.NEGATIVE_INFINITY });
     const src = s.source;
