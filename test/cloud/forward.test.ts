@@ -34,7 +34,8 @@ reactor:
       do: [{ forward: { tag: "fleet/{{ unit.id }}/trip", data: { km: "{{ event.data.km }}" } } }]
 `,
     );
-    const sub = await broker.client();
+    // A persistent session: what the agent sends before this client is back waits for it in the broker.
+    const sub = await broker.client({ clientId: 'forward-tester', clean: false });
     after(() => sub.endAsync());
     const got: { topic: string; message: { tag: string; data: unknown; ts: number } }[] = [];
     sub.on('message', (topic, m) => got.push({ topic, message: JSON.parse(m.toString()) }));

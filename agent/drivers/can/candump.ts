@@ -12,7 +12,7 @@ const MAX_TS = 1e10;
 const hexBytes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 /** `candump -l`: `(1594172461.968006) vcan0 0C8#F000…`, `123#R`, FD `102##1<data>`, and `ERROR`. */
-const LOGFILE = /^\((\d+\.\d+)\)\s+\S+\s+(?:([0-9A-Fa-f]{1,8})(#{1,2})(\S*)|(ERROR))\s*$/;
+const LOGFILE = /^\((\d+\.\d+)\)\s+\S+\s+(?:([0-9A-Fa-f]{1,8})(#{1,2})([0-9A-Fa-f]*|R\d*)|(ERROR))\s*$/;
 /** candump's screen format: `  vcan0  401   [6]  00 00 98 98 0B 00`, FD lengths in 3 digits. */
 const SCREEN =
   /^\s*(?:\((\d+\.\d+)\)\s+)?\S+\s+([0-9A-Fa-f]{1,8})\s+\[(\d+)\]\s+((?:[0-9A-Fa-f]{2}\s*)*|remote request)\s*$/;
@@ -48,10 +48,14 @@ export function parseCandump(line: string): LogEntry | undefined {
       };
     const fd = l[3] === '##';
     const payload = fd ? l[4]!.slice(1) : l[4]!; // FD: a flags nibble first
-    if (!fd && /^R\d*$/.test(payload))
+    if (payload[0] === 'R')
       return { ts, frame: { id, extended, data: new Uint8Array(), fd, remote: true, error: false } };
-    if (payload.length % 2 || !/^[0-9A-Fa-f]*$/.test(payload)) return undefined;
-    return { ts, frame: { id, extended, data: hexBytes(payload), fd, remote: false, error: false } };
+    if (payload.length % 2) return undefined;
+    // Checked as hex by the pattern: decoded straight into a buffer of its own.
+    return {
+      ts,
+      frame: { id, extended, data: Buffer.from(payload, 'hex'), fd, remote: false, error: false },
+    };
   }
   const s = SCREEN.exec(line);
   if (!s || (s[1] && !(Number(s[1]) <= MAX_TS))) return undefined;

@@ -50,15 +50,20 @@ const scratch = new DataView(new ArrayBuffer(8));
 interface Compiled {
   sig: DbcSignal;
   segs: Segment[];
+  /** 2^at of each segment. */
+  weights: number[];
   /** Needs BigInt: more than 52 bits. */
   wide: boolean;
-  /** Highest byte it touches: a shorter frame does not carry it. */
-  lastByte: number;
 }
 
 function compile(sig: DbcSignal): Compiled {
   const segs = segments(sig);
-  return { sig, segs, wide: sig.length > 52, lastByte: Math.max(...segs.map((s) => s.byte)) };
+  return {
+    sig,
+    segs,
+    weights: segs.map((s) => 2 ** s.at),
+    wide: sig.length > 52,
+  };
 }
 
 function rawOf(c: Compiled, data: Uint8Array): number | bigint {
@@ -67,8 +72,13 @@ function rawOf(c: Compiled, data: Uint8Array): number | bigint {
     for (const s of c.segs) v |= BigInt((data[s.byte]! >> s.shift) & ((1 << s.width) - 1)) << BigInt(s.at);
     return v;
   }
+  // Multipliers, not shifts: a raw value may pass 31 bits.
+  const { segs, weights } = c;
   let v = 0;
-  for (const s of c.segs) v += ((data[s.byte]! >> s.shift) & ((1 << s.width) - 1)) * 2 ** s.at;
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i]!;
+    v += ((data[s.byte]! >> s.shift) & ((1 << s.width) - 1)) * weights[i]!;
+  }
   return v;
 }
 
@@ -141,15 +151,19 @@ export class MessageCodec {
   /** Physical values of the signals the frame carries (check `fits` first). */
   decode(data: Uint8Array): Record<string, SignalValue> {
     const out: Record<string, SignalValue> = {};
-    const raws: Record<string, number> = {};
+    // Switch values, kept only by a multiplexed message.
+    let raws: Record<string, number> | undefined;
     for (const c of this.signals) {
       const mux = c.sig.mux;
       if (mux) {
-        const sw = raws[mux.switch];
+        const sw = raws?.[mux.switch];
         if (sw === undefined || !mux.ranges.some(([a, b]) => sw >= a && sw <= b)) continue;
       }
       const raw = rawOf(c, data);
-      if (c.sig.multiplexor) raws[c.sig.name] = Number(raw);
+      if (c.sig.multiplexor) {
+        raws ??= {};
+        raws[c.sig.name] = Number(raw);
+      }
       out[c.sig.name] = physical(c, raw);
     }
     return out;

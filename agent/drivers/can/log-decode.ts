@@ -26,9 +26,8 @@ export type LogLine =
 
 /** Decodes one line of a candump log (either format) with the codecs of the DBCs, by frame key. */
 export function decodeLogLine(codecs: ReadonlyMap<number, MessageCodec>, line: string): LogLine {
-  if (!line.trim()) return { kind: 'blank' };
   const entry = parseCandump(line);
-  if (!entry) return { kind: 'bad' };
+  if (!entry) return /\S/.test(line) ? { kind: 'bad' } : { kind: 'blank' };
   const { frame, ts } = entry;
   if (frame.error) return { kind: 'error_frame' };
   if (frame.remote) return { kind: 'remote' };
@@ -43,6 +42,12 @@ export function decodeLogLine(codecs: ReadonlyMap<number, MessageCodec>, line: s
       length: frame.data.length,
       expected: m.length,
     };
-  const decoded: DecodedFrame = { id: frame.id, message: m.name, signals: codec.decode(frame.data) };
-  return { kind: 'frame', frame: ts === undefined ? decoded : { t: ts, ...decoded } };
+  const signals = codec.decode(frame.data);
+  return {
+    kind: 'frame',
+    frame:
+      ts === undefined
+        ? { id: frame.id, message: m.name, signals }
+        : { t: ts, id: frame.id, message: m.name, signals },
+  };
 }
