@@ -223,6 +223,11 @@ export const errors = {
     (pid: string, supported: string) =>
       `${pid} is not supported by this vehicle (it reports ${supported}); remove the query or pick another PID`,
   ),
+  OBD_NOT_READY: define(
+    'PITCREW_OBD_NOT_READY',
+    (port: string, state: string) =>
+      `the adapter on ${port} is not set up yet (${state}); requests wait for it up to the driver's 'timeout'`,
+  ),
   SERIAL_CLOSED: define(
     'PITCREW_SERIAL_CLOSED',
     (port: string, why: string) => `${port} is not open (${why}); the driver keeps trying to reopen it`,

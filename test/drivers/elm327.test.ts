@@ -11,7 +11,7 @@ import { PtyPair } from '../helpers/pty.js';
 import { waitFor } from '../helpers/wait.js';
 
 async function rig(
-  opts: { car?: Partial<Car>; deafProbes?: number; settings?: Record<string, unknown> } = {},
+  opts: { car?: Partial<Car>; deafLines?: number; settings?: Record<string, unknown> } = {},
 ) {
   const pty = await PtyPair.start();
   after(() => pty.unplug());
@@ -19,7 +19,7 @@ async function rig(
   const elm = new ElmEmulator(pty.device, car);
   after(() => elm.close());
   await elm.attach();
-  elm.faults.deafProbes = opts.deafProbes;
+  elm.faults.deafLines = opts.deafLines;
   const d = await startDriver(elm327, {
     port: pty.port,
     timeout: '300ms',
@@ -39,7 +39,7 @@ const connected = (events: { tag: string; data: Record<string, unknown> }[]) =>
 
 describe('elm327 driver over a pty', () => {
   it('finds the baud rate, resets and sets up the adapter, and learns the protocol and ECUs', async () => {
-    const { events, elm } = await rig({ deafProbes: 2 });
+    const { events, elm } = await rig({ deafLines: 2 });
     assert.deepEqual(connected(events), {
       service: 'obd',
       port: events[0]!.data.port,
@@ -49,9 +49,35 @@ describe('elm327 driver over a pty', () => {
       protocol: 6,
       ecus: ['7E8', '7EA'],
     });
-    const init = elm.log.filter((c) => c !== '\x7F\x7F');
+    // Silent at the first two rates, named itself at the third.
+    const reset = elm.log.indexOf('ATZ');
+    assert.deepEqual(elm.log.slice(0, reset), ['ATI', 'ATI', 'ATI']);
+    const init = elm.log.slice(reset);
     assert.deepEqual(init.slice(0, 8), ['ATZ', 'ATE0', 'ATL0', 'ATS0', 'ATH1', 'ATAT1', 'ATSP0', 'ATI']);
     assert.ok(init.includes('0100') && init.includes('ATDPN'));
+  });
+
+  it('connects to an adapter that ignores DEL and holds half a line; requests made meanwhile wait for the setup', async () => {
+    const pty = await PtyPair.start();
+    after(() => pty.unplug());
+    const elm = new ElmEmulator(pty.device, structuredClone(CAR));
+    after(() => elm.close());
+    await elm.attach();
+    elm.strict = true; // as ELM327-emulator 3.0.5
+    elm.faults.leftover = '0';
+    const d = await startDriver(
+      elm327,
+      { port: pty.port, timeout: '2s', reconnect: { min: '50ms', max: '200ms' } },
+      { awaitStart: false },
+    );
+    // Asked while the driver probes: written only once the adapter is set up.
+    const rpm = await d.call('query', { pid: 'RPM' });
+    await d.started;
+    assert.equal(rpm.value, 640);
+    assert.equal(connected(d.events).baudrate, PROBE_RATES[0]);
+    // The half line makes the first ATI `0ATI` (answered `?`); the second names the adapter.
+    assert.deepEqual(elm.log.slice(0, 3), ['0ATI', 'ATI', 'ATZ']);
+    assert.ok(elm.log.indexOf('010C') > elm.log.indexOf('ATI', 2), elm.log.join(' '));
   });
 
   it('decodes mode 01 PIDs with their units, per ECU when several answer', async () => {

@@ -6,8 +6,15 @@ import { SignalStore } from '../../agent/core/signals.js';
 import type { DriverInstance, Result } from '../../agent/core/types.js';
 import type { DriverDef } from '../../agent/drivers/types.js';
 
-/** A driver started on its own, on the real clock, its events recorded; stopped when the file ends. */
-export async function startDriver(def: DriverDef, settings: Record<string, unknown>) {
+/**
+ * A driver started on its own, on the real clock, its events recorded; stopped when the file ends.
+ * `started` is its start; awaited unless `awaitStart` is false.
+ */
+export async function startDriver(
+  def: DriverDef,
+  settings: Record<string, unknown>,
+  { awaitStart = true } = {},
+) {
   const bus = new Bus(realClock);
   const events: Event[] = [];
   bus.on('#', (e) => events.push(e));
@@ -24,10 +31,11 @@ export async function startDriver(def: DriverDef, settings: Record<string, unkno
     signal: (type, value, ts) => signals.set('obd', type, value, ts),
   });
   after(() => driver.stop());
-  await driver.start();
+  const started = driver.start();
+  if (awaitStart) await started;
   /** A handler's one result (these drivers return one per call). */
   const call = async (handler: string, args: Record<string, unknown> = {}) =>
     (await driver.handlers[handler]!(args)) as Result;
   const tags = () => events.map((e) => e.tag);
-  return { driver, events, tags, call, failures, signals };
+  return { driver, events, tags, call, failures, signals, started };
 }

@@ -57,8 +57,10 @@ export interface Faults {
   garbage?: boolean;
   /** Mode 01 requests are answered for the next PID up. */
   wrongPid?: boolean;
-  /** Stays silent to this many baud probes (as at a wrong rate). */
-  deafProbes?: number;
+  /** Stays silent to this many lines (as at a wrong baud rate), and counts what it ignored. */
+  deafLines?: number;
+  /** Bytes already in the adapter's input before the driver's first line (half a line from before). */
+  leftover?: string;
   /** Called with half an answer written and the other half held back (to pull the cable there). */
   midReply?: () => void;
 }
@@ -81,6 +83,8 @@ export class ElmEmulator {
   linefeeds = false;
   searched = false;
   faults: Faults = {};
+  /** Silent to lines with characters outside the ELM's own (DEL among them), as ELM327-emulator is. */
+  strict = false;
   readonly log: string[] = [];
 
   constructor(
@@ -108,7 +112,8 @@ export class ElmEmulator {
   }
 
   private input(s: string): void {
-    this.pending += s;
+    this.pending += (this.faults.leftover ?? '') + s;
+    this.faults.leftover = undefined;
     for (let i = this.pending.indexOf('\r'); i >= 0; i = this.pending.indexOf('\r')) {
       const raw = this.pending.slice(0, i);
       this.pending = this.pending.slice(i + 1);
@@ -120,10 +125,12 @@ export class ElmEmulator {
   }
 
   private reply(raw: string, cmd: string): void {
-    if (cmd === '\x7F\x7F' && (this.faults.deafProbes ?? 0) > 0) {
-      this.faults.deafProbes!--;
+    if ((this.faults.deafLines ?? 0) > 0) {
+      this.faults.deafLines!--;
       return;
     }
+    // As ELM327-emulator 3.0.5: a line with characters an ELM does not take gets no answer at all.
+    if (this.strict && !/^[a-zA-Z0-9 \n\b\t@,.?]*$/.test(raw)) return;
     const eol = this.linefeeds ? '\r\n' : '\r';
     let lines = this.answer(cmd);
     if (this.faults.garbage) {

@@ -59,6 +59,8 @@ class Elm327 {
   private readonly link: SerialLink;
   private info?: Adapter;
   private discoveredAt = 0;
+  /** Requests that came before the adapter was set up. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly settings: Elm327SettingsT,
@@ -105,12 +107,12 @@ class Elm327 {
   instance() {
     return {
       handlers: {
-        query: (args: Record<string, unknown>) => this.query(args.pid),
-        dtc: (args: Record<string, unknown>) => this.dtc(args.mode),
-        clear_dtc: () => this.clearDtc(),
-        vin: () => this.vin(),
-        voltage: () => this.voltage(),
-        raw: (args: Record<string, unknown>) => this.raw(args.command),
+        query: this.afterSetup((args) => this.query(args.pid)),
+        dtc: this.afterSetup((args) => this.dtc(args.mode)),
+        clear_dtc: this.afterSetup(() => this.clearDtc()),
+        vin: this.afterSetup(() => this.vin()),
+        voltage: this.afterSetup(() => this.voltage()),
+        raw: this.afterSetup((args) => this.raw(args.command)),
       },
       start: () => this.link.start(),
       stop: () => this.link.stop(),
@@ -132,6 +134,31 @@ class Elm327 {
           ...(i?.supported ? { supported_pids: i.supported.size } : {}),
         };
       },
+    };
+  }
+
+  /**
+   * A handler that waits while the port is open and the adapter being set up, at most the driver's
+   * timeout: a request written between the probes or before ATZ would be garbage to the adapter,
+   * and its answer lost. With the port closed it fails at once, as the session would.
+   */
+  private afterSetup(
+    handler: (args: Record<string, unknown>) => Promise<Result>,
+  ): (args: Record<string, unknown>) => Promise<Result> {
+    return async (args) => {
+      if (!this.info && this.link.state === 'opening')
+        await new Promise<void>((resolve, reject) => {
+          const timer = this.ctx.clock.setTimeout(() => {
+            this.waiting.delete(go);
+            reject(errors.OBD_NOT_READY(this.settings.port, this.link.lastError ?? this.link.state));
+          }, this.settings.timeout);
+          const go = () => {
+            timer.cancel();
+            resolve();
+          };
+          this.waiting.add(go);
+        });
+      return handler(args);
     };
   }
 
@@ -169,21 +196,27 @@ class Elm327 {
       () => undefined, // a plain ELM327 answers '?'
     );
     this.info = { baudrate, adapter, firmware, ecus: [] };
+    for (const go of this.waiting) go();
+    this.waiting.clear();
     await this.discover();
   }
 
+  /**
+   * At each rate, ATI until an adapter names itself. Not a lone CR, which repeats the adapter's last
+   * command (a `04` would clear the trouble codes again), nor DEL, which some adapters never answer:
+   * a first ATI may land after a half-received line and get `?`, so it gets one more try.
+   */
   private async probe(): Promise<number> {
     for (const rate of PROBE_RATES) {
       await this.link.setBaudRate(rate);
-      // DEL DEL CR: harmless to an adapter, and a lone CR would repeat its last command.
-      const answered = await this.session.send('\x7F\x7F', PROBE_TIMEOUT).then(
-        () => true,
-        () => false,
-      );
-      if (answered) return rate;
+      for (let tries = 0; tries < 2; tries++) {
+        const answer = await this.session.send('ATI', PROBE_TIMEOUT).catch(() => undefined);
+        if (answer === undefined) break; // silent at this rate
+        if (/ELM|STN|OBD/i.test(answer)) return rate;
+      }
     }
     throw errors.DRIVER_ERROR(
-      `no ELM327 answered on ${this.settings.port} at ${PROBE_RATES.join(', ')} baud`,
+      `no ELM327 answered ATI on ${this.settings.port} at ${PROBE_RATES.join(', ')} baud`,
     );
   }
 
