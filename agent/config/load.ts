@@ -58,12 +58,26 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   });
 }
 
+/**
+ * Where a config is read from when it is not the unit's own file: `within`, the directory it and
+ * its includes must stay in (a git checkout); `unitDir`, what the unit's own places resolve
+ * against (the directory of the config the agent was started with).
+ */
+export interface LoadPlace {
+  within?: string;
+  unitDir?: string;
+}
+
 /** Loads a config file with its includes and env substitutions; throws ConfigError listing every problem. */
-export function loadConfigSync(file: string, env: Env = process.env, within?: string): LoadedConfig {
+export function loadConfigSync(
+  file: string,
+  env: Env = process.env,
+  { within, unitDir }: LoadPlace = {},
+): LoadedConfig {
   const issues: ConfigIssue[] = [];
   const composed = compose(file, env, issues, within);
   const config = validateComposed(composed, issues);
-  resolvePaths(config, composed);
+  resolvePaths(config, composed, unitDir);
   return {
     config,
     file: path.resolve(file),
@@ -99,13 +113,12 @@ export async function checkDrivers(loaded: LoadedConfig): Promise<void> {
 }
 
 /** Loads and fully checks a config, drivers' own checks included (DESIGN §11). */
-/** `within`: the directory the config and its includes must stay in (a git checkout). */
 export async function loadChecked(
   file: string,
   env: Env = process.env,
-  within?: string,
+  place: LoadPlace = {},
 ): Promise<LoadedConfig> {
-  const loaded = loadConfigSync(file, env, within);
+  const loaded = loadConfigSync(file, env, place);
   await checkDrivers(loaded);
   return loaded;
 }

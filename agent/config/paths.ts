@@ -7,20 +7,26 @@ import type { KeyPath } from './errors.js';
 import type { ConfigT } from './schema.js';
 
 /**
- * Makes every file path in a config absolute, against the directory of the file that names it
- * (DESIGN §12), so the runtime never depends on the working directory.
+ * Makes every file path in a config absolute, so the runtime never depends on the working
+ * directory. What the config brings (includes, modules, DBCs, trust keys) resolves against the
+ * directory of the file that names it (DESIGN §12). The unit's own places (its data, sockets,
+ * certificates, download and install directories) resolve against `unitDir`, the directory of the
+ * config the agent was started with, when given: a config from a git checkout or a bundle then
+ * names the same places as the unit's own.
  */
-export function resolvePaths(config: ConfigT, c: Composed): void {
+export function resolvePaths(config: ConfigT, c: Composed, unitDir?: string): void {
   const dirOf = (p: KeyPath) => path.dirname(positionOf(c, p).file);
   const abs = (v: string | undefined, p: KeyPath) =>
     v === undefined || v === '' ? v : path.resolve(dirOf(p), v);
+  const place = (v: string | undefined, p: KeyPath) =>
+    v === undefined || v === '' ? v : path.resolve(unitDir ?? dirOf(p), v);
   const ref = (v: string, p: KeyPath) => {
     const m = MODULE_REF_RE.exec(v);
     return m ? `${path.resolve(dirOf(p), m[1]!)}#${m[2]}` : v;
   };
 
-  config.unit.data_dir = abs(config.unit.data_dir, ['unit', 'data_dir'])!;
-  config.control.socket = abs(config.control.socket, ['control', 'socket'])!;
+  config.unit.data_dir = place(config.unit.data_dir, ['unit', 'data_dir'])!;
+  config.control.socket = place(config.control.socket, ['control', 'socket'])!;
   for (const [name, svc] of Object.entries(config.services)) {
     const base: KeyPath = ['services', name];
     const settings = svc.settings as Settings;
@@ -44,19 +50,19 @@ export function resolvePaths(config: ConfigT, c: Composed): void {
     });
   }
   const mqtt = config.cloud?.mqtt;
-  if (mqtt) for (const k of ['ca', 'cert', 'key'] as const) mqtt[k] = abs(mqtt[k], ['cloud', 'mqtt', k]);
+  if (mqtt) for (const k of ['ca', 'cert', 'key'] as const) mqtt[k] = place(mqtt[k], ['cloud', 'mqtt', k]);
   const u = config.updates;
   if (u) {
     u.trust.keys = u.trust.keys.map((k, i) => abs(k, ['updates', 'trust', 'keys', i])!);
-    u.download.dir = abs(u.download.dir, ['updates', 'download', 'dir'])!;
-    u.desired_file = abs(u.desired_file, ['updates', 'desired_file']);
+    u.download.dir = place(u.download.dir, ['updates', 'download', 'dir'])!;
+    u.desired_file = place(u.desired_file, ['updates', 'desired_file']);
     if (u.sota?.installer.type === 'directory')
-      u.sota.installer.root = abs(u.sota.installer.root, ['updates', 'sota', 'installer', 'root'])!;
+      u.sota.installer.root = place(u.sota.installer.root, ['updates', 'sota', 'installer', 'root'])!;
     if (u.grpc) {
       const at: KeyPath = ['updates', 'grpc'];
-      u.grpc.listen = u.grpc.listen.map((l) => (l.startsWith('unix:') ? `unix:${abs(l.slice(5), at)}` : l));
+      u.grpc.listen = u.grpc.listen.map((l) => (l.startsWith('unix:') ? `unix:${place(l.slice(5), at)}` : l));
       const tls = u.grpc.tls;
-      if (tls) for (const k of ['cert', 'key', 'ca'] as const) tls[k] = abs(tls[k], [...at, 'tls', k])!;
+      if (tls) for (const k of ['cert', 'key', 'ca'] as const) tls[k] = place(tls[k], [...at, 'tls', k])!;
     }
   }
   const r = config.rollout;

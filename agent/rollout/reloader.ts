@@ -88,7 +88,7 @@ export class Reloader implements Part, ReloaderPort {
   private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
     try {
-      loaded = await loadChecked(file, process.env, within);
+      loaded = await loadChecked(file, process.env, { within, unitDir: path.dirname(this.file) });
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
       const shared = within && e instanceof ConfigError ? positions(e, within) : reasons;

@@ -47,13 +47,10 @@ function repo() {
   return { dir, origin, commit, commitFiles };
 }
 
-/**
- * A unit's config as committed. Its data directory and socket are absolute: relative paths resolve
- * against the file, so in the checkout they would name other places (a change only a restart takes).
- */
+/** A unit's config as committed; `home` is where its places are (relative: to the unit's own config). */
 const config = (home: string, repoUrl: string, body: string) => `version: 1
-unit: { data_dir: ${home}/var }
-control: { socket: ${home}/ctl.sock }
+unit: { data_dir: ${home ? `${home}/` : ''}var }
+control: { socket: ${home ? `${home}/` : ''}ctl.sock }
 rollout:
   git: { repo: "${repoUrl}", branch: main, path: pitcrew.yaml, interval: 100ms }
   health: { window: 400ms }
@@ -139,6 +136,32 @@ describe('git rollout', () => {
     assert.deepEqual(
       agent.reactor.list().map((r) => r.name),
       ['r2'],
+    );
+  });
+
+  it("resolves the unit's places against the unit's config, and what the commit brings in the checkout", async () => {
+    const { origin, commitFiles } = repo();
+    // As a fleet writes it: the same relative places in the unit's config and in git.
+    const a = commitFiles(
+      {
+        'pitcrew.yaml': `${config('', origin, '')}include: [more-rules.yaml]\n`,
+        'more-rules.yaml': 'reactor: { rules: [{ name: from_git, on: x, do: [{ emit: { tag: y } }] }] }\n',
+      },
+      'relative places',
+    );
+    const { agent, rollout, dir } = await rolloutAgent('', origin, '');
+    const s = () => rollout.status() as GitRolloutStatus;
+    await waitFor(
+      () => s().last?.commit === a,
+      'the commit tried',
+      () => JSON.stringify(s()),
+    );
+    assert.equal(s().last!.status, 'applied', JSON.stringify(s().last));
+    assert.equal(agent.config.unit.data_dir, path.join(dir, 'var'));
+    assert.equal(agent.config.control.socket, path.join(dir, 'ctl.sock'));
+    assert.deepEqual(
+      agent.reactor.list().map((r) => r.name),
+      ['from_git'],
     );
   });
 
