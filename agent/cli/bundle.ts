@@ -25,14 +25,15 @@ interface Signed {
 const SIGNED: Signed[] = [
   {
     command: 'bundle',
-    description: 'signed rule bundles for units (DESIGN §8)',
+    description: 'signed rule bundles for units: sign one, push it to a unit',
     what: 'bundle ({version, rules, services?}',
     schema: Bundle,
     topic: 'config',
   },
   {
     command: 'desired',
-    description: 'signed desired statuses for units: what to download and install (DESIGN §7)',
+    description:
+      'signed desired statuses for units (what to download and install): sign one, push it to a unit',
     what: 'desired status ({messageType: desiredStatus, components, services, layers, …}',
     schema: DesiredStatus,
     topic: 'desired',
@@ -90,14 +91,6 @@ function registerSigned(program: Command, s: Signed): void {
     .requiredOption('--unit <id>', 'the unit id')
     .option('--prefix <template>', "topic prefix, as the unit's cloud.topic_prefix", DEFAULT_TOPIC_PREFIX)
     .argument('<envelope>', `signed envelope from pitcrew ${s.command} sign`)
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ pitcrew ${s.command} push --url mqtts://broker.example:8883 --ca ca.pem --cert fleet.pem --key fleet.key \\
-      --unit van-042 ${s.command}.signed.json
-  $ pitcrew ${s.command} push --url mqtt://127.0.0.1:1883 --unit van-042 --prefix 'fleet/{{ unit.id }}' ${s.command}.signed.json`,
-    )
     .action(async (file: string, opts: BrokerOptions & { unit: string; prefix: string }) => {
       const topic = `${unitPrefix(opts.prefix, { id: opts.unit })}/${s.topic}`;
       await pushMessage(brokerOf(opts), topic, readFileSync(file, 'utf8').trim());

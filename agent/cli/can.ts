@@ -30,7 +30,7 @@ function writer() {
   };
 }
 
-/** `pitcrew can decode --dbc FILE… LOG` (DESIGN §9): check a DBC against a log before deploying it. */
+/** `pitcrew can decode --dbc FILE… LOG` check a DBC against a log before deploying it. */
 export function registerCan(program: Command): void {
   const can = program.command('can').description('offline CAN tools');
   can
@@ -45,12 +45,7 @@ export function registerCan(program: Command): void {
       `
 Signals are physical values (scale and offset applied; value tables not). A frame whose id a DBC
 knows but whose length it does not match is not decoded, as cantools decode refuses it: each is
-said on stderr with its line, and the exit code is 1. Ids no DBC knows are counted.
-
-Examples:
-  $ pitcrew can decode --dbc vw_mqb.dbc drive.log | head
-  $ candump -L can0 | pitcrew can decode --dbc body.dbc powertrain.dbc -
-  $ pitcrew can decode --dbc car.dbc drive.log | jq -c 'select(.message == "ESP_21")'`,
+said on stderr with its line, and the exit code is 1. Ids no DBC knows are counted.`,
     )
     .action(async (named: string | undefined, opts: { dbc: string[] }) => {
       // `--dbc A.dbc B.dbc drive.log`: the list takes the log too; it is the one that is not a DBC.

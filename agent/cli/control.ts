@@ -168,13 +168,7 @@ function registerTap(program: Command): void {
       'after',
       `
 Events a slow reader could not take are dropped by the agent (it never waits for a tap), and the
-count is said on stderr. Exits 0 on Ctrl-C, after --count events, or when the reader goes (| head).
-
-Examples:
-  $ pitcrew tap                              every event
-  $ pitcrew tap 'vehicle/obd/+'              OBD readings
-  $ pitcrew tap 'system/#' -n 1              wait for the next system event
-  $ pitcrew tap | jq -c 'select(.data.value > 3000)'`,
+count is said on stderr. Exits 0 on Ctrl-C, after --count events, or when the reader goes (| head).`,
     )
     .action(async (pattern: string | undefined, opts: SocketOpts & { count?: string }) => {
       const socket = opts.socket ?? socketOrExit(opts.config);

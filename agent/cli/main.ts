@@ -11,6 +11,7 @@ import { errorCode, errorText } from '../errors.js';
 import { registerBundle } from './bundle.js';
 import { registerCan } from './can.js';
 import { registerControl } from './control.js';
+import { addExamples } from './examples.js';
 import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
 import { registerReplay } from './replay.js';
@@ -43,24 +44,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   const program = new Command('pitcrew')
     .description('Declarative edge agent for connected vehicles')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError()
-    .addHelpText(
-      'after',
-      `
-  Examples:
-    $ pitcrew run                              run the agent on config/pitcrew.yaml
-    $ pitcrew run -c config/examples/obd-gnss.yaml --events
-    $ pitcrew status                           ask the running agent how it is
-    $ pitcrew call obd query '{"pid":"RPM"}'
-    $ pitcrew worker pause obd fast
-    $ pitcrew trace overspeed                  the last runs of a rule
-    $ pitcrew replay -c config/pitcrew.yaml drive.jsonl
-    $ pitcrew logic '{">": [{"var": "speed"}, 100]}' '{"speed": 120}'
-    $ pitcrew validate                         check config/pitcrew.yaml and everything it includes
-    $ pitcrew validate -c config/examples/can-bus.yaml
-    $ pitcrew schema > pitcrew.schema.json     JSON Schema for editors
-    $ pitcrew schema desired-status            a wire format's schema`,
-    );
+    .showHelpAfterError();
 
   program
     .command('validate')
@@ -104,6 +88,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerLogic(program);
   registerCan(program);
   registerBundle(program);
+  addExamples(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {
     console.error(`error [${errorCode(e)}]: ${errorText(e)}`);
