@@ -8,7 +8,8 @@ export function ago(ms: number): string {
   return `${Math.floor(ms / 3_600_000)} h ${String(Math.floor((ms % 3_600_000) / 60_000)).padStart(2, '0')} min`;
 }
 
-const bytes = (n: number) =>
+/** `812 B`, `3.4 kB`, `1.2 MB`. */
+export const bytes = (n: number) =>
   n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 ** 2).toFixed(1)} MB`;
 
 /** A value on one line: numbers and strings as they are, the rest as compact JSON, cut at 60 characters. */

@@ -30,6 +30,8 @@ export async function replay(
   config: { rules: readonly RuleT[]; maxDepth: number; unit: { id: string; timezone?: string } },
   file: string,
   onTrace: (t: Trace) => void,
+  /** Told every 1,024 events how far the file is read and the time the drive is at. */
+  onProgress?: (read: number, events: number, ts: number) => void,
 ): Promise<ReplayReport> {
   const clock = new FakeClock(0);
   const host: ReactorHost = {
@@ -52,7 +54,8 @@ export async function replay(
   const report: ReplayReport = { events: 0, rejected: [] };
   let started = false;
   let n = 0;
-  for await (const line of readLines(createReadStream(file, 'utf8'))) {
+  const input = createReadStream(file, 'utf8');
+  for await (const line of readLines(input)) {
     n++;
     if (line !== TOO_LONG && !line.trim()) continue;
     let event: Event;
@@ -72,7 +75,7 @@ export async function replay(
     const m = READING.exec(event.tag);
     if (m && 'value' in event.data) host.signals.set(m[1]!, m[2]!, event.data.value, event.ts);
     host.bus.dispatch(event);
-    report.events++;
+    if (++report.events % 1024 === 0) onProgress?.(input.bytesRead, report.events, event.ts);
   }
   await clock.flush();
   await reactor.stop();
