@@ -49,7 +49,7 @@ describe('replay progress', () => {
       r.stdout,
       /\r +\d+ % · [\d.]+ (kB|MB) of [\d.]+ (kB|MB) · [\d,]+ events\/s · at 2026-05-01T\d\d:\d\d:\d\d/,
     );
-    assert.match(r.stdout, /\r\x1b\[Kreplayed 20000 events/);
+    assert.ok(r.stdout.includes('\r\x1b[Kreplayed 20000 events'), JSON.stringify(r.stdout.slice(-200)));
   });
 
   it('piped: no progress, only the summary', async () => {
