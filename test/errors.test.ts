@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { errors as control } from '../agent/control/errors.js';
+import { errors as kernel } from '../agent/core/errors.js';
+import { errors as drivers } from '../agent/drivers/errors.js';
 import { errors } from '../agent/errors.js';
+import { errors as hooks } from '../agent/hooks/errors.js';
+import { errors as reactor } from '../agent/reactor/errors.js';
+import { errors as rollout } from '../agent/rollout/errors.js';
+import { errors as updates } from '../agent/updates/errors.js';
 import { ROOT } from './helpers/cli.js';
 
 const files = (dir: string): string[] =>
@@ -18,9 +25,28 @@ describe('error catalogue', () => {
     code: (make as { code: string }).code,
   }));
 
+  it("each layer's codes are its own: none defined twice, none the merged catalogue lacks", () => {
+    const layers = { control, drivers, hooks, reactor, rollout, updates };
+    const owner = new Map<string, string>();
+    const twice: string[] = [];
+    for (const [layer, catalogue] of Object.entries(layers)) {
+      // A layer's catalogue is the kernel's, the same functions, plus its own.
+      for (const [name, make] of Object.entries(kernel))
+        assert.equal((catalogue as Record<string, unknown>)[name], make, `${layer}.${name}`);
+      for (const name of Object.keys(catalogue).filter((n) => !(n in kernel))) {
+        if (owner.has(name)) twice.push(`${name}: ${owner.get(name)} and ${layer}`);
+        owner.set(name, layer);
+      }
+    }
+    assert.deepEqual(twice, []);
+    assert.deepEqual(Object.keys(errors).sort(), [...Object.keys(kernel), ...owner.keys()].sort());
+    const codes = catalogue.map((c) => c.code);
+    assert.equal(new Set(codes).size, codes.length, 'a code used by two names');
+  });
+
   it('every code is raised somewhere in the agent', () => {
     const source = files(path.join(ROOT, 'agent'))
-      .filter((f) => !f.endsWith(path.join('core', 'errors.ts')))
+      .filter((f) => !/agent\/(core|control|drivers|hooks|reactor|rollout|updates)\/errors\.ts$/.test(f))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const never = catalogue.filter(({ name }) => !new RegExp(`errors\\.${name}\\b`).test(source));

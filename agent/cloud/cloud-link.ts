@@ -1,10 +1,10 @@
 import type { CloudT } from '../../schemas/cloud.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import { errorText } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { compileTemplate } from '../core/templates.js';
 import type { Extension } from '../core/types.js';
-import { errorText } from '../errors.js';
 import { redact } from './broker-url.js';
 import { type LinkState, MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox.js';

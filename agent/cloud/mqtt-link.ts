@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelay } from '../core/backoff.js';
 import { type Clock, realClock, type Timer } from '../core/clock.js';
 import { within } from '../core/deadline.js';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText } from '../core/errors.js';
 import { brokerAddress } from './broker-url.js';
 
 export interface LinkSettings {

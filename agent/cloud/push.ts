@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText } from '../core/errors.js';
 import { brokerAddress } from './broker-url.js';
 
 /** How a fleet tool reaches the broker: the link's own TLS files and credentials (`cloud.mqtt`). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Clock, Timer } from '../core/clock.js';
-import { errorText } from '../errors.js';
+import { errorText } from '../core/errors.js';
 import type { Outbox, Row } from './outbox.js';
 
 const gzipAsync = promisify(gzip);

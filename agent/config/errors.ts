@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { errors, PitcrewError } from '../errors.js';
+import { errors, PitcrewError } from '../core/errors.js';
 
 export interface Pos {
   file: string;

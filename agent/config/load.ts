@@ -1,7 +1,7 @@
 import path from 'node:path';
+import { errorText } from '../core/errors.js';
 import { driverNamed } from '../drivers/registry.js';
 import type { SettingsProblem } from '../drivers/types.js';
-import { errorText } from '../errors.js';
 import { type Composed, compose, positionOf } from './compose.js';
 import { ConfigError, type ConfigIssue, formatIssue, formatPath, type KeyPath, type Pos } from './errors.js';
 import { resolvePaths } from './paths.js';

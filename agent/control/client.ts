@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { readLines, TOO_LONG } from '../core/lines.js';
-import { errors, errorText, PitcrewError } from '../errors.js';
+import { errors, errorText, PitcrewError } from './errors.js';
 import type { ControlRequestT, ControlResponse } from './protocol.js';
 import type { TapLine } from './tap.js';
 

@@ -5,8 +5,8 @@ import { WorkerAction } from '../../schemas/common.js';
 import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
 import { clearStaleSocket } from '../core/socket-path.js';
 import { isTag } from '../core/tags.js';
-import { errorCode, errors, errorText } from '../errors.js';
 import type { Part, PartContext } from '../parts/context.js';
+import { errorCode, errors, errorText } from './errors.js';
 import { ControlRequest, type ControlResponse } from './protocol.js';
 import { tap } from './tap.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DriverContext, DriverInstance, HandlerFn, HandlerOutput } from '../core/types.js';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 /** The thread's entry sits beside this file, in the sources and in the bundle alike. */
 function entry(): string {

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { Duration } from '../../schemas/common.js';
 import { loadModule } from '../core/load-module.js';
 import type { DriverContext, DriverInstance, HandlerFn } from '../core/types.js';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 import { threadedModule } from './module-thread.js';
 import { defineDriver, type SettingsProblem } from './types.js';
 

@@ -1,7 +1,7 @@
 import { loadModule } from '../core/load-module.js';
 import { didYouMean } from '../core/suggest.js';
 import type { HandlerFn, HookContext, HookFns, HookKind } from '../core/types.js';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 import { BUILTIN_HOOKS, MODULE_REF_RE } from './registry.js';
 import type { HookDef } from './types.js';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText } from '../core/errors.js';
 import type { AgentStatus, Part, PartContext } from '../parts/context.js';
 import { healthOf, loopTurn } from './health.js';
 

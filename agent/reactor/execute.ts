@@ -1,5 +1,5 @@
-import { errorCode, errors, errorText } from '../errors.js';
 import { type ActionEnv, type CompiledAction, type Outcome, type Run, STOP } from './actions/types.js';
+import { errorCode, errors, errorText } from './errors.js';
 import { recordAction } from './traces.js';
 
 /** Records an action's outcome in the run's trace. */

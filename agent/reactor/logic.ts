@@ -1,7 +1,7 @@
 import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
-import { errors } from '../errors.js';
+import { errors } from './errors.js';
 
 /**
  * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no

@@ -1,10 +1,10 @@
 import { type Cause, chainOf } from '../core/bus.js';
 import { OncePer } from '../core/once-per.js';
 import type { Extension } from '../core/types.js';
-import { errors } from '../errors.js';
 import { compileActions } from './actions/index.js';
 import type { ActionEnv, RunData } from './actions/types.js';
 import { conditionFactory } from './condition.js';
+import { errors } from './errors.js';
 import type { ReactorHost } from './host.js';
 import { RuleRunner } from './rule.js';
 import type { RuleT } from './schema.js';

@@ -5,7 +5,7 @@ import { MAX_LINE, readLines, TOO_LONG } from '../core/lines.js';
 import { silentLogger } from '../core/logger.js';
 import { SignalStore } from '../core/signals.js';
 import { MemoryState } from '../core/state-store.js';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText } from './errors.js';
 import type { ReactorHost } from './host.js';
 import { Reactor } from './reactor.js';
 import type { RuleT } from './schema.js';

@@ -1,8 +1,8 @@
 import type { Cause, Event, Match } from '../core/bus.js';
 import type { Timer } from '../core/clock.js';
 import type { Condition } from '../core/types.js';
-import { errorCode, errorText } from '../errors.js';
 import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js';
+import { errorCode, errorText } from './errors.js';
 import { execute } from './execute.js';
 import type { RuleT } from './schema.js';
 import { type Trace, TraceRing, type TraceSlot } from './traces.js';

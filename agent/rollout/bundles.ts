@@ -4,8 +4,8 @@ import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle } from '../config/schema.js';
 import { RefusalLimiter } from '../core/refusals.js';
-import { errors, errorText } from '../errors.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
+import { errors, errorText } from './errors.js';
 import { openEnvelope, readTrustedKeys } from './signing.js';
 
 /** The largest bundle message taken: a rule set, not a firmware image. */

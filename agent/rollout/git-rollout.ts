@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Timer } from '../core/clock.js';
-import { errors, errorText } from '../errors.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
+import { errors, errorText } from './errors.js';
 
 const run = promisify(execFile);
 

@@ -5,9 +5,9 @@ import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadChecked } from '../config/load.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
-import { errorText } from '../errors.js';
 import type { AgentStatus, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
+import { errorText } from './errors.js';
 import { saveLastKnownGood } from './last-known-good.js';
 
 /**

@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignedEnvelope, type SignedEnvelopeT } from '../../schemas/wire.js';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText } from './errors.js';
 
 /** DER header of an Ed25519 public key (SPKI) before its 32 raw bytes. */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { errorText } from '../errors.js';
+import { errorText } from '../core/errors.js';
 import type { Part, PartContext } from '../parts/context.js';
 
 interface DgramSocket {

@@ -2,8 +2,8 @@ import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DesiredStatus, type DesiredStatusT } from '../../schemas/wire.js';
-import { errors, errorText } from '../errors.js';
 import { openEnvelope } from '../rollout/signing.js';
+import { errors, errorText } from './errors.js';
 
 /** The largest desired status taken: a list of items and their URLs, not the items themselves. */
 export const MAX_DESIRED_BYTES = 1024 * 1024;

@@ -9,7 +9,7 @@ import type { RestartT } from '../../schemas/services.js';
 import { backoffDelay } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { errors, errorText, isCatalogued, PitcrewError } from '../errors.js';
+import { errors, errorText, isCatalogued, PitcrewError } from './errors.js';
 
 /** What to fetch: mirrors tried in order, and what the file must be. */
 export interface Artifact {

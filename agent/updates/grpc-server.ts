@@ -8,7 +8,7 @@ import type { UpdateKindT } from '../../schemas/common.js';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { Logger } from '../core/logger.js';
 import { clearStaleSocket } from '../core/socket-path.js';
-import { errors, errorText, isCatalogued } from '../errors.js';
+import { errors, errorText, isCatalogued } from './errors.js';
 
 /** A SchedulerNotifications message, field names as in the .proto. */
 export type Notification = Record<string, unknown>;

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
 import type { DriverContext, Result } from '../../core/types.js';
-import { errors, errorText } from '../../errors.js';
+import { errors, errorText } from '../errors.js';
 import { defineDriver, type Settings, type SettingsProblem } from '../types.js';
 import type { MessageCodec, SignalValue } from './codec.js';
 import { codecsOf, readDbc } from './codecs.js';

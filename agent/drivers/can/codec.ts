@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import type { DbcMessage, DbcSignal } from './dbc.js';
 
 /** A decoded value: a number, or a decimal string for an integer past 2^53 (a 64-bit counter). */

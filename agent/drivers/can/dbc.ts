@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 /** A signal as its DBC declares it. */
 export interface DbcSignal {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Clock, Timer } from '../../core/clock.js';
 import { readLines, TOO_LONG } from '../../core/lines.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import { type LogEntry, parseCandump } from './candump.js';
 import type { CanFrame } from './frame.js';
 import type { CanSource } from './sources.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { errors, errorText } from '../../errors.js';
+import { errors, errorText } from '../errors.js';
 import type { CanFrame } from './frame.js';
 import { virtualBus } from './virtual-bus.js';
 

@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 /** One ECU's answer: who sent it, and the message from the service byte on (`41 0C 0A 00`). */
 export interface EcuMessage {

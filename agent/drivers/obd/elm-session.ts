@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '../../core/clock.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 /** Longest answer kept while waiting for the prompt; past it the adapter is talking nonsense. */
 const MAX_REPLY = 4096;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { DriverContext, Result } from '../../core/types.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import { SerialLink } from '../serial/serial-link.js';
 import { defineDriver } from '../types.js';
 import { dtcCodes } from './dtc.js';

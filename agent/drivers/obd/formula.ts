@@ -1,4 +1,4 @@
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 /**
  * A PID formula as config writes it, `(A*256+B)/4`: numbers, the data bytes A … H, + - * /,

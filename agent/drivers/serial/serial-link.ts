@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';
 import { backoffDelay } from '../../core/backoff.js';
 import type { Clock, Timer } from '../../core/clock.js';
-import { errors, errorText } from '../../errors.js';
+import { errors, errorText } from '../errors.js';
 
 export interface SerialLinkOptions {
   path: string;

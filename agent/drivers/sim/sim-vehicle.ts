@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Result } from '../../core/types.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import { findPid, OBD_HANDLERS } from '../obd/pids.js';
 import { defineDriver } from '../types.js';
 import { VehicleModel } from './vehicle-model.js';

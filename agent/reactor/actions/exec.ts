@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
 import { compileTemplate, hasTemplate } from '../../core/templates.js';
-import { errors, errorText } from '../../errors.js';
+import { errors, errorText } from '../errors.js';
 import { defineAction } from './types.js';
 
 /** After SIGTERM, a child has this long to exit before SIGKILL. */

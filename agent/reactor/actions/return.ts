@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { compileTemplate, isWholeTemplate } from '../../core/templates.js';
 import type { Result } from '../../core/types.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import { defineAction } from './types.js';
 
 /**

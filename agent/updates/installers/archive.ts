@@ -1,7 +1,7 @@
 import { stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 type Tar = typeof import('tar');
 let tar: Tar | undefined;

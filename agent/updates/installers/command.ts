@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
 import { compileTemplate } from '../../core/templates.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import type { Installer } from './installer.js';
 

@@ -1,7 +1,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Segment } from '../../../schemas/wire.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 
 /** Whether `p` lies strictly inside `root` (both absolute). */
 const strictlyInside = (root: string, p: string) => {

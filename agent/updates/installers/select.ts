@@ -1,6 +1,6 @@
 import type { UpdatesT } from '../../../schemas/updates.js';
 import type { Clock } from '../../core/clock.js';
-import { errors } from '../../errors.js';
+import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import { archiveLimits } from './archive.js';
 import { CommandInstaller } from './command.js';
