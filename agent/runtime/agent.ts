@@ -4,7 +4,6 @@ import { type ConfigDiff, diffConfigs } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event } from '../core/bus.js';
 import { type Clock, realClock } from '../core/clock.js';
-import { within } from '../core/deadline.js';
 import { ErrorReports } from '../core/error-reports.js';
 import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
@@ -15,21 +14,19 @@ import { lockDataDir, StorageFaults } from '../core/storage.js';
 import type { Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
-import { errors, errorText, PitcrewError } from '../errors.js';
+import { errors, errorText } from '../errors.js';
 import type { AgentStatus, ConfigOrigin, OperatorPort, Part, PartContext, Ports } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { Reactor } from '../reactor/reactor.js';
 import { ConfigState } from './config-state.js';
 import { LIVE_SECTIONS } from './extensions.js';
 import { AgentFaults } from './faults.js';
+import { type Mounted, MountedParts } from './mounted-parts.js';
 import { AgentReactorHost } from './reactor-host.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
 import { ServiceSet } from './service-set.js';
 import { memoryMB } from './status.js';
 import { Uplink, uplinkStatus } from './uplink.js';
-
-/** How long each part of the agent may take to stop before the stop goes on without it. */
-const PART_STOP_MS = 1000;
 
 /** How long a call (`pitcrew call`, the `call` action) waits for its handler by default: a message's default timeout. */
 const CALL_TIMEOUT_MS = 10_000;
@@ -45,12 +42,6 @@ export interface AgentOptions {
   random?: () => number;
 }
 
-/** An extension and the config key it serves, so a failed start can say which setting to fix. */
-interface Mounted {
-  ext: Extension;
-  key?: string;
-}
-
 /**
  * The running agent's lifecycle: the stores, the bus, the supervised services, the reactor and
  * the parts the root added, started in that order and stopped in reverse, each stop bounded.
@@ -64,7 +55,9 @@ export class Agent {
   readonly reactor: Reactor;
   /** What the parts provide one another (DESIGN §1: the composition root wires them). */
   private readonly ports: Ports = {};
-  private readonly extensions: Mounted[] = [];
+  /** The parts the root added, started after the services in the order added. */
+  private readonly added: Mounted[] = [];
+  private readonly parts: MountedParts;
   private readonly serviceSet: ServiceSet;
   private readonly host: AgentReactorHost;
   private readonly storage: StorageFaults;
@@ -90,6 +83,7 @@ export class Agent {
     this.bus = new Bus(this.clock, (err, event) =>
       this.log.error({ tag: event.tag }, `listener failed on ${event.tag}: ${errorText(err)}`),
     );
+    this.parts = new MountedParts(this.log);
     this.storage = new StorageFaults(this.bus, this.clock, this.log);
     this.faults = new AgentFaults(this.bus, this.clock, this.log, () => this.uplink?.outbox.dropped ?? 0);
     this.configState = new ConfigState(current, this.bus, this.log, () => this.uplink?.link);
@@ -138,7 +132,7 @@ export class Agent {
    * What it provides is open to the parts added after it.
    */
   use(part: Part, key?: string): this {
-    this.extensions.push({ ext: part, key });
+    this.added.push({ ext: part, key });
     Object.assign(this.ports, part.provides);
     return this;
   }
@@ -190,7 +184,6 @@ export class Agent {
     if (this.running) return;
     this.running = true;
     this.startedAt = this.clock.now();
-    const started: Extension[] = [];
     try {
       // The lock's database creates the data directory (0700) before anything else touches it.
       this.releases.push(lockDataDir(this.dataDir));
@@ -207,22 +200,33 @@ export class Agent {
         unit: { id: this.current.unit.id, timezone: this.current.unit.timezone },
         condition: conditionFactory(this.host),
       };
-      // Rules listen before services start, so they see what services say while starting.
-      await this.mount({ ext: this.reactor, key: 'reactor' }, started);
       for (const [name, def] of Object.entries(this.current.services))
         this.serviceSet.add(name, def as ServiceT);
       this.configState.running(this.current);
-      await this.serviceSet.start();
-      if (uplink.link) await this.mount({ ext: uplink.link, key: 'cloud' }, started);
-      for (const m of this.extensions) await this.mount(m, started);
+      // Rules listen before services start, so they see what services say while starting; the
+      // services stop before the rules, for the same reason.
+      await this.parts.start({ ext: this.reactor, key: 'reactor' });
+      await this.parts.start({ ext: this.services$, key: 'services' });
+      if (uplink.link) await this.parts.start({ ext: uplink.link, key: 'cloud' });
+      for (const m of this.added) await this.parts.start(m);
     } catch (e) {
-      await this.rollback(started);
+      this.running = false;
+      await this.parts.rollback();
+      await this.serviceSet.stop((_name, stop) => stop());
+      this.closeStores();
       throw e;
     }
     const { id } = this.current.unit;
     this.log.info({ unit: id, services: this.services.size }, 'agent started');
     this.bus.emit('system/agent/started', { unit: id, services: this.serviceSet.names }, 'agent');
   }
+
+  /** The services as one part: started together, each stopped within the part bound. */
+  private readonly services$: Extension = {
+    name: 'services',
+    start: () => this.serviceSet.start(),
+    stop: () => this.serviceSet.stop(this.parts.bounded),
+  };
 
   /** The outbox and cloud link, the link fed the unit status: the config's version, and each service as it changes. */
   private openUplink(): Uplink {
@@ -242,23 +246,6 @@ export class Agent {
       this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
     }
     return uplink;
-  }
-
-  private async mount({ ext, key }: Mounted, started: Extension[]): Promise<void> {
-    try {
-      await ext.start();
-    } catch (e) {
-      const err = e instanceof PitcrewError ? e : errors.START_FAILED(ext.name, errorText(e));
-      throw key && !err.key ? err.at(key) : err;
-    }
-    started.push(ext);
-  }
-
-  private async rollback(started: Extension[]): Promise<void> {
-    this.running = false;
-    for (const ext of started.reverse()) await ext.stop().catch(() => {});
-    await this.serviceSet.stop((_name, stop) => stop());
-    this.closeStores();
   }
 
   /**
@@ -299,17 +286,7 @@ export class Agent {
     if (!this.running) return;
     this.running = false;
     this.bus.emit('system/agent/stopping', { unit: this.current.unit.id }, 'agent');
-    const link = this.uplink?.link;
-    const mounted = [...(link ? [link] : []), ...this.extensions.map((m) => m.ext)];
-    // Every part gets a bounded time on the wall clock: one that never finishes (a silent broker,
-    // a module's stop that hangs) is left behind, said, and the stop goes on.
-    const bounded = (name: string, stop: () => Promise<void>) =>
-      within(realClock, PART_STOP_MS, stop(), () => new Error(`not stopped within ${PART_STOP_MS} ms`)).catch(
-        (e) => this.log.warn(`stopping ${name}: ${errorText(e)}`),
-      );
-    for (const ext of mounted.reverse()) await bounded(ext.name, () => ext.stop());
-    await this.serviceSet.stop(bounded);
-    await this.reactor.stop();
+    await this.parts.stop();
     this.closeStores();
     this.log.info('agent stopped');
   }
