@@ -102,13 +102,22 @@ export class Downloader {
    */
   fetch(a: Artifact, signal: AbortSignal, onProgress: (bytes: number) => void): Promise<string> {
     let s = this.shared.get(a.sha256);
-    if (!s) {
+    if (!s || s.abort.signal.aborted) {
       const abort = new AbortController();
       const listeners = new Set<(bytes: number) => void>();
-      const done = this.fetchOne(a, abort.signal, (b) => {
-        for (const l of listeners) l(b);
-      }).finally(() => this.shared.delete(a.sha256));
-      s = { done, abort, users: 0, listeners };
+      // One given up but not yet settled still writes its partial file: this one resumes it after.
+      const before = s?.done.catch(() => {}) ?? Promise.resolve();
+      const done = before
+        .then(() =>
+          this.fetchOne(a, abort.signal, (b) => {
+            for (const l of listeners) l(b);
+          }),
+        )
+        .finally(() => {
+          if (this.shared.get(a.sha256) === entry) this.shared.delete(a.sha256);
+        });
+      const entry = { done, abort, users: 0, listeners };
+      s = entry;
       this.shared.set(a.sha256, s);
     }
     const joined = s;
@@ -168,11 +177,21 @@ export class Downloader {
     }
   }
 
-  /** Deletes what a download left (an ended update's files); at once, so a download starting next is not hit. */
+  /**
+   * Deletes what a download left (an ended update's files): at once when none of that digest is
+   * under way; after it settles when it was given up (it may still write); not while another
+   * item still wants it.
+   */
   discard(a: Pick<Artifact, 'sha256'>): void {
     const file = this.fileOf(a);
-    rmSync(file, { force: true });
-    rmSync(`${file}.part`, { force: true });
+    const rm = () => {
+      if (this.shared.has(a.sha256)) return;
+      rmSync(file, { force: true });
+      rmSync(`${file}.part`, { force: true });
+    };
+    const s = this.shared.get(a.sha256);
+    if (!s) rm();
+    else if (s.abort.signal.aborted) void s.done.catch(() => {}).then(rm);
   }
 
   private async slot(signal: AbortSignal): Promise<void> {

@@ -29,7 +29,7 @@ export interface MachineDeps {
 }
 
 /** What became of a desired status offered to a machine. */
-export type Offer = 'ignored' | 'rescheduled' | 'pending' | 'started' | 'nothing to do';
+export type Offer = 'ignored' | 'rescheduled' | 'replaced' | 'pending' | 'started' | 'nothing to do';
 
 const FINAL = new Set(['installed', 'removed', 'error']);
 
@@ -86,13 +86,20 @@ export class UpdateMachine {
     else this.schedule(u);
   }
 
-  /** A new desired status (already verified): ignored, rescheduled in place, kept pending, or begun. */
+  /**
+   * A new desired status (already verified), as Aos takes it: the same one again is ignored while
+   * its update is in progress, and retries what failed once it is over (the diff is against what
+   * is installed); a schedule-only change reschedules in place; any other one replaces an update
+   * that has not begun to install (its downloads aborted, its items `error`), and waits while one
+   * installs.
+   */
   offer(desired: DesiredStatusT): Offer {
     const part = desiredPart(this.kindPolicy, desired);
-    if (part.fullKey === this.record.lastKey) return 'ignored';
-    this.record.lastKey = part.fullKey;
     const u = this.record.update;
-    if (u && u.key === part.key && (this.state === 'readyToUpdate' || this.state === 'downloading')) {
+    if (part.fullKey === this.record.lastKey && u) return 'ignored';
+    this.record.lastKey = part.fullKey;
+    const replaceable = this.state === 'readyToUpdate' || this.state === 'downloading';
+    if (u && replaceable && u.key === part.key) {
       Object.assign(u, this.scheduling(part));
       this.save();
       this.armTtl(u);
@@ -100,12 +107,14 @@ export class UpdateMachine {
       this.deps.onTransition(this);
       return 'rescheduled';
     }
-    if (this.state !== 'noUpdate') {
-      this.record.pending = desired;
-      this.save();
-      return 'pending';
-    }
-    return this.begin(desired, part) ? 'started' : 'nothing to do';
+    if (this.state === 'noUpdate') return this.begin(desired, part) ? 'started' : 'nothing to do';
+    this.record.pending = desired;
+    this.save();
+    if (!replaceable) return 'pending';
+    // What the new one downloads too keeps its partial file, to resume from.
+    const wanted = diffDesired(this.kindPolicy, desired, this.deps.store.installed());
+    this.cancel('replaced by a newer desired status', new Set(wanted.map((i) => i.sha256)));
+    return 'replaced';
   }
 
   /** Starts a ready update now, whatever its schedule (gRPC Start*Update, the `update` action); `when` still applies. */
@@ -118,8 +127,8 @@ export class UpdateMachine {
     this.schedule(u);
   }
 
-  /** Gives the update up; only before it installs anything. */
-  cancel(reason: string): void {
+  /** Gives the update up; only before it installs anything. `keep`: digests whose downloads stay. */
+  cancel(reason: string, keep: ReadonlySet<string | undefined> = new Set()): void {
     const u = this.record.update;
     if ((this.state !== 'downloading' && this.state !== 'readyToUpdate') || !u)
       throw errors.UPDATE_STATE(this.kind, 'cancel', this.state, 'downloading or readyToUpdate');
@@ -129,7 +138,7 @@ export class UpdateMachine {
     for (const i of u.items)
       if (!FINAL.has(i.status)) this.setItem(i, { status: 'error', errorInfo: { message } });
     this.deps.log.warn(`${this.kind} update ${message}`);
-    this.finish(u, { message });
+    this.finish(u, { message }, keep);
   }
 
   /** Stops timers and downloads; the persisted record stays for the next start. */
@@ -298,13 +307,18 @@ export class UpdateMachine {
     );
   }
 
-  /** Back to noUpdate: downloads deleted, then the pending desired status, if any, begins. */
-  private finish(u: UpdateT, error: ErrorInfoT | null): void {
+  /** Back to noUpdate: downloads deleted (but those in `keep`), then the pending desired status, if any, begins. */
+  private finish(
+    u: UpdateT,
+    error: ErrorInfoT | null,
+    keep: ReadonlySet<string | undefined> = new Set(),
+  ): void {
     this.disarm?.();
     this.ttlTimer?.cancel();
     this.last = u;
     this.go('noUpdate', { update: null, error });
-    for (const i of u.items) if (i.sha256) this.deps.downloader.discard({ sha256: i.sha256 });
+    for (const i of u.items)
+      if (i.sha256 && !keep.has(i.sha256)) this.deps.downloader.discard({ sha256: i.sha256 });
     this.takePending();
   }
 

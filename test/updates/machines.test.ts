@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { BLOCKING, desired, FAILING, FLASH, updateAgent } from '../helpers/update-agent.js';
@@ -36,8 +37,8 @@ describe('FOTA', () => {
       'ecu-main:installed',
     ]);
     assert.equal(st.fota.error, null);
-    // The same desired status again changes nothing; a new version updates only that component.
-    assert.equal(u.send(desired({ components: [main, body] })).fota, 'ignored');
+    // The same desired status again finds nothing to retry; a new version updates only that component.
+    assert.equal(u.send(desired({ components: [main, body] })).fota, 'nothing to do');
     assert.equal(u.send(desired({ components: [main] })).fota, 'nothing to do');
     u.send(desired({ components: [u.component('ecu-main', '2.2.0'), body] }));
     await u.reach('fota', 'noUpdate');
@@ -257,8 +258,19 @@ describe('schedules, triggers, cancel, ttl', () => {
   });
 });
 
+type Item = { id: string; version: string; status: string; bytes?: number; errorInfo?: { message: string } };
+type Machines = Record<'fota' | 'sota', { update: { items: Item[] } | null; last?: { items: Item[] } }> & {
+  installed: Item[];
+};
+const machines = (u: { manager: { status(): unknown } }) => u.manager.status() as Machines;
+/** An item of the update in progress. */
+const itemOf = (u: { manager: { status(): unknown } }, kind: 'fota' | 'sota', id: string) =>
+  machines(u)[kind].update?.items.find((i) => i.id === id);
+const installed = (u: { manager: { status(): unknown } }, id: string) =>
+  machines(u).installed.find((i) => i.id === id)?.status;
+
 describe('a new desired status in each state', () => {
-  test('downloading: goes to the pending slot, newest wins, and begins after', async () => {
+  test('downloading: replaced (downloads aborted, items error), each newer one in turn', async () => {
     const u = await updateAgent(sota('force'));
     const archive = tarGz([{ name: 'run', body: 'nav 1' }]);
     const slow = {
@@ -268,23 +280,94 @@ describe('a new desired status in each state', () => {
     };
     u.send(desired({ services: [slow] }));
     await u.reach('sota', 'downloading');
-    assert.equal(u.send(desired({ services: [u.app('nav', '2')] })).sota, 'pending');
-    assert.equal(u.send(desired({ services: [u.app('nav', '3')] })).sota, 'pending');
-    await waitFor(() => u.tags('system/update/sota/noUpdate').length === 2, 'the pending update');
+    await waitFor(() => (itemOf(u, 'sota', 'nav')?.bytes ?? 0) > 0, 'the slow download under way');
+    const slowTwo = {
+      ...slow,
+      version: '2',
+      ...u.http.serve('slow2.tgz', tarGz([{ name: 'run', body: 'nav 2' }]), {
+        kind: 'slow',
+        chunk: 20,
+        everyMs: 20,
+      }),
+    };
+    assert.equal(u.send(desired({ services: [slowTwo] })).sota, 'replaced');
+    const cancelled = machines(u).sota.last!.items;
+    assert.deepEqual(
+      cancelled.map((i) => [i.version, i.status, i.errorInfo?.message]),
+      [['1', 'error', 'cancelled: replaced by a newer desired status']],
+    );
+    assert.equal(u.state('sota'), 'downloading');
+    assert.equal(u.send(desired({ services: [u.app('nav', '3')] })).sota, 'replaced');
+    await u.reach('sota', 'noUpdate');
     assert.equal(readlinkSync(path.join(u.dir, 'apps/services/nav/current')), '3');
-    assert.ok(!existsSync(path.join(u.dir, 'apps/services/nav/2')), 'the older pending one was replaced');
+    assert.ok(
+      !existsSync(path.join(u.dir, 'apps/services/nav/1')) &&
+        !existsSync(path.join(u.dir, 'apps/services/nav/2')),
+    );
+    // The aborted downloads' partial files go once their requests have ended.
+    await waitFor(
+      () => readdirSync(path.join(u.dir, 'dl')).length === 0,
+      'no download left behind',
+      () => readdirSync(path.join(u.dir, 'dl')).join(' '),
+    );
   });
 
-  test('readyToUpdate: other items go to pending; the same items rescheduled', async () => {
+  test('downloading: a newer one that wants the same artifact resumes its partial file', async () => {
+    const u = await updateAgent(sota('force'));
+    const body = tarGz([{ name: 'run', body: randomBytes(3000).toString('hex') }]);
+    const slow = {
+      id: 'nav',
+      version: '1',
+      ...u.http.serve('nav1.tgz', body, { kind: 'slow', chunk: 200, everyMs: 20 }),
+    };
+    u.send(desired({ services: [slow] }));
+    await waitFor(() => (itemOf(u, 'sota', 'nav')?.bytes ?? 0) >= 400, 'part of the download');
+    // The same service and a new one: the first's partial download is kept and resumed.
+    assert.equal(u.send(desired({ services: [slow, u.app('map', '1')] })).sota, 'replaced');
+    await u.reach('sota', 'noUpdate');
+    const asked = u.http.requests.filter((r) => r.path === '/nav1.tgz');
+    assert.equal(asked.length, 2);
+    assert.match(asked[1]!.range ?? '', /^bytes=[1-9]\d*-$/, 'the second request resumes');
+    assert.equal(readlinkSync(path.join(u.dir, 'apps/services/nav/current')), '1');
+  });
+
+  test('readyToUpdate: other items replace it; the same items rescheduled', async () => {
     const u = await updateAgent(sota('trigger'));
     u.send(desired({ services: [u.app('nav', '1')] }));
     await u.reach('sota', 'readyToUpdate');
-    assert.equal(u.send(desired({ services: [u.app('nav', '2')] })).sota, 'pending');
-    u.manager.startUpdate('sota');
-    await waitFor(() => u.tags('system/update/sota/readyToUpdate').length === 2, 'the pending update ready');
+    assert.equal(u.send(desired({ services: [u.app('nav', '2')] })).sota, 'replaced');
+    await waitFor(() => u.tags('system/update/sota/readyToUpdate').length === 2, 'the new update ready');
     u.manager.startUpdate('sota');
     await u.reach('sota', 'noUpdate');
     assert.equal(readlinkSync(path.join(u.dir, 'apps/services/nav/current')), '2');
+    assert.ok(!existsSync(path.join(u.dir, 'apps/services/nav/1')));
+  });
+
+  test('noUpdate: the same desired status again retries what failed, and only that', async () => {
+    const u = await updateAgent(sota('force'));
+    // Not published yet when the unit first asks (404, which is not retried).
+    const map = {
+      id: 'map',
+      version: '1',
+      ...u.http.serve('map1.tgz', tarGz([{ name: 'run', body: 'map 1' }]), {
+        kind: 'status',
+        status: 404,
+        times: 1,
+      }),
+    };
+    const nav = u.app('nav', '1');
+    u.send(desired({ services: [nav, map] }));
+    await u.reach('sota', 'noUpdate');
+    assert.equal(installed(u, 'nav'), 'installed');
+    assert.equal(installed(u, 'map'), undefined);
+    assert.equal(machines(u).sota.last!.items.find((i) => i.id === 'map')?.status, 'error');
+    // Published now: the cloud sends the same desired status again.
+    assert.equal(u.send(desired({ services: [nav, map] })).sota, 'started');
+    await waitFor(() => installed(u, 'map') === 'installed', 'the retried service');
+    assert.deepEqual(
+      machines(u).sota.last!.items.map((i) => i.id),
+      ['map'],
+    );
   });
 
   test('updating: waits in the pending slot; FOTA and SOTA installs never overlap', async () => {
