@@ -87,10 +87,18 @@ export const TimetableEntry = z.strictObject({
 });
 export const Timetable = z.array(TimetableEntry).min(1);
 
+/** A slot as an Aos cloud writes it, `HH:MM:SS` (seconds are not kept: slots are minutes). */
+const WireTimeSlot = z.preprocess((v) => {
+  if (v === null || typeof v !== 'object') return v;
+  const cut = (t: unknown) => (typeof t === 'string' && /^\d\d:\d\d:\d\d$/.test(t) ? t.slice(0, 5) : t);
+  const { start, end } = v as { start?: unknown; end?: unknown };
+  return { ...v, start: cut(start), end: cut(end) };
+}, TimeSlot);
+
 /** Timetable entry as the cloud writes it (camelCase); `in_timetable` takes either form. */
 export const WireTimetableEntry = z.strictObject({
   dayOfWeek: z.union([IsoDay, z.array(IsoDay).min(1)]),
-  timeSlots: z.array(TimeSlot).min(1),
+  timeSlots: z.array(WireTimeSlot).min(1),
 });
 export const AnyTimetable = z.array(z.union([TimetableEntry, WireTimetableEntry])).min(1, {
   error: 'a timetable lists at least one entry',

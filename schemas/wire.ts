@@ -23,19 +23,40 @@ export const Segment = z
 const Artifact = {
   /** Only HTTP(S): other schemes and redirects are refused, never followed. */
   urls: z.array(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })).min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** pitcrew's hex SHA-256, or an Aos cloud's base64 digest bytes (checked as SHA3-256, as the Aos CM does). */
+  sha256: z.union([
+    z.string().regex(/^[0-9a-f]{64}$/),
+    z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a hex SHA-256 or the base64 of a 32-byte digest'),
+  ]),
   size: z.number().int().nonnegative(),
 };
 
+/** `ttl` in seconds; 0, as Go writes an unset one, is no ttl of the message's own. */
+const Ttl = z
+  .number()
+  .int()
+  .nonnegative()
+  .transform((n) => n || undefined)
+  .optional();
+
 const WireSchedule = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('force'), ttl: z.number().int().positive().optional() }),
-  z.strictObject({ type: z.literal('trigger'), ttl: z.number().int().positive().optional() }),
+  z.strictObject({ type: z.literal('force'), ttl: Ttl, timetable: z.null().optional() }),
+  z.strictObject({ type: z.literal('trigger'), ttl: Ttl, timetable: z.null().optional() }),
   z.strictObject({
     type: z.literal('timetable'),
-    ttl: z.number().int().positive().optional(),
+    ttl: Ttl,
     timetable: z.array(WireTimetableEntry).min(1),
   }),
 ]);
+
+/**
+ * A schedule as a desired status carries it. Go writes an unset one as `{ttl: 0, type: "",
+ * timetable: null}`: no type is no schedule of the message's own (the config's holds).
+ */
+const OptionalSchedule = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === '' ? undefined : v),
+  WireSchedule.optional(),
+);
 
 export const DesiredStatus = z.looseObject({
   messageType: z.literal('desiredStatus'),
@@ -50,7 +71,8 @@ export const DesiredStatus = z.looseObject({
   components: z
     .array(
       z.looseObject({
-        id: Segment,
+        /** Absent (as an Aos cloud may send it): every installed component of that type. */
+        id: Segment.optional(),
         type: Segment,
         version: Segment,
         ...Artifact,
@@ -68,8 +90,8 @@ export const DesiredStatus = z.looseObject({
       }),
     )
     .default([]),
-  fotaSchedule: WireSchedule.optional(),
-  sotaSchedule: WireSchedule.optional(),
+  fotaSchedule: OptionalSchedule,
+  sotaSchedule: OptionalSchedule,
 });
 
 export const Event = z.strictObject({

@@ -70,3 +70,26 @@ export class DesiredFile {
     if (content) this.onContent(content);
   }
 }
+
+/** What a desired status may carry that this unit does not act on, and what it does instead. */
+const NOT_ACTED_ON: [field: string, present: (d: DesiredStatusT) => boolean][] = [
+  ['decryptionInfo', (d) => artifacts(d).some((a) => a.decryptionInfo != null)],
+  ['signs', (d) => artifacts(d).some((a) => a.signs != null)],
+  ['certificates', (d) => listed(d.certificates)],
+  ['certificateChains', (d) => listed(d.certificateChains)],
+  ['nodes', (d) => listed(d.nodes)],
+  ['instances', (d) => listed(d.instances)],
+  ['unitConfig', (d) => d.unitConfig != null],
+];
+
+const artifacts = (d: DesiredStatusT): Record<string, unknown>[] => [...d.components, ...d.services, ...d.layers];
+const listed = (v: unknown) => Array.isArray(v) && v.length > 0;
+
+/**
+ * The fields of a desired status (an Aos cloud's, say) this unit takes but does not act on:
+ * artifacts are installed as downloaded (not decrypted, their per-artifact signatures not
+ * checked: the envelope's signature and the digest are), certificates, nodes, service instances
+ * and unit config are not applied. Said in the ack and the status, never silently.
+ */
+export const ignoredFields = (d: DesiredStatusT): string[] =>
+  NOT_ACTED_ON.filter(([, present]) => present(d)).map(([field]) => field);

@@ -35,7 +35,7 @@ export function diffDesired(
   installed: readonly InstalledT[],
 ): ItemT[] {
   const have = new Map(installed.map((i) => [`${i.section}:${itemKey(i)}`, i]));
-  const wanted = policy.wanted(d);
+  const wanted = policy.wanted(d, installed);
   const items: ItemT[] = [];
   for (const i of wanted) {
     const was = have.get(`${i.section}:${itemKey(i)}`);

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { rename, rm, stat, statfs } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,6 +8,7 @@ import type { RestartT } from '../../schemas/services.js';
 import { backoffDelay } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { fileDigest } from './digest.js';
 import { errors, errorText, isCatalogued, PitcrewError } from './errors.js';
 
 /** What to fetch: mirrors tried in order, and what the file must be. */
@@ -55,12 +55,6 @@ async function sizeOf(file: string): Promise<number> {
     (s) => s.size,
     () => 0,
   );
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(file), h);
-  return h.digest('hex');
 }
 
 /** One download, however many items want its digest. */
@@ -223,7 +217,7 @@ export class Downloader {
     onProgress: (bytes: number) => void,
   ): Promise<string> {
     const file = this.fileOf(a);
-    if ((await sizeOf(file)) === a.size && (await sha256Of(file)) === a.sha256) return file;
+    if ((await sizeOf(file)) === a.size && (await fileDigest(file, a.sha256)) === a.sha256) return file;
     const part = `${file}.part`;
     let have = await sizeOf(part);
     if (have > a.size) {
@@ -244,7 +238,7 @@ export class Downloader {
       }
     }
     if (last !== undefined) throw last;
-    if (have !== a.size || (await sha256Of(part)) !== a.sha256) {
+    if (have !== a.size || (await fileDigest(part, a.sha256)) !== a.sha256) {
       await rm(part, { force: true });
       onProgress(0);
       throw errors.UPDATE_VERIFY(a.id, have !== a.size ? `${have} bytes, not ${a.size}` : 'SHA-256 differs');

@@ -154,7 +154,7 @@ export class UpdateMachine {
     const s = part.schedule;
     return {
       schedule: s
-        ? { type: s.type, ...('timetable' in s ? { timetable: s.timetable } : {}) }
+        ? { type: s.type, ...(s.type === 'timetable' ? { timetable: s.timetable } : {}) }
         : this.deps.policy.schedule,
       ttl: s?.ttl !== undefined ? s.ttl * 1000 : this.deps.policy.ttl,
       triggered: false,

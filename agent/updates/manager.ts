@@ -7,7 +7,7 @@ import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, UpdateControl } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { readTrustedKeys } from '../rollout/signing.js';
-import { DesiredFile, openDesired } from './desired.js';
+import { DesiredFile, ignoredFields, openDesired } from './desired.js';
 import { Downloader } from './downloader.js';
 import { errors, errorText } from './errors.js';
 import { type Notification, UpdateGrpcServer } from './grpc-server.js';
@@ -36,6 +36,8 @@ export interface DesiredOutcome {
   held?: number;
   fota?: Offer;
   sota?: Offer;
+  /** Fields it carries that this unit does not act on (`decryptionInfo`, `instances` …). */
+  ignored?: string[];
 }
 
 const grpcError = (e: ErrorInfoT | null) =>
@@ -143,7 +145,8 @@ export class UpdateManager implements Part, UpdateControl {
     let outcome: DesiredOutcome;
     try {
       const desired = this.fresh(openDesired(message, this.trusted));
-      outcome = { source, at, status: 'accepted', reasons: [] };
+      const ignored = ignoredFields(desired);
+      outcome = { source, at, status: 'accepted', reasons: [], ...(ignored.length ? { ignored } : {}) };
       for (const kind of ['fota', 'sota'] as const) {
         const m = this.machines.get(kind);
         if (m) outcome[kind] = m.offer(desired);

@@ -1,12 +1,13 @@
 import type { UpdateKindT } from '../../schemas/common.js';
 import type { DesiredStatusT, WireScheduleT } from '../../schemas/wire.js';
-import type { ItemT, SectionT, StateT } from './model.js';
+import { normalDigest } from './digest.js';
+import type { InstalledT, ItemT, SectionT, StateT } from './model.js';
 
 /** An item as a desired status asks for it, before the diff says install or leave. */
 export type Wanted = Omit<ItemT, 'action' | 'status'>;
 
 type Artifact = { urls: string[]; sha256: string; size: number };
-const fetchOf = (a: Artifact) => ({ urls: a.urls, sha256: a.sha256, size: a.size });
+const fetchOf = (a: Artifact) => ({ urls: a.urls, sha256: normalDigest(a.sha256), size: a.size });
 
 /** How the two machines differ (DESIGN §7): one policy per kind, where the code would branch on it. */
 export interface KindPolicy {
@@ -20,8 +21,8 @@ export interface KindPolicy {
   schedule(d: DesiredStatusT): WireScheduleT | undefined;
   /** The unit config it carries along, if any. */
   unitConfig(d: DesiredStatusT): { version: string } | undefined;
-  /** The items a desired status asks of it. */
-  wanted(d: DesiredStatusT): Wanted[];
+  /** The items a desired status asks of it, given what is installed (none: as the message says). */
+  wanted(d: DesiredStatusT, installed?: readonly InstalledT[]): Wanted[];
 }
 
 export const POLICY: Readonly<Record<UpdateKindT, KindPolicy>> = {
@@ -31,14 +32,21 @@ export const POLICY: Readonly<Record<UpdateKindT, KindPolicy>> = {
     sections: ['components'],
     schedule: (d) => d.fotaSchedule,
     unitConfig: () => undefined,
-    wanted: (d) =>
-      d.components.map((c) => ({
-        section: 'components',
-        id: c.id,
-        type: c.type,
-        version: c.version,
-        ...fetchOf(c),
-      })),
+    // A component without an id (as an Aos cloud sends it) is every installed one of its type, or
+    // one named by its type when none is.
+    wanted: (d, installed = []) =>
+      d.components.flatMap((c) => {
+        const ids = c.id
+          ? [c.id]
+          : installed.filter((i) => i.section === 'components' && i.type === c.type).map((i) => i.id);
+        return (ids.length ? ids : [c.type]).map((id) => ({
+          section: 'components' as const,
+          id,
+          type: c.type,
+          version: c.version,
+          ...fetchOf(c),
+        }));
+      }),
   },
   sota: {
     allOrNothing: false,

@@ -1,0 +1,159 @@
+/**
+ * An Aos cloud's desired status, shaped as its Go code marshals it (test/fixtures/aos), through
+ * the installed command and a real broker: taken inside the signed envelope, base64 digests
+ * checked as SHA3-256, a component without an id, Go's unset schedule, and what the unit does not
+ * act on said in the ack. Its artifact fields point at this test's HTTP server.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Event } from '../../agent/core/bus.js';
+import { DesiredStatus } from '../../schemas/wire.js';
+import { FIXTURES } from '../helpers/agent.js';
+import { artifactServer } from '../helpers/artifact-server.js';
+import { runBin, startCli } from '../helpers/cli.js';
+import { Broker } from '../helpers/mosquitto.js';
+import { configFile } from '../helpers/tmp.js';
+import { tarGz } from '../helpers/updates.js';
+import { waitFor } from '../helpers/wait.js';
+
+type Artifact = Record<string, unknown>;
+type AosDesired = Record<string, unknown> & {
+  components: Artifact[];
+  services: Artifact[];
+  layers: Artifact[];
+};
+const fixture = () =>
+  JSON.parse(readFileSync(path.join(FIXTURES, 'aos/desired-status.aos.json'), 'utf8')) as AosDesired;
+const tagged = (tag: string) => (l: string) => l.startsWith('{') && (JSON.parse(l) as Event).tag === tag;
+/** The digest field as an Aos cloud writes it: base64 of the SHA3-256 bytes. */
+const sha3 = (b: Buffer) => createHash('sha3-256').update(b).digest('base64');
+
+describe('Aos desired status', () => {
+  it('reads the message as Go writes it: unset schedules, HH:MM:SS slots, base64 digests, components without id', () => {
+    const d = DesiredStatus.parse({ ...fixture(), sequence: 1 });
+    assert.equal(d.fotaSchedule, undefined, 'ttl 0, type "" and timetable null: no schedule of its own');
+    assert.deepEqual(d.sotaSchedule, {
+      type: 'timetable',
+      ttl: 86400,
+      timetable: [{ dayOfWeek: 1, timeSlots: [{ start: '02:00', end: '04:00' }] }],
+    });
+    assert.equal(d.components[1]!.id, undefined);
+    assert.equal(d.components[0]!.sha256, 'XmeKQ2Rmea4Ow7WK11sP9FVQuw6pcAdXvwpaiQ8o5OM=');
+    const bad = DesiredStatus.safeParse({
+      ...fixture(),
+      sequence: 1,
+      fotaSchedule: { type: 'force', ttl: -1 },
+    });
+    assert.equal(bad.success, false);
+  });
+
+  it('installs it end to end, verifying SHA3-256, and says what it does not act on', async () => {
+    const broker = await Broker.start();
+    after(() => broker.close());
+    const http = await artifactServer();
+    const { dir, file } = configFile(
+      (d) => `version: 1
+unit: { id: aos-1, data_dir: var }
+control: { socket: ${d}/ctl.sock }
+cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
+updates:
+  trust: { keys: [fleet.key.pub] }
+  download: { retry: { min: 50ms, max: 100ms, attempts: 2 } }
+  fota:
+    schedule: { type: force }
+    installers:
+      - { command: [sh, -c, 'mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "${d}", "{{ file }}", "{{ id }}", "{{ version }}"] }
+  sota: { schedule: { type: force }, installer: { type: directory, root: apps } }
+`,
+    );
+    assert.equal((await runBin(['keygen', '-o', path.join(dir, 'fleet.key')])).code, 0);
+    const sub = await broker.client();
+    after(() => sub.endAsync());
+    const acks: Record<string, unknown>[] = [];
+    await sub.subscribeAsync('pitcrew/aos-1/ack', { qos: 1 });
+    sub.on('message', (_t, m) => acks.push(JSON.parse(m.toString())));
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/cloud/connected'));
+
+    // The fixture as it is, but its artifacts on this server and its SOTA schedule unset.
+    const aos = fixture();
+    const bodies = new Map<string, Buffer>();
+    const point = (a: Record<string, unknown>, name: string, body: Buffer) => {
+      http.serve(name, body);
+      bodies.set(name, body);
+      Object.assign(a, { urls: [`${http.base}/${name}`], sha256: sha3(body), size: body.length });
+    };
+    point(aos.components[0]!, 'c1.bin', randomBytes(3000));
+    point(aos.components[1]!, 'c2.bin', randomBytes(3000));
+    point(aos.services[0]!, 's1.tgz', tarGz([{ name: 'run', body: 's1' }]));
+    point(aos.layers[0]!, 'l1.tgz', tarGz([{ name: 'run', body: 'l1' }]));
+    aos.sotaSchedule = { ttl: 0, type: '', timetable: null };
+    // One artifact's digest wrong (a SHA-256 where SHA3-256 is meant): it must not install.
+    const bad = structuredClone(aos);
+    bad.components[0]!.sha256 = createHash('sha256').update(bodies.get('c1.bin')!).digest('base64');
+
+    const push = async (payload: unknown, name: string) => {
+      const f = path.join(dir, `${name}.json`);
+      writeFileSync(f, JSON.stringify(payload));
+      const signed = await runBin(['desired', 'sign', '-k', path.join(dir, 'fleet.key'), f]);
+      assert.equal(signed.code, 0, signed.stderr);
+      writeFileSync(`${f}.signed`, signed.stdout);
+      const n = acks.length;
+      const pushed = await runBin(['desired', 'push', '--url', broker.url, '--unit', 'aos-1', `${f}.signed`]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      await waitFor(
+        () => acks.length > n,
+        'the ack',
+        () => agent.stderr(),
+      );
+      return acks.at(-1)!;
+    };
+
+    const refused = await push(bad, 'bad');
+    assert.equal(refused.status, 'accepted');
+    await agent.waitFor(tagged('system/update/fota/noUpdate'));
+    assert.ok(!existsSync(path.join(dir, 'flashed', 'c1-1.0')), 'a digest that is not SHA3-256 of the file');
+
+    const ack = await push(aos, 'good');
+    assert.equal(ack.status, 'accepted', JSON.stringify(ack));
+    assert.deepEqual(ack.ignored, [
+      'decryptionInfo',
+      'signs',
+      'certificates',
+      'certificateChains',
+      'nodes',
+      'instances',
+      'unitConfig',
+    ]);
+    await waitFor(
+      () =>
+        existsSync(path.join(dir, 'flashed', 'c1-1.0')) &&
+        existsSync(path.join(dir, 'flashed', 'bootloader-2.0')),
+      'both components flashed',
+      () => agent.stderr(),
+    );
+    assert.deepEqual(readFileSync(path.join(dir, 'flashed', 'c1-1.0')), bodies.get('c1.bin'));
+    await waitFor(
+      () =>
+        existsSync(path.join(dir, 'apps/services/s1/current/run')) &&
+        existsSync(path.join(dir, 'apps/layers/l1/current/run')),
+      'the service and the layer installed',
+      () => agent.stderr(),
+    );
+    const st = JSON.parse((await runBin(['update', 'status', '-c', file])).stdout) as {
+      desired: { ignored: string[] };
+      installed: { id: string; status: string }[];
+    };
+    assert.deepEqual(st.desired.ignored, ack.ignored);
+    assert.deepEqual(st.installed.map((i) => `${i.id}:${i.status}`).sort(), [
+      'bootloader:installed',
+      'c1:installed',
+      'l1:installed',
+      's1:installed',
+    ]);
+  });
+});
