@@ -118,34 +118,81 @@ export const ItemStatus = z.enum([
   'error',
 ]);
 
-const ErrorInfo = z.looseObject({ message: z.string(), code: z.string().optional() });
-const withStatus = { status: ItemStatus, errorInfo: ErrorInfo.optional() };
-
-/** The unit status the agent sends on `<prefix>/status`: whole after each connect, else deltas. */
-export const UnitStatus = z.strictObject({
-  messageType: z.literal('unitStatus'),
-  isDeltaInfo: z.boolean(),
-  unitConfig: z.array(z.looseObject({ version: z.string(), ...withStatus })).optional(),
-  components: z
-    .array(z.looseObject({ id: z.string(), type: z.string(), version: z.string(), ...withStatus }))
-    .optional(),
-  layers: z
-    .array(z.looseObject({ id: z.string(), digest: z.string(), version: z.string(), ...withStatus }))
-    .optional(),
-  services: z.array(z.looseObject({ id: z.string(), version: z.string(), ...withStatus })).optional(),
-  /** The agent's own services and their workers. */
-  agent: z
-    .array(
-      z.looseObject({
-        name: z.string(),
-        state: z.string(),
-        restarts: z.number(),
-        error: z.string().optional(),
-        code: z.string().optional(),
-        workers: z.array(z.looseObject({ name: z.string(), state: z.string() })),
-      }),
-    )
-    .optional(),
+/** What went wrong, as Aos's cloud reads it; pitcrew's `PITCREW_…` code leads the message. */
+export const AosErrorInfo = z.strictObject({
+  aosCode: z.number().int(),
+  exitCode: z.number().int(),
+  message: z.string(),
 });
+const withStatus = { status: ItemStatus, errorInfo: AosErrorInfo.nullable().optional() };
+
+/** The unit status's sections as Aos's `cloudprotocol.UnitStatus` has them (test/fixtures/aos). */
+const StatusSections = {
+  unitConfig: z.array(z.looseObject({ version: z.string(), ...withStatus })),
+  nodes: z.array(
+    z.looseObject({
+      id: z.string(),
+      type: z.string(),
+      name: z.string(),
+      status: z.enum(['unprovisioned', 'provisioned', 'paused', 'error']),
+      osType: z.string(),
+      maxDmips: z.number().int().nonnegative(),
+      totalRam: z.number().int().nonnegative(),
+      cpus: z.array(z.looseObject({})).optional(),
+      partitions: z
+        .array(
+          z.looseObject({
+            name: z.string(),
+            types: z.array(z.string()),
+            totalSize: z.number(),
+            path: z.string(),
+          }),
+        )
+        .optional(),
+      errorInfo: AosErrorInfo.nullable().optional(),
+    }),
+  ),
+  services: z.array(z.looseObject({ id: z.string(), version: z.string(), ...withStatus })),
+  instances: z.array(
+    z.looseObject({
+      serviceId: z.string(),
+      subjectId: z.string(),
+      instance: z.number().int().nonnegative(),
+      version: z.string(),
+      status: z.enum(['activating', 'active', 'inactive', 'failed']),
+      nodeId: z.string(),
+      errorInfo: AosErrorInfo.nullable().optional(),
+    }),
+  ),
+  layers: z.array(z.looseObject({ id: z.string(), digest: z.string(), version: z.string(), ...withStatus })),
+  components: z.array(
+    z.looseObject({ id: z.string(), type: z.string(), version: z.string(), ...withStatus }),
+  ),
+  unitSubjects: z.array(z.string()),
+};
+
+/** The agent's own services and their workers, beside Aos's sections. */
+const AgentSection = z
+  .array(
+    z.looseObject({
+      name: z.string(),
+      state: z.string(),
+      restarts: z.number(),
+      error: z.string().optional(),
+      code: z.string().optional(),
+      workers: z.array(z.looseObject({ name: z.string(), state: z.string() })),
+    }),
+  )
+  .optional();
+
+/**
+ * The unit status the agent sends on `<prefix>/status` (DESIGN §5): whole after each connect, with
+ * every Aos section present, else deltas with only what changed.
+ */
+const Sections = z.strictObject({ ...StatusSections, agent: AgentSection });
+export const UnitStatus = z.discriminatedUnion('isDeltaInfo', [
+  Sections.extend({ messageType: z.literal('unitStatus'), isDeltaInfo: z.literal(false) }),
+  Sections.partial().extend({ messageType: z.literal('unitStatus'), isDeltaInfo: z.literal(true) }),
+]);
 
 export type UnitStatusT = z.infer<typeof UnitStatus>;

@@ -2,9 +2,17 @@ import type { UnitStatusT } from '../../schemas/wire.js';
 import type { Clock, Timer } from '../core/clock.js';
 import { sameJson } from '../core/same-json.js';
 
-/** The unit status's item lists (DESIGN §5), each keyed by the item's identity. */
-export type Section = 'unitConfig' | 'components' | 'layers' | 'services' | 'agent';
-const SECTIONS: readonly Section[] = ['unitConfig', 'components', 'layers', 'services', 'agent'];
+/** The unit status's item lists (DESIGN §5, Aos's sections and the agent's own), each keyed by the item's identity. */
+export type Section = 'unitConfig' | 'nodes' | 'components' | 'layers' | 'services' | 'instances' | 'agent';
+const SECTIONS: readonly Section[] = [
+  'unitConfig',
+  'nodes',
+  'components',
+  'layers',
+  'services',
+  'instances',
+  'agent',
+];
 
 type Item = Record<string, unknown>;
 
@@ -72,6 +80,8 @@ export class StatusAggregator {
       const list = [...from.get(s)!.values()];
       if (list.length || !isDeltaInfo) msg[s] = list;
     }
+    // Subjects are an Aos identity feature this unit has none of: an empty list, as Aos's full status always has one.
+    if (!isDeltaInfo) msg.unitSubjects = [];
     // Items are built by their owners from the same schema's fields; the wire test checks the whole.
     return msg as UnitStatusT;
   }

@@ -4,7 +4,7 @@ import { Duration, Name } from '../../schemas/common.js';
 import { Rollout } from '../../schemas/rollout.js';
 import { serviceSchema } from '../../schemas/services.js';
 import { Updates } from '../../schemas/updates.js';
-import { DesiredStatus, Event, SignedEnvelope } from '../../schemas/wire.js';
+import { DesiredStatus, Event, SignedEnvelope, UnitStatus } from '../../schemas/wire.js';
 import { DRIVERS } from '../drivers/registry.js';
 import type { DriverDef } from '../drivers/types.js';
 import { Reactor } from '../reactor/schema.js';
@@ -83,6 +83,7 @@ export const JSON_SCHEMAS = {
   'bundle.schema.json': Bundle,
   'envelope.schema.json': SignedEnvelope,
   'event.schema.json': Event,
+  'unit-status.schema.json': UnitStatus,
 } as const;
 
 export type SchemaFile = keyof typeof JSON_SCHEMAS;

@@ -22,6 +22,7 @@ import { ConfigState } from './config-state.js';
 import { LIVE_SECTIONS } from './extensions.js';
 import { AgentFaults } from './faults.js';
 import { type Mounted, MountedParts } from './mounted-parts.js';
+import { nodeInfo } from './node-info.js';
 import { AgentReactorHost } from './reactor-host.js';
 import { type SharedHookContext, serviceParts } from './service-parts.js';
 import { ServiceSet } from './service-set.js';
@@ -242,6 +243,7 @@ export class Agent {
     this.uplink = uplink;
     if (uplink.link) {
       uplink.update('unitConfig', 'unit', { version: this.configState.version, status: 'installed' });
+      uplink.update('nodes', this.current.unit.id, nodeInfo(this.current.unit.id, this.dataDir));
       const report = () => uplink.services(this.serviceSet.status());
       this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
     }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CloudLink } from '../cloud/cloud-link.js';
+import { wireError } from '../cloud/wire-error.js';
 import { type ConfigDiff, moduleFiles } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus } from '../core/bus.js';
@@ -68,7 +69,10 @@ export class ConfigState {
     this.cloud()?.update('unitConfig', 'unit', {
       version: this.version,
       status: 'error',
-      errorInfo: { source, reasons: shared },
+      errorInfo: wireError({
+        code: 'PITCREW_CONFIG_INVALID',
+        message: `from ${source}: ${shared.join('; ')}`,
+      }),
     });
     this.bus.emit('system/config/rejected', { source, reasons: shared, running: this.version }, 'agent');
   }
@@ -84,7 +88,7 @@ export class ConfigState {
     this.cloud()?.update('unitConfig', 'unit', {
       version: this.version,
       status: 'installed',
-      errorInfo: { reverted: version, reason },
+      errorInfo: wireError({ message: `${version} reverted: ${reason}` }),
     });
     this.bus.emit('system/config/reverted', { reason, reverted: version, running: this.version }, 'agent');
   }

@@ -82,7 +82,11 @@ const NOT_ACTED_ON: [field: string, present: (d: DesiredStatusT) => boolean][] =
   ['unitConfig', (d) => d.unitConfig != null],
 ];
 
-const artifacts = (d: DesiredStatusT): Record<string, unknown>[] => [...d.components, ...d.services, ...d.layers];
+const artifacts = (d: DesiredStatusT): Record<string, unknown>[] => [
+  ...d.components,
+  ...d.services,
+  ...d.layers,
+];
 const listed = (v: unknown) => Array.isArray(v) && v.length > 0;
 
 /**

@@ -172,10 +172,15 @@ export class UpdateMachine {
       ...(part.unitConfig ? { unitConfig: part.unitConfig } : {}),
     };
     const fetches = items.some((i) => i.action === 'install');
-    this.go(fetches ? 'downloading' : 'readyToUpdate', { update: u, error: null });
-    this.armTtl(u);
-    if (fetches) void this.download(u);
-    else this.schedule(u);
+    if (fetches) {
+      this.go('downloading', { update: u, error: null });
+      this.armTtl(u);
+      void this.download(u);
+    } else {
+      Object.assign(this.record, { update: u, error: null });
+      this.armTtl(u);
+      this.ready(u);
+    }
     return true;
   }
 
@@ -221,7 +226,14 @@ export class UpdateMachine {
     }
     if (!u.items.some((i) => i.status !== 'error'))
       return this.finish(u, failed?.errorInfo ?? { message: 'nothing could be downloaded' });
+    this.ready(u);
+  }
+
+  /** Downloaded (or needing no download): each item `pending` until its install, as Aos reports it. */
+  private ready(u: UpdateT): void {
     this.go('readyToUpdate');
+    for (const i of u.items)
+      if (i.status === 'downloaded' || i.status === 'pending') this.setItem(i, { status: 'pending' });
     this.schedule(u);
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UpdateKindT } from '../../schemas/common.js';
 import type { UpdatesT } from '../../schemas/updates.js';
 import type { DesiredStatusT } from '../../schemas/wire.js';
+import { wireError } from '../cloud/wire-error.js';
 import { ZonedTime } from '../core/cron.js';
 import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, UpdateControl } from '../parts/context.js';
@@ -104,7 +105,11 @@ export class UpdateManager implements Part, UpdateControl {
         }),
       );
     }
-    for (const i of store.installed()) cx.cloud.reportItem(i.section, itemKey(i), { ...i });
+    for (const { errorInfo, ...i } of store.installed())
+      cx.cloud.reportItem(i.section, itemKey(i), {
+        ...i,
+        errorInfo: errorInfo ? wireError(errorInfo) : null,
+      });
     for (const m of this.machines.values()) m.resume();
     cx.cloud.onMessage('desired', (m) => this.receive(m, 'cloud'));
     if (u.desired_file) {
@@ -262,8 +267,9 @@ export class UpdateManager implements Part, UpdateControl {
       status,
       ...(type ? { type } : {}),
       ...(digest ? { digest } : {}),
-      ...(status === 'downloading' ? { progress: { bytes: bytes ?? 0, size } } : {}),
-      errorInfo: errorInfo ?? null,
+      // Undefined, not left out: the unit status merges fields, and progress must go once downloaded.
+      progress: status === 'downloading' ? { bytes: bytes ?? 0, size } : undefined,
+      errorInfo: errorInfo ? wireError(errorInfo) : null,
     });
   }
 

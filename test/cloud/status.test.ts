@@ -39,11 +39,12 @@ describe('status aggregator (DESIGN §5)', () => {
     agg.connected();
     agg.update('components', 'c', { id: 'c', type: 'ecu', version: '1', status: 'downloading' });
     await clock.advance(1000);
-    agg.update('components', 'c', { status: 'error', errorInfo: { message: 'sha256 mismatch' } });
+    const errorInfo = { aosCode: 1, exitCode: 0, message: 'PITCREW_UPDATE_VERIFY: sha256 mismatch' };
+    agg.update('components', 'c', { status: 'error', errorInfo });
     agg.update('components', 'c', { status: 'error' });
     await clock.advance(1000);
     assert.deepEqual(sent[2]!.components, [
-      { id: 'c', type: 'ecu', version: '1', status: 'error', errorInfo: { message: 'sha256 mismatch' } },
+      { id: 'c', type: 'ecu', version: '1', status: 'error', errorInfo },
     ]);
     agg.update('components', 'c', { status: 'error' });
     await clock.advance(5000);

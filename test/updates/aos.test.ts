@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
-import { DesiredStatus } from '../../schemas/wire.js';
+import { DesiredStatus, UnitStatus, type UnitStatusT } from '../../schemas/wire.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { artifactServer } from '../helpers/artifact-server.js';
 import { runBin, startCli } from '../helpers/cli.js';
@@ -59,6 +59,7 @@ describe('Aos desired status', () => {
 unit: { id: aos-1, data_dir: var }
 control: { socket: ${d}/ctl.sock }
 cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
+status: { window: 20ms }
 updates:
   trust: { keys: [fleet.key.pub] }
   download: { retry: { min: 50ms, max: 100ms, attempts: 2 } }
@@ -73,8 +74,13 @@ updates:
     const sub = await broker.client();
     after(() => sub.endAsync());
     const acks: Record<string, unknown>[] = [];
-    await sub.subscribeAsync('pitcrew/aos-1/ack', { qos: 1 });
-    sub.on('message', (_t, m) => acks.push(JSON.parse(m.toString())));
+    const statuses: UnitStatusT[] = [];
+    await sub.subscribeAsync(['pitcrew/aos-1/ack', 'pitcrew/aos-1/status'], { qos: 1 });
+    sub.on('message', (topic, m) => {
+      // Every status the unit sends is checked against the schema, full or delta.
+      if (topic.endsWith('/status')) statuses.push(UnitStatus.parse(JSON.parse(m.toString())));
+      else acks.push(JSON.parse(m.toString()));
+    });
     const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     after(() => agent.child.kill('SIGKILL'));
     await agent.waitFor(tagged('system/cloud/connected'));
@@ -144,6 +150,22 @@ updates:
       'the service and the layer installed',
       () => agent.stderr(),
     );
+    // The full status has every Aos section, this unit as its one node.
+    const full = statuses.find((m) => !m.isDeltaInfo)!;
+    assert.deepEqual(
+      [full.nodes?.map((n) => [n.id, n.status]), full.instances, full.unitSubjects],
+      [[['aos-1', 'provisioned']], [], []],
+    );
+    // Each item's statuses in Aos's lifecycle order, progress only while downloading.
+    await waitFor(
+      () => statuses.some((m) => m.services?.some((i) => i.id === 's1' && i.status === 'installed')),
+      's1 installed in the unit status',
+    );
+    const order = ['downloading', 'downloaded', 'pending', 'installing', 'installed'];
+    const seen = statuses.flatMap((m) => m.services ?? []).filter((i) => i.id === 's1');
+    const ranks = seen.map((i) => order.indexOf(i.status));
+    assert.deepEqual(ranks, [...ranks].sort(), seen.map((i) => i.status).join(' → '));
+    assert.ok(seen.every((i) => (i.status === 'downloading') === 'progress' in i));
     const st = JSON.parse((await runBin(['update', 'status', '-c', file])).stdout) as {
       desired: { ignored: string[] };
       installed: { id: string; status: string }[];

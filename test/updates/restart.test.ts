@@ -152,6 +152,7 @@ describe('a restart in each update state (kill -9, installed command)', () => {
     assert.deepEqual(
       (await u.status()).installed.map((i) => `${i.id}:${i.status}`),
       ['ecu-main:installed'],
+      JSON.stringify((await u.status()).installed),
     );
     await u.kill(second);
   });
