@@ -6,16 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import type { Event } from '../../agent/core/bus.js';
-import { DesiredStatus, UnitStatus, type UnitStatusT } from '../../schemas/wire.js';
+import { describe, it } from 'node:test';
+import { DesiredStatus } from '../../schemas/wire.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { artifactServer } from '../helpers/artifact-server.js';
-import { runBin, startCli } from '../helpers/cli.js';
-import { Broker } from '../helpers/mosquitto.js';
-import { configFile } from '../helpers/tmp.js';
+import { runBin } from '../helpers/cli.js';
+import { desiredUnit, tagged } from '../helpers/desired-unit.js';
 import { tarGz } from '../helpers/updates.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,7 +24,6 @@ type AosDesired = Record<string, unknown> & {
 };
 const fixture = () =>
   JSON.parse(readFileSync(path.join(FIXTURES, 'aos/desired-status.aos.json'), 'utf8')) as AosDesired;
-const tagged = (tag: string) => (l: string) => l.startsWith('{') && (JSON.parse(l) as Event).tag === tag;
 /** The digest field as an Aos cloud writes it: base64 of the SHA3-256 bytes. */
 const sha3 = (b: Buffer) => createHash('sha3-256').update(b).digest('base64');
 
@@ -51,39 +47,16 @@ describe('Aos desired status', () => {
   });
 
   it('installs it end to end, verifying SHA3-256, and says what it does not act on', async () => {
-    const broker = await Broker.start();
-    after(() => broker.close());
-    const http = await artifactServer();
-    const { dir, file } = configFile(
-      (d) => `version: 1
-unit: { id: aos-1, data_dir: var }
-control: { socket: ${d}/ctl.sock }
-cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
-status: { window: 20ms }
-updates:
-  trust: { keys: [fleet.key.pub] }
-  download: { retry: { min: 50ms, max: 100ms, attempts: 2 } }
-  fota:
-    schedule: { type: force }
-    installers:
-      - { command: [sh, -c, 'mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "${d}", "{{ file }}", "{{ id }}", "{{ version }}"] }
-  sota: { schedule: { type: force }, installer: { type: directory, root: apps } }
-`,
+    const { http, dir, agent, statuses, push, sign, file } = await desiredUnit(
+      'aos-1',
+      (d) => `download: { retry: { min: 50ms, max: 100ms, attempts: 2 } }
+fota:
+  schedule: { type: force }
+  installers:
+    - { command: [sh, -c, 'mkdir -p "$0/flashed" && cp "$1" "$0/flashed/$2-$3"', "${d}", "{{ file }}", "{{ id }}", "{{ version }}"] }
+sota: { schedule: { type: force }, installer: { type: directory, root: apps } }`,
+      { window: '20ms' },
     );
-    assert.equal((await runBin(['keygen', '-o', path.join(dir, 'fleet.key')])).code, 0);
-    const sub = await broker.client();
-    after(() => sub.endAsync());
-    const acks: Record<string, unknown>[] = [];
-    const statuses: UnitStatusT[] = [];
-    await sub.subscribeAsync(['pitcrew/aos-1/ack', 'pitcrew/aos-1/status'], { qos: 1 });
-    sub.on('message', (topic, m) => {
-      // Every status the unit sends is checked against the schema, full or delta.
-      if (topic.endsWith('/status')) statuses.push(UnitStatus.parse(JSON.parse(m.toString())));
-      else acks.push(JSON.parse(m.toString()));
-    });
-    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
-    after(() => agent.child.kill('SIGKILL'));
-    await agent.waitFor(tagged('system/cloud/connected'));
 
     // The fixture as it is, but its artifacts on this server and its SOTA schedule unset.
     const aos = fixture();
@@ -102,29 +75,12 @@ updates:
     const bad = structuredClone(aos);
     bad.components[0]!.sha256 = createHash('sha256').update(bodies.get('c1.bin')!).digest('base64');
 
-    const push = async (payload: unknown, name: string) => {
-      const f = path.join(dir, `${name}.json`);
-      writeFileSync(f, JSON.stringify(payload));
-      const signed = await runBin(['desired', 'sign', '-k', path.join(dir, 'fleet.key'), f]);
-      assert.equal(signed.code, 0, signed.stderr);
-      writeFileSync(`${f}.signed`, signed.stdout);
-      const n = acks.length;
-      const pushed = await runBin(['desired', 'push', '--url', broker.url, '--unit', 'aos-1', `${f}.signed`]);
-      assert.equal(pushed.code, 0, pushed.stderr);
-      await waitFor(
-        () => acks.length > n,
-        'the ack',
-        () => agent.stderr(),
-      );
-      return acks.at(-1)!;
-    };
-
-    const refused = await push(bad, 'bad');
+    const refused = await push(await sign(bad));
     assert.equal(refused.status, 'accepted');
     await agent.waitFor(tagged('system/update/fota/noUpdate'));
     assert.ok(!existsSync(path.join(dir, 'flashed', 'c1-1.0')), 'a digest that is not SHA3-256 of the file');
 
-    const ack = await push(aos, 'good');
+    const ack = await push(await sign(aos));
     assert.equal(ack.status, 'accepted', JSON.stringify(ack));
     assert.deepEqual(ack.ignored, [
       'decryptionInfo',
