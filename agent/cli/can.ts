@@ -30,7 +30,7 @@ function writer() {
   };
 }
 
-/** `pitcrew can decode --dbc FILE… LOG` check a DBC against a log before deploying it. */
+/** `pitcrew can decode --dbc FILE… LOG`: check a DBC against a log before deploying it. */
 export function registerCan(program: Command): void {
   const can = program.command('can').description('offline CAN tools');
   can

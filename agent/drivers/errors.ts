@@ -16,7 +16,7 @@ const OBD_HINTS: Record<string, string> = {
   GARBAGE: ': not an ELM327 reply (wrong baud rate, or line noise)',
 };
 
-/** The error catalogue for the drivers: modules, their threads, OBD adapters and serial ports: the kernel's codes and their own. */
+/** The error catalogue for the drivers (modules, their threads, OBD adapters, serial ports): the kernel's codes and their own. */
 export const errors = {
   ...kernel,
   MODULE_INVALID: define(

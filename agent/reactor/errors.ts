@@ -2,7 +2,7 @@ import { define, errors as kernel, list } from '../core/errors.js';
 
 export * from '../core/errors.js';
 
-/** The error catalogue for the reactor: conditions, rules, actions and replay: the kernel's codes and their own. */
+/** The error catalogue for the reactor (conditions, rules, actions, replay): the kernel's codes and their own. */
 export const errors = {
   ...kernel,
   LOGIC_INVALID: define('PITCREW_LOGIC_INVALID', (why: string) => why),

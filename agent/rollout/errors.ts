@@ -2,7 +2,7 @@ import { define, errors as kernel } from '../core/errors.js';
 
 export * from '../core/errors.js';
 
-/** The error catalogue for config rollout: signed envelopes and bundles: the kernel's codes and their own. */
+/** The error catalogue for config rollout (signed envelopes and bundles): the kernel's codes and their own. */
 export const errors = {
   ...kernel,
   SIGNATURE: define('PITCREW_SIGNATURE', (why: string) => `rejected: ${why}`),

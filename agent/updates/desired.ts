@@ -71,7 +71,7 @@ export class DesiredFile {
   }
 }
 
-/** What a desired status may carry that this unit does not act on, and what it does instead. */
+/** What a desired status may carry that this unit does not act on, and how to tell it is there. */
 const NOT_ACTED_ON: [field: string, present: (d: DesiredStatusT) => boolean][] = [
   ['decryptionInfo', (d) => artifacts(d).some((a) => a.decryptionInfo != null)],
   ['signs', (d) => artifacts(d).some((a) => a.signs != null)],

@@ -171,15 +171,11 @@ export class UpdateMachine {
       ...this.scheduling(part),
       ...(part.unitConfig ? { unitConfig: part.unitConfig } : {}),
     };
-    const fetches = items.some((i) => i.action === 'install');
-    if (fetches) {
+    this.armTtl(u);
+    if (!items.some((i) => i.action === 'install')) this.ready(u, { update: u, error: null });
+    else {
       this.go('downloading', { update: u, error: null });
-      this.armTtl(u);
       void this.download(u);
-    } else {
-      Object.assign(this.record, { update: u, error: null });
-      this.armTtl(u);
-      this.ready(u);
     }
     return true;
   }
@@ -230,8 +226,8 @@ export class UpdateMachine {
   }
 
   /** Downloaded (or needing no download): each item `pending` until its install, as Aos reports it. */
-  private ready(u: UpdateT): void {
-    this.go('readyToUpdate');
+  private ready(u: UpdateT, patch: Partial<MachineRecordT> = {}): void {
+    this.go('readyToUpdate', patch);
     for (const i of u.items)
       if (i.status === 'downloaded' || i.status === 'pending') this.setItem(i, { status: 'pending' });
     this.schedule(u);
