@@ -44,6 +44,19 @@ describe('Aos desired status', () => {
       fotaSchedule: { type: 'force', ttl: -1 },
     });
     assert.equal(bad.success, false);
+    // A digest becomes a file name: nothing but a hex SHA-256 or 32 bytes in base64 is taken.
+    const refused = [
+      '../../../../etc/passwdAAAAAAAAAAAAAAAAAAAAAAA=',
+      'A'.repeat(10_000),
+      'AAEC',
+      '/'.repeat(43),
+    ];
+    for (const sha256 of refused) {
+      const withDigest = structuredClone(fixture());
+      withDigest.components[0]!.sha256 = sha256;
+      const r = DesiredStatus.safeParse({ ...withDigest, sequence: 1 });
+      assert.equal(r.success, false, sha256.slice(0, 40));
+    }
   });
 
   it('installs it end to end, verifying SHA3-256, and says what it does not act on', async () => {
