@@ -58,6 +58,35 @@ const OptionalSchedule = z.preprocess(
   WireSchedule.optional(),
 );
 
+/** An Aos unit config: the nodes' resources, labels and priorities; the unit applies it through its installer. */
+export const UnitConfig = z.looseObject({
+  formatVersion: z.union([z.number(), z.string().min(1)]),
+  version: Segment,
+  nodes: z
+    .array(
+      z.looseObject({
+        nodeId: z.string().optional(),
+        nodeType: z.string().min(1),
+        priority: z.number().int().optional(),
+        labels: z.array(z.string()).nullable().optional(),
+      }),
+    )
+    .nullable()
+    .transform((n) => n ?? []),
+});
+
+/** Most instances one entry may ask for: each is a process on the unit. */
+export const MAX_INSTANCES = 64;
+
+/** Run `numInstances` instances of an installed service for a subject (DESIGN §14). */
+export const InstanceRequest = z.looseObject({
+  serviceId: Segment,
+  subjectId: Segment,
+  priority: z.number().int().default(0),
+  numInstances: z.number().int().min(0).max(MAX_INSTANCES),
+  labels: z.array(z.string()).nullable().optional(),
+});
+
 export const DesiredStatus = z.looseObject({
   messageType: z.literal('desiredStatus'),
   /**
@@ -67,7 +96,7 @@ export const DesiredStatus = z.looseObject({
   sequence: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   /** The unit (or units) it is meant for; any other unit refuses it. */
   unit: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  unitConfig: z.looseObject({ version: z.string() }).optional(),
+  unitConfig: UnitConfig.optional(),
   components: z
     .array(
       z.looseObject({
@@ -90,6 +119,8 @@ export const DesiredStatus = z.looseObject({
       }),
     )
     .default([]),
+  /** Absent: the instances running stay; a list (null or empty: none) replaces them. */
+  instances: z.array(InstanceRequest).nullable().optional(),
   fotaSchedule: OptionalSchedule,
   sotaSchedule: OptionalSchedule,
 });
@@ -103,7 +134,15 @@ export const Event = z.strictObject({
 
 export type WireScheduleT = z.infer<typeof WireSchedule>;
 export type SignedEnvelopeT = z.infer<typeof SignedEnvelope>;
-export type DesiredStatusT = z.infer<typeof DesiredStatus>;
+/**
+ * A desired status as an Aos cloud sends it (`updates.protocol: aos`): no `sequence` of pitcrew's,
+ * optionally wrapped as Aos's `{header: {version, systemId}, data}`.
+ */
+export const AosDesiredStatus = DesiredStatus.extend({ sequence: DesiredStatus.shape.sequence.optional() });
+
+/** What the unit works with once a desired status is taken: pitcrew's has a sequence, an Aos one may not. */
+export type DesiredStatusT = z.infer<typeof AosDesiredStatus>;
+export type InstanceRequestT = z.infer<typeof InstanceRequest>;
 
 /** An item's state in the unit status (DESIGN §5). */
 export const ItemStatus = z.enum([
@@ -185,11 +224,14 @@ const AgentSection = z
   )
   .optional();
 
+/** The agent's own config (not Aos's unit config): its version, and whether the last change was taken. */
+const ConfigSection = z.array(z.looseObject({ version: z.string(), ...withStatus })).optional();
+
 /**
  * The unit status the agent sends on `<prefix>/status` (DESIGN §5): whole after each connect, with
  * every Aos section present, else deltas with only what changed.
  */
-const Sections = z.strictObject({ ...StatusSections, agent: AgentSection });
+const Sections = z.strictObject({ ...StatusSections, agent: AgentSection, config: ConfigSection });
 export const UnitStatus = z.discriminatedUnion('isDeltaInfo', [
   Sections.extend({ messageType: z.literal('unitStatus'), isDeltaInfo: z.literal(false) }),
   Sections.partial().extend({ messageType: z.literal('unitStatus'), isDeltaInfo: z.literal(true) }),

@@ -61,5 +61,9 @@ export function statusText(s: AgentStatus, now: number): string {
       );
     }
   }
+  for (const i of s.instances ?? [])
+    out.push(
+      `instance ${i.serviceId}/${i.subjectId}/${i.instance} ${i.version} ${i.status}${i.error ? `; ${i.error.message}` : ''}`,
+    );
   return out.join('\n');
 }

@@ -123,6 +123,11 @@ export class CloudLink implements Extension {
   }
 
   /** Records an item of the unit status (upsert); sent in the next window's delta. */
+  /** An item that is gone: sent once more in the delta as it last was, then left out. */
+  drop(section: Section, key: string): void {
+    this.status.drop(section, key);
+  }
+
   update(section: Section, key: string, fields: Record<string, unknown>): void {
     this.status.update(section, key, fields);
   }

@@ -3,7 +3,15 @@ import type { Clock, Timer } from '../core/clock.js';
 import { sameJson } from '../core/same-json.js';
 
 /** The unit status's item lists (DESIGN §5, Aos's sections and the agent's own), each keyed by the item's identity. */
-export type Section = 'unitConfig' | 'nodes' | 'components' | 'layers' | 'services' | 'instances' | 'agent';
+export type Section =
+  | 'unitConfig'
+  | 'nodes'
+  | 'components'
+  | 'layers'
+  | 'services'
+  | 'instances'
+  | 'agent'
+  | 'config';
 const SECTIONS: readonly Section[] = [
   'unitConfig',
   'nodes',
@@ -12,6 +20,7 @@ const SECTIONS: readonly Section[] = [
   'services',
   'instances',
   'agent',
+  'config',
 ];
 
 type Item = Record<string, unknown>;
@@ -45,6 +54,14 @@ export class StatusAggregator {
     const pending = this.delta.get(section)!;
     pending.set(key, { ...pending.get(key), ...merged });
     if (!this.timer && this.online) this.timer = this.clock.setTimeout(() => this.flush(), this.window);
+  }
+
+  /**
+   * An item that is gone (a stopped instance): left out of the full status from now on. Its last
+   * fields, already sent or pending, stay in the delta, which has no way to say "removed".
+   */
+  drop(section: Section, key: string): void {
+    this.items.get(section)!.delete(key);
   }
 
   /** The link is up: the full status goes out now, and deltas from here on. */

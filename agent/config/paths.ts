@@ -53,7 +53,7 @@ export function resolvePaths(config: ConfigT, c: Composed, unitDir?: string): vo
   if (mqtt) for (const k of ['ca', 'cert', 'key'] as const) mqtt[k] = place(mqtt[k], ['cloud', 'mqtt', k]);
   const u = config.updates;
   if (u) {
-    u.trust.keys = u.trust.keys.map((k, i) => abs(k, ['updates', 'trust', 'keys', i])!);
+    if (u.trust) u.trust.keys = u.trust.keys.map((k, i) => abs(k, ['updates', 'trust', 'keys', i])!);
     u.download.dir = place(u.download.dir, ['updates', 'download', 'dir'])!;
     u.desired_file = place(u.desired_file, ['updates', 'desired_file']);
     if (u.sota?.installer.type === 'directory')
@@ -124,7 +124,7 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   for (const k of ['ca', 'cert', 'key'] as const) put(['cloud', 'mqtt'], k, config.cloud?.mqtt[k]);
   const u = config.updates;
   if (u) {
-    for (const [i, k] of u.trust.keys.entries()) put(['updates', 'trust', 'keys'], i, k);
+    for (const [i, k] of (u.trust?.keys ?? []).entries()) put(['updates', 'trust', 'keys'], i, k);
     pin(container(['updates'])!, 'download', 'dir', u.download.dir);
     put(['updates'], 'desired_file', u.desired_file);
     if (u.sota?.installer.type === 'directory')

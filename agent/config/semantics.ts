@@ -59,12 +59,32 @@ export class SemanticChecker {
       const policy = updates[kind];
       if (isObj(policy) && policy.when !== undefined) this.logic(policy.when, ['updates', kind, 'when']);
     }
+    if (updates.protocol === 'aos') this.aosTrust(data, updates);
     const rollout = isObj(data.rollout) ? data.rollout : {};
     if (isObj(rollout.health) && rollout.health.when !== undefined) {
       this.logic(rollout.health.when, ['rollout', 'health', 'when']);
     }
     this.problems.push(...listenerProblems(this.composed));
     return this.problems;
+  }
+
+  /**
+   * `updates.protocol: aos` takes desired statuses unsigned, as an Aos cloud sends them: the link
+   * itself must then prove who is talking (mutual TLS), and nothing may arrive by a side door.
+   */
+  private aosTrust(data: Obj, updates: Obj) {
+    const mqtt = isObj(data.cloud) && isObj(data.cloud.mqtt) ? data.cloud.mqtt : {};
+    const url = typeof mqtt.url === 'string' ? mqtt.url : '';
+    if (!/^(mqtts|wss):\/\//.test(url) || mqtt.cert === undefined || mqtt.key === undefined)
+      this.add(
+        ['updates', 'protocol'],
+        'aos takes unsigned desired statuses, trusting the link as Aos does: cloud.mqtt needs an mqtts:// url with a client cert and key (mutual TLS)',
+      );
+    if (updates.desired_file !== undefined)
+      this.add(
+        ['updates', 'desired_file'],
+        'with protocol aos a desired status comes only over the mutual-TLS link',
+      );
   }
 
   private add(p: KeyPath, message: string, atKey = false) {

@@ -51,6 +51,8 @@ export type BuiltinEvents = UpdateStates & {
   'system/cloud/connected': { broker: string };
   'system/cloud/disconnected': { reason: string };
   'system/outbox/dropped': { dropped: number; total: number; code: string };
+  /** Every instance of a newly installed service version failed: the previous one runs again (DESIGN §14). */
+  'system/update/sota/reverted': { service: string; failed: string; to: string | null };
   /** A desired status taken: what each machine did with it (DESIGN §7.1). */
   'system/update/desired': {
     source: string;

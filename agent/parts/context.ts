@@ -6,6 +6,7 @@
  */
 import type { UpdateKindT, WorkerActionT } from '../../schemas/common.js';
 import type { CloudStatus } from '../cloud/cloud-link.js';
+import type { Section } from '../cloud/status-aggregator.js';
 import type { ConfigDiff } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus, Event } from '../core/bus.js';
@@ -38,6 +39,8 @@ export interface AgentStatus {
   events: number;
   /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
   memory: { rss: number; heap: number; external: number };
+  /** Service instances run for the cloud (DESIGN §14), when updates are configured. */
+  instances?: InstanceStatus[];
   /** The running config: its version (a digest), and whether the last change was taken or refused. */
   config: {
     version: string;
@@ -54,12 +57,10 @@ export interface CloudPort {
   onMessage(topic: string, fn: (payload: Buffer) => void): void;
   /** Queues a message for `<prefix>/<topic>` through the outbox. */
   publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
-  /** An item's status (a component, service, layer: DESIGN §5) in the unit status. */
-  reportItem(
-    section: 'components' | 'services' | 'layers',
-    key: string,
-    fields: Record<string, unknown>,
-  ): void;
+  /** An item's status (a component, service, layer, instance, the unit config: DESIGN §5) in the unit status. */
+  reportItem(section: Section, key: string, fields: Record<string, unknown>): void;
+  /** An item that is gone: left out of the full status from now on. */
+  dropItem(section: Section, key: string): void;
 }
 
 /** The running config, for the parts that change it (reload, git, bundles). */
@@ -94,9 +95,21 @@ export interface RolloutControl {
   pull(): Promise<void>;
 }
 
+/** A service instance as `pitcrew status` shows it (DESIGN §14). */
+export interface InstanceStatus {
+  serviceId: string;
+  subjectId: string;
+  instance: number;
+  version: string;
+  status: 'activating' | 'active' | 'inactive' | 'failed';
+  error?: { message: string; code?: string | undefined; exitCode?: number | undefined };
+}
+
 /** The update manager as `pitcrew update`, the gRPC API and the `update` action see it (DESIGN §7). */
 export interface UpdateControl {
   status(): unknown;
+  /** The service instances it runs. */
+  instanceStatus(): InstanceStatus[];
   /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
   startUpdate(kind: UpdateKindT): void;
   cancel(kind: UpdateKindT): void;

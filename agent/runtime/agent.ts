@@ -157,6 +157,7 @@ export class Agent {
         onMessage: (topic, fn) => this.uplink?.link?.onMessage(topic, fn),
         publish: (topic, payload, qos, retain) => this.publish(topic, payload, qos, retain),
         reportItem: (sec, key, fields) => this.uplink?.update(sec, key, fields),
+        dropItem: (sec, key) => this.uplink?.drop(sec, key),
       },
       config: {
         get current() {
@@ -242,7 +243,7 @@ export class Agent {
     });
     this.uplink = uplink;
     if (uplink.link) {
-      uplink.update('unitConfig', 'unit', { version: this.configState.version, status: 'installed' });
+      uplink.update('config', 'agent', { version: this.configState.version, status: 'installed' });
       uplink.update('nodes', this.current.unit.id, nodeInfo(this.current.unit.id, this.dataDir));
       const report = () => uplink.services(this.serviceSet.status());
       this.releases.push(this.bus.on('system/service/#', report), this.bus.on('system/worker/#', report));
@@ -338,6 +339,7 @@ export class Agent {
       events: this.bus.count,
       memory: memoryMB(),
       config: this.configState.status(),
+      ...(this.ports.updates ? { instances: this.ports.updates.instanceStatus() } : {}),
     };
   }
 }

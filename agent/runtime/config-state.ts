@@ -50,7 +50,7 @@ export class ConfigState {
   applied(diff: ConfigDiff): void {
     const version = this.version;
     this.outcome = { status: 'installed' };
-    this.cloud()?.update('unitConfig', 'unit', { version, status: 'installed', errorInfo: null });
+    this.cloud()?.update('config', 'agent', { version, status: 'installed', errorInfo: null });
     this.log.info({ version, services: diff.services, rules: diff.rules }, 'config applied');
     this.bus.emit('system/config/applied', { version, services: diff.services, rules: diff.rules }, 'agent');
   }
@@ -66,7 +66,7 @@ export class ConfigState {
   rejected(source: string, reasons: string[], shared: string[] = reasons): void {
     this.log.error({ source, reasons }, `config from ${source} rejected: ${reasons.join('; ')}`);
     this.outcome = { status: 'error', errorInfo: { source, reasons: shared } };
-    this.cloud()?.update('unitConfig', 'unit', {
+    this.cloud()?.update('config', 'agent', {
       version: this.version,
       status: 'error',
       errorInfo: wireError({
@@ -85,7 +85,7 @@ export class ConfigState {
       status: 'error',
       errorInfo: { source: 'health', reasons: [`${version} reverted: ${reason}`] },
     };
-    this.cloud()?.update('unitConfig', 'unit', {
+    this.cloud()?.update('config', 'agent', {
       version: this.version,
       status: 'installed',
       errorInfo: wireError({ message: `${version} reverted: ${reason}` }),

@@ -56,6 +56,10 @@ export class Uplink {
     this.link?.update(section, key, fields);
   }
 
+  drop(section: Parameters<CloudLink['drop']>[0], key: string): void {
+    this.link?.drop(section, key);
+  }
+
   services(status: AgentStatus['services']): void {
     if (this.link) reportServices(this.link, status);
   }

@@ -1,31 +1,47 @@
 import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DesiredStatus, type DesiredStatusT } from '../../schemas/wire.js';
+import { AosDesiredStatus, DesiredStatus, type DesiredStatusT } from '../../schemas/wire.js';
 import { openEnvelope } from '../rollout/signing.js';
 import { errors, errorText } from './errors.js';
 
 /** The largest desired status taken: a list of items and their URLs, not the items themselves. */
 export const MAX_DESIRED_BYTES = 1024 * 1024;
 
+export type Protocol = 'pitcrew' | 'aos';
+
+/** An Aos cloud's message: `{header: {systemId}, data}` unwrapped, the system id as the unit it is meant for. */
+function unwrapAos(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || !('data' in data) || !('header' in data)) return data;
+  const { header, data: inner } = data as { header: { systemId?: unknown }; data: unknown };
+  const unit = typeof header?.systemId === 'string' && header.systemId ? { unit: header.systemId } : {};
+  return inner !== null && typeof inner === 'object' ? { ...inner, ...unit } : inner;
+}
+
 /**
- * A desired status as it arrives (DESIGN §7.1): the envelope's Ed25519 signature checked against
- * the trusted keys, the payload parsed and checked against its schema. Throws PITCREW_SIGNATURE or
- * PITCREW_DESIRED_STATUS saying why; nothing of a rejected message is used.
+ * A desired status as it arrives (DESIGN §7.1): with pitcrew's protocol the envelope's Ed25519
+ * signature checked against the trusted keys; with Aos's the message as it is (the config check
+ * has made sure the link is mutual TLS). Then parsed and checked against its schema. Throws
+ * PITCREW_SIGNATURE or PITCREW_DESIRED_STATUS saying why; nothing of a rejected message is used.
  */
-export function openDesired(message: Buffer, trusted: readonly string[]): DesiredStatusT {
+export function openDesired(
+  message: Buffer,
+  trusted: readonly string[],
+  protocol: Protocol = 'pitcrew',
+): DesiredStatusT {
   if (message.length > MAX_DESIRED_BYTES)
     throw errors.DESIRED_STATUS(
       `${message.length} bytes, over the ${MAX_DESIRED_BYTES} a desired status may have`,
     );
-  const payload = openEnvelope(message.toString('utf8'), trusted);
+  const payload = protocol === 'aos' ? message : openEnvelope(message.toString('utf8'), trusted);
   let data: unknown;
   try {
     data = JSON.parse(payload.toString('utf8'));
   } catch (e) {
     throw errors.DESIRED_STATUS(`the payload is not JSON: ${errorText(e)}`);
   }
-  const checked = DesiredStatus.safeParse(data);
+  const checked =
+    protocol === 'aos' ? AosDesiredStatus.safeParse(unwrapAos(data)) : DesiredStatus.safeParse(data);
   if (!checked.success)
     throw errors.DESIRED_STATUS(
       checked.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
@@ -92,8 +108,9 @@ const listed = (v: unknown) => Array.isArray(v) && v.length > 0;
 /**
  * The fields of a desired status (an Aos cloud's, say) this unit takes but does not act on:
  * artifacts are installed as downloaded (not decrypted, their per-artifact signatures not
- * checked: the envelope's signature and the digest are), certificates, nodes, service instances
- * and unit config are not applied. Said in the ack and the status, never silently.
+ * checked: the envelope's signature and the digest are), certificates and nodes are not applied;
+ * service instances and the unit config only when `acting` names them (the unit is set up for
+ * them). Said in the ack and the status, never silently.
  */
-export const ignoredFields = (d: DesiredStatusT): string[] =>
-  NOT_ACTED_ON.filter(([, present]) => present(d)).map(([field]) => field);
+export const ignoredFields = (d: DesiredStatusT, acting: ReadonlySet<string>): string[] =>
+  NOT_ACTED_ON.filter(([field, present]) => !acting.has(field) && present(d)).map(([field]) => field);

@@ -10,24 +10,22 @@ export interface DesiredPart {
   /** Digest of the items and the schedule: an equal one is a resent desired status. */
   fullKey: string;
   schedule: DesiredStatusT['fotaSchedule'];
-  unitConfig?: { version: string };
 }
 
 const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 
-/** What a desired status asks of one machine (DESIGN §7): its items, schedule and unit config. */
+/** What a desired status asks of one machine (DESIGN §7): its items (a unit config among them) and schedule. */
 export function desiredPart(policy: KindPolicy, d: DesiredStatusT): DesiredPart {
-  const unitConfig = policy.unitConfig(d);
   const schedule = policy.schedule(d);
-  const key = digest([policy.wanted(d), unitConfig ?? null]);
-  return { key, fullKey: digest([key, schedule ?? null]), schedule, ...(unitConfig ? { unitConfig } : {}) };
+  const key = digest(policy.wanted(d));
+  return { key, fullKey: digest([key, schedule ?? null]), schedule };
 }
 
 /**
  * The items a desired status asks of one machine, against what is installed (DESIGN §7.1):
  * installed again when the version differs or the last install did not end `installed`
  * (components keyed by (id, type), services by (id, version), layers by digest); where the policy
- * removes, installed ones no longer desired are removed.
+ * removes, installed ones no longer desired are removed (a unit config stays until another replaces it).
  */
 export function diffDesired(
   policy: KindPolicy,
@@ -42,10 +40,9 @@ export function diffDesired(
     if (was?.status === 'installed' && was.version === i.version) continue;
     items.push({ ...i, action: 'install', status: 'pending' });
   }
-  if (!policy.removes) return items;
   const keep = new Set(wanted.map((i) => `${i.section}:${itemKey(i)}`));
   for (const i of installed) {
-    if (!policy.sections.includes(i.section) || keep.has(`${i.section}:${itemKey(i)}`)) continue;
+    if (!policy.removes.includes(i.section) || keep.has(`${i.section}:${itemKey(i)}`)) continue;
     items.push({ ...i, urls: [], action: 'remove', status: 'pending', errorInfo: undefined });
   }
   return items;

@@ -39,4 +39,18 @@ export const errors = {
     (entry: string, why: string) =>
       `archive entry '${entry}' ${why}: the archive was rejected, nothing was installed`,
   ),
+  INSTANCE_ENTRY: define(
+    'PITCREW_INSTANCE_ENTRY',
+    (where: string, why: string) =>
+      `no entry point for the service at ${where}: ${why} (an OCI image layout or a pitcrew-service.yaml with run: [argv])`,
+  ),
+  INSTANCE_EXIT: define(
+    'PITCREW_INSTANCE_EXIT',
+    (instance: string, how: string) => `instance ${instance} ${how}; it is restarted with the backoff`,
+  ),
+  INSTANCE_REVERTED: define(
+    'PITCREW_INSTANCE_REVERTED',
+    (service: string, version: string, to: string) =>
+      `every instance of ${service} ${version} failed before it was up: reverted to ${to}`,
+  ),
 } as const;

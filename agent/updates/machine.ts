@@ -26,12 +26,17 @@ export interface MachineDeps {
   onTransition: (m: UpdateMachine) => void;
   /** An item's status changed (persisted) or its download progressed (`progress`, not persisted). */
   onItem: (item: ItemT, progress?: boolean) => void;
+  /** Before an item is removed: what runs from it stops (a service's instances). */
+  beforeRemove?: (item: ItemT) => Promise<void>;
 }
 
 /** What became of a desired status offered to a machine. */
 export type Offer = 'ignored' | 'rescheduled' | 'replaced' | 'pending' | 'started' | 'nothing to do';
 
 const FINAL = new Set(['installed', 'removed', 'error']);
+
+/** An item installed from a download (a unit config comes whole in the desired status). */
+const fetched = (i: ItemT) => i.action === 'install' && i.urls.length > 0;
 
 export const errorInfo = (e: unknown): ErrorInfoT => {
   const exitCode = (e as { exitCode?: unknown } | null)?.exitCode;
@@ -169,10 +174,9 @@ export class UpdateMachine {
       items,
       createdAt: this.deps.clock.now(),
       ...this.scheduling(part),
-      ...(part.unitConfig ? { unitConfig: part.unitConfig } : {}),
     };
     this.armTtl(u);
-    if (!items.some((i) => i.action === 'install')) this.ready(u, { update: u, error: null });
+    if (!items.some(fetched)) this.ready(u, { update: u, error: null });
     else {
       this.go('downloading', { update: u, error: null });
       void this.download(u);
@@ -192,7 +196,7 @@ export class UpdateMachine {
     const ac = new AbortController();
     this.downloads = ac;
     let failed: ItemT | undefined;
-    const fetches = u.items.filter((i) => i.action === 'install' && i.status !== 'error');
+    const fetches = u.items.filter((i) => fetched(i) && i.status !== 'error');
     await Promise.all(
       fetches.map(async (i) => {
         this.setItem(i, { status: 'downloading', errorInfo: undefined });
@@ -288,8 +292,15 @@ export class UpdateMachine {
       let outcome: Pick<ItemT, 'status' | 'errorInfo'>;
       try {
         const installer = this.deps.installerFor(i);
-        if (installing) await installer.install(i, this.deps.downloader.fileOf({ sha256: i.sha256! }));
-        else await installer.remove(i);
+        if (installing)
+          await installer.install(
+            i,
+            i.sha256 ? this.deps.downloader.fileOf({ sha256: i.sha256 }) : undefined,
+          );
+        else {
+          await this.deps.beforeRemove?.(i);
+          await installer.remove(i);
+        }
         outcome = { status: installing ? 'installed' : 'removed' };
       } catch (e) {
         failed = i;

@@ -5,7 +5,7 @@ import type { DesiredStatusT } from '../../schemas/wire.js';
 import { wireError } from '../cloud/wire-error.js';
 import { ZonedTime } from '../core/cron.js';
 import { RefusalLimiter } from '../core/refusals.js';
-import type { Part, PartContext, UpdateControl } from '../parts/context.js';
+import type { InstanceStatus, Part, PartContext, UpdateControl } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { readTrustedKeys } from '../rollout/signing.js';
 import { DesiredFile, ignoredFields, openDesired } from './desired.js';
@@ -13,9 +13,12 @@ import { Downloader } from './downloader.js';
 import { errors, errorText } from './errors.js';
 import { type Notification, UpdateGrpcServer } from './grpc-server.js';
 import { InstallQueue } from './install-queue.js';
+import { revertInstalled } from './installers/directory.js';
 import { installerSelector } from './installers/select.js';
+import type { InstanceProcess } from './instances/instance.js';
+import { InstanceSet } from './instances/instance-set.js';
 import { type Offer, UpdateMachine } from './machine.js';
-import { type ErrorInfoT, type ItemT, itemKey, type ScheduleT } from './model.js';
+import { type ErrorInfoT, type InstalledT, type ItemT, itemKey, type ScheduleT } from './model.js';
 import { POLICY } from './policy.js';
 import { UpdateGate } from './schedule.js';
 import { UpdateStore } from './store.js';
@@ -63,19 +66,25 @@ export class UpdateManager implements Part, UpdateControl {
   private readonly refusals: RefusalLimiter;
 
   private readonly settings: UpdatesT;
+  /** The parts of a desired status beyond items this unit is set up to act on. */
+  private readonly acting = new Set<string>();
+  private instances?: InstanceSet;
 
   constructor(private readonly cx: PartContext<UpdatesT>) {
     this.settings = cx.section;
+    if (cx.section.unit_config) this.acting.add('unitConfig');
+    // Instances run from the software's directory: with a command installer there is none.
+    if (cx.section.sota?.installer.type === 'directory') this.acting.add('instances');
     this.refusals = new RefusalLimiter(cx.clock);
   }
 
   async start(): Promise<void> {
     const { cx, settings: u } = this;
-    this.trusted = readTrustedKeys(u.trust.keys, 'updates.trust.keys');
+    this.trusted = u.trust ? readTrustedKeys(u.trust.keys, 'updates.trust.keys') : [];
     const store = new UpdateStore(cx.dataDir);
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: cx.clock, log: cx.log });
-    const installerFor = installerSelector(u, cx.clock);
+    const installerFor = installerSelector(u, cx.clock, cx.dataDir);
     const queue = new InstallQueue((e) => cx.log.error(`update install step failed: ${errorText(e)}`));
     const zone = new ZonedTime(cx.unit.timezone);
     const condition = conditionFactory(cx);
@@ -102,15 +111,17 @@ export class UpdateManager implements Part, UpdateControl {
           policy: { schedule, ttl: u.ttl },
           onTransition: (m) => this.announce(m),
           onItem: (i, progress) => this.reportItem(i, progress),
+          beforeRemove: async (i) => {
+            if (i.section === 'services') await this.instances?.stopService(i.id);
+          },
         }),
       );
     }
-    for (const { errorInfo, ...i } of store.installed())
-      cx.cloud.reportItem(i.section, itemKey(i), {
-        ...i,
-        errorInfo: errorInfo ? wireError(errorInfo) : null,
-      });
+    for (const i of store.installed()) this.reportItem(i);
+    const sota = u.sota?.installer;
+    if (sota?.type === 'directory') this.instances = this.instanceSet(sota.root, store, queue);
     for (const m of this.machines.values()) m.resume();
+    this.instances?.start();
     cx.cloud.onMessage('desired', (m) => this.receive(m, 'cloud'));
     if (u.desired_file) {
       this.file = new DesiredFile(
@@ -140,6 +151,7 @@ export class UpdateManager implements Part, UpdateControl {
   async stop(): Promise<void> {
     this.file?.stop();
     for (const m of this.machines.values()) m.stop();
+    await this.instances?.stop();
     await this.grpc?.stop();
     this.store?.close();
   }
@@ -149,8 +161,10 @@ export class UpdateManager implements Part, UpdateControl {
     const at = this.cx.clock.now();
     let outcome: DesiredOutcome;
     try {
-      const desired = this.fresh(openDesired(message, this.trusted));
-      const ignored = ignoredFields(desired);
+      const taken = this.fresh(openDesired(message, this.trusted, this.settings.protocol));
+      const ignored = ignoredFields(taken, this.acting);
+      // A unit config this unit has no installer for is not part of the update: said, not failed.
+      const desired = ignored.includes('unitConfig') ? { ...taken, unitConfig: undefined } : taken;
       outcome = { source, at, status: 'accepted', reasons: [], ...(ignored.length ? { ignored } : {}) };
       for (const kind of ['fota', 'sota'] as const) {
         const m = this.machines.get(kind);
@@ -160,6 +174,7 @@ export class UpdateManager implements Part, UpdateControl {
           if (n) outcome.reasons.push(`${n} ${kind} item(s) ignored: updates.${kind} is not configured`);
         }
       }
+      if (this.instances && desired.instances !== undefined) this.instances.want(desired.instances);
       this.cx.log.info({ source, fota: outcome.fota, sota: outcome.sota }, 'desired status accepted');
       this.cx.bus.emit('system/update/desired', { ...outcome }, 'updates');
     } catch (e) {
@@ -183,7 +198,8 @@ export class UpdateManager implements Part, UpdateControl {
   /**
    * A verified desired status that is meant for this unit and newer than the last one taken (the
    * last one itself again, as a desired file re-read at start, passes and changes nothing). Its
-   * sequence is saved before anything acts on it, so a replay is refused even after a restart.
+   * sequence is saved before anything acts on it, so a replay is refused even after a restart. An
+   * Aos cloud's has none: its mutual-TLS link is what guards it, as in Aos.
    */
   private fresh(desired: DesiredStatusT): DesiredStatusT {
     const store = this.store!;
@@ -191,6 +207,7 @@ export class UpdateManager implements Part, UpdateControl {
     const meant = desired.unit === undefined ? [id] : [desired.unit].flat();
     if (!meant.includes(id))
       throw errors.DESIRED_STATUS(`it is meant for ${meant.join(', ')}, not for this unit (${id})`);
+    if (desired.sequence === undefined) return desired;
     const last = store.lastDesired;
     const digest = createHash('sha256').update(JSON.stringify(desired)).digest('hex');
     const again = desired.sequence === last.sequence && digest === last.digest;
@@ -200,6 +217,51 @@ export class UpdateManager implements Part, UpdateControl {
       );
     store.lastDesired = { sequence: desired.sequence, digest };
     return desired;
+  }
+
+  /** The service instances (DESIGN §14), run from the SOTA directory and reported into the unit status. */
+  private instanceSet(root: string, store: UpdateStore, queue: InstallQueue): InstanceSet {
+    const { cx } = this;
+    const report = (p: InstanceProcess) =>
+      cx.cloud.reportItem('instances', p.key, {
+        ...p.ident,
+        status: p.state,
+        nodeId: cx.unit.id,
+        errorInfo: p.error ? wireError(p.error) : null,
+      });
+    const set: InstanceSet = new InstanceSet({
+      clock: cx.clock,
+      log: cx.log,
+      store,
+      root,
+      settings: this.settings.instances,
+      report,
+      gone: (p) => cx.cloud.dropItem('instances', p.key),
+      revert: (id, failed, why) =>
+        queue.run(async () => {
+          const previous = await revertInstalled(root, { section: 'services', id });
+          const reverted = { section: 'services' as const, id, version: failed, status: 'error' as const };
+          store.setInstalled({ ...reverted, errorInfo: why });
+          this.reportItem({ ...reverted, errorInfo: why });
+          if (previous) {
+            const back = {
+              section: 'services' as const,
+              id,
+              version: previous,
+              status: 'installed' as const,
+            };
+            store.setInstalled(back);
+            this.reportItem(back);
+          }
+          cx.bus.emit(
+            'system/update/sota/reverted',
+            { service: id, failed, to: previous ?? null },
+            'updates',
+          );
+          void set.reconcile();
+        }),
+    });
+    return set;
   }
 
   private machine(kind: UpdateKindT): UpdateMachine {
@@ -230,8 +292,17 @@ export class UpdateManager implements Part, UpdateControl {
       ...machines,
       desired: this.desired ?? null,
       installed: this.store?.installed() ?? [],
+      instances: this.instanceStatus(),
       grpc: this.grpc?.bound ?? [],
     };
+  }
+
+  instanceStatus(): InstanceStatus[] {
+    return (this.instances?.list() ?? []).map((p) => ({
+      ...p.ident,
+      status: p.state,
+      ...(p.error ? { error: p.error } : {}),
+    }));
   }
 
   private announce(m: UpdateMachine): void {
@@ -250,10 +321,12 @@ export class UpdateManager implements Part, UpdateControl {
     );
     const n = this.notification(m.kind);
     for (const fn of this.subscribers) fn(n);
+    // Services installed or removed: the instances follow.
+    if (m.kind === 'sota' && state === 'noUpdate') void this.instances?.reconcile();
   }
 
   /** An item's status in the unit status; download progress at most once per percent. */
-  private reportItem(i: ItemT, progress?: boolean): void {
+  private reportItem(i: InstalledT & Partial<ItemT>, progress?: boolean): void {
     const key = itemKey(i);
     if (progress) {
       const pct = i.size ? Math.floor(((i.bytes ?? 0) * 100) / i.size) : 0;
@@ -262,7 +335,8 @@ export class UpdateManager implements Part, UpdateControl {
     }
     const { section, id, type, version, digest, status, errorInfo, bytes, size } = i;
     this.cx.cloud.reportItem(section, key, {
-      id,
+      // The unit config is known by its version alone.
+      ...(section === 'unitConfig' ? {} : { id }),
       version,
       status,
       ...(type ? { type } : {}),
@@ -301,7 +375,9 @@ export class UpdateManager implements Part, UpdateControl {
     return {
       sota_status: {
         state,
-        ...(r?.update?.unitConfig ? { unit_config: { version: r.update.unitConfig.version } } : {}),
+        ...(of('unitConfig', 'install')[0]
+          ? { unit_config: { version: of('unitConfig', 'install')[0]!.version } }
+          : {}),
         install_services: of('services', 'install').map(service),
         remove_services: of('services', 'remove').map(service),
         install_layers: of('layers', 'install').map(layer),

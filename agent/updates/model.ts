@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DesiredStatus, ItemStatus } from '../../schemas/wire.js';
+import { AosDesiredStatus, ItemStatus } from '../../schemas/wire.js';
 
 export const State = z.enum(['noUpdate', 'downloading', 'readyToUpdate', 'updating']);
 
@@ -10,7 +10,7 @@ export const ErrorInfo = z.object({
   exitCode: z.number().int().optional(),
 });
 
-export const Section = z.enum(['components', 'services', 'layers']);
+export const Section = z.enum(['components', 'services', 'layers', 'unitConfig']);
 
 /** An item the unit has, as the diff (DESIGN §7.1) compares against. */
 export const Installed = z.object({
@@ -31,6 +31,8 @@ export const Item = Installed.extend({
   size: z.number().optional(),
   /** Bytes downloaded so far. */
   bytes: z.number().optional(),
+  /** What it installs when the desired status carries it whole (a unit config), nothing to download. */
+  content: z.unknown().optional(),
 });
 
 /** A schedule as the machine keeps it: the config's, or the desired status's that overrides it. */
@@ -48,7 +50,6 @@ export const Update = z.object({
   /** When it was taken on; with `ttl`, when it is given up if still not installing. */
   createdAt: z.number(),
   ttl: z.number(),
-  unitConfig: z.object({ version: z.string() }).optional(),
   /** Set by a trigger (gRPC, the `update` action) while ready: the schedule no longer holds it back. */
   triggered: z.boolean().default(false),
 });
@@ -58,7 +59,7 @@ export const MachineRecord = z.object({
   state: State,
   update: Update.nullable(),
   /** The newest desired status waiting for the machine to be free (a single slot: newest wins). */
-  pending: DesiredStatus.nullable(),
+  pending: AosDesiredStatus.nullable(),
   /** Digest of the last desired part taken (items and schedule): the same again is ignored. */
   lastKey: z.string().nullable(),
   /** How the last update ended, when it did not end well. */
@@ -74,7 +75,10 @@ export type UpdateT = z.infer<typeof Update>;
 export type MachineRecordT = z.infer<typeof MachineRecord>;
 export type InstalledT = z.infer<typeof Installed>;
 
-/** The key an item has in the unit status and the installed table: components by (type, id), services by (id, version), layers by digest. */
+/**
+ * The key an item has in the unit status and the installed table: components by (type, id),
+ * services by (id, version), layers by digest, the unit config by its id (there is one).
+ */
 export function itemKey(i: {
   section: SectionT;
   id: string;

@@ -13,14 +13,10 @@ const fetchOf = (a: Artifact) => ({ urls: a.urls, sha256: normalDigest(a.sha256)
 export interface KindPolicy {
   /** One item that cannot be downloaded or installed stops the others: firmware is one set. */
   allOrNothing: boolean;
-  /** Installed items it owns that are no longer desired are removed (components are replaced, never removed). */
-  removes: boolean;
-  /** The sections of the unit status its items live in. */
-  sections: readonly SectionT[];
+  /** The sections whose installed items, no longer desired, it removes (components are replaced, never removed). */
+  removes: readonly SectionT[];
   /** Its schedule in a desired status. */
   schedule(d: DesiredStatusT): WireScheduleT | undefined;
-  /** The unit config it carries along, if any. */
-  unitConfig(d: DesiredStatusT): { version: string } | undefined;
   /** The items a desired status asks of it, given what is installed (none: as the message says). */
   wanted(d: DesiredStatusT, installed?: readonly InstalledT[]): Wanted[];
 }
@@ -28,10 +24,8 @@ export interface KindPolicy {
 export const POLICY: Readonly<Record<UpdateKindT, KindPolicy>> = {
   fota: {
     allOrNothing: true,
-    removes: false,
-    sections: ['components'],
+    removes: [],
     schedule: (d) => d.fotaSchedule,
-    unitConfig: () => undefined,
     // A component without an id (as an Aos cloud sends it) is every installed one of its type, or
     // one named by its type when none is.
     wanted: (d, installed = []) =>
@@ -50,11 +44,21 @@ export const POLICY: Readonly<Record<UpdateKindT, KindPolicy>> = {
   },
   sota: {
     allOrNothing: false,
-    removes: true,
-    sections: ['services', 'layers'],
+    removes: ['services', 'layers'],
     schedule: (d) => d.sotaSchedule,
-    unitConfig: (d) => (d.unitConfig ? { version: d.unitConfig.version } : undefined),
+    // The unit config rides with the software, as in Aos: applied in the same update, carried whole.
     wanted: (d) => [
+      ...(d.unitConfig
+        ? [
+            {
+              section: 'unitConfig' as const,
+              id: 'unit',
+              version: d.unitConfig.version,
+              urls: [],
+              content: d.unitConfig,
+            },
+          ]
+        : []),
       ...d.services.map((s) => ({
         section: 'services' as const,
         id: s.id,

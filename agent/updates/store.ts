@@ -42,12 +42,21 @@ export class UpdateStore {
 
   /** The last desired status taken: its `sequence` (0: none yet) and its digest. */
   get lastDesired(): { sequence: number; digest: string } {
-    const v = this.getMeta.get('desired')?.value;
-    return v ? (JSON.parse(v) as { sequence: number; digest: string }) : { sequence: 0, digest: '' };
+    return this.meta('desired') ?? { sequence: 0, digest: '' };
   }
 
   set lastDesired(d: { sequence: number; digest: string }) {
-    this.putMeta.run('desired', JSON.stringify(d));
+    this.setMeta('desired', d);
+  }
+
+  /** A value kept beside the machines (the wanted instances, a service's proven version). */
+  meta<T>(key: string): T | undefined {
+    const v = this.getMeta.get(key)?.value;
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.putMeta.run(key, JSON.stringify(value));
   }
 
   machine(kind: UpdateKindT): MachineRecordT {

@@ -78,7 +78,7 @@ describe('cloud link over a real broker', () => {
     const status = JSON.parse(got.other.get('pitcrew/u1/status')![0]!) as Record<string, unknown>;
     assert.equal(status.messageType, 'unitStatus');
     assert.equal(status.isDeltaInfo, false);
-    assert.equal((status.unitConfig as { status: string }[])[0]!.status, 'installed');
+    assert.equal((status.config as { status: string }[])[0]!.status, 'installed');
     assert.ok(events.some((e) => e.tag === 'system/cloud/connected'));
     // A clean stop ends the link and says so itself, without waiting for the will.
     await agent.stop();

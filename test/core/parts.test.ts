@@ -64,7 +64,14 @@ describe('parts registry', () => {
           name: 'probe',
           start: async () => {},
           stop: async () => {},
-          provides: { updates: { status: () => 'probed', startUpdate: () => {}, cancel: () => {} } },
+          provides: {
+            updates: {
+              status: () => 'probed',
+              instanceStatus: () => [],
+              startUpdate: () => {},
+              cancel: () => {},
+            },
+          },
         };
         return part;
       },

@@ -20,7 +20,7 @@ export interface TarEntry {
   name: string;
   /** '0' file, '2' symbolic link, '1' hard link, '5' directory, '3' character device. */
   type?: '0' | '1' | '2' | '3' | '5';
-  body?: string;
+  body?: string | Buffer;
   link?: string;
 }
 

@@ -2,17 +2,22 @@
  * An Aos cloud's desired status, shaped as its Go code marshals it (test/fixtures/aos), through
  * the installed command and a real broker: taken inside the signed envelope, base64 digests
  * checked as SHA3-256, a component without an id, Go's unset schedule, and what the unit does not
- * act on said in the ack. Its artifact fields point at this test's HTTP server.
+ * act on said in the ack. Its artifact fields point at this test's HTTP server. With
+ * `updates.protocol: aos`, the message as an Aos cloud sends it, unsigned, over mutual TLS.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { DesiredStatus } from '../../schemas/wire.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { runBin } from '../helpers/cli.js';
+import { artifactServer } from '../helpers/artifact-server.js';
+import { certificates } from '../helpers/certs.js';
+import { runBin, startCli } from '../helpers/cli.js';
 import { desiredUnit, tagged } from '../helpers/desired-unit.js';
+import { Broker } from '../helpers/mosquitto.js';
+import { configFile } from '../helpers/tmp.js';
 import { tarGz } from '../helpers/updates.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -101,7 +106,6 @@ sota: { schedule: { type: force }, installer: { type: directory, root: apps } }`
       'certificates',
       'certificateChains',
       'nodes',
-      'instances',
       'unitConfig',
     ]);
     await waitFor(
@@ -146,5 +150,89 @@ sota: { schedule: { type: force }, installer: { type: directory, root: apps } }`
       'l1:installed',
       's1:installed',
     ]);
+  });
+});
+
+describe('updates.protocol: aos', () => {
+  it('is refused without a mutual-TLS link, naming the key and its place', async () => {
+    const { file } = configFile(
+      () => `version: 1
+unit: { id: aos-3 }
+cloud: { mqtt: { url: "mqtt://127.0.0.1:1883" } }
+updates:
+  protocol: aos
+  sota: { installer: { type: directory, root: apps } }
+`,
+    );
+    const r = await runBin(['validate', '-c', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /:5:13 .*updates\.protocol.*mutual TLS/);
+  });
+
+  it("takes an Aos cloud's own message, unsigned, over mutual TLS; one for another system is refused", async () => {
+    const { dir, file } = configFile(() => '');
+    const certs = certificates(dir);
+    const broker = await Broker.start({ tls: { ca: certs.ca, ...certs.server } });
+    after(() => broker.close());
+    const http = await artifactServer();
+    writeFileSync(
+      file,
+      `version: 1
+unit: { id: aos-3, data_dir: var }
+cloud: { mqtt: { url: "${broker.url}", ca: ${certs.ca}, cert: ${certs.client.cert}, key: ${certs.client.key}, reconnect: { min: 100ms, max: 1s } } }
+updates:
+  protocol: aos
+  sota: { schedule: { type: force }, installer: { type: directory, root: apps } }
+`,
+    );
+    const cloud = await broker.client({
+      ca: readFileSync(certs.ca),
+      cert: readFileSync(certs.client.cert),
+      key: readFileSync(certs.client.key),
+    });
+    after(() => cloud.endAsync());
+    const acks: Record<string, unknown>[] = [];
+    await cloud.subscribeAsync('pitcrew/aos-3/ack', { qos: 1 });
+    cloud.on('message', (_t, m) => acks.push(JSON.parse(m.toString())));
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/cloud/connected'));
+
+    const body = tarGz([{ name: 'run', body: 's1' }]);
+    http.serve('s1.tgz', body);
+    const aos = fixture();
+    const message = (systemId: string) => ({
+      header: { version: 5, systemId },
+      data: {
+        ...aos,
+        components: [],
+        layers: [],
+        instances: [],
+        sotaSchedule: { ttl: 0, type: '', timetable: null },
+        services: [
+          { ...aos.services[0]!, urls: [`${http.base}/s1.tgz`], sha256: sha3(body), size: body.length },
+        ],
+      },
+    });
+    const send = async (m: unknown) => {
+      const n = acks.length;
+      await cloud.publishAsync('pitcrew/aos-3/desired', JSON.stringify(m), { qos: 1 });
+      await waitFor(
+        () => acks.length > n,
+        'the ack',
+        () => agent.stderr(),
+      );
+      return acks.at(-1) as { status: string; reasons: string[] };
+    };
+    const other = await send(message('aos-9'));
+    assert.equal(other.status, 'rejected');
+    assert.match(other.reasons[0]!, /meant for aos-9, not for this unit/);
+    const taken = await send(message('aos-3'));
+    assert.equal(taken.status, 'accepted', JSON.stringify(taken));
+    await waitFor(
+      () => existsSync(path.join(dir, 'apps/services/s1/current/run')),
+      's1 installed',
+      () => agent.stderr(),
+    );
   });
 });

@@ -43,7 +43,7 @@ export class CommandInstaller implements Installer {
     if (spec.expect?.output) this.expectOutput = new RegExp(spec.expect.output);
   }
 
-  install(item: ItemT, file: string): Promise<void> {
+  install(item: ItemT, file = ''): Promise<void> {
     return this.run(item, 'install', file);
   }
 

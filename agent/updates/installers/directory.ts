@@ -1,5 +1,6 @@
 import { mkdir, readdir, readlink, rename, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import { type ArchiveLimits, unpack } from './archive.js';
 import { removeInside, segment } from './confined.js';
@@ -21,14 +22,15 @@ export class DirectoryInstaller implements Installer {
   ) {}
 
   private base(item: ItemT): string {
-    return path.join(this.root, item.section, segment(item.id));
+    return baseOf(this.root, item);
   }
 
   private rm(p: string): Promise<void> {
     return removeInside(this.root, p);
   }
 
-  async install(item: ItemT, file: string): Promise<void> {
+  async install(item: ItemT, file?: string): Promise<void> {
+    if (!file) throw errors.UPDATE_INSTALL(item.id, 'it has no download to unpack');
     const base = this.base(item);
     const name = versionDir(item);
     await mkdir(base, { recursive: true });
@@ -59,6 +61,27 @@ export class DirectoryInstaller implements Installer {
     if ((await target(base, 'current')) === name || !(await target(base, 'current'))) await this.rm(base);
     else await this.rm(path.join(base, name));
   }
+}
+
+const baseOf = (root: string, item: Pick<ItemT, 'section' | 'id'>) =>
+  path.join(root, item.section, segment(item.id));
+
+/**
+ * Puts an item's `previous` version back as `current` (a version that could not run), deleting the
+ * failed one; resolves with the version restored, or undefined when there is no previous one.
+ */
+export async function revertInstalled(
+  root: string,
+  item: Pick<ItemT, 'section' | 'id'>,
+): Promise<string | undefined> {
+  const base = baseOf(root, item);
+  const previous = await target(base, 'previous');
+  const failed = await target(base, 'current');
+  if (!previous || previous === failed) return undefined;
+  await relink(base, 'current', previous);
+  await removeInside(root, path.join(base, 'previous'));
+  if (failed) await removeInside(root, path.join(base, segment(failed)));
+  return previous;
 }
 
 async function target(dir: string, link: string): Promise<string | undefined> {

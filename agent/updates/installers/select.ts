@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { UpdatesT } from '../../../schemas/updates.js';
 import type { Clock } from '../../core/clock.js';
 import { errors } from '../errors.js';
@@ -6,6 +7,7 @@ import { archiveLimits } from './archive.js';
 import { CommandInstaller } from './command.js';
 import { DirectoryInstaller } from './directory.js';
 import type { Installer } from './installer.js';
+import { UnitConfigInstaller } from './unit-config.js';
 
 /** `*` any run of characters, `?` one; everything else literal. */
 const globRe = (g: string) =>
@@ -18,9 +20,10 @@ const globRe = (g: string) =>
 
 /**
  * The installer for an item: FOTA's first `installers` entry whose `match` globs fit the
- * component's id and type; SOTA's one installer. Throws PITCREW_UPDATE_INSTALL when none fits.
+ * component's id and type; SOTA's one installer; the unit config's. Throws PITCREW_UPDATE_INSTALL
+ * when none fits.
  */
-export function installerSelector(u: UpdatesT, clock: Clock): (item: ItemT) => Installer {
+export function installerSelector(u: UpdatesT, clock: Clock, dataDir: string): (item: ItemT) => Installer {
   const fota = (u.fota?.installers ?? []).map((i) => ({
     id: i.match.id === undefined ? undefined : globRe(i.match.id),
     type: i.match.type === undefined ? undefined : globRe(i.match.type),
@@ -37,7 +40,15 @@ export function installerSelector(u: UpdatesT, clock: Clock): (item: ItemT) => I
           }),
         )
       : s && new CommandInstaller(s, s.timeout ?? 1_800_000, clock);
+  const uc = u.unit_config?.installer;
+  const unitConfig =
+    uc &&
+    new UnitConfigInstaller(path.join(dataDir, 'unit-config'), new CommandInstaller(uc, uc.timeout, clock));
   return (item) => {
+    if (item.section === 'unitConfig') {
+      if (!unitConfig) throw errors.UPDATE_INSTALL('unit config', 'updates.unit_config is not configured');
+      return unitConfig;
+    }
     if (item.section !== 'components') {
       if (!sota) throw errors.UPDATE_OFF('sota');
       return sota;
