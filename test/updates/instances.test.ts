@@ -181,12 +181,12 @@ instances: { restart: { delay: 100ms, max_delay: 200ms }, stop_timeout: 2s }`,
     const running = ['s1-subj1-0', 's1-subj1-1', 's2-subj2-0'].map(pidOf);
     assert.ok(running.every(alive));
     /** s1 1.0 and s2, with these instances. */
-    const desire = async (sequence: number, wanted: typeof instances) =>
+    const desire = async (sequence: number, wanted: typeof instances, config = unitConfig) =>
       push(
         await sign({
           messageType: 'desiredStatus',
           sequence,
-          unitConfig,
+          unitConfig: config,
           services: [s1v1, s2],
           instances: wanted,
         }),
@@ -196,13 +196,35 @@ instances: { restart: { delay: 100ms, max_delay: 200ms }, stop_timeout: 2s }`,
     const full = (await runBin(['update', 'status', '-c', file])).stdout;
     assert.deepEqual(JSON.parse(full).instances, []);
 
-    // The agent's shutdown stops what it runs.
-    await desire(4, instances.slice(1));
+    // A desired status that changes only the unit config installs just that.
+    const next = { ...unitConfig, version: '1.1.0' };
+    await desire(4, [], next);
     await waitFor(
-      () => alive(pidOf('s2-subj2-0')) && !running.includes(pidOf('s2-subj2-0')),
-      's2 runs again',
+      () => JSON.parse(readFileSync(path.join(dir, 'applied.json'), 'utf8')).version === '1.1.0',
+      'unit config 1.1.0 applied',
+      () => agent.stderr(),
     );
-    const last = pidOf('s2-subj2-0');
+    assert.deepEqual(readdirSync(path.join(dir, 'var/unit-config')).sort(), [
+      '1.0.0.json',
+      '1.1.0.json',
+      'current.json',
+    ]);
+
+    // A service removed has its instances stopped first; the agent's shutdown stops the rest.
+    await desire(5, instances, next);
+    const again = () => ['s1-subj1-0', 's1-subj1-1', 's2-subj2-0'].map(pidOf);
+    await waitFor(() => again().every((p) => alive(p) && !running.includes(p)), 'all three run again');
+    const [a, b, last] = again() as [number, number, number];
+    await push(
+      await sign({ messageType: 'desiredStatus', sequence: 6, unitConfig: next, services: [s2], instances }),
+    );
+    await waitFor(
+      () => !existsSync(path.join(dir, 'apps/services/s1')),
+      's1 removed',
+      () => agent.stderr(),
+    );
+    assert.equal(alive(a) || alive(b), false, "s1's instances stopped");
+    assert.equal(alive(last), true, 's2 runs on');
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
     assert.equal(alive(last), false, 'no instance outlives the agent');
