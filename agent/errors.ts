@@ -6,10 +6,19 @@
 import { errors as control } from './control/errors.js';
 import { errors as drivers } from './drivers/errors.js';
 import { errors as hooks } from './hooks/errors.js';
+import { errors as power } from './power/errors.js';
 import { errors as reactor } from './reactor/errors.js';
 import { errors as rollout } from './rollout/errors.js';
 import { errors as updates } from './updates/errors.js';
 
 export * from './core/errors.js';
 
-export const errors = { ...control, ...drivers, ...hooks, ...reactor, ...rollout, ...updates } as const;
+export const errors = {
+  ...control,
+  ...drivers,
+  ...hooks,
+  ...power,
+  ...reactor,
+  ...rollout,
+  ...updates,
+} as const;

@@ -8,6 +8,7 @@ import { errors as kernel } from '../agent/core/errors.js';
 import { errors as drivers } from '../agent/drivers/errors.js';
 import { errors } from '../agent/errors.js';
 import { errors as hooks } from '../agent/hooks/errors.js';
+import { errors as power } from '../agent/power/errors.js';
 import { errors as reactor } from '../agent/reactor/errors.js';
 import { errors as rollout } from '../agent/rollout/errors.js';
 import { errors as updates } from '../agent/updates/errors.js';
@@ -26,7 +27,7 @@ describe('error catalogue', () => {
   }));
 
   it("each layer's codes are its own: none defined twice, none the merged catalogue lacks", () => {
-    const layers = { control, drivers, hooks, reactor, rollout, updates };
+    const layers = { control, drivers, hooks, power, reactor, rollout, updates };
     const owner = new Map<string, string>();
     const twice: string[] = [];
     for (const [layer, catalogue] of Object.entries(layers)) {

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { request, tapEvents } from '../control/client.js';
 import type { ControlRequestT } from '../control/protocol.js';
 import { errors } from '../errors.js';
-import type { AgentStatus } from '../parts/context.js';
+import type { AgentStatus, PowerStatus } from '../parts/context.js';
 import { durationArg, jsonArg } from './json-arg.js';
 import { CONFIG_HELP, defaultConfig, socketOrExit } from './load-or-exit.js';
-import { ago, short, statusText } from './status-text.js';
+import { ago, powerText, short, statusText } from './status-text.js';
 
 interface SocketOpts {
   config: string;
@@ -90,6 +90,15 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
     ],
     request: ([action, kind]) => ({ action, ...(kind ? { kind } : {}) }),
     print: () => pretty,
+  },
+  {
+    name: 'power',
+    cmd: 'power',
+    description: 'power: battery voltage, the next action and why, inhibitors, last sleep and wake',
+    args: [['<action>', 'status']],
+    options: [['--json', 'print JSON even on a terminal']],
+    request: ([action]) => ({ action }),
+    print: (_a, opts) => (human(opts) ? (r) => console.log(powerText(r as PowerStatus, Date.now())) : pretty),
   },
   {
     name: 'signals',

@@ -43,6 +43,10 @@ export const EXAMPLES: Record<string, readonly string[]> = {
     'pitcrew rollout status                   the running commit or bundle, the last one tried, the bad ones',
     'pitcrew rollout pull                     fetch from git (or reload the file) now',
   ],
+  power: [
+    'pitcrew power status                     battery, the next action and why, inhibitors, last wake',
+    'pitcrew power status --json',
+  ],
   update: [
     'pitcrew update status                    desired status, state and download progress',
     'pitcrew update start fota                install now what waits for its trigger',

@@ -1,4 +1,4 @@
-import type { AgentStatus } from '../parts/context.js';
+import type { AgentStatus, PowerStatus } from '../parts/context.js';
 
 /** `1.2 s`, `3 min`, `2 h 05 min`: an age or duration for people. */
 export function ago(ms: number): string {
@@ -21,6 +21,28 @@ export function short(v: unknown): string {
         ? String(Math.round(v * 1000) / 1000)
         : JSON.stringify(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** `pitcrew power status` on a terminal. */
+export function powerText(p: PowerStatus, now: number): string {
+  const out = [`power control: ${p.control}${p.lock ? ', delay lock held' : ''}`];
+  out.push(
+    p.voltage
+      ? `battery ${p.voltage.volts} V, read ${ago(p.voltage.age_ms)} ago`
+      : 'battery: no recent reading',
+  );
+  out.push(
+    p.next ? `next: ${p.next.action} in ${ago(p.next.in_ms)}: ${p.next.reason}` : 'next: nothing pending',
+  );
+  if (p.inhibited) out.push('inhibit holds sleep and hibernation back');
+  for (const i of p.inhibitors) out.push(`inhibitor ${i.who} (${i.what}, ${i.mode}): ${i.why}`);
+  if (p.last_action)
+    out.push(
+      `last action: ${p.last_action.action} ${ago(now - p.last_action.at)} ago: ${p.last_action.reason}`,
+    );
+  if (p.last_wake)
+    out.push(`last wake ${ago(now - p.last_wake.at)} ago, after ${ago(p.last_wake.slept_ms)} asleep`);
+  return out.join('\n');
 }
 
 /** `pitcrew status` on a terminal: what an operator looks for first, one block per part. */

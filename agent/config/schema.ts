@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Cloud } from '../../schemas/cloud.js';
 import { Duration, Name } from '../../schemas/common.js';
+import { Power, Storage } from '../../schemas/power.js';
 import { Rollout } from '../../schemas/rollout.js';
 import { serviceSchema } from '../../schemas/services.js';
 import { Updates } from '../../schemas/updates.js';
@@ -57,6 +58,8 @@ export const Config = z
     cloud: Cloud.optional(),
     updates: Updates.optional(),
     rollout: Rollout.optional(),
+    power: Power.optional(),
+    storage: Storage.optional(),
     control: z.strictObject({ socket: z.string().min(1).default(DEFAULT_SOCKET) }).prefault({}),
     /** A Prometheus endpoint, off unless configured: `listen: 127.0.0.1:9464`. */
     metrics: z

@@ -60,6 +60,10 @@ export class SemanticChecker {
       if (isObj(policy) && policy.when !== undefined) this.logic(policy.when, ['updates', kind, 'when']);
     }
     if (updates.protocol === 'aos') this.aosTrust(data, updates);
+    const power = isObj(data.power) ? data.power : {};
+    if (isObj(power.sleep) && power.sleep.when !== undefined)
+      this.logic(power.sleep.when, ['power', 'sleep', 'when']);
+    if (power.inhibit !== undefined) this.logic(power.inhibit, ['power', 'inhibit']);
     const rollout = isObj(data.rollout) ? data.rollout : {};
     if (isObj(rollout.health) && rollout.health.when !== undefined) {
       this.logic(rollout.health.when, ['rollout', 'health', 'when']);
@@ -245,6 +249,7 @@ export class SemanticChecker {
         returner: (r, p) => this.step(r, 'returner', [...ap, ...p], scopeOf({})),
         updates: (kind) => isObj(root.updates) && isObj(root.updates[kind]),
         cloud: () => isObj(root.cloud),
+        power: () => isObj(root.power),
       };
       def.check(a[name!], cx);
     });

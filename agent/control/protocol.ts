@@ -3,7 +3,19 @@ import * as z from 'zod';
 /** One request per line on the control socket; one response line per request. */
 export const ControlRequest = z.strictObject({
   id: z.union([z.string(), z.number()]).optional(),
-  cmd: z.enum(['status', 'worker', 'emit', 'call', 'rules', 'trace', 'signals', 'rollout', 'update', 'tap']),
+  cmd: z.enum([
+    'status',
+    'worker',
+    'emit',
+    'call',
+    'rules',
+    'trace',
+    'signals',
+    'rollout',
+    'update',
+    'power',
+    'tap',
+  ]),
   args: z.record(z.string(), z.unknown()).default({}),
 });
 

@@ -133,6 +133,12 @@ export class ControlServer implements Part {
       else ports.updates.cancel(kind);
       return ports.updates.status();
     });
+    this.commands.set('power', (a) => {
+      const action = str(a, 'action');
+      if (action !== 'status') throw errors.CONTROL_REQUEST(`power ${action}: status`);
+      if (!ports.power) throw errors.CONTROL_REQUEST('the power section is not configured');
+      return ports.power.status();
+    });
     this.commands.set('signals', (a) => {
       const pattern = a.pattern === undefined ? undefined : globPattern(str(a, 'pattern'));
       const now = cx.clock.now();

@@ -53,6 +53,12 @@ export type BuiltinEvents = UpdateStates & {
   'system/outbox/dropped': { dropped: number; total: number; code: string };
   /** Every instance of a newly installed service version failed: the previous one runs again (DESIGN §14). */
   'system/update/sota/reverted': { service: string; failed: string; to: string | null };
+  /** Power (DESIGN §13): what the unit is about to do, and why. */
+  'system/power/sleeping': { reason: string; voltage?: number };
+  'system/power/hibernating': { reason: string; voltage?: number };
+  'system/power/shutting_down': { reason: string; voltage?: number };
+  'system/power/woke': { slept_ms: number };
+  'system/power/inhibited': { action: string; reason: string };
   /** A desired status taken: what each machine did with it (DESIGN §7.1). */
   'system/update/desired': {
     source: string;

@@ -110,6 +110,11 @@ export class StateStore extends State {
     this.db = db;
   }
 
+  /** Writes the log into the database file and syncs it (its commits are not synced one by one). */
+  checkpoint(): void {
+    if (this.db.open) this.db.pragma('wal_checkpoint(FULL)');
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -110,9 +110,32 @@ export interface UpdateControl {
   status(): unknown;
   /** The service instances it runs. */
   instanceStatus(): InstanceStatus[];
+  /** Whether an update is installing now (power's `inhibit` reads it). */
+  installing(): boolean;
   /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
   startUpdate(kind: UpdateKindT): void;
   cancel(kind: UpdateKindT): void;
+}
+
+/** `pitcrew power status` (DESIGN §13). */
+export interface PowerStatus {
+  /** `logind`, or `unavailable: <why>`. */
+  control: string;
+  voltage: { volts: number; age_ms: number } | null;
+  /** The most severe action waiting for its hold, and why. */
+  next: { action: string; in_ms: number; reason: string } | null;
+  inhibited: boolean;
+  /** Whether the agent holds its delay lock. */
+  lock: boolean;
+  inhibitors: { what: string; who: string; why: string; mode: string }[];
+  last_action: { action: string; reason: string; at: number } | null;
+  last_sleep: number | null;
+  last_wake: { at: number; slept_ms: number } | null;
+}
+
+/** The power section as `pitcrew power status` sees it. */
+export interface PowerControl {
+  status(): Promise<PowerStatus>;
 }
 
 /** What became of a config: applied (health pending, if configured), or rejected and why. */
@@ -139,6 +162,7 @@ export interface Ports {
   reloader?: ReloaderPort;
   rollout?: RolloutControl;
   updates?: UpdateControl;
+  power?: PowerControl;
 }
 export type PortName = keyof Ports;
 
@@ -161,6 +185,8 @@ export interface PartContext<S> {
   env: NodeJS.ProcessEnv;
   origin: ConfigOrigin;
   status(): AgentStatus;
+  /** Writes what must not be lost to disk now (the outbox's pending group, the state): before a sleep or power-off. */
+  flush(): Promise<void>;
   cloud: CloudPort;
   config: ConfigPort;
   operator: OperatorPort;

@@ -152,6 +152,7 @@ export class Agent {
       env,
       origin: { file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw },
       status: () => this.status(),
+      flush: async () => this.flush(),
       cloud: {
         configured: this.current.cloud !== undefined,
         onMessage: (topic, fn) => this.uplink?.link?.onMessage(topic, fn),
@@ -325,6 +326,12 @@ export class Agent {
   private publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
     if (!this.uplink) return Promise.reject(errors.AGENT_NOT_STARTED());
     return this.uplink.publish(topic, payload, qos, retain, this.clock.now());
+  }
+
+  /** Writes what must not be lost: the outbox's pending group commit, the state store's log. */
+  flush(): void {
+    this.uplink?.outbox.flush();
+    this.shared?.state.checkpoint();
   }
 
   status(): AgentStatus {

@@ -67,6 +67,15 @@ export const PARTS: PartSpec[] = [
     },
   }),
   part({
+    key: 'power',
+    section: (c) => c.power,
+    provides: ['power'],
+    load: async () => {
+      const { PowerManager } = await import('../power/power-manager.js');
+      return (cx) => new PowerManager(cx);
+    },
+  }),
+  part({
     key: 'metrics.listen',
     section: (c) => c.metrics,
     load: async () => {

@@ -297,6 +297,10 @@ export class UpdateManager implements Part, UpdateControl {
     };
   }
 
+  installing(): boolean {
+    return [...this.machines.values()].some((m) => m.state === 'updating');
+  }
+
   instanceStatus(): InstanceStatus[] {
     return (this.instances?.list() ?? []).map((p) => ({
       ...p.ident,

@@ -453,7 +453,7 @@ updates:
         7,
         11,
         'reactor.rules[0].do[0].emti',
-        "unknown key 'emti' (did you mean 'emit'?); expected one of 'emit', 'publish', 'forward', 'return', 'call', 'worker', 'state', 'update', 'exec', 'wait', 'log', 'stop', 'if'",
+        "unknown key 'emti' (did you mean 'emit'?); expected one of 'emit', 'publish', 'forward', 'return', 'call', 'worker', 'state', 'update', 'power', 'exec', 'wait', 'log', 'stop', 'if'",
       ],
     ],
     schema: true,

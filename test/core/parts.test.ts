@@ -68,6 +68,7 @@ describe('parts registry', () => {
             updates: {
               status: () => 'probed',
               instanceStatus: () => [],
+              installing: () => false,
               startUpdate: () => {},
               cancel: () => {},
             },

@@ -5,6 +5,7 @@ import { exec } from './exec.js';
 import { forward } from './forward.js';
 import { ifAction } from './if.js';
 import { log } from './log.js';
+import { power } from './power.js';
 import { publish } from './publish.js';
 import { returnAction } from './return.js';
 import { state } from './state.js';
@@ -27,6 +28,7 @@ export const ACTIONS = [
   worker,
   state,
   update,
+  power,
   exec,
   wait,
   log,

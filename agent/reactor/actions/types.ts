@@ -74,6 +74,8 @@ export interface ActionCheck {
   updates(kind: string): boolean;
   /** Whether a `cloud` section is configured. */
   cloud(): boolean;
+  /** Whether a `power` section is configured. */
+  power(): boolean;
 }
 
 /** An action as its file declares it. `schema` may take the action union, for actions that nest actions. */

@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module';
+import { errorText } from '../core/errors.js';
+
+type DBus = typeof import('dbus-next');
+export type MessageBus = import('dbus-next').MessageBus;
+export type ClientInterface = import('dbus-next').ClientInterface;
+
+/**
+ * Why the D-Bus client cannot be had, or the client: `dbus-next` is an optional dependency (with
+ * `usocket` for the file descriptors logind's inhibitor locks are), loaded on first use.
+ */
+function client(): DBus | string {
+  try {
+    return createRequire(import.meta.url)('dbus-next') as DBus;
+  } catch (e) {
+    return `the optional D-Bus client (dbus-next) is not installed: ${errorText(e)}`;
+  }
+}
+
+/** Whether file descriptors can travel over the bus (logind's `Inhibit` answers with one). */
+export function fdPassing(): boolean {
+  try {
+    createRequire(import.meta.url)('usocket');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A connection to a D-Bus bus: `address` (`unix:path=…`), else the system bus
+ * (`$DBUS_SYSTEM_BUS_ADDRESS`, else `/var/run/dbus/system_bus_socket`). Resolves once the bus has
+ * answered (a bus that is not there fails here, with why), not on the first call.
+ */
+export async function connectBus(address?: string): Promise<MessageBus> {
+  const dbus = client();
+  if (typeof dbus === 'string') throw new Error(dbus);
+  const bus = address
+    ? dbus.sessionBus({ busAddress: address, negotiateUnixFd: true } as Parameters<DBus['sessionBus']>[0])
+    : dbus.systemBus({ negotiateUnixFd: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      bus.once('connect', resolve);
+      bus.once('error', reject);
+    });
+  } catch (e) {
+    bus.disconnect();
+    throw new Error(
+      `no D-Bus at ${address ?? process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'the system bus'}: ${errorText(e)}`,
+    );
+  }
+  return bus;
+}
+
+/**
+ * Calls `fn` with each signal `iface.member` from `path` (any member when `member` is absent),
+ * whether or not the service's introspection declares it: a match rule on the bus and the raw
+ * message stream, not a proxy. Resolves once the bus has taken the rule.
+ */
+export async function onSignal(
+  bus: MessageBus,
+  match: { path: string; iface: string; member?: string },
+  fn: (member: string, body: unknown[]) => void,
+): Promise<void> {
+  const dbus = client() as DBus;
+  const rule = `type='signal',path='${match.path}',interface='${match.iface}'${match.member ? `,member='${match.member}'` : ''}`;
+  bus.on('message', (m) => {
+    if (m.type === dbus.MessageType.SIGNAL && m.path === match.path && m.interface === match.iface)
+      if (!match.member || m.member === match.member) fn(m.member, m.body);
+  });
+  await bus.call(
+    new dbus.Message({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'AddMatch',
+      signature: 's',
+      body: [rule],
+    }),
+  );
+}
