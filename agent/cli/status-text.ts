@@ -60,6 +60,10 @@ export function statusText(s: AgentStatus, now: number): string {
   out.push(
     `outbox ${o.queued} queued (${bytes(o.bytes)})${o.oldest_age !== undefined ? `, oldest ${ago(o.oldest_age)}` : ''}, ${o.dropped} dropped`,
   );
+  if (s.disk)
+    out.push(
+      `disk ${bytes(s.disk.free)} free of ${bytes(s.disk.total)} (floor ${bytes(s.disk.floor)}${s.disk.low ? ', LOW' : ''}); housekeeping deleted ${s.disk.cleaned.files} files (${bytes(s.disk.cleaned.bytes)}), ${s.disk.cleaned.records} outbox records`,
+    );
   for (const [file, f] of Object.entries(s.storage))
     out.push(`storage ${file}: ${f.failures} failures, last: ${f.last}`);
   for (const [name, sv] of Object.entries(s.services)) {

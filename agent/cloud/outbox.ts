@@ -143,10 +143,15 @@ export class Outbox implements RecordSink {
 
   /**
    * Deletes the oldest records until a queue of `count` records and `bytes` is within both limits
-   * (inside the write's transaction); says how many went and their bytes.
+   * (inside the write's transaction); says how many went and their bytes. `maxBytes`: a tighter
+   * byte limit than the configured one, for this once.
    */
-  private dropOldest(count: number, bytes: number): { dropped: number; freed: number } {
-    const { maxRecords, maxBytes } = this.limits;
+  private dropOldest(
+    count: number,
+    bytes: number,
+    maxBytes = this.limits.maxBytes,
+  ): { dropped: number; freed: number } {
+    const { maxRecords } = this.limits;
     if (count <= maxRecords && bytes <= maxBytes) return { dropped: 0, freed: 0 };
     let n = 0;
     let freed = 0;
@@ -159,6 +164,27 @@ export class Outbox implements RecordSink {
     }
     if (last >= 0) this.deleteUpTo.run(last);
     return { dropped: n, freed };
+  }
+
+  /**
+   * Drops the oldest records, at least `bytes` of them, when the disk is short of space (the
+   * housekeeper's last resort): counted and reported as dropped. Their pages are reused by the
+   * records that come next; the write-ahead log is truncated.
+   */
+  shed(bytes: number): { dropped: number; freed: number } {
+    this.flush();
+    if (!this.db.open || bytes <= 0) return { dropped: 0, freed: 0 };
+    const out = this.db.transaction(() =>
+      this.dropOldest(this.count, this.bytes, Math.max(0, this.bytes - bytes)),
+    )();
+    this.count -= out.dropped;
+    this.bytes -= out.freed;
+    if (out.dropped) {
+      this.droppedCount += out.dropped;
+      this.hooks.onDropped?.(out.dropped);
+    }
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return out;
   }
 
   private drop(deleted: { size: number }[]): void {

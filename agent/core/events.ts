@@ -53,6 +53,15 @@ export type BuiltinEvents = UpdateStates & {
   'system/outbox/dropped': { dropped: number; total: number; code: string };
   /** Every instance of a newly installed service version failed: the previous one runs again (DESIGN §14). */
   'system/update/sota/reverted': { service: string; failed: string; to: string | null };
+  /** Disk housekeeping (DESIGN §13): what was deleted and why; the free space fell below the floor. */
+  'system/storage/cleaned': {
+    reason: string;
+    kinds: Record<string, number>;
+    files: number;
+    bytes: number;
+    records: number;
+  };
+  'system/storage/low': { free: number; floor: number; dir: string };
   /** Power (DESIGN §13): what the unit is about to do, and why. */
   'system/power/sleeping': { reason: string; voltage?: number };
   'system/power/hibernating': { reason: string; voltage?: number };

@@ -39,6 +39,8 @@ export interface AgentStatus {
   events: number;
   /** The process's memory, MB: resident, V8 heap in use, and outside the heap (buffers, SQLite). */
   memory: { rss: number; heap: number; external: number };
+  /** `data_dir`'s free space and the housekeeper's work, when `storage` is configured. */
+  disk?: DiskStatus;
   /** Service instances run for the cloud (DESIGN §14), when updates are configured. */
   instances?: InstanceStatus[];
   /** The running config: its version (a digest), and whether the last change was taken or refused. */
@@ -61,6 +63,8 @@ export interface CloudPort {
   reportItem(section: Section, key: string, fields: Record<string, unknown>): void;
   /** An item that is gone: left out of the full status from now on. */
   dropItem(section: Section, key: string): void;
+  /** Drops the outbox's oldest records, at least `bytes` of them (the disk is short of space). */
+  shed(bytes: number): { dropped: number; freed: number };
 }
 
 /** The running config, for the parts that change it (reload, git, bundles). */
@@ -112,9 +116,29 @@ export interface UpdateControl {
   instanceStatus(): InstanceStatus[];
   /** Whether an update is installing now (power's `inhibit` reads it). */
   installing(): boolean;
+  /** The download file names (digests) the current and pending updates still want. */
+  downloadsInUse(): string[];
   /** Starts a ready update now (PITCREW_UPDATE_STATE when it is not ready). */
   startUpdate(kind: UpdateKindT): void;
   cancel(kind: UpdateKindT): void;
+}
+
+/** `data_dir`'s filesystem and what the housekeeper did (DESIGN §13). */
+export interface DiskStatus {
+  free: number;
+  total: number;
+  /** The free space it keeps, bytes. */
+  floor: number;
+  low: boolean;
+  /** What it deleted since the agent started. */
+  cleaned: { files: number; bytes: number; records: number };
+  /** When it last looked. */
+  last?: number;
+}
+
+/** The housekeeper as `pitcrew status` sees it. */
+export interface StorageControl {
+  status(): DiskStatus;
 }
 
 /** `pitcrew power status` (DESIGN §13). */
@@ -163,6 +187,7 @@ export interface Ports {
   rollout?: RolloutControl;
   updates?: UpdateControl;
   power?: PowerControl;
+  storage?: StorageControl;
 }
 export type PortName = keyof Ports;
 

@@ -159,6 +159,7 @@ export class Agent {
         publish: (topic, payload, qos, retain) => this.publish(topic, payload, qos, retain),
         reportItem: (sec, key, fields) => this.uplink?.update(sec, key, fields),
         dropItem: (sec, key) => this.uplink?.drop(sec, key),
+        shed: (bytes) => this.uplink?.outbox.shed(bytes) ?? { dropped: 0, freed: 0 },
       },
       config: {
         get current() {
@@ -347,6 +348,7 @@ export class Agent {
       memory: memoryMB(),
       config: this.configState.status(),
       ...(this.ports.updates ? { instances: this.ports.updates.instanceStatus() } : {}),
+      ...(this.ports.storage ? { disk: this.ports.storage.status() } : {}),
     };
   }
 }

@@ -76,6 +76,15 @@ export const PARTS: PartSpec[] = [
     },
   }),
   part({
+    key: 'storage',
+    section: (c) => c.storage,
+    provides: ['storage'],
+    load: async () => {
+      const { Housekeeper } = await import('../storage/housekeeper.js');
+      return (cx) => new Housekeeper(cx);
+    },
+  }),
+  part({
     key: 'metrics.listen',
     section: (c) => c.metrics,
     load: async () => {

@@ -297,6 +297,17 @@ export class UpdateManager implements Part, UpdateControl {
     };
   }
 
+  downloadsInUse(): string[] {
+    return [...this.machines.values()].flatMap((m) =>
+      [
+        ...(m.record.update?.items ?? []),
+        ...(m.record.pending ? POLICY[m.kind].wanted(m.record.pending) : []),
+      ]
+        .map((i) => i.sha256)
+        .filter((d): d is string => d !== undefined),
+    );
+  }
+
   installing(): boolean {
     return [...this.machines.values()].some((m) => m.state === 'updating');
   }

@@ -62,6 +62,22 @@ describe('outbox bounds and acknowledgements', () => {
     box.close();
   });
 
+  it('sheds its oldest records when the disk is short, at least the bytes asked, and counts them dropped', () => {
+    const drops: number[] = [];
+    const box = new Outbox(tmpDir(), undefined, { onDropped: (n) => drops.push(n) });
+    for (let i = 0; i < 100; i++) box.push('obd', { type: 'n', value: i, ts: i });
+    const before = box.sizeBytes;
+    const sizes = box.read(0, 11).map((r) => r.size);
+    const ten = sizes.slice(0, 10).reduce((a, b) => a + b, 0);
+    // One byte more than ten records: the eleventh goes too, and no more.
+    const shed = box.shed(ten + 1);
+    assert.deepEqual(shed, { dropped: 11, freed: ten + sizes[10]! });
+    assert.equal(box.sizeBytes, before - shed.freed);
+    assert.equal((JSON.parse(box.read(0, 1)[0]!.record) as { value: number }).value, 11, 'the oldest went');
+    assert.deepEqual([box.dropped, drops], [11, [11]]);
+    box.close();
+  });
+
   it('an acknowledged range leaves the queue; depth and bytes follow without a query', () => {
     const dir = tmpDir();
     const box = new Outbox(dir);

@@ -69,6 +69,7 @@ describe('parts registry', () => {
               status: () => 'probed',
               instanceStatus: () => [],
               installing: () => false,
+              downloadsInUse: () => [],
               startUpdate: () => {},
               cancel: () => {},
             },

@@ -1,0 +1,170 @@
+import { lstat, readdir, rm, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { STORAGE_KINDS, type StorageKind, type StorageT } from '../../schemas/power.js';
+import type { Timer } from '../core/clock.js';
+import { errorText } from '../core/errors.js';
+import type { DiskStatus, Part, PartContext, StorageControl } from '../parts/context.js';
+import { expired, floorBytes, type Kept, toFree } from './retention.js';
+
+/** Where a kind of data lives, which of its files count, and how many of the newest always stay. */
+interface Place {
+  kind: StorageKind;
+  dir: string;
+  match?: RegExp;
+  keepNewest?: number;
+}
+
+/** Depth a kind's directory is walked to (recorded drives in dated folders, say). */
+const MAX_DEPTH = 4;
+
+/**
+ * Disk housekeeping (DESIGN §13): every `every`, each kind's retention (age, size), then the
+ * free-space floor of `data_dir`'s filesystem: below it, the oldest files of the lowest-priority
+ * kind go first (logs, recorded drives, downloads no update wants, old bundles, old last-known-good
+ * copies), and the outbox's oldest records only when nothing else is left. Only regular files the
+ * housekeeper found itself are deleted, never through a symbolic link; what an update is
+ * downloading, the newest bundle and the last-known-good config are never taken.
+ */
+export class Housekeeper implements Part, StorageControl {
+  readonly name = 'storage';
+  readonly provides: Part['provides'] = { storage: this };
+  private timer?: Timer;
+  private running?: Promise<void>;
+  private low = false;
+  private disk: DiskStatus = {
+    free: 0,
+    total: 0,
+    floor: 0,
+    low: false,
+    cleaned: { files: 0, bytes: 0, records: 0 },
+  };
+
+  constructor(private readonly cx: PartContext<StorageT>) {}
+
+  async start(): Promise<void> {
+    await this.pass();
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    await this.running;
+  }
+
+  status(): DiskStatus {
+    return this.disk;
+  }
+
+  /** One look at the disk; the next is armed after it, so two never overlap. */
+  pass(): Promise<void> {
+    this.running = this.clean()
+      .catch((e) => this.cx.log.error(`storage housekeeping: ${errorText(e)}`))
+      .finally(() => {
+        this.timer = this.cx.clock.setTimeout(() => void this.pass(), this.cx.section.every);
+      });
+    return this.running;
+  }
+
+  private places(): Place[] {
+    const { cx } = this;
+    const at = (kind: StorageKind, fallback: string) =>
+      path.resolve(cx.dataDir, cx.section.dirs[kind] ?? fallback);
+    return [
+      { kind: 'logs', dir: at('logs', 'logs') },
+      { kind: 'drives', dir: at('drives', 'drives') },
+      { kind: 'downloads', dir: at('downloads', cx.config.current.updates?.download.dir ?? 'downloads') },
+      { kind: 'bundles', dir: at('bundles', 'rollout'), match: /^bundle-\d+\.json$/, keepNewest: 1 },
+      {
+        kind: 'last_known_good',
+        dir: at('last_known_good', '.'),
+        match: /^last-known-good.*\.json$/,
+        keepNewest: 1,
+      },
+    ];
+  }
+
+  private async clean(): Promise<void> {
+    const { cx } = this;
+    const inUse = new Set(cx.ports.updates?.downloadsInUse() ?? []);
+    const files = (await Promise.all(this.places().map((p) => scan(p)))).flat().filter(
+      // A download an update still wants (or is writing) stays, whatever its age.
+      (f) => f.kind !== 'downloads' || !inUse.has(path.basename(f.path).replace(/\.part$/, '')),
+    );
+    const now = cx.clock.now();
+    const old = expired(files, cx.section.keep, now);
+    await this.remove(old, 'retention');
+    const gone = new Set(old.map((f) => f.path));
+    let { free, total } = await space(cx.dataDir);
+    const floor = floorBytes(cx.section.min_free, total);
+    if (free < floor) {
+      if (!this.low) cx.bus.emit('system/storage/low', { free, floor, dir: cx.dataDir }, 'storage');
+      this.low = true;
+      const rest = files.filter((f) => !gone.has(f.path));
+      await this.remove(toFree(rest, floor - free, STORAGE_KINDS), 'below the free-space floor');
+      ({ free } = await space(cx.dataDir));
+      if (free < floor) {
+        const shed = cx.cloud.shed(floor - free);
+        if (shed.dropped) {
+          this.disk.cleaned.records += shed.dropped;
+          cx.bus.emit(
+            'system/storage/cleaned',
+            {
+              reason: 'below the free-space floor',
+              kinds: { outbox: shed.dropped },
+              files: 0,
+              bytes: shed.freed,
+              records: shed.dropped,
+            },
+            'storage',
+          );
+        }
+        ({ free } = await space(cx.dataDir));
+      }
+    } else this.low = false;
+    this.disk = { ...this.disk, free, total, floor, low: free < floor, last: now };
+  }
+
+  private async remove(files: Kept[], reason: string): Promise<void> {
+    if (!files.length) return;
+    const kinds: Partial<Record<StorageKind, number>> = {};
+    let bytes = 0;
+    let n = 0;
+    for (const f of files) {
+      try {
+        await rm(f.path);
+      } catch (e) {
+        this.cx.log.warn(`storage housekeeping: ${f.path}: ${errorText(e)}`);
+        continue;
+      }
+      kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+      bytes += f.size;
+      n++;
+    }
+    this.disk.cleaned.files += n;
+    this.disk.cleaned.bytes += bytes;
+    this.cx.log.info({ reason, kinds, bytes }, `storage: ${n} files deleted`);
+    this.cx.bus.emit('system/storage/cleaned', { reason, kinds, files: n, bytes, records: 0 }, 'storage');
+  }
+}
+
+async function space(dir: string): Promise<{ free: number; total: number }> {
+  const s = await statfs(dir);
+  return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+}
+
+/** The regular files of a place (symbolic links neither followed nor taken), without the newest it keeps. */
+async function scan(place: Place): Promise<Kept[]> {
+  const out: Kept[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < MAX_DEPTH && !place.match) await walk(p, depth + 1);
+      if (!e.isFile() || (place.match && !place.match.test(e.name))) continue;
+      const st = await lstat(p).catch(() => undefined);
+      if (st?.isFile()) out.push({ path: p, kind: place.kind, size: st.size, mtime: st.mtimeMs });
+    }
+  };
+  await walk(place.dir, 0);
+  out.sort((a, b) => b.mtime - a.mtime);
+  return out.slice(place.keepNewest ?? 0);
+}
