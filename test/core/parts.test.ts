@@ -40,7 +40,7 @@ describe('parts registry', () => {
     );
     // The shipped registry is consistent for every part it has.
     const all = config(
-      'metrics: { listen: "127.0.0.1:9464" }\nupdates: { trust: { keys: [k.pub] } }\nrollout: { git: { repo: /r, branch: main, path: p.yaml }, bundles: { trust: { keys: [k.pub] } } }\n',
+      'metrics: { listen: "127.0.0.1:9464" }\nupdates: { trust: { keys: [k.pub] } }\nrollout: { git: { repo: /r, branch: main, path: p.yaml }, bundles: { trust: { keys: [k.pub] } } }\npower: {}\nstorage: {}\n',
     );
     assert.deepEqual(
       enabledParts(all).map((p) => p.key),

@@ -99,7 +99,7 @@ services:
     assert.equal(r.code, 'PITCREW_CONTROL_REQUEST');
     assert.equal(
       r.error,
-      'bad request: unknown command (commands: status, worker, emit, call, rules, trace, signals, rollout, update, tap)',
+      'bad request: unknown command (commands: status, worker, emit, call, rules, trace, signals, rollout, update, power, tap)',
     );
     assert.equal((await ask(socket, 'not json')).error, 'bad request: not a JSON line');
   });
