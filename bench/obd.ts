@@ -72,6 +72,7 @@ async function driver(): Promise<number> {
     baseDir: dir,
     fail: () => {},
     signal: () => {},
+    read: () => undefined,
   });
   await d.start();
   while (!up) await new Promise((r) => setTimeout(r, 10));

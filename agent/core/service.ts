@@ -76,6 +76,7 @@ export class ServiceRuntime {
       baseDir,
       fail,
       signal: (type, value, ts) => signals.set(this.name, type, value, ts),
+      read: (path) => signals.byPath(path)?.value,
     };
     const parts = await this.deps.parts(this.name, this.def, ctx);
     this.parts = parts;

@@ -79,6 +79,8 @@ export interface DriverContext {
   fail(reason: Error): void;
   /** Writes a reading straight into the signal store as `signals.<service>.<type>` (a bus's decoded frames). */
   signal(type: string, value: unknown, ts: number): void;
+  /** Another signal's value now (`signals.obd.engine_running`), for a driver that depends on the vehicle's state. */
+  read(path: string): unknown;
 }
 
 /** A running driver: its handlers and lifecycle. */

@@ -57,6 +57,11 @@ export const errors = {
     (port: string, state: string) =>
       `the adapter on ${port} is not set up yet (${state}); requests wait for it up to the driver's 'timeout'`,
   ),
+  MOTION_DEVICE: define(
+    'PITCREW_MOTION_DEVICE',
+    (device: string, why: string) =>
+      `accelerometer ${device} ${why}; the driver keeps trying (check settings.device, and that the agent may read /sys/bus/iio and /dev/iio:*)`,
+  ),
   SERIAL_CLOSED: define(
     'PITCREW_SERIAL_CLOSED',
     (port: string, why: string) => `${port} is not open (${why}); the driver keeps trying to reopen it`,

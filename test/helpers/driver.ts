@@ -29,6 +29,7 @@ export async function startDriver(
     baseDir: process.cwd(),
     fail: (e) => failures.push(e),
     signal: (type, value, ts) => signals.set('obd', type, value, ts),
+    read: (path) => signals.byPath(path)?.value,
   });
   after(() => driver.stop());
   const started = driver.start();

@@ -1,0 +1,232 @@
+import { createReadStream, existsSync, type ReadStream, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as z from 'zod';
+import { Duration } from '../../../schemas/common.js';
+import type { Timer } from '../../core/clock.js';
+import { errorText } from '../../core/errors.js';
+import { defineDriver } from '../types.js';
+import { MotionDetector, type MotionEvent } from './detector.js';
+import { type AxisMap, axisMapper, IDENTITY, levelling, type Matrix, rotate } from './frame.js';
+import {
+  calibrationOf,
+  decodeScan,
+  findDevice,
+  G,
+  type IioDevice,
+  readG,
+  type ScanLayout,
+  scanLayout,
+  type Vec,
+} from './iio.js';
+
+const SensorAxis = z.string().regex(/^[+-]?[xyz]$/, { error: 'a sensor axis: x, -x, y, -y, z or -z' });
+const Held = (g: number, ms: number) =>
+  z.strictObject({ g: z.number().positive(), for: Duration }).default({ g, for: ms });
+
+export const MotionSettings = z.strictObject({
+  /** The accelerometer: its IIO name (`lis3dh`) or the path of its `iio:deviceN` directory. */
+  device: z.string().min(1),
+  /** Where IIO devices are listed, and where their character devices are. */
+  sysfs: z.string().default('/sys/bus/iio/devices'),
+  dev: z.string().default('/dev'),
+  /** `poll`: read `in_accel_*_raw` `rate` times a second; `buffer`: stream `/dev/iio:deviceN`. */
+  mode: z.enum(['poll', 'buffer']).default('poll'),
+  rate: z.number().positive().max(6400).default(100),
+  /** Which sensor axis is the vehicle's x (forward), y (left) and z (up), with a sign. */
+  axes: z.strictObject({ x: SensorAxis, y: SensorAxis, z: SensorAxis }).default({ x: 'x', y: 'y', z: 'z' }),
+  /** Where `calibrate` keeps the mounting's levelling rotation (read again at start). */
+  calibration: z.string().optional(),
+  /** How often `signals.<service>.accel` is set (the events see every sample). */
+  signal_rate: z.number().positive().max(100).default(10),
+  /** The signal that says whether the engine runs, for tow detection. */
+  engine: z.string().default('signals.obd.engine_running'),
+  harsh_braking: Held(0.4, 200),
+  harsh_acceleration: Held(0.35, 200),
+  harsh_cornering: Held(0.45, 200),
+  impact: z.strictObject({ g: z.number().positive(), within: Duration }).default({ g: 2.5, within: 50 }),
+  tow: Held(0.05, 30_000),
+  reconnect: z
+    .strictObject({ min: Duration.default(1000), max: Duration.default(60_000) })
+    .default({ min: 1000, max: 60_000 }),
+});
+
+/** Samples `calibrate` averages at rest. */
+const CALIBRATION_SAMPLES = 50;
+
+/**
+ * An accelerometer through Linux IIO (DESIGN §13): readings in g in the vehicle's frame (the axis
+ * map, then the levelling rotation `calibrate` learned at rest), polled from sysfs or streamed from
+ * the buffered character device; `vehicle/motion/{harsh_braking, harsh_acceleration,
+ * harsh_cornering, impact, tow}` from thresholds held over the samples' own time. A device that is
+ * missing or not readable is said in the status and looked for again, as the serial drivers do.
+ */
+export const motion = defineDriver({
+  name: 'motion',
+  settings: MotionSettings,
+  handlers: ['accel', 'calibrate'],
+  create(s, ctx) {
+    const toVehicle = axisMapper(s.axes as AxisMap);
+    let level: Matrix =
+      s.calibration && existsSync(s.calibration)
+        ? (JSON.parse(readFileSync(s.calibration, 'utf8')) as Matrix)
+        : IDENTITY;
+    const counts = { samples: 0, events: 0, bad_reads: 0 };
+    const state = {
+      state: 'closed',
+      last_error: undefined as string | undefined,
+      device: undefined as string | undefined,
+    };
+    let last: { g: Vec; t: number } | undefined;
+    let lastSignal = 0;
+    let retry: Timer | undefined;
+    let poll: Timer | undefined;
+    let stream: ReadStream | undefined;
+    let delay = s.reconnect.min;
+    let stopped = false;
+    const calibrating: Vec[] = [];
+    let calibrated: ((m: Matrix) => void) | undefined;
+    const detector = new MotionDetector(s, (event: MotionEvent, data, t) => {
+      counts.events++;
+      ctx.bus.emit(`vehicle/motion/${event}`, { service: ctx.service, ...data, ts: t }, ctx.service);
+    });
+
+    /** One sample in sensor g at time t: into the vehicle's frame, the events, the signal. */
+    const take = (sensor: Vec, t: number) => {
+      counts.samples++;
+      const g = rotate(level, toVehicle(sensor));
+      last = { g, t };
+      if (calibrated) {
+        calibrating.push(toVehicle(sensor));
+        if (calibrating.length >= CALIBRATION_SAMPLES) {
+          const mean = [0, 1, 2].map(
+            (i) => calibrating.reduce((n, v) => n + v[i]!, 0) / calibrating.length,
+          ) as Vec;
+          calibrating.length = 0;
+          const done = calibrated;
+          calibrated = undefined;
+          done(levelling(mean));
+        }
+      }
+      const running = ctx.read(s.engine);
+      detector.sample([g[0], g[1], g[2] - 1], t, running !== true && running !== 1);
+      if (t - lastSignal >= 1000 / s.signal_rate) {
+        lastSignal = t;
+        ctx.signal('accel', { x: round(g[0]), y: round(g[1]), z: round(g[2]) }, t);
+      }
+    };
+
+    const fail = (e: unknown) => {
+      state.state = 'waiting';
+      state.last_error = errorText(e);
+      poll?.cancel();
+      stream?.destroy();
+      stream = undefined;
+      if (stopped) return;
+      ctx.log.warn(`motion: ${state.last_error}; trying again in ${delay} ms`);
+      retry = ctx.clock.setTimeout(open, delay);
+      delay = Math.min(delay * 2, s.reconnect.max);
+    };
+
+    const pollEvery = (dev: IioDevice) => {
+      const cal = calibrationOf(dev.dir);
+      const tick = () => {
+        try {
+          take(readG(dev.dir, cal), ctx.clock.now());
+          delay = s.reconnect.min;
+        } catch (e) {
+          counts.bad_reads++;
+          return fail(e);
+        }
+        poll = ctx.clock.setTimeout(tick, 1000 / s.rate);
+      };
+      tick();
+    };
+
+    const streamFrom = (dev: IioDevice) => {
+      const cal = calibrationOf(dev.dir);
+      const el = path.join(dev.dir, 'scan_elements');
+      for (const a of ['x', 'y', 'z']) writeFileSync(path.join(el, `in_accel_${a}_en`), '1');
+      if (existsSync(path.join(dev.dir, 'sampling_frequency')))
+        writeFileSync(path.join(dev.dir, 'sampling_frequency'), String(s.rate));
+      const layout: ScanLayout = scanLayout(dev.dir);
+      if (existsSync(path.join(dev.dir, 'buffer', 'enable')))
+        writeFileSync(path.join(dev.dir, 'buffer', 'enable'), '1');
+      const t0 = ctx.clock.now();
+      let n = 0;
+      let rest: Buffer = Buffer.alloc(0);
+      const per = [0, 1, 2].map((i) => cal.scale[i]! / G);
+      stream = createReadStream(path.join(s.dev, dev.id), { highWaterMark: 64 * layout.size });
+      stream.on('data', (chunk) => {
+        const buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+        let at = 0;
+        for (; at + layout.size <= buf.length; at += layout.size) {
+          const { counts: c } = decodeScan(buf, at, layout);
+          // Sample time from the rate: the device's clock, not the event loop's.
+          take(
+            [
+              (c[0] + cal.offset[0]) * per[0]!,
+              (c[1] + cal.offset[1]) * per[1]!,
+              (c[2] + cal.offset[2]) * per[2]!,
+            ],
+            t0 + (n++ * 1000) / s.rate,
+          );
+        }
+        rest = buf.subarray(at);
+        delay = s.reconnect.min;
+      });
+      stream.on('error', fail);
+      stream.on('end', () => fail(new Error(`${path.join(s.dev, dev.id)} ended`)));
+    };
+
+    function open(): void {
+      if (stopped) return;
+      try {
+        const dev = findDevice(s.sysfs, s.device);
+        state.device = dev.dir;
+        state.state = 'open';
+        state.last_error = undefined;
+        if (s.mode === 'poll') pollEvery(dev);
+        else streamFrom(dev);
+      } catch (e) {
+        fail(e);
+      }
+    }
+
+    return {
+      handlers: {
+        accel: async () => {
+          if (!last) throw new Error(`no reading yet (${state.last_error ?? state.state})`);
+          return {
+            type: 'accel',
+            value: { x: round(last.g[0]), y: round(last.g[1]), z: round(last.g[2]) },
+            unit: 'g',
+            ts: last.t,
+          };
+        },
+        /** Learns the mounting's tilt from the next samples at rest; kept in `calibration` when set. */
+        calibrate: async () => {
+          const m = await new Promise<Matrix>((resolve) => {
+            calibrating.length = 0;
+            calibrated = resolve;
+          });
+          level = m;
+          if (s.calibration) writeFileSync(s.calibration, `${JSON.stringify(m)}\n`);
+          return { type: 'calibration', value: m.map((r) => r.map(round)), ts: ctx.clock.now() };
+        },
+      },
+      start: async () => {
+        stopped = false;
+        open();
+      },
+      stop: async () => {
+        stopped = true;
+        retry?.cancel();
+        poll?.cancel();
+        stream?.destroy();
+      },
+      status: () => ({ ...state, mode: s.mode, rate: s.rate, ...counts }),
+    };
+  },
+});
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
