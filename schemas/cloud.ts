@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Bytes, Duration } from './common.js';
+import { Bytes, Duration, Logic } from './common.js';
 
 /** Where a unit's topics live: a template over `unit`. */
 export const DEFAULT_TOPIC_PREFIX = 'pitcrew/{{ unit.id }}';
@@ -19,6 +19,11 @@ export const Cloud = z.strictObject({
       protocol: z.union([z.literal(5), z.literal('3.1.1')]).default(5),
       keepalive: Duration.default(30_000),
       reconnect: z.strictObject({ min: Duration.default(1000), max: Duration.default(120_000) }).prefault({}),
+      /**
+       * JsonLogic over `{signals}`: while false the link does not try (no backoff burnt while there
+       * is no network), and it connects as soon as it turns true: `{var: signals.modem.connected}`.
+       */
+      when: Logic.optional(),
     })
     .prefault({}),
   topic_prefix: z.string().min(1).default(DEFAULT_TOPIC_PREFIX),

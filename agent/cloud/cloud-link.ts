@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { compileTemplate } from '../core/templates.js';
 import type { Extension } from '../core/types.js';
 import { redact } from './broker-url.js';
-import { type LinkState, MqttLink } from './mqtt-link.js';
+import { type LinkGate, type LinkState, MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox.js';
 import { OutboxSender } from './sender.js';
 import { type Section, StatusAggregator } from './status-aggregator.js';
@@ -21,6 +21,8 @@ export interface CloudDeps {
   /** `status.window`: status changes merged and sent at most once per window. */
   statusWindow: number;
   random?: () => number;
+  /** `cloud.mqtt.when`, compiled by the composition root. */
+  gate?: LinkGate;
 }
 
 /** What `pitcrew status` shows of the link. */
@@ -86,6 +88,7 @@ export class CloudLink implements Extension {
         message: (topic, payload) => this.message(topic, payload),
       },
       deps.random,
+      deps.gate,
     );
     const b = config.outbox.batch;
     this.sender = new OutboxSender(deps.outbox, this.link, deps.clock, {

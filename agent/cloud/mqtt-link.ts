@@ -33,7 +33,13 @@ export interface LinkEvents {
 /** How long a stop waits for the broker at each step of its goodbye. */
 const GOODBYE_MS = 400;
 
-export type LinkState = 'connecting' | 'connected' | 'waiting' | 'stopped';
+export type LinkState = 'connecting' | 'connected' | 'waiting' | 'held' | 'stopped';
+
+/** `cloud.mqtt.when`: whether the link may try now, and a way to hear that it may have changed. */
+export interface LinkGate {
+  open(): boolean;
+  watch(fn: () => void): () => void;
+}
 
 /** Largest message the link takes from the broker (desired status, bundles): bigger ones are refused by it. */
 const MAX_INCOMING = 4 * 1024 * 1024;
@@ -72,7 +78,10 @@ export class MqttLink {
     private readonly clock: Clock,
     private readonly on: LinkEvents,
     private readonly random: () => number = Math.random,
+    private readonly gate?: LinkGate,
   ) {}
+
+  private unwatch?: () => void;
 
   /** Reads the TLS files (a missing one fails the start, naming its key) and connects. */
   start(): void {
@@ -92,6 +101,7 @@ export class MqttLink {
 
   async stop(): Promise<void> {
     this.timer?.cancel();
+    this.unwatch?.();
     this.set('stopped');
     const c = this.client;
     this.client = undefined;
@@ -138,7 +148,22 @@ export class MqttLink {
     this.since = this.clock.now();
   }
 
+  /** `when` is false: no attempt, no backoff; the first change that makes it true connects at once. */
+  private held(): boolean {
+    if (!this.gate || this.gate.open()) return false;
+    this.set('held');
+    this.unwatch ??= this.gate.watch(() => {
+      if (this.state !== 'held' || !this.gate!.open()) return;
+      this.unwatch?.();
+      this.unwatch = undefined;
+      this.failures = 0;
+      this.connect();
+    });
+    return true;
+  }
+
   private connect(): void {
+    if (this.held()) return;
     this.set('connecting');
     this.attempts++;
     const client = mqtt.connect({
@@ -206,6 +231,7 @@ export class MqttLink {
         backoffDelay({ delay: min, max_delay: max, factor: 2, jitter: 0.25 }, this.failures++, this.random),
       ),
     );
+    if (this.held()) return;
     this.set('waiting');
     this.timer = this.clock.setTimeout(() => this.connect(), delay);
   }

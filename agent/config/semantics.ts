@@ -60,6 +60,8 @@ export class SemanticChecker {
       if (isObj(policy) && policy.when !== undefined) this.logic(policy.when, ['updates', kind, 'when']);
     }
     if (updates.protocol === 'aos') this.aosTrust(data, updates);
+    const cloud = isObj(data.cloud) && isObj(data.cloud.mqtt) ? data.cloud.mqtt : {};
+    if (cloud.when !== undefined) this.logic(cloud.when, ['cloud', 'mqtt', 'when']);
     const power = isObj(data.power) ? data.power : {};
     if (isObj(power.sleep) && power.sleep.when !== undefined)
       this.logic(power.sleep.when, ['power', 'sleep', 'when']);

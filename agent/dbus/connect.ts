@@ -53,20 +53,28 @@ export async function connectBus(address?: string): Promise<MessageBus> {
 }
 
 /**
- * Calls `fn` with each signal `iface.member` from `path` (any member when `member` is absent),
- * whether or not the service's introspection declares it: a match rule on the bus and the raw
- * message stream, not a proxy. Resolves once the bus has taken the rule.
+ * Calls `fn` with each signal `iface.member` (any member when absent) from `path` (any path when
+ * absent) sent by `sender` (a well-known name, resolved by the bus), whether or not the service's
+ * introspection declares it: a match rule on the bus and the raw message stream, not a proxy.
+ * Resolves once the bus has taken the rule.
  */
 export async function onSignal(
   bus: MessageBus,
-  match: { path: string; iface: string; member?: string },
+  match: { path?: string; iface: string; member?: string; sender?: string },
   fn: (member: string, body: unknown[]) => void,
 ): Promise<void> {
   const dbus = client() as DBus;
-  const rule = `type='signal',path='${match.path}',interface='${match.iface}'${match.member ? `,member='${match.member}'` : ''}`;
+  const rule = [
+    "type='signal'",
+    `interface='${match.iface}'`,
+    ...(match.path ? [`path='${match.path}'`] : []),
+    ...(match.member ? [`member='${match.member}'`] : []),
+    ...(match.sender ? [`sender='${match.sender}'`] : []),
+  ].join(',');
   bus.on('message', (m) => {
-    if (m.type === dbus.MessageType.SIGNAL && m.path === match.path && m.interface === match.iface)
-      if (!match.member || m.member === match.member) fn(m.member, m.body);
+    if (m.type !== dbus.MessageType.SIGNAL || m.interface !== match.iface) return;
+    if ((match.path && m.path !== match.path) || (match.member && m.member !== match.member)) return;
+    fn(m.member, m.body);
   });
   await bus.call(
     new dbus.Message({

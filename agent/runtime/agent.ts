@@ -1,5 +1,6 @@
 import type { WorkerActionT } from '../../schemas/common.js';
 import type { ServiceT } from '../../schemas/services.js';
+import type { LinkGate } from '../cloud/mqtt-link.js';
 import { type ConfigDiff, diffConfigs } from '../config/diff.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event } from '../core/bus.js';
@@ -242,6 +243,7 @@ export class Agent {
       random: this.random,
       onWriteError: (file, e) => this.storage.report(file, e),
       onDropped: (n) => this.faults.outboxDropped(n),
+      ...this.linkGate(),
     });
     this.uplink = uplink;
     if (uplink.link) {
@@ -327,6 +329,18 @@ export class Agent {
   private publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
     if (!this.uplink) return Promise.reject(errors.AGENT_NOT_STARTED());
     return this.uplink.publish(topic, payload, qos, retain, this.clock.now());
+  }
+
+  /** `cloud.mqtt.when` over the signals: the link waits while it is false. */
+  private linkGate(): { gate?: LinkGate } {
+    const when = this.current.cloud?.mqtt.when;
+    if (when === undefined) return {};
+    const open = conditionFactory({ signals: this.signals, clock: this.clock, unit: this.current.unit })(
+      when,
+    );
+    return {
+      gate: { open: () => open({ signals: this.signals.tree }), watch: (fn) => this.signals.watch(fn) },
+    };
   }
 
   /** Writes what must not be lost: the outbox's pending group commit, the state store's log. */

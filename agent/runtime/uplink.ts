@@ -1,4 +1,5 @@
 import { CloudLink } from '../cloud/cloud-link.js';
+import type { LinkGate } from '../cloud/mqtt-link.js';
 import { Outbox } from '../cloud/outbox.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus } from '../core/bus.js';
@@ -16,6 +17,7 @@ export interface UplinkDeps {
   random?: () => number;
   onWriteError(file: string, e: unknown): void;
   onDropped(n: number): void;
+  gate?: LinkGate;
 }
 
 /**
@@ -42,6 +44,7 @@ export class Uplink {
         unit: config.unit,
         statusWindow: config.status.window,
         random: deps.random,
+        ...(deps.gate ? { gate: deps.gate } : {}),
       });
   }
 

@@ -9,11 +9,12 @@ const PYTHON = '/usr/bin/python3';
 
 /**
  * A private D-Bus daemon (a system-bus-like config on a socket in a temporary directory) with a
- * `python3-dbusmock` template published on it, such as `logind`: the real protocol, fd passing
- * included. `address` is what the agent gets as `$DBUS_SYSTEM_BUS_ADDRESS`; `mock` drives the
- * template (its calls, signals to emit), `iface` talks to the mocked service as a client would.
+ * `python3-dbusmock` service published on it: `args` as its command line takes them (a template,
+ * `['--template', 'logind']`, or a name, path and interface for its generic object API): the real
+ * protocol, fd passing included. `address` is what the agent gets as `$DBUS_SYSTEM_BUS_ADDRESS`;
+ * `iface` gives an object's interface and its mock interface (calls, signals, objects to add).
  */
-export async function dbusMock(template: string, parameters: Record<string, unknown> = {}) {
+export async function dbusMock(args: string[]) {
   const dir = tmpDir('pitcrew-dbus-');
   const socket = path.join(dir, 'bus.sock');
   const conf = path.join(dir, 'bus.conf');
@@ -45,11 +46,10 @@ export async function dbusMock(template: string, parameters: Record<string, unkn
     daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
   });
   const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: address };
-  const mockProc = spawn(
-    PYTHON,
-    ['-m', 'dbusmock', '--system', '--template', template, '--parameters', JSON.stringify(parameters)],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const mockProc = spawn(PYTHON, ['-m', 'dbusmock', '--system', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(mockProc);
   mockProc.stdout!.on('data', (c: Buffer) => {
     log += c.toString();

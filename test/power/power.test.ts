@@ -21,7 +21,7 @@ import { configFile } from '../helpers/tmp.js';
 type Car = { voltage: number; engine: boolean; hold: boolean };
 
 async function unit(power: string, extra = '') {
-  const logind = await dbusMock('logind');
+  const logind = await dbusMock(['--template', 'logind']);
   after(() => logind.close());
   const { main, mock } = await logind.iface(
     'org.freedesktop.login1',
