@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+export const ROOT = path.resolve(import.meta.dirname, '..');
 export const CLI = path.join(ROOT, 'bin/pitcrew.js');
 
 /** Builds dist/ first: benchmarks measure what ships. */
@@ -12,11 +12,15 @@ export function ensureBuilt(): void {
   if (r.status !== 0) throw new Error('build failed');
 }
 
-/** The compiled agent on the default config, in a scratch data directory. */
-export function startAgent(env: Record<string, string> = {}, args: string[] = []): ChildProcess {
+/** The compiled agent on the default config (or `config`), in a scratch data directory. */
+export function startAgent(
+  env: Record<string, string> = {},
+  args: string[] = [],
+  config = path.join(ROOT, 'config/pitcrew.yaml'),
+): ChildProcess {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
   // The command itself, as installed: its shebang's node flags apply.
-  return spawn(CLI, ['run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events', ...args], {
+  return spawn(CLI, ['run', '-c', config, '--events', ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
