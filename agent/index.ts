@@ -10,3 +10,12 @@ export type { AgentStatus } from './parts/context.js';
 export { type Compiled, compileLogic, type LogicOptions } from './reactor/logic.js';
 export type { Trace } from './reactor/traces.js';
 export { Agent, type AgentOptions, createAgent } from './runtime/agent.js';
+export {
+  defineError,
+  defineHook,
+  defineService,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceInstance,
+  z,
+} from './sdk.js';

@@ -14,5 +14,7 @@ if (!module.enableCompileCache) {
   process.exit(1);
 }
 module.enableCompileCache();
+// User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own dependencies.
+(await import('../dist/agent/sdk-resolve.js')).registerSdkResolution();
 // The bundle is CommonJS: user modules (ES modules anywhere on disk) are imported from this one.
 await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule: (url) => import(url) });

@@ -73,6 +73,8 @@ export const Restart = z.strictObject({
 /** What every service has besides its driver and that driver's settings. */
 export const ServiceCommon = {
   enabled: z.boolean().default(true),
+  /** As AutoPi's: false keeps the service's failures out of the events (`system/service/<name>/failed`); the log still has them. */
+  trigger_events: z.boolean().default(true),
   restart: Restart.prefault({}),
   hooks: z.array(Hook).default([]),
   workers: z.array(Worker).default([]),

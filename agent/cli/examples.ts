@@ -89,6 +89,8 @@ export const EXAMPLES: Record<string, readonly string[]> = {
     'candump -L can0 | pitcrew can decode --dbc body.dbc powertrain.dbc -',
     `pitcrew can decode --dbc car.dbc drive.log | jq -c 'select(.message == "ESP_21")'`,
   ],
+  new: ['pitcrew new service greeter              greeter/service.js, its test and a config that runs it'],
+  test: ["pitcrew test greeter/service.test.js    the module's tests, `pitcrew` resolved to this agent"],
   keygen: [
     'pitcrew keygen -o fleet.key              fleet.key (keep it off the units) and fleet.key.pub (for trust.keys)',
   ],

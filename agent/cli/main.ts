@@ -16,6 +16,7 @@ import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
+import { registerScaffold } from './scaffold.js';
 
 /** package.json sits above agent/ in a checkout and above dist/agent/ when built. */
 function packageVersion(): string {
@@ -88,6 +89,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerLogic(program);
   registerCan(program);
   registerBundle(program);
+  registerScaffold(program);
   addExamples(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {

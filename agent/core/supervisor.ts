@@ -41,6 +41,8 @@ export class Supervisor {
     private readonly bus: Bus,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
+    /** `trigger_events: false`: a failure is logged, not emitted as `system/service/<name>/failed`. */
+    private readonly failEvents = true,
   ) {
     this.since = clock.now();
   }
@@ -100,11 +102,12 @@ export class Supervisor {
       { service: this.name, restarts, retry_in_ms: delay },
       `service ${this.name} failed: ${this.lastError}`,
     );
-    this.bus.emit(
-      `system/service/${this.name}/failed` as const,
-      { service: this.name, reason: this.lastError, code: this.code, restarts, retry_in: delay },
-      'supervisor',
-    );
+    if (this.failEvents)
+      this.bus.emit(
+        `system/service/${this.name}/failed` as const,
+        { service: this.name, reason: this.lastError, code: this.code, restarts, retry_in: delay },
+        'supervisor',
+      );
     await this.runtime?.stop().catch(() => {});
     this.restarts++;
     // stop() may have been called while the runtime was shutting down.

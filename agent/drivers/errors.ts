@@ -22,7 +22,7 @@ export const errors = {
   MODULE_INVALID: define(
     'PITCREW_MODULE_INVALID',
     (file: string) =>
-      `${file} does not export createService(settings, ctx); see the README's "Module services"`,
+      `${file} exports neither a defineService({settings, create}) default nor createService(settings, ctx); see the README's "Module services"`,
   ),
   MODULE_SETTINGS: define(
     'PITCREW_MODULE_SETTINGS',

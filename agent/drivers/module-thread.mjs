@@ -42,7 +42,11 @@ process.on('uncaughtException', (e) => ctx.fail(e));
 process.on('unhandledRejection', (e) => ctx.fail(e));
 
 const mod = await import(file);
-const svc = mod.createService(settings, ctx);
+// `export default defineService({create})`, or the older `export function createService`.
+const svc = await (typeof mod.default?.create === 'function' ? mod.default.create : mod.createService)(
+  settings,
+  ctx,
+);
 const handlers = svc.handlers ?? {};
 post({ type: 'ready', handlers: Object.keys(handlers) });
 

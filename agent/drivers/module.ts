@@ -18,9 +18,11 @@ export const ModuleSettings = z.looseObject({
 
 /**
  * What a service module exports:
+ *   export default defineService({ settings: z.object({…}), create(settings, ctx) { return { start?, stop?, handlers } } })
+ * or, as before the SDK:
  *   export const settings = z.object({…})           (optional: checks its settings)
  *   export function createService(settings, ctx) { return { start?, stop?, handlers } }
- * `ctx` has `service`, `bus` (emit events), `clock`, `log` and `fail(err)`.
+ * `ctx` has `service`, `bus` (emit events), `clock`, `log`, `fail(err)`, `signal` and `read`.
  */
 interface ModuleIssue {
   path: PropertyKey[];
@@ -43,8 +45,8 @@ interface ServiceModule {
 
 /** A module's settings, checked by the schema it exports: the parsed settings, or the problems. */
 async function moduleSettings(settings: ModuleSettingsT, baseDir: string) {
-  const mod = (await loadModule(path.resolve(baseDir, settings.module))) as Partial<ServiceModule>;
-  if (typeof mod.createService !== 'function') throw errors.MODULE_INVALID(settings.module);
+  const mod = serviceModule(await loadModule(path.resolve(baseDir, settings.module)));
+  if (!mod) throw errors.MODULE_INVALID(settings.module);
   const { module: _file, isolation: _i, hang_timeout: _h, ...own } = settings;
   const r = mod.settings?.safeParse(own) ?? { success: true, data: own };
   const problems: SettingsProblem[] = r.success
@@ -53,7 +55,18 @@ async function moduleSettings(settings: ModuleSettingsT, baseDir: string) {
         path: i.path.map((k) => (typeof k === 'number' ? k : String(k))),
         message: i.message,
       }));
-  return { mod: mod as ServiceModule, checked: r.data, problems };
+  return { mod, checked: r.data, problems };
+}
+
+/** The module's service: `defineService`'s default export, or the older `settings` + `createService` exports. */
+function serviceModule(m: Record<string, unknown>): ServiceModule | undefined {
+  const def = m.default as { create?: unknown; settings?: ServiceModule['settings'] } | undefined;
+  if (def && typeof def.create === 'function')
+    return {
+      ...(def.settings ? { settings: def.settings } : {}),
+      createService: def.create as ServiceModule['createService'],
+    };
+  return typeof m.createService === 'function' ? (m as unknown as ServiceModule) : undefined;
 }
 
 type ModuleSettingsT = z.output<typeof ModuleSettings>;

@@ -32,7 +32,16 @@ export class ServiceSet {
     const { random, ...rest } = this.deps;
     const deps: ServiceDeps = { ...rest, kept: (service, worker) => this.kept.get(`${service}/${worker}`) };
     const make = () => new ServiceRuntime(name, def, deps);
-    const sup = new Supervisor(name, def.restart, make, deps.clock, deps.bus, deps.log, random);
+    const sup = new Supervisor(
+      name,
+      def.restart,
+      make,
+      deps.clock,
+      deps.bus,
+      deps.log,
+      random,
+      def.trigger_events,
+    );
     this.supervisors.set(name, sup);
   }
 

@@ -22,15 +22,34 @@ describe('backoff', () => {
   });
 });
 
-describe('supervisor', () => {
-  it('restarts a module service that throws on start with growing delays, and the others keep running', async () => {
-    const { agent, clock, events } = agentFor(`
-version: 1
-services:
+/** A module service that throws on start, restarted 1, 2, 4, 8, 8 … s later. */
+const FLAKY = `
   flaky:
     driver: module
     settings: { module: $FIXTURES/modules/flaky.mjs }
-    restart: { delay: 1s, max_delay: 8s, factor: 2, jitter: 0 }
+    restart: { delay: 1s, max_delay: 8s, factor: 2, jitter: 0 }`;
+
+describe('supervisor', () => {
+  it('trigger_events: false keeps a failing service out of the events, still restarting it', async () => {
+    const { agent, clock, events } = agentFor(`
+version: 1
+services:${FLAKY}
+    trigger_events: false
+`);
+    after(() => agent.stop());
+    await agent.start();
+    await clock.advance(10_000);
+    assert.deepEqual(
+      events.filter((e) => e.tag === 'system/service/flaky/failed'),
+      [],
+    );
+    assert.ok(agent.status().services.flaky!.restarts >= 3, 'restarted all the same');
+  });
+
+  it('restarts a module service that throws on start with growing delays, and the others keep running', async () => {
+    const { agent, clock, events } = agentFor(`
+version: 1
+services:${FLAKY}
   car:
     driver: sim-vehicle
     settings: { seed: 7 }

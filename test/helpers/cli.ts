@@ -82,8 +82,8 @@ export function startCli(
 }
 
 /** A short command through the installed command, without blocking this process (an emulator may live here). */
-export async function runBin(args: string[]) {
-  const c = startCli(args, { runner: 'bin' });
+export async function runBin(args: string[], opts: { cwd?: string } = {}) {
+  const c = startCli(args, { runner: 'bin', ...opts });
   const code = await c.exited;
   return { code, stdout: c.lines.join('\n'), stderr: c.stderr() };
 }
