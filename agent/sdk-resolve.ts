@@ -5,6 +5,8 @@
  * synchronous module hooks, in the same thread).
  */
 import module from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const own = import.meta.url;
 /** `.ts` when the agent runs from its sources (tsx), `.js` when built. */
@@ -14,6 +16,24 @@ const SDK: Record<string, string> = {
   'pitcrew/testing': new URL(`./testing${ext}`, own).href,
 };
 const BARE = /^(?![./]|[a-z][a-z0-9+.-]*:)/i;
+
+/**
+ * Module directory → where its own dependencies are installed (`module-deps.ts`). Kept on
+ * `globalThis`: the command's bundle and this hook are separate copies of the code.
+ */
+const shared = globalThis as Record<symbol, Map<string, string> | undefined>;
+const KEY = Symbol.for('pitcrew.moduleDependencies');
+shared[KEY] ??= new Map();
+export const moduleDependencies: Map<string, string> = shared[KEY];
+
+/** The installed dependencies of the module importing, if it has any. */
+function installedFor(parentURL: string | undefined): string | undefined {
+  if (!parentURL?.startsWith('file:')) return undefined;
+  for (const [dir, installed] of moduleDependencies)
+    if (parentURL.startsWith(`${pathToFileURL(dir).href}/`))
+      return pathToFileURL(path.join(installed, 'package.json')).href;
+  return undefined;
+}
 
 let registered = false;
 
@@ -28,6 +48,12 @@ export function registerSdkResolution(): void {
         return next(specifier, context);
       } catch (e) {
         if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !BARE.test(specifier)) throw e;
+        // The module's own installed dependencies first, then the agent's.
+        const installed = installedFor(context.parentURL);
+        if (installed)
+          try {
+            return next(specifier, { ...context, parentURL: installed });
+          } catch {}
         return next(specifier, { ...context, parentURL: own });
       }
     },

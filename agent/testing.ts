@@ -30,6 +30,7 @@ export async function serviceHarness(
     clock,
     log: silentLogger,
     baseDir: process.cwd(),
+    dataDir: process.cwd(),
     fail: (e) => failures.push(e),
     signal: (type, value, ts) => signals.set(service, type, value, ts),
     read: (path) => signals.byPath(path)?.value,

@@ -70,6 +70,7 @@ async function driver(): Promise<number> {
     clock: realClock,
     log: silentLogger,
     baseDir: dir,
+    dataDir: dir,
     fail: () => {},
     signal: () => {},
     read: () => undefined,

@@ -35,6 +35,7 @@ export interface ServiceDeps {
   kept?: (service: string, worker: string) => KeptState | undefined;
   unit: { timezone?: string };
   baseDir: string;
+  dataDir: string;
   /** Builds the driver and the step resolver of a service. */
   parts(name: string, def: ServiceT, ctx: DriverContext): Promise<ServiceParts>;
 }
@@ -67,13 +68,14 @@ export class ServiceRuntime {
   }
 
   private async startOwned(fail: (reason: Error) => void): Promise<void> {
-    const { bus, clock, log, unit, baseDir, signals } = this.deps;
+    const { bus, clock, log, unit, baseDir, dataDir, signals } = this.deps;
     const ctx: DriverContext = {
       service: this.name,
       bus: this.inlet,
       clock,
       log: log.child({ service: this.name }),
       baseDir,
+      dataDir,
       fail,
       signal: (type, value, ts) => signals.set(this.name, type, value, ts),
       read: (path) => signals.byPath(path)?.value,

@@ -75,6 +75,8 @@ export interface DriverContext {
   log: Logger;
   /** Directory of the config file: relative paths in settings resolve against it. */
   baseDir: string;
+  /** The unit's data directory, for what a driver keeps (a module's installed dependencies). */
+  dataDir: string;
   /** Reports a failure after start (a pulled cable, a crashed module): the supervisor restarts the service. */
   fail(reason: Error): void;
   /** Writes a reading straight into the signal store as `signals.<service>.<type>` (a bus's decoded frames). */

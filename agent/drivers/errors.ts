@@ -24,6 +24,11 @@ export const errors = {
     (file: string) =>
       `${file} exports neither a defineService({settings, create}) default nor createService(settings, ctx); see the README's "Module services"`,
   ),
+  MODULE_DEPS: define(
+    'PITCREW_MODULE_DEPS',
+    (file: string, why: string) =>
+      `the dependencies of ${file} could not be installed (${why}); the service is retried with its backoff`,
+  ),
   MODULE_SETTINGS: define(
     'PITCREW_MODULE_SETTINGS',
     (file: string, why: string) => `settings rejected by ${file}: ${why}`,

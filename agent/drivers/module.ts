@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { Duration } from '../../schemas/common.js';
 import { loadModule } from '../core/load-module.js';
 import type { DriverContext, DriverInstance, HandlerFn } from '../core/types.js';
 import { errors } from './errors.js';
+import { installModuleDeps } from './module-deps.js';
 import { threadedModule } from './module-thread.js';
 import { defineDriver, type SettingsProblem } from './types.js';
 
@@ -14,6 +16,8 @@ export const ModuleSettings = z.looseObject({
   isolation: z.enum(['none', 'thread']).default('none'),
   /** With `isolation: thread`: a thread that does not answer for this long is ended and restarted. */
   hang_timeout: Duration.default(5000),
+  /** Packages of the module's own dependencies allowed to run install scripts (native addons), as npm's allowScripts. */
+  allow_scripts: z.array(z.string().min(1)).default([]),
 });
 
 /**
@@ -47,7 +51,7 @@ interface ServiceModule {
 async function moduleSettings(settings: ModuleSettingsT, baseDir: string) {
   const mod = serviceModule(await loadModule(path.resolve(baseDir, settings.module)));
   if (!mod) throw errors.MODULE_INVALID(settings.module);
-  const { module: _file, isolation: _i, hang_timeout: _h, ...own } = settings;
+  const { module: _file, isolation: _i, hang_timeout: _h, allow_scripts: _a, ...own } = settings;
   const r = mod.settings?.safeParse(own) ?? { success: true, data: own };
   const problems: SettingsProblem[] = r.success
     ? []
@@ -77,8 +81,23 @@ export const moduleDriver = defineDriver({
   handlers: 'any',
   files: () => [['module']],
   // Config paths are absolute by now; the module is imported (once) to read its own schema.
-  check: async (settings) => (await moduleSettings(settings, '/')).problems,
+  // A module with its own dependencies may not load before the agent has installed them: its
+  // settings are then checked when the service starts.
+  check: async (settings) => {
+    try {
+      return (await moduleSettings(settings, '/')).problems;
+    } catch (e) {
+      const waiting =
+        (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+        existsSync(path.join(path.dirname(settings.module), 'package.json'));
+      if (waiting) return [];
+      throw e;
+    }
+  },
   async create(settings, ctx) {
+    // Its own dependencies first: the module imports them as it loads.
+    const file = path.resolve(ctx.baseDir, settings.module);
+    const deps = await installModuleDeps(file, ctx.dataDir, settings.allow_scripts, ctx.log);
     const { mod, checked, problems } = await moduleSettings(settings, ctx.baseDir);
     if (problems.length)
       throw errors.MODULE_SETTINGS(
@@ -87,8 +106,9 @@ export const moduleDriver = defineDriver({
       );
     if (settings.isolation === 'thread')
       return threadedModule(path.resolve(ctx.baseDir, settings.module), checked, ctx, settings.hang_timeout);
-    const svc = mod.createService(checked, ctx);
+    const svc = await mod.createService(checked, ctx);
     return {
+      ...(deps ? { status: () => ({ dependencies: deps.dir, cached: deps.cached }) } : {}),
       handlers: svc.handlers ?? {},
       start: async () => svc.start?.(),
       stop: async () => svc.stop?.(),

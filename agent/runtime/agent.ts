@@ -100,6 +100,7 @@ export class Agent {
       ...kernel,
       reports: new ErrorReports(this.clock, this.log),
       baseDir: opts.baseDir ?? process.cwd(),
+      dataDir: this.dataDir,
       random: opts.random,
       onFlood: (service, dropped) => this.faults.flooded(service, dropped),
       parts: (name, def, ctx) => serviceParts(name, def, ctx, this.shared!),

@@ -4,7 +4,8 @@
  * validates and runs; a module there imports `pitcrew` and the agent's own `mqtt`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
@@ -72,5 +73,70 @@ services:
     after(() => agent.child.kill('SIGKILL'));
     const e = JSON.parse(await agent.waitFor(tagged('vehicle/probe/probe'))) as Event;
     assert.equal(e.data.value, 'function 5');
+  });
+
+  it('a module with its own package.json: its dependencies installed into data_dir/modules, once, and imported', async () => {
+    const dir = tmpDir();
+    const tiny = path.join(dir, 'tiny');
+    mkdirSync(tiny);
+    writeFileSync(
+      path.join(tiny, 'package.json'),
+      JSON.stringify({ name: 'tiny', version: '1.0.0', type: 'module', main: 'index.js' }),
+    );
+    writeFileSync(path.join(tiny, 'index.js'), 'export const answer = 42;\n');
+    const mod = path.join(dir, 'svc');
+    mkdirSync(mod);
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', mod], { cwd: tiny });
+    writeFileSync(
+      path.join(mod, 'package.json'),
+      JSON.stringify({
+        name: 'svc',
+        private: true,
+        type: 'module',
+        dependencies: { tiny: 'file:tiny-1.0.0.tgz' },
+      }),
+    );
+    writeFileSync(
+      path.join(mod, 'service.js'),
+      `import { answer } from 'tiny';
+import { defineService } from 'pitcrew';
+export default defineService({ create: (_s, ctx) => ({ handlers: { answer: async () => ({ type: 'answer', value: answer, ts: ctx.clock.now() }) } }) });
+`,
+    );
+    const config = path.join(dir, 'pitcrew.yaml');
+    writeFileSync(
+      config,
+      `version: 1
+unit: { id: sdk2, data_dir: var }
+control: { socket: ${dir}/ctl.sock }
+services:
+  svc: { driver: module, settings: { module: ./svc/service.js } }
+`,
+    );
+    assert.equal(
+      (await runBin(['validate', '-c', config])).code,
+      0,
+      'valid before its dependencies are there',
+    );
+    const run = async () => {
+      const agent = startCli(['run', '-c', config, '--events'], { runner: 'bin', cwd: dir });
+      await agent.waitFor(tagged('system/service/svc/started'), 120_000);
+      const r = await runBin(['call', 'svc', 'answer', '-c', config]);
+      const st = JSON.parse((await runBin(['status', '-c', config])).stdout);
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+      return { value: JSON.parse(r.stdout).value, driver: st.services.svc.driver, log: agent.stderr() };
+    };
+    const first = await run();
+    assert.equal(first.value, 42);
+    assert.equal(first.driver.cached, false);
+    assert.match(first.driver.dependencies, /var\/modules\/[0-9a-f]{16}$/);
+    assert.match(first.log, /module dependencies installed/);
+    const again = await run();
+    assert.deepEqual(
+      [again.value, again.driver.cached],
+      [42, true],
+      'installed once, by the hash of package.json',
+    );
   });
 });

@@ -68,6 +68,7 @@ async function driverOn(settings: Record<string, unknown>, clock = new FakeClock
     clock,
     log: silentLogger,
     baseDir: process.cwd(),
+    dataDir: process.cwd(),
     fail: () => {},
     signal: (type, value, ts) => signals.set('motion', type, value, ts),
     read: (p) => signals.byPath(p)?.value,

@@ -27,6 +27,7 @@ export async function startDriver(
     clock: realClock,
     log: silentLogger,
     baseDir: process.cwd(),
+    dataDir: process.cwd(),
     fail: (e) => failures.push(e),
     signal: (type, value, ts) => signals.set('obd', type, value, ts),
     read: (path) => signals.byPath(path)?.value,
