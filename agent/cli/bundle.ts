@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { load } from 'js-yaml';
 import type * as z from 'zod';
@@ -42,6 +44,26 @@ const SIGNED: Signed[] = [
   },
 ];
 
+/**
+ * A bundle from a directory: its `bundle.yaml` ({version, rules, services?}), and every other file
+ * under it (modules, their package.json, DBCs) carried with its SHA-256; relative paths in the
+ * bundle's services resolve among them on the unit.
+ */
+function packDir(dir: string): unknown {
+  const data = load(readFileSync(path.join(dir, 'bundle.yaml'), 'utf8')) as Record<string, unknown>;
+  const files: Record<string, { sha256: string; content: string }> = {};
+  for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
+    const abs = path.join(dir, rel);
+    if (rel === 'bundle.yaml' || !lstatSync(abs).isFile()) continue;
+    const bytes = readFileSync(abs);
+    files[rel.split(path.sep).join('/')] = {
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      content: bytes.toString('base64'),
+    };
+  }
+  return Object.keys(files).length ? { ...data, files } : data;
+}
+
 /** `pitcrew keygen`, `pitcrew bundle sign|push`, `pitcrew desired sign|push`. */
 export function registerBundle(program: Command): void {
   program
@@ -69,9 +91,15 @@ function registerSigned(program: Command, s: Signed): void {
     .command('sign')
     .description(`sign a ${s.what} in YAML or JSON); prints the envelope JSON`)
     .requiredOption('-k, --key <file>', 'private key from pitcrew keygen')
-    .argument('<file>', `${s.command} file`)
+    .argument(
+      '<file>',
+      `${s.command} file${s.command === 'bundle' ? ', or a directory: its bundle.yaml and every other file in it' : ''}`,
+    )
     .action((file: string, opts: { key: string }) => {
-      const read = load(readFileSync(file, 'utf8')) as unknown;
+      const read =
+        s.command === 'bundle' && statSync(file).isDirectory()
+          ? packDir(file)
+          : (load(readFileSync(file, 'utf8')) as unknown);
       const data =
         s.stamp && read && typeof read === 'object' ? s.stamp(read as Record<string, unknown>) : read;
       const checked = s.schema.safeParse(data);

@@ -5,7 +5,7 @@ import { Power, Storage } from '../../schemas/power.js';
 import { Rollout } from '../../schemas/rollout.js';
 import { serviceSchema } from '../../schemas/services.js';
 import { Updates } from '../../schemas/updates.js';
-import { DesiredStatus, Event, SignedEnvelope, UnitStatus } from '../../schemas/wire.js';
+import { DesiredStatus, Event, Segment, SignedEnvelope, UnitStatus } from '../../schemas/wire.js';
 import { DRIVERS } from '../drivers/registry.js';
 import type { DriverDef } from '../drivers/types.js';
 import { Reactor } from '../reactor/schema.js';
@@ -72,11 +72,26 @@ export const Config = z
   })
   .meta({ title: 'pitcrew configuration', description: 'pitcrew agent config, version 1' });
 
-/** A signed rule bundle's payload (DESIGN §8): replaces the rule set and the named services. */
+/** A path inside a bundle: up to 8 names (the name grammar of messages: no `.`, `..` or separators of their own). */
+const BundlePath = z
+  .string()
+  .max(512)
+  .refine((p) => p.split('/').length <= 8 && p.split('/').every((s) => Segment.safeParse(s).success), {
+    error: 'a relative path of names (letters, digits and . _ : + -, no leading . or -), at most 8 deep',
+  });
+
+/** A file a bundle carries: its bytes, and their SHA-256, checked before anything is written. */
+export const BundleFile = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), content: z.base64() });
+
+/**
+ * A signed rule bundle's payload (DESIGN §8): replaces the rule set and the named services, and
+ * may carry files (modules, their package.json, DBCs) its services name by relative path.
+ */
 export const Bundle = z.strictObject({
   version: z.number().int().nonnegative(),
   rules: Reactor.shape.rules,
   services: Services.optional(),
+  files: z.record(BundlePath, BundleFile).optional(),
 });
 
 /** Every published JSON Schema: file name → zod schema. */

@@ -5,6 +5,7 @@ import { standalone } from '../config/paths.js';
 import { Bundle } from '../config/schema.js';
 import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
+import { writeBundleFiles } from './bundle-files.js';
 import { errors, errorText } from './errors.js';
 import { openEnvelope, readTrustedKeys } from './signing.js';
 
@@ -87,7 +88,13 @@ export class BundleReceiver implements Part {
       if (!v.success) throw errors.SIGNATURE('the payload has no version (a whole number)');
       version = v.data;
       if (version <= this.applied) throw errors.BUNDLE_VERSION(version, this.applied);
-      const file = await this.layOver(version, payload);
+      const files = Bundle.shape.files.safeParse(payload.files);
+      if (!files.success)
+        throw errors.SIGNATURE(
+          `files: ${files.error.issues.map((i) => `${i.path.join('/')}: ${i.message}`).join('; ')}`,
+        );
+      const dir = writeBundleFiles(path.join(this.dir, `bundle-${version}`), files.data ?? {});
+      const file = await this.layOver(dir, payload);
       this.pending = version;
       const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
       if (!outcome.ok) return this.ack({ version, status: 'rejected', errors: outcome.reasons });
@@ -108,7 +115,7 @@ export class BundleReceiver implements Part {
   }
 
   /** The config file's config with the bundle's rules and services, as a file to load and check. */
-  private async layOver(version: number, payload: Record<string, unknown>): Promise<string> {
+  private async layOver(dir: string, payload: Record<string, unknown>): Promise<string> {
     const loaded = await loadChecked(this.reloader.configFile);
     const base = standalone(loaded.raw, loaded.config);
     const merged = {
@@ -119,7 +126,8 @@ export class BundleReceiver implements Part {
         ...(payload.services as Record<string, unknown> | undefined),
       },
     };
-    const file = path.join(this.dir, `bundle-${version}.json`);
+    // Beside the files it carries: a service's relative paths resolve among them.
+    const file = path.join(dir, 'bundle.json');
     writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
     return file;
   }

@@ -12,6 +12,8 @@ interface Place {
   dir: string;
   match?: RegExp;
   keepNewest?: number;
+  /** Its items are the directories `match` names (a bundle and the files it carried), each taken whole. */
+  whole?: boolean;
 }
 
 /** Depth a kind's directory is walked to (recorded drives in dated folders, say). */
@@ -72,7 +74,7 @@ export class Housekeeper implements Part, StorageControl {
       { kind: 'logs', dir: at('logs', 'logs') },
       { kind: 'drives', dir: at('drives', 'drives') },
       { kind: 'downloads', dir: at('downloads', cx.config.current.updates?.download.dir ?? 'downloads') },
-      { kind: 'bundles', dir: at('bundles', 'rollout'), match: /^bundle-\d+\.json$/, keepNewest: 1 },
+      { kind: 'bundles', dir: at('bundles', 'rollout'), match: /^bundle-\d+$/, keepNewest: 1, whole: true },
       {
         kind: 'last_known_good',
         dir: at('last_known_good', '.'),
@@ -130,7 +132,7 @@ export class Housekeeper implements Part, StorageControl {
     let n = 0;
     for (const f of files) {
       try {
-        await rm(f.path);
+        await rm(f.path, { recursive: true });
       } catch (e) {
         this.cx.log.warn(`storage housekeeping: ${f.path}: ${errorText(e)}`);
         continue;
@@ -151,9 +153,27 @@ async function space(dir: string): Promise<{ free: number; total: number }> {
   return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
 }
 
+/** Bytes of the regular files under a directory (symbolic links not followed). */
+async function sizeOf(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []))
+    if (e.isFile()) n += (await lstat(path.join(e.parentPath, e.name)).catch(() => ({ size: 0 }))).size;
+  return n;
+}
+
 /** The regular files of a place (symbolic links neither followed nor taken), without the newest it keeps. */
 async function scan(place: Place): Promise<Kept[]> {
   const out: Kept[] = [];
+  if (place.whole) {
+    for (const e of await readdir(place.dir, { withFileTypes: true }).catch(() => [])) {
+      if (!e.isDirectory() || !place.match?.test(e.name)) continue;
+      const p = path.join(place.dir, e.name);
+      const st = await lstat(p);
+      out.push({ path: p, kind: place.kind, size: await sizeOf(p), mtime: st.mtimeMs });
+    }
+    out.sort((a, b) => b.mtime - a.mtime);
+    return out.slice(place.keepNewest ?? 0);
+  }
   const walk = async (dir: string, depth: number): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {

@@ -4,10 +4,11 @@
  * and refuses replayed, older, untrusted, tampered and invalid ones, acknowledging each.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
+import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { Broker } from '../helpers/mosquitto.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -109,10 +110,106 @@ reactor:
     assert.equal(bad.status, 'rejected');
     assert.match(
       bad.errors.join('\n'),
-      /bundle-7\.json:\d+:\d+ reactor\.rules\[0\]\.do\[0\].*unknown service 'nope'/,
+      /bundle-7\/bundle\.json:\d+:\d+ reactor\.rules\[0\]\.do\[0\].*unknown service 'nope'/,
     );
     assert.deepEqual(await push(8, rule('r8', 'pong/eight')), { version: 8, status: 'applied', errors: [] });
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
+  });
+});
+
+describe('bundles carrying code', () => {
+  it('a bundle with a module and a DBC runs them from its own directory; one with a tampered file is refused whole', async () => {
+    const broker = await Broker.start();
+    after(() => broker.close());
+    const dir = tmpDir();
+    assert.equal((await runBin(['keygen', '-o', path.join(dir, 'fleet.key')])).code, 0);
+    const file = path.join(dir, 'pitcrew.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+unit: { id: b-2, data_dir: var }
+control: { socket: ${dir}/ctl.sock }
+cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
+rollout: { bundles: { trust: { keys: [fleet.key.pub] } } }
+`,
+    );
+    const sub = await broker.client();
+    after(() => sub.endAsync());
+    const acks: { version: number | null; status: string; errors: string[] }[] = [];
+    await sub.subscribeAsync('pitcrew/b-2/ack', { qos: 1 });
+    sub.on('message', (_t, m) => acks.push(JSON.parse(m.toString())));
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/cloud/connected'));
+
+    // The bundle as a directory: bundle.yaml, a module, a DBC and a log to replay.
+    const b = path.join(dir, 'bundle');
+    mkdirSync(path.join(b, 'can'), { recursive: true });
+    copyFileSync(path.join(FIXTURES, 'can/dbc/cantools/socialledge.dbc'), path.join(b, 'can/car.dbc'));
+    copyFileSync(path.join(FIXTURES, 'can/logs/socialledge.candump-l.log'), path.join(b, 'can/drive.log'));
+    writeFileSync(
+      path.join(b, 'probe.mjs'),
+      "export function createService(_s, ctx) { return { handlers: { hi: async () => ({ type: 'hi', value: 'from the bundle', ts: ctx.clock.now() }) } }; }\n",
+    );
+    const bundle = (version: number) =>
+      writeFileSync(
+        path.join(b, 'bundle.yaml'),
+        `version: ${version}
+rules: []
+services:
+  probe: { driver: module, settings: { module: ./probe.mjs } }
+  car:
+    driver: can
+    settings:
+      source: { type: replay, file: ./can/drive.log, speed: 10, loop: true }
+      dbc: [./can/car.dbc]
+      emit: [{ message: IO_DEBUG }]
+`,
+      );
+    const push = async (tamper = false) => {
+      const signed = await runBin(['bundle', 'sign', '-k', path.join(dir, 'fleet.key'), b]);
+      assert.equal(signed.code, 0, signed.stderr);
+      let envelope = signed.stdout;
+      if (tamper) {
+        // Signed by the fleet's key, but a file's bytes changed after its digest was taken.
+        const e = JSON.parse(envelope) as { payload: string };
+        const payload = JSON.parse(Buffer.from(e.payload, 'base64').toString());
+        payload.files['probe.mjs'].content = Buffer.from('process.exit(1)\n').toString('base64');
+        const f = path.join(dir, 'tampered.json');
+        writeFileSync(f, JSON.stringify(payload));
+        const resigned = await runBin(['bundle', 'sign', '-k', path.join(dir, 'fleet.key'), f]);
+        envelope = resigned.stdout;
+      }
+      const env = path.join(dir, 'b.json');
+      writeFileSync(env, envelope);
+      const n = acks.length;
+      assert.equal((await runBin(['bundle', 'push', '--url', broker.url, '--unit', 'b-2', env])).code, 0);
+      await waitFor(
+        () => acks.length > n,
+        'the ack',
+        () => agent.stderr(),
+      );
+      return acks.at(-1)!;
+    };
+    bundle(1);
+    assert.deepEqual(await push(), { version: 1, status: 'applied', errors: [] });
+    await agent.waitFor((l) => l.includes('"vehicle/can/IO_DEBUG"'));
+    const hi = await runBin(['call', 'probe', 'hi', '-c', file]);
+    assert.equal(JSON.parse(hi.stdout).value, 'from the bundle');
+    assert.ok(existsSync(path.join(dir, 'var/rollout/bundle-1/can/car.dbc')));
+
+    bundle(2);
+    const refused = await push(true);
+    assert.equal(refused.status, 'rejected');
+    assert.match(
+      refused.errors[0]!,
+      /file probe\.mjs does not match its sha256: the bundle was refused whole/,
+    );
+    assert.ok(!existsSync(path.join(dir, 'var/rollout/bundle-2')), 'nothing of it written');
+    assert.equal(
+      JSON.parse((await runBin(['call', 'probe', 'hi', '-c', file])).stdout).value,
+      'from the bundle',
+    );
   });
 });

@@ -95,8 +95,15 @@ storage:
     put('logs/old.log', 10 * KB, 2 * HOUR);
     put('logs/new.log', 100 * KB, 60_000);
     for (const [i, age] of [4, 3, 2, 1].entries()) put(`drives/d${i}.jsonl`, 400 * KB, age * 60_000);
-    put('rollout/bundle-1.json', 10 * KB, 10 * 60_000);
-    put('rollout/bundle-2.json', 10 * KB, 5 * 60_000);
+    put('rollout/bundle-1/bundle.json', 10 * KB, 10 * 60_000);
+    put('rollout/bundle-2/bundle.json', 10 * KB, 5 * 60_000);
+    for (const [d, age] of [
+      ['bundle-1', 10],
+      ['bundle-2', 5],
+    ] as const) {
+      const t = (Date.now() - age * 60_000) / 1000;
+      utimesSync(path.join(data, 'rollout', d), t, t);
+    }
     put('last-known-good.json', 5 * KB, 10 * 60_000);
 
     const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
@@ -125,7 +132,7 @@ storage:
       () => agent.stderr(),
     );
     if (left('rollout').length < 2) assert.deepEqual(left('drives'), [], 'drives before bundles');
-    assert.ok(existsSync(path.join(data, 'rollout/bundle-2.json')), 'the newest bundle stays');
+    assert.ok(existsSync(path.join(data, 'rollout/bundle-2/bundle.json')), 'the newest bundle stays');
     assert.ok(existsSync(path.join(data, 'last-known-good.json')), 'the last-known-good config stays');
     const status = JSON.parse((await runBin(['status', '-c', file])).stdout);
     assert.ok(status.disk.cleaned.files >= 4, JSON.stringify(status.disk));
