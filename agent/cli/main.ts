@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
 import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
+import { allRules } from '../config/rules.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
@@ -60,7 +61,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
         for (const w of [...loaded.warnings, ...listenerWarnings(c)]) console.error(`warning: ${w}`);
         console.log(
           `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
-            `${Object.keys(c.services).length} services, ${c.reactor.rules.length} rules)`,
+            `${Object.keys(c.services).length} services, ${allRules(c).length} rules)`,
         );
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { allRules } from '../config/rules.js';
 import { replay } from '../reactor/replay.js';
 import { CONFIG_HELP, defaultConfig, loadOrExit } from './load-or-exit.js';
 import { Progress } from './progress.js';
@@ -21,7 +22,7 @@ export function registerReplay(program: Command): void {
         'events',
       );
       const report = await replay(
-        { rules: config.reactor.rules, maxDepth: config.reactor.max_depth, unit: config.unit },
+        { rules: allRules(config), maxDepth: config.reactor.max_depth, unit: config.unit },
         events,
         (t) => process.stdout.write(`${JSON.stringify(t)}\n`),
         (read, n, ts) =>

@@ -1,4 +1,5 @@
 import { sameJson } from '../core/same-json.js';
+import { allRules } from './rules.js';
 import type { ConfigT } from './schema.js';
 
 /** What changed in one keyed collection: names added, removed, changed, and kept as they were. */
@@ -55,12 +56,15 @@ export function diffConfigs(
   live: ReadonlySet<string>,
   changedFiles: ReadonlySet<string> = new Set(),
 ): ConfigDiff {
-  const byName = (c: ConfigT) => Object.fromEntries(c.reactor.rules.map((r) => [r.name, r]));
+  const byName = (c: ConfigT) => Object.fromEntries(allRules(c).map((r) => [r.name, r]));
   const sections = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
     (k) => !live.has(k) && !sameJson(a[k as keyof ConfigT], b[k as keyof ConfigT]),
   );
   if (a.reactor.max_depth !== b.reactor.max_depth) sections.push('reactor.max_depth');
-  const services = keyed(a.services, b.services);
+  // A service's own rules change with the rule set: the service itself keeps running.
+  const withoutRules = (c: ConfigT) =>
+    Object.fromEntries(Object.entries(c.services).map(([n, { reactors: _r, ...s }]) => [n, s]));
+  const services = keyed(withoutRules(a), withoutRules(b));
   const touched = services.unchanged.filter((n) =>
     moduleFiles(b.services[n]!).some((f) => changedFiles.has(f)),
   );

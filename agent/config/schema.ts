@@ -8,7 +8,7 @@ import { Updates } from '../../schemas/updates.js';
 import { DesiredStatus, Event, Segment, SignedEnvelope, UnitStatus } from '../../schemas/wire.js';
 import { DRIVERS } from '../drivers/registry.js';
 import type { DriverDef } from '../drivers/types.js';
-import { Reactor } from '../reactor/schema.js';
+import { Reactor, Rule } from '../reactor/schema.js';
 
 /** The unit's own places when the config leaves them out, relative to the config's directory. */
 export const DEFAULT_DATA_DIR = 'var';
@@ -29,7 +29,12 @@ export const Unit = z.strictObject({
   data_dir: z.string().min(1).default(DEFAULT_DATA_DIR),
 });
 
-type ServiceOf<D> = D extends DriverDef<infer N, infer S> ? ReturnType<typeof serviceSchema<N, S>> : never;
+/** A service of one driver, with the rules declared inside it (AutoPi's reactors), run as `<service>.<rule>`. */
+const serviceWithReactors = <const N extends string, S extends z.ZodType>(driver: N, settings: S) =>
+  serviceSchema(driver, settings).extend({ reactors: z.array(Rule).default([]) });
+
+type ServiceOf<D> =
+  D extends DriverDef<infer N, infer S> ? ReturnType<typeof serviceWithReactors<N, S>> : never;
 type ServicesOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: ServiceOf<T[I]> };
 
 /**
@@ -38,7 +43,7 @@ type ServicesOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: Serv
  */
 export const Service = z.discriminatedUnion(
   'driver',
-  DRIVERS.map((d) => serviceSchema(d.name, d.settings)) as unknown as ServicesOf<typeof DRIVERS>,
+  DRIVERS.map((d) => serviceWithReactors(d.name, d.settings)) as unknown as ServicesOf<typeof DRIVERS>,
 );
 
 export const Services = z.record(Name, Service);

@@ -54,6 +54,8 @@ export class SemanticChecker {
     for (const [name, svc] of Object.entries(services)) if (isObj(svc)) this.service(name, svc);
     const reactor = isObj(data.reactor) ? data.reactor : {};
     this.rules(list(reactor.rules), services, data);
+    for (const [name, svc] of Object.entries(services))
+      if (isObj(svc)) this.rules(list(svc.reactors), services, data, ['services', name, 'reactors']);
     const updates = isObj(data.updates) ? data.updates : {};
     for (const kind of ['fota', 'sota']) {
       const policy = updates[kind];
@@ -200,11 +202,11 @@ export class SemanticChecker {
     for (const prob of checkLogic(expr)) this.add([...p, ...prob.path], prob.message, true);
   }
 
-  private rules(rules: unknown[], services: Obj, root: Obj) {
-    this.unique(rules, ['reactor', 'rules'], 'rule');
+  private rules(rules: unknown[], services: Obj, root: Obj, base: KeyPath = ['reactor', 'rules']) {
+    this.unique(rules, base, 'rule');
     rules.forEach((r, i) => {
       if (!isObj(r)) return;
-      const rp: KeyPath = ['reactor', 'rules', i];
+      const rp: KeyPath = [...base, i];
       const on = Array.isArray(r.on) ? r.on : [r.on];
       on.forEach((pat, pi) => {
         if (typeof pat !== 'string') return;

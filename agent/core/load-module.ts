@@ -16,6 +16,8 @@ export function useImporter(fn: ModuleImporter): void {
  * version's code in memory: modules cannot be unloaded.)
  */
 const loaded = new Map<string, { mtime: number; mod: Record<string, unknown> }>();
+/** Imports of a file that failed: Node keeps a failed import for its URL, so the next try asks under another. */
+const failures = new Map<string, number>();
 
 /** When a module file last changed (0 when it cannot be read: the import will say why). */
 export function moduleStamp(file: string): number {
@@ -32,7 +34,16 @@ export async function loadModule(file: string): Promise<Record<string, unknown>>
   const have = loaded.get(file);
   if (have && have.mtime === mtime) return have.mod;
   const url = pathToFileURL(file).href;
-  const mod = (await importer(have ? `${url}?v=${mtime}` : url)) as Record<string, unknown>;
+  const tries = failures.get(file) ?? 0;
+  const query = [...(have ? [`v=${mtime}`] : []), ...(tries ? [`try=${tries}`] : [])].join('&');
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await importer(query ? `${url}?${query}` : url)) as Record<string, unknown>;
+  } catch (e) {
+    // Its dependencies installed since, or the file fixed: the next load really tries again.
+    failures.set(file, tries + 1);
+    throw e;
+  }
   loaded.set(file, { mtime, mod });
   return mod;
 }

@@ -2,6 +2,7 @@ import type { WorkerActionT } from '../../schemas/common.js';
 import type { ServiceT } from '../../schemas/services.js';
 import type { LinkGate } from '../cloud/mqtt-link.js';
 import { type ConfigDiff, diffConfigs } from '../config/diff.js';
+import { allRules } from '../config/rules.js';
 import type { ConfigT } from '../config/schema.js';
 import { Bus, type Event } from '../core/bus.js';
 import { type Clock, realClock } from '../core/clock.js';
@@ -112,7 +113,7 @@ export class Agent {
       hooks: () => this.shared,
       publish: (topic, payload, qos, retain) => this.publish(topic, payload, qos, retain),
     });
-    this.reactor = new Reactor(this.host, current.reactor.rules, { maxDepth: current.reactor.max_depth });
+    this.reactor = new Reactor(this.host, allRules(current), { maxDepth: current.reactor.max_depth });
     this.random = opts.random;
   }
 
@@ -272,7 +273,7 @@ export class Agent {
     this.current = next;
     this.configState.running(next);
     if (!this.running) return diff;
-    this.reactor.load(next.reactor.rules);
+    this.reactor.load(allRules(next));
     const fresh = [...diff.services.changed, ...diff.services.added];
     for (const name of fresh) this.serviceSet.add(name, next.services[name] as ServiceT);
     await this.serviceSet.start(fresh);

@@ -120,12 +120,15 @@ services:
     );
     const run = async () => {
       const agent = startCli(['run', '-c', config, '--events'], { runner: 'bin', cwd: dir });
-      await agent.waitFor(tagged('system/service/svc/started'), 120_000);
-      const r = await runBin(['call', 'svc', 'answer', '-c', config]);
-      const st = JSON.parse((await runBin(['status', '-c', config])).stdout);
-      agent.child.kill('SIGTERM');
-      await agent.exited;
-      return { value: JSON.parse(r.stdout).value, driver: st.services.svc.driver, log: agent.stderr() };
+      try {
+        await agent.waitFor(tagged('system/service/svc/started'), 120_000);
+        const r = await runBin(['call', 'svc', 'answer', '-c', config]);
+        const st = JSON.parse((await runBin(['status', '-c', config])).stdout);
+        return { value: JSON.parse(r.stdout).value, driver: st.services.svc.driver, log: agent.stderr() };
+      } finally {
+        agent.child.kill('SIGTERM');
+        await agent.exited;
+      }
     };
     const first = await run();
     assert.equal(first.value, 42);
