@@ -265,7 +265,7 @@ updates:
         4,
         13,
         'services.obd.driver',
-        "unknown driver 'elm372' (did you mean 'elm327'?); expected one of 'elm327', 'sim-vehicle', 'can', 'nmea', 'motion', 'modem', 'module'",
+        "unknown driver 'elm372' (did you mean 'elm327'?); expected one of 'elm327', 'sim-vehicle', 'can', 'nmea', 'motion', 'modem', 'power_supply', 'module'",
       ],
     ],
     schema: true,

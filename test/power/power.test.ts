@@ -6,7 +6,7 @@
  * says, and a PrepareForSleep while records stream leaves them on disk before the lock goes.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -177,5 +177,43 @@ power: { voltage: signals.car.voltage, cutout: { below: 11.8V, for: 1m } }
     const status = JSON.parse((await runBin(['power', 'status', '-c', file])).stdout);
     assert.match(status.control, /^unavailable: no D-Bus at unix:path=\/nonexistent\/bus/);
     assert.equal(status.lock, false);
+  });
+});
+
+describe('power from a sysfs power_supply', () => {
+  it('the battery as the kernel reports it (voltage_now, µV) drives the cut-out through the power_supply driver', async () => {
+    const logind = await dbusMock(['--template', 'logind']);
+    after(() => logind.close());
+    const { mock } = await logind.iface(
+      'org.freedesktop.login1',
+      '/org/freedesktop/login1',
+      'org.freedesktop.login1.Manager',
+    );
+    const { dir, file } = configFile(
+      (d) => `version: 1
+unit: { id: p3, data_dir: var }
+control: { socket: ${d}/ctl.sock }
+services:
+  battery:
+    driver: power_supply
+    settings: { supply: BAT0, root: ${d}/sys }
+    workers: [{ name: read, interval: 20ms, messages: [{ handler: voltage, returner: signals }] }]
+power: { voltage: signals.battery.voltage, cutout: { below: 11.8V, for: 100ms } }
+`,
+    );
+    const bat = path.join(dir, 'sys/BAT0');
+    mkdirSync(bat, { recursive: true });
+    writeFileSync(path.join(bat, 'voltage_now'), '12600000\n');
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin', env: logind.env });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/agent/started'));
+    writeFileSync(path.join(bat, 'voltage_now'), '11400000\n');
+    const off = await agent.waitFor(tagged('system/power/shutting_down'));
+    assert.match(String(data(off).reason), /cut-out: 11.4 V below 11.8 V/);
+    const end = Date.now() + 15_000;
+    while (((await mock.GetMethodCalls!('PowerOff')) as unknown[]).length === 0) {
+      assert.ok(Date.now() < end, 'PowerOff called');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
 });
