@@ -1,4 +1,6 @@
 import type { PowerT } from '../../schemas/power.js';
+import { realClock } from '../core/clock.js';
+import { within } from '../core/deadline.js';
 import { fdPassing } from '../dbus/connect.js';
 import type { Part, PartContext, PowerControl, PowerStatus } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
@@ -24,15 +26,6 @@ function volts(v: unknown): number | undefined {
           ? volts((v as { value: unknown }).value)
           : undefined;
   return n !== undefined && Number.isFinite(n) ? n : undefined;
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms).unref(),
-    ),
-  ]);
 }
 
 /**
@@ -146,12 +139,20 @@ export class PowerManager implements Part, PowerControl {
         throw new Error(
           "usocket is not installed: logind's inhibitor lock (a file descriptor) cannot be received",
         );
-      this.logind = await within(Logind.connect(cx.section.bus), CONNECT_TIMEOUT_MS, 'logind');
+      // logind is another process on the wall clock: its answer is waited for in real time.
+      const late = (what: string) => () => new Error(`${what}: no answer within ${CONNECT_TIMEOUT_MS} ms`);
+      this.logind = await within(
+        realClock,
+        CONNECT_TIMEOUT_MS,
+        Logind.connect(cx.section.bus),
+        late('logind'),
+      );
       await this.logind.onPrepare((kind, start) => void this.prepare(kind, start));
       await within(
-        this.logind.inhibit('pitcrew writes its records to disk first'),
+        realClock,
         CONNECT_TIMEOUT_MS,
-        'Inhibit',
+        this.logind.inhibit('pitcrew writes its records to disk first'),
+        late('Inhibit'),
       );
       cx.log.info('power control through logind: delay lock taken');
     } catch (e) {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
-import { errorText } from '../../core/errors.js';
+import { Reopener } from '../reopen.js';
 import { defineDriver } from '../types.js';
 import { ModemManagerClient, type ModemView, viewOf } from './modem-manager.js';
 
@@ -36,13 +36,9 @@ export const modem = defineDriver({
   create(s, ctx) {
     let client: ModemManagerClient | undefined;
     let view: ModemView | undefined;
-    let retry: Timer | undefined;
     let poll: Timer | undefined;
-    let delay = s.reconnect.min;
-    let stopped = false;
     let refreshing: Promise<void> | undefined;
     let again = false;
-    const state = { state: 'closed', last_error: undefined as string | undefined };
 
     const event = (what: string, data: Record<string, unknown> = {}) =>
       ctx.bus.emit(`vehicle/modem/${what}`, { service: ctx.service, ...data }, ctx.service);
@@ -87,8 +83,8 @@ export const modem = defineDriver({
           const objects = await client!.objects();
           const path = pick(ModemManagerClient.modems(objects));
           apply(path ? viewOf(path, objects) : undefined);
-          state.state = path ? 'open' : 'no modem';
-        } while (again && !stopped);
+          reopen.state = path ? 'open' : 'no modem';
+        } while (again && reopen.running);
       })()
         .catch((e) => fail(e))
         .finally(() => {
@@ -98,15 +94,10 @@ export const modem = defineDriver({
     };
 
     const fail = (e: unknown) => {
-      state.state = 'waiting';
-      state.last_error = errorText(e);
       client?.close();
       client = undefined;
       poll?.cancel();
-      if (stopped) return;
-      ctx.log.warn(`modem: ${state.last_error}; trying again in ${delay} ms`);
-      retry = ctx.clock.setTimeout(() => void open(), delay);
-      delay = Math.min(delay * 2, s.reconnect.max);
+      reopen.failed(e);
     };
 
     const tick = () => {
@@ -116,42 +107,45 @@ export const modem = defineDriver({
       }, s.poll);
     };
 
-    async function open(): Promise<void> {
-      if (stopped) return;
+    const open = async (): Promise<void> => {
+      if (!reopen.running) return;
       try {
         client = await ModemManagerClient.connect(s.bus, () => void refresh());
-        state.last_error = undefined;
-        delay = s.reconnect.min;
+        reopen.opened();
+        reopen.working();
         await refresh();
         tick();
       } catch (e) {
         fail(e);
       }
-    }
+    };
+    const reopen = new Reopener({
+      what: 'modem',
+      clock: ctx.clock,
+      log: ctx.log,
+      ...s.reconnect,
+      open,
+    });
 
     return {
       handlers: {
         status: async () => {
-          if (!view) throw new Error(`no modem (${state.last_error ?? state.state})`);
+          if (!view) throw new Error(`no modem (${reopen.lastError ?? reopen.state})`);
           return { type: 'status', value: view, ts: ctx.clock.now() };
         },
         reset: async () => {
-          if (!client || !view) throw new Error(`no modem to reset (${state.last_error ?? state.state})`);
+          if (!client || !view) throw new Error(`no modem to reset (${reopen.lastError ?? reopen.state})`);
           await client.call(view.path, 'Reset');
           return { type: 'reset', value: true, ts: ctx.clock.now() };
         },
       },
-      start: async () => {
-        stopped = false;
-        await open();
-      },
+      start: async () => reopen.start(),
       stop: async () => {
-        stopped = true;
-        retry?.cancel();
+        reopen.stop();
         poll?.cancel();
         client?.close();
       },
-      status: () => ({ ...state, ...(view ?? {}) }),
+      status: () => ({ state: reopen.state, last_error: reopen.lastError, ...(view ?? {}) }),
     };
   },
 });

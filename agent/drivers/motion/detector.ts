@@ -1,4 +1,4 @@
-import type { Vec } from './iio.js';
+import { milliG, type Vec } from './iio.js';
 
 /** A threshold that must hold for a time: `g` for `for` ms. */
 export interface Held {
@@ -19,8 +19,6 @@ export interface Thresholds {
 export type MotionEvent = 'harsh_braking' | 'harsh_acceleration' | 'harsh_cornering' | 'impact' | 'tow';
 
 const RMS_WINDOW_MS = 1000;
-
-const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /** A condition held over sample time: fires once when it has held `for` ms, again only after it let go. */
 class Hold {
@@ -78,18 +76,18 @@ export class MotionDetector {
     const mag = Math.hypot(a[0], a[1], a[2]);
     const h = this.holds;
     if (h.harsh_braking.step(x <= -th.harsh_braking.g, t, x, th.harsh_braking.for))
-      this.emit('harsh_braking', { peak_g: round(-h.harsh_braking.peak), ms: h.harsh_braking.held(t) }, t);
+      this.emit('harsh_braking', { peak_g: milliG(-h.harsh_braking.peak), ms: h.harsh_braking.held(t) }, t);
     if (h.harsh_acceleration.step(x >= th.harsh_acceleration.g, t, x, th.harsh_acceleration.for))
       this.emit(
         'harsh_acceleration',
-        { peak_g: round(h.harsh_acceleration.peak), ms: h.harsh_acceleration.held(t) },
+        { peak_g: milliG(h.harsh_acceleration.peak), ms: h.harsh_acceleration.held(t) },
         t,
       );
     if (h.harsh_cornering.step(Math.abs(y) >= th.harsh_cornering.g, t, y, th.harsh_cornering.for))
       this.emit(
         'harsh_cornering',
         {
-          peak_g: round(Math.abs(h.harsh_cornering.peak)),
+          peak_g: milliG(Math.abs(h.harsh_cornering.peak)),
           direction: h.harsh_cornering.peak > 0 ? 'left' : 'right',
           ms: h.harsh_cornering.held(t),
         },
@@ -103,7 +101,7 @@ export class MotionDetector {
       this.sumSq -= this.window.shift()!.sq;
     const rms = Math.sqrt(Math.max(0, this.sumSq) / this.window.length);
     if (h.tow.step(engineOff && rms >= th.tow.g, t, rms, th.tow.for))
-      this.emit('tow', { rms_g: round(rms), ms: h.tow.held(t) }, t);
+      this.emit('tow', { rms_g: milliG(rms), ms: h.tow.held(t) }, t);
   }
 
   private detectImpact(a: Vec, mag: number, t: number): void {
@@ -117,8 +115,8 @@ export class MotionDetector {
       this.emit(
         'impact',
         {
-          peak_g: round(peak),
-          direction: { x: round(at[0] / peak), y: round(at[1] / peak), z: round(at[2] / peak) },
+          peak_g: milliG(peak),
+          direction: { x: milliG(at[0] / peak), y: milliG(at[1] / peak), z: milliG(at[2] / peak) },
           // Where it came from, in the road's plane: 0° ahead, 90° left, 180° behind.
           heading_deg: Math.round(((Math.atan2(at[1], at[0]) * 180) / Math.PI + 360) % 360),
         },

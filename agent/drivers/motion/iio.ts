@@ -6,6 +6,12 @@ export const AXES = ['x', 'y', 'z'] as const;
 export type Axis = (typeof AXES)[number];
 export type Vec = [number, number, number];
 
+/** A reading in g as events and signals carry it: to a thousandth. */
+export const milliG = (v: number) => Math.round(v * 1000) / 1000;
+
+/** A vector in g as signals and the `accel` handler carry it. */
+export const xyz = (v: Vec) => ({ x: milliG(v[0]), y: milliG(v[1]), z: milliG(v[2]) });
+
 /** Standard gravity, m/s²: IIO reports acceleration in m/s² once scaled; the driver speaks g. */
 export const G = 9.80665;
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
-import { errorText } from '../../core/errors.js';
+import { Reopener } from '../reopen.js';
 import { defineDriver } from '../types.js';
 import { MotionDetector, type MotionEvent } from './detector.js';
 import { type AxisMap, axisMapper, IDENTITY, levelling, type Matrix, rotate } from './frame.js';
@@ -13,10 +13,12 @@ import {
   findDevice,
   G,
   type IioDevice,
+  milliG,
   readG,
   type ScanLayout,
   scanLayout,
   type Vec,
+  xyz,
 } from './iio.js';
 
 const SensorAxis = z.string().regex(/^[+-]?[xyz]$/, { error: 'a sensor axis: x, -x, y, -y, z or -z' });
@@ -71,18 +73,11 @@ export const motion = defineDriver({
         ? (JSON.parse(readFileSync(s.calibration, 'utf8')) as Matrix)
         : IDENTITY;
     const counts = { samples: 0, events: 0, bad_reads: 0 };
-    const state = {
-      state: 'closed',
-      last_error: undefined as string | undefined,
-      device: undefined as string | undefined,
-    };
+    let device: string | undefined;
     let last: { g: Vec; t: number } | undefined;
     let lastSignal = 0;
-    let retry: Timer | undefined;
     let poll: Timer | undefined;
     let stream: ReadStream | undefined;
-    let delay = s.reconnect.min;
-    let stopped = false;
     const calibrating: Vec[] = [];
     let calibrated: ((m: Matrix) => void) | undefined;
     const detector = new MotionDetector(s, (event: MotionEvent, data, t) => {
@@ -111,20 +106,15 @@ export const motion = defineDriver({
       detector.sample([g[0], g[1], g[2] - 1], t, running !== true && running !== 1);
       if (t - lastSignal >= 1000 / s.signal_rate) {
         lastSignal = t;
-        ctx.signal('accel', { x: round(g[0]), y: round(g[1]), z: round(g[2]) }, t);
+        ctx.signal('accel', xyz(g), t);
       }
     };
 
     const fail = (e: unknown) => {
-      state.state = 'waiting';
-      state.last_error = errorText(e);
       poll?.cancel();
       stream?.destroy();
       stream = undefined;
-      if (stopped) return;
-      ctx.log.warn(`motion: ${state.last_error}; trying again in ${delay} ms`);
-      retry = ctx.clock.setTimeout(open, delay);
-      delay = Math.min(delay * 2, s.reconnect.max);
+      reopen.failed(e);
     };
 
     const pollEvery = (dev: IioDevice) => {
@@ -132,7 +122,7 @@ export const motion = defineDriver({
       const tick = () => {
         try {
           take(readG(dev.dir, cal), ctx.clock.now());
-          delay = s.reconnect.min;
+          reopen.working();
         } catch (e) {
           counts.bad_reads++;
           return fail(e);
@@ -172,33 +162,38 @@ export const motion = defineDriver({
           );
         }
         rest = buf.subarray(at);
-        delay = s.reconnect.min;
+        reopen.working();
       });
       stream.on('error', fail);
       stream.on('end', () => fail(new Error(`${path.join(s.dev, dev.id)} ended`)));
     };
 
-    function open(): void {
-      if (stopped) return;
-      try {
-        const dev = findDevice(s.sysfs, s.device);
-        state.device = dev.dir;
-        state.state = 'open';
-        state.last_error = undefined;
-        if (s.mode === 'poll') pollEvery(dev);
-        else streamFrom(dev);
-      } catch (e) {
-        fail(e);
-      }
-    }
+    const reopen = new Reopener({
+      what: 'motion',
+      clock: ctx.clock,
+      log: ctx.log,
+      ...s.reconnect,
+      open: () => {
+        if (!reopen.running) return;
+        try {
+          const dev = findDevice(s.sysfs, s.device);
+          device = dev.dir;
+          reopen.opened('open');
+          if (s.mode === 'poll') pollEvery(dev);
+          else streamFrom(dev);
+        } catch (e) {
+          fail(e);
+        }
+      },
+    });
 
     return {
       handlers: {
         accel: async () => {
-          if (!last) throw new Error(`no reading yet (${state.last_error ?? state.state})`);
+          if (!last) throw new Error(`no reading yet (${reopen.lastError ?? reopen.state})`);
           return {
             type: 'accel',
-            value: { x: round(last.g[0]), y: round(last.g[1]), z: round(last.g[2]) },
+            value: xyz(last.g),
             unit: 'g',
             ts: last.t,
           };
@@ -211,22 +206,23 @@ export const motion = defineDriver({
           });
           level = m;
           if (s.calibration) writeFileSync(s.calibration, `${JSON.stringify(m)}\n`);
-          return { type: 'calibration', value: m.map((r) => r.map(round)), ts: ctx.clock.now() };
+          return { type: 'calibration', value: m.map((r) => r.map(milliG)), ts: ctx.clock.now() };
         },
       },
-      start: async () => {
-        stopped = false;
-        open();
-      },
+      start: async () => reopen.start(),
       stop: async () => {
-        stopped = true;
-        retry?.cancel();
+        reopen.stop();
         poll?.cancel();
         stream?.destroy();
       },
-      status: () => ({ ...state, mode: s.mode, rate: s.rate, ...counts }),
+      status: () => ({
+        state: reopen.state,
+        last_error: reopen.lastError,
+        device,
+        mode: s.mode,
+        rate: s.rate,
+        ...counts,
+      }),
     };
   },
 });
-
-const round = (v: number) => Math.round(v * 1000) / 1000;

@@ -1,10 +1,11 @@
-import { mkdir, readdir, readlink, rename, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import { type ArchiveLimits, unpack } from './archive.js';
 import { removeInside, segment } from './confined.js';
 import type { Installer } from './installer.js';
+import { relink, target } from './links.js';
 
 /** The name an item's version directory has: its version (services), its digest (layers). */
 const versionDir = (item: ItemT) => segment(item.digest ?? item.version);
@@ -82,16 +83,4 @@ export async function revertInstalled(
   await removeInside(root, path.join(base, 'previous'));
   if (failed) await removeInside(root, path.join(base, segment(failed)));
   return previous;
-}
-
-async function target(dir: string, link: string): Promise<string | undefined> {
-  return readlink(path.join(dir, link)).catch(() => undefined);
-}
-
-/** Points `dir/link` at `to` in one step: a new link renamed over the old one. */
-async function relink(dir: string, link: string, to: string): Promise<void> {
-  const tmp = path.join(dir, `.${link}.new`);
-  await removeInside(dir, tmp);
-  await symlink(to, tmp);
-  await rename(tmp, path.join(dir, link));
 }

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readlink, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ItemT } from '../model.js';
 import type { CommandInstaller } from './command.js';
 import { removeInside, segment } from './confined.js';
 import type { Installer } from './installer.js';
+import { relink, target } from './links.js';
 
 /**
  * Applies an Aos unit config (DESIGN §14): the config as the desired status carried it is written
@@ -23,9 +24,8 @@ export class UnitConfigInstaller implements Installer {
     await writeFile(`${file}.new`, `${JSON.stringify(item.content, null, 2)}\n`);
     await rename(`${file}.new`, file);
     await this.command.install(item, file);
-    const was = await readlink(path.join(this.dir, 'current.json')).catch(() => undefined);
-    await symlink(name, path.join(this.dir, '.current.new'));
-    await rename(path.join(this.dir, '.current.new'), path.join(this.dir, 'current.json'));
+    const was = await target(this.dir, 'current.json');
+    await relink(this.dir, 'current.json', name);
     const keep = new Set(['current.json', name, ...(was ? [was] : [])]);
     for (const entry of await readdir(this.dir))
       if (!keep.has(entry)) await removeInside(this.dir, path.join(this.dir, entry));

@@ -1,10 +1,10 @@
-import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { RestartT } from '../../../schemas/services.js';
 import type { InstanceRequestT } from '../../../schemas/wire.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { errors } from '../errors.js';
+import { target } from '../installers/links.js';
 import type { ErrorInfoT } from '../model.js';
 import type { UpdateStore } from '../store.js';
 import { entryPoint } from './entry.js';
@@ -125,9 +125,7 @@ export class InstanceSet {
 
   /** The version `current` names, when the store has it installed. */
   private async currentVersion(serviceId: string): Promise<string | undefined> {
-    const version = await readlink(path.join(this.deps.root, 'services', serviceId, 'current')).catch(
-      () => undefined,
-    );
+    const version = await target(path.join(this.deps.root, 'services', serviceId), 'current');
     const installed = this.deps.store
       .installed('services')
       .some((i) => i.id === serviceId && i.version === version && i.status === 'installed');
@@ -149,7 +147,7 @@ export class InstanceSet {
       .then(async () => {
         if (!mine.every((q) => this.running.get(q.key) === q)) return;
         const base = path.join(this.deps.root, 'services', serviceId);
-        const previous = await readlink(path.join(base, 'previous')).catch(() => undefined);
+        const previous = await target(base, 'previous');
         // Nothing to go back to: it keeps restarting with the backoff.
         if (!previous || previous === version) return;
         await this.halt(mine);
