@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { Cloud } from '../../schemas/cloud.js';
 import { Duration, Name } from '../../schemas/common.js';
-import { Power, Storage } from '../../schemas/power.js';
+import { Power } from '../../schemas/power.js';
 import { Rollout } from '../../schemas/rollout.js';
 import { serviceSchema } from '../../schemas/services.js';
+import { Storage } from '../../schemas/storage.js';
 import { Updates } from '../../schemas/updates.js';
 import { DesiredStatus, Event, Segment, SignedEnvelope, UnitStatus } from '../../schemas/wire.js';
 import { DRIVERS } from '../drivers/registry.js';

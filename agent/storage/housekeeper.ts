@@ -1,6 +1,6 @@
 import { lstat, readdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { STORAGE_KINDS, type StorageKind, type StorageT } from '../../schemas/power.js';
+import { STORAGE_KINDS, type StorageKind, type StorageT } from '../../schemas/storage.js';
 import type { Timer } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
 import type { DiskStatus, Part, PartContext, StorageControl } from '../parts/context.js';

@@ -1,4 +1,4 @@
-import type { StorageKind, StorageT } from '../../schemas/power.js';
+import type { StorageKind, StorageT } from '../../schemas/storage.js';
 
 /** A file the housekeeper may delete. */
 export interface Kept {
