@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Bundle } from '../../agent/config/schema.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
@@ -119,6 +120,27 @@ reactor:
 });
 
 describe('bundles carrying code', () => {
+  it('takes only file paths that stay in the bundle: no .., nothing absolute, no hidden names, at most 8 deep', () => {
+    const file = { sha256: '0'.repeat(64), content: '' };
+    const paths = (p: string) => Bundle.safeParse({ version: 1, rules: [], files: { [p]: file } }).success;
+    assert.equal(paths('mod/probe.mjs'), true);
+    for (const bad of [
+      '../evil.mjs',
+      'a/../../b',
+      '/etc/passwd',
+      '.git/config',
+      'a//b',
+      `${'d/'.repeat(8)}f`,
+      'x'.repeat(600),
+    ])
+      assert.equal(paths(bad), false, bad);
+    assert.equal(
+      Bundle.safeParse({ version: 1, rules: [], files: { 'a.js': { sha256: 'not-hex', content: '' } } })
+        .success,
+      false,
+    );
+  });
+
   it('a bundle with a module and a DBC runs them from its own directory; one with a tampered file is refused whole', async () => {
     const broker = await Broker.start();
     after(() => broker.close());

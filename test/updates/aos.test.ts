@@ -23,6 +23,7 @@ import { waitFor } from '../helpers/wait.js';
 
 type Artifact = Record<string, unknown>;
 type AosDesired = Record<string, unknown> & {
+  unitConfig?: unknown;
   components: Artifact[];
   services: Artifact[];
   layers: Artifact[];
@@ -62,6 +63,31 @@ describe('Aos desired status', () => {
       const r = DesiredStatus.safeParse({ ...withDigest, sequence: 1 });
       assert.equal(r.success, false, sha256.slice(0, 40));
     }
+  });
+
+  it('refuses instance and unit config names that could leave their place, and instance counts past the bound', () => {
+    const base = { ...fixture(), sequence: 1 };
+    const instance = (over: Record<string, unknown>) => ({
+      ...base,
+      instances: [{ serviceId: 's1', subjectId: 'subj1', priority: 0, numInstances: 1, labels: [], ...over }],
+    });
+    assert.equal(DesiredStatus.safeParse(instance({})).success, true);
+    for (const bad of [
+      { serviceId: '../../etc' },
+      { serviceId: '/abs' },
+      { subjectId: `a${'b'.repeat(200)}` },
+      { subjectId: '.hidden' },
+      { numInstances: 65 },
+      { numInstances: -1 },
+    ])
+      assert.equal(DesiredStatus.safeParse(instance(bad)).success, false, JSON.stringify(bad));
+    const unitConfig = base.unitConfig as Record<string, unknown>;
+    for (const version of ['../1.0', '1/0', '-rf', 'v'.repeat(200)])
+      assert.equal(
+        DesiredStatus.safeParse({ ...base, unitConfig: { ...unitConfig, version } }).success,
+        false,
+        version,
+      );
   });
 
   it('installs it end to end, verifying SHA3-256, and says what it does not act on', async () => {
