@@ -6,7 +6,7 @@
  */
 import module from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const own = import.meta.url;
 /** `.ts` when the agent runs from its sources (tsx), `.js` when built. */
@@ -33,6 +33,17 @@ function installedFor(parentURL: string | undefined): string | undefined {
     if (parentURL.startsWith(`${pathToFileURL(dir).href}/`))
       return pathToFileURL(path.join(installed, 'package.json')).href;
   return undefined;
+}
+
+/**
+ * Where the resolution hook's entry is, for another process or thread: beside the bundle's agent
+ * when this code runs bundled (`dist/bin/*.cjs`), else beside this file (`.ts` under tsx).
+ */
+export function sdkRegisterFile(): { file: string; tsx: boolean } {
+  const here = fileURLToPath(own);
+  if (here.endsWith('.cjs'))
+    return { file: path.join(path.dirname(here), '../agent/sdk-register.js'), tsx: false };
+  return { file: path.join(path.dirname(here), `sdk-register${ext}`), tsx: ext === '.ts' };
 }
 
 let registered = false;

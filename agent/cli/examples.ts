@@ -90,6 +90,11 @@ export const EXAMPLES: Record<string, readonly string[]> = {
     `pitcrew can decode --dbc car.dbc drive.log | jq -c 'select(.message == "ESP_21")'`,
   ],
   new: ['pitcrew new service greeter              greeter/service.js, its test and a config that runs it'],
+  import: ['pitcrew import autopi pillar.sls -o pitcrew.yaml    then: pitcrew validate -c pitcrew.yaml'],
+  'import autopi': [
+    'pitcrew import autopi pillar.sls -o pitcrew.yaml    what it could not convert: on stderr, by line',
+    'pitcrew import autopi tyre_monitor.yaml > tyre.yaml 2> not-converted.txt',
+  ],
   test: ["pitcrew test greeter/service.test.js    the module's tests, `pitcrew` resolved to this agent"],
   keygen: [
     'pitcrew keygen -o fleet.key              fleet.key (keep it off the units) and fleet.key.pub (for trust.keys)',

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Name } from '../../schemas/common.js';
 import { errors } from '../errors.js';
+import { sdkRegisterFile } from '../sdk-resolve.js';
 
 const service = () => `import { defineService, z } from 'pitcrew';
 
@@ -55,15 +55,6 @@ services:
       - { name: greet, interval: 10s, messages: [{ handler: hello, returner: [signals, log] }] }
 `;
 
-/** Where the SDK's resolution hook is, for a test process: beside the bundle's agent, or the sources'. */
-function sdkRegister(): { file: string; tsx: boolean } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.cjs'))
-    return { file: path.join(path.dirname(here), '../agent/sdk-register.js'), tsx: false };
-  const ts = here.endsWith('.ts');
-  return { file: path.join(path.dirname(here), `../sdk-register.${ts ? 'ts' : 'js'}`), tsx: ts };
-}
-
 /** `pitcrew new service NAME` and `pitcrew test`: a module service to start from, and its tests run as the agent resolves them. */
 export function registerScaffold(program: Command): void {
   program
@@ -94,7 +85,7 @@ next: pitcrew test ${name}/service.test.js; pitcrew validate -c ${name}/pitcrew.
     )
     .argument('<files...>', 'test files')
     .action((files: string[]) => {
-      const reg = sdkRegister();
+      const reg = sdkRegisterFile();
       const r = spawnSync(
         process.execPath,
         [...(reg.tsx ? ['--import', 'tsx'] : []), '--import', reg.file, '--test', ...files],

@@ -141,7 +141,11 @@ function merge(dst: LNode, src: LNode, p: KeyPath, issues: ConfigIssue[]): LNode
 /** Most values one config may expand to: aliases can multiply a small file ("billion laughs"). */
 const MAX_VALUES = 2_000_000;
 
-class TooLarge extends Error {}
+class TooLarge extends Error {
+  constructor() {
+    super(`the YAML expands to more than ${MAX_VALUES} values (through aliases)`);
+  }
+}
 
 function flatten(node: LNode, budget: { left: number }): unknown {
   if (--budget.left < 0) throw new TooLarge();
@@ -151,6 +155,9 @@ function flatten(node: LNode, budget: { left: number }): unknown {
   for (const [k, entry] of node.entries) obj[k] = flatten(entry.node, budget);
   return obj;
 }
+
+/** A node's value without its positions, bounded as a config is. */
+export const plainValue = (node: LNode): unknown => flatten(node, { left: MAX_VALUES });
 
 /** Whether `target` (symlinks resolved) lies inside `dir`. */
 function inside(dir: string, target: string): boolean {

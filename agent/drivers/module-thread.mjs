@@ -3,7 +3,7 @@
 // to the agent by messages: calls in, results, events, logs and failures out.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, settings, service } = workerData;
+const { file, settings, service, sdk, deps } = workerData;
 const post = (m) => parentPort.postMessage(m);
 const errorOf = (e) => ({ message: e instanceof Error ? e.message : String(e), code: e?.code });
 
@@ -41,6 +41,9 @@ ctx.log.child = () => ctx.log;
 process.on('uncaughtException', (e) => ctx.fail(e));
 process.on('unhandledRejection', (e) => ctx.fail(e));
 
+// Hooks are per thread: this one registers its own, knowing where module dependencies were installed.
+globalThis[Symbol.for('pitcrew.moduleDependencies')] = new Map(deps);
+await import(sdk);
 const mod = await import(file);
 // `export default defineService({create})`, or the older `export function createService`.
 const svc = await (typeof mod.default?.create === 'function' ? mod.default.create : mod.createService)(

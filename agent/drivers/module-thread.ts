@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DriverContext, DriverInstance, HandlerFn, HandlerOutput } from '../core/types.js';
+import { moduleDependencies, sdkRegisterFile } from '../sdk-resolve.js';
 import { errors } from './errors.js';
 
 /** The thread's entry sits beside this file, in the sources and in the bundle alike. */
@@ -42,7 +43,10 @@ export async function threadedModule(
   ctx: DriverContext,
   hangMs: number,
 ): Promise<DriverInstance> {
-  const worker = new Worker(entry(), { workerData: { file, settings, service: ctx.service } });
+  // The thread resolves `pitcrew` and the module's own dependencies as the agent's thread does.
+  const sdk = pathToFileURL(sdkRegisterFile().file).href;
+  const deps = [...moduleDependencies];
+  const worker = new Worker(entry(), { workerData: { file, settings, service: ctx.service, sdk, deps } });
   const calls = new Map<number, { resolve(v: HandlerOutput): void; reject(e: Error): void }>();
   let nextId = 0;
   let closing = false;

@@ -104,11 +104,14 @@ export const moduleDriver = defineDriver({
         settings.module,
         problems.map((p) => `${p.path.join('.') || '(settings)'}: ${p.message}`).join('; '),
       );
-    if (settings.isolation === 'thread')
-      return threadedModule(path.resolve(ctx.baseDir, settings.module), checked, ctx, settings.hang_timeout);
+    const depStatus = deps && { dependencies: deps.dir, cached: deps.cached };
+    if (settings.isolation === 'thread') {
+      const t = await threadedModule(file, checked, ctx, settings.hang_timeout);
+      return depStatus ? { ...t, status: () => ({ ...t.status?.(), ...depStatus }) } : t;
+    }
     const svc = await mod.createService(checked, ctx);
     return {
-      ...(deps ? { status: () => ({ dependencies: deps.dir, cached: deps.cached }) } : {}),
+      ...(depStatus ? { status: () => depStatus } : {}),
       handlers: svc.handlers ?? {},
       start: async () => svc.start?.(),
       stop: async () => svc.stop?.(),

@@ -75,7 +75,7 @@ services:
     assert.equal(e.data.value, 'function 5');
   });
 
-  it('a module with its own package.json: its dependencies installed into data_dir/modules, once, and imported', async () => {
+  it('a module with its own package.json: its dependencies installed into data_dir/modules, once, and imported, in a thread too', async () => {
     const dir = tmpDir();
     const tiny = path.join(dir, 'tiny');
     mkdirSync(tiny);
@@ -135,11 +135,16 @@ services:
     assert.equal(first.driver.cached, false);
     assert.match(first.driver.dependencies, /var\/modules\/[0-9a-f]{16}$/);
     assert.match(first.log, /module dependencies installed/);
+    // Again in a thread of its own, which resolves `pitcrew` and the installed `tiny` the same way.
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('./svc/service.js', './svc/service.js, isolation: thread'),
+    );
     const again = await run();
     assert.deepEqual(
       [again.value, again.driver.cached],
       [42, true],
-      'installed once, by the hash of package.json',
+      'installed once, by the hash of package.json; imported in a thread too',
     );
   });
 });
