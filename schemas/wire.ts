@@ -225,7 +225,16 @@ const AgentSection = z
   .optional();
 
 /** The agent's own config (not Aos's unit config): its version, and whether the last change was taken. */
-const ConfigSection = z.array(z.looseObject({ version: z.string(), ...withStatus })).optional();
+const ConfigSection = z
+  .array(
+    z.looseObject({
+      version: z.string(),
+      /** The signed bundle applied last (DESIGN §8), when there is one. */
+      bundle: z.number().int().optional(),
+      ...withStatus,
+    }),
+  )
+  .optional();
 
 /**
  * The unit status the agent sends on `<prefix>/status` (DESIGN §5): whole after each connect, with

@@ -1,4 +1,5 @@
 import type { CloudT } from '../../schemas/cloud.js';
+import type { UnitStatusT } from '../../schemas/wire.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
@@ -173,10 +174,11 @@ export class CloudLink implements Extension {
     }
   }
 
-  private sendStatus(msg: unknown): void {
+  /** A whole status is retained (a fleet tool joining later reads it, DESIGN §15); a delta is not. */
+  private sendStatus(msg: UnitStatusT): void {
     const l = this.link;
     if (!l?.connected) return;
-    l.publish(l.topic('status'), JSON.stringify(msg), { qos: 1 }).catch((e) => {
+    l.publish(l.topic('status'), JSON.stringify(msg), { qos: 1, retain: !msg.isDeltaInfo }).catch((e) => {
       this.deps.log.warn(`status not sent: ${errorText(e)}`);
     });
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadChecked } from '../config/load.js';
@@ -34,6 +35,8 @@ export class BundleReceiver implements Part {
   private readonly versionFile: string;
   private trusted: string[] = [];
   private applied: number;
+  /** The last bundle taken, as acknowledged: sent again, it is acknowledged again and changes nothing. */
+  private last?: { version: number; digest: string; ack: Ack };
   private pending?: number;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly refusals: RefusalLimiter;
@@ -44,12 +47,16 @@ export class BundleReceiver implements Part {
     this.dir = path.join(cx.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, 'bundle-version.json');
-    this.applied = existsSync(this.versionFile)
-      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number)
+    // A bare number is the form before the last bundle was kept with it.
+    const saved = existsSync(this.versionFile)
+      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | NonNullable<BundleReceiver['last']>)
       : -1;
+    this.applied = typeof saved === 'number' ? saved : saved.version;
+    if (typeof saved !== 'number') this.last = saved;
     this.reloader.onReverted((reason, source) => {
-      if (source.startsWith('bundle ') && this.pending !== undefined)
-        this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
+      if (!source.startsWith('bundle ') || this.pending === undefined) return;
+      const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
+      if (this.last?.version === this.pending) this.keep({ ...this.last, ack });
     });
   }
 
@@ -60,6 +67,7 @@ export class BundleReceiver implements Part {
 
   async start(): Promise<void> {
     this.trusted = readTrustedKeys(this.cx.section.trust.keys, 'rollout.bundles.trust.keys');
+    if (this.applied >= 0) this.cx.cloud.reportItem('config', 'agent', { bundle: this.applied });
     this.cx.cloud.onMessage('config', (payload) => void this.receive(payload));
   }
 
@@ -81,12 +89,14 @@ export class BundleReceiver implements Part {
     try {
       if (message.length > MAX_BUNDLE_BYTES)
         throw errors.SIGNATURE(`${message.length} bytes, over the ${MAX_BUNDLE_BYTES} a bundle may have`);
-      const payload = JSON.parse(
-        openEnvelope(message.toString('utf8'), this.trusted).toString('utf8'),
-      ) as Record<string, unknown>;
+      const bytes = openEnvelope(message.toString('utf8'), this.trusted);
+      const payload = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
       const v = Bundle.shape.version.safeParse(payload?.version);
       if (!v.success) throw errors.SIGNATURE('the payload has no version (a whole number)');
       version = v.data;
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      // The same bundle again (a fleet rollout's retry): its outcome again, nothing applied twice.
+      if (this.last?.version === version && this.last.digest === digest) return this.ack(this.last.ack);
       if (version <= this.applied) throw errors.BUNDLE_VERSION(version, this.applied);
       const files = Bundle.shape.files.safeParse(payload.files);
       if (!files.success)
@@ -99,8 +109,10 @@ export class BundleReceiver implements Part {
       const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
       if (!outcome.ok) return this.ack({ version, status: 'rejected', errors: outcome.reasons });
       this.applied = version;
-      writeFileSync(this.versionFile, JSON.stringify(version), { mode: 0o600 });
-      return this.ack({ version, status: 'applied', errors: [] });
+      const ack = this.ack({ version, status: 'applied', errors: [] });
+      this.keep({ version, digest, ack });
+      this.cx.cloud.reportItem('config', 'agent', { bundle: version });
+      return ack;
     } catch (e) {
       const refused: Ack = { version, status: 'rejected', errors: [errorText(e)] };
       // A flood of junk costs a few reports a minute; the next one says how many were held back.
@@ -132,11 +144,18 @@ export class BundleReceiver implements Part {
     return file;
   }
 
+  /** The applied version and the last bundle's outcome, kept across restarts. */
+  private keep(last: NonNullable<BundleReceiver['last']>): void {
+    this.last = last;
+    writeFileSync(this.versionFile, JSON.stringify(last), { mode: 0o600 });
+  }
+
+  /** Retained: a fleet tool that was away reads each unit's last outcome (DESIGN §15). */
   private ack(a: Ack): Ack {
     this.cx.log.info(a, `bundle ${a.version ?? '?'}: ${a.status}`);
     if (this.cx.cloud.configured)
       this.cx.cloud
-        .publish('ack', JSON.stringify(a), 1, false)
+        .publish('ack', JSON.stringify(a), 1, true)
         .catch((e) => this.cx.log.warn(`bundle ack: ${errorText(e)}`));
     return a;
   }

@@ -174,7 +174,7 @@ export class GitRollout implements Part {
     this.cx.log.info({ commit, status, errors: errs }, `git rollout: ${commit.slice(0, 12)} ${status}`);
     if (this.cx.cloud.configured)
       this.cx.cloud
-        .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: shared }), 1, false)
+        .publish('ack', JSON.stringify({ source: 'git', commit, status, errors: shared }), 1, true)
         .catch((e) => this.cx.log.warn(`git rollout ack: ${errorText(e)}`));
   }
 

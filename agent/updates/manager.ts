@@ -36,6 +36,8 @@ export interface DesiredOutcome {
   at: number;
   status: 'accepted' | 'rejected';
   reasons: string[];
+  /** The accepted desired status's sequence: which one this acknowledges (a fleet rollout waits for it). */
+  sequence?: number;
   /** Refusals from the same source before this one that were not reported (rate limit). */
   held?: number;
   fota?: Offer;
@@ -165,7 +167,14 @@ export class UpdateManager implements Part, UpdateControl {
       const ignored = ignoredFields(taken, this.acting);
       // A unit config this unit has no installer for is not part of the update: said, not failed.
       const desired = ignored.includes('unitConfig') ? { ...taken, unitConfig: undefined } : taken;
-      outcome = { source, at, status: 'accepted', reasons: [], ...(ignored.length ? { ignored } : {}) };
+      outcome = {
+        source,
+        at,
+        status: 'accepted',
+        reasons: [],
+        ...(taken.sequence === undefined ? {} : { sequence: taken.sequence }),
+        ...(ignored.length ? { ignored } : {}),
+      };
       for (const kind of ['fota', 'sota'] as const) {
         const m = this.machines.get(kind);
         if (m) outcome[kind] = m.offer(desired);
@@ -190,7 +199,8 @@ export class UpdateManager implements Part, UpdateControl {
     this.desired = outcome;
     if (this.cx.cloud.configured)
       this.cx.cloud
-        .publish('ack', JSON.stringify({ messageType: 'desiredStatusAck', ...outcome }), 1, false)
+        // Retained, as a bundle's: a fleet tool that was away reads the last outcome.
+        .publish('ack', JSON.stringify({ messageType: 'desiredStatusAck', ...outcome }), 1, true)
         .catch((e) => this.cx.log.warn(`desired status ack: ${errorText(e)}`));
     return outcome;
   }

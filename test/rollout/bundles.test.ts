@@ -91,7 +91,12 @@ reactor:
       ['r1'],
     );
 
-    const replayed = await push(1, rule('r1', 'pong/one'));
+    // The same bundle again (a fleet rollout's retry) is acknowledged as before and applies nothing.
+    const applies = () => agent.lines.filter(tagged('system/config/applied')).length;
+    const appliedBefore = applies();
+    assert.deepEqual(await push(1, rule('r1', 'pong/one')), { version: 1, status: 'applied', errors: [] });
+    assert.equal(applies(), appliedBefore);
+    const replayed = await push(1, rule('r1b', 'pong/other'));
     assert.equal(replayed.status, 'rejected');
     assert.match(replayed.errors[0]!, /not newer than the applied 1/);
     assert.match((await push(0, rule('r0', 'pong/zero'))).errors[0]!, /not newer/);
