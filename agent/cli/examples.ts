@@ -95,6 +95,25 @@ export const EXAMPLES: Record<string, readonly string[]> = {
     'pitcrew import autopi pillar.sls -o pitcrew.yaml    what it could not convert: on stderr, by line',
     'pitcrew import autopi tyre_monitor.yaml > tyre.yaml 2> not-converted.txt',
   ],
+  fleet: [
+    "pitcrew fleet status --url mqtt://127.0.0.1:1883 --prefix 'pitcrew/+'",
+    'pitcrew fleet rollout --url mqtt://127.0.0.1:1883 --bundle v8.signed.json --all --waves 1%,10%,100% --max-failures 5%',
+  ],
+  'fleet status': [
+    "pitcrew fleet status --url mqtts://broker.example:8883 --ca ca.pem --cert fleet.pem --key fleet.key --prefix 'pitcrew/+'",
+    "pitcrew fleet status --url mqtt://127.0.0.1:1883 --json | jq -c 'select(.online == false)'",
+    'pitcrew fleet status --url mqtt://127.0.0.1:1883 --watch',
+  ],
+  'fleet rollout': [
+    'pitcrew fleet rollout --url mqtt://127.0.0.1:1883 --bundle v8.signed.json --all --waves 1%,10%,100% --max-failures 5% \\\n      --wave-timeout 10m --rollback v9-is-v7.signed.json',
+    'pitcrew fleet rollout --url mqtt://127.0.0.1:1883 --desired desired-12.signed.json --units vans.txt --waves 2,50%,100%',
+    `pitcrew fleet rollout --url mqtt://127.0.0.1:1883 --bundle v8.signed.json --select '{"==": [{"var": "bundle"}, 7]}'`,
+    'pitcrew fleet rollout --url mqtt://127.0.0.1:1883 --resume 3fa2c9d1',
+  ],
+  'fleet rollouts': [
+    'pitcrew fleet rollouts',
+    'pitcrew fleet rollouts --json | jq -c \'select(.state == "running")\'',
+  ],
   test: ["pitcrew test greeter/service.test.js    the module's tests, `pitcrew` resolved to this agent"],
   keygen: [
     'pitcrew keygen -o fleet.key              fleet.key (keep it off the units) and fleet.key.pub (for trust.keys)',

@@ -13,6 +13,7 @@ import { registerBundle } from './bundle.js';
 import { registerCan } from './can.js';
 import { registerControl } from './control.js';
 import { addExamples } from './examples.js';
+import { registerFleet } from './fleet.js';
 import { registerImport } from './import.js';
 import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
@@ -93,6 +94,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerBundle(program);
   registerScaffold(program);
   registerImport(program);
+  registerFleet(program);
   addExamples(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {

@@ -179,6 +179,8 @@ export interface ReloaderPort {
   /** Loads, checks and applies a config file, one at a time; `within` bounds what it may read. */
   applyFile(source: string, file: string, within?: string): Promise<Outcome>;
   onReverted(fn: (reason: string, source: string) => void): void;
+  /** Told when a config from `source` passed its health check (only with `rollout.health`). */
+  onHealthy(fn: (source: string) => void): void;
 }
 
 /** What parts provide to one another: each is provided by one part and used by those that need it. */

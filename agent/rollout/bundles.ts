@@ -17,6 +17,12 @@ type Ack = {
   version: number | null;
   status: 'applied' | 'rejected' | 'reverted';
   errors: string[];
+  /**
+   * Applied, on probation for this many ms (`rollout.health`): `reverted` may still follow. When it
+   * passes, the bundle is acknowledged again with `healthy: true`.
+   */
+  probation?: number;
+  healthy?: true;
   /** Refusals before this one that were not acknowledged (rate limit). */
   held?: number;
 };
@@ -57,6 +63,14 @@ export class BundleReceiver implements Part {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
       if (this.last?.version === this.pending) this.keep({ ...this.last, ack });
+    });
+    this.reloader.onHealthy((source) => {
+      const last = this.last;
+      if (!source.startsWith('bundle ') || !last || last.version !== this.pending) return;
+      this.keep({
+        ...last,
+        ack: this.ack({ version: last.version, status: 'applied', errors: [], healthy: true }),
+      });
     });
   }
 
@@ -109,7 +123,8 @@ export class BundleReceiver implements Part {
       const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
       if (!outcome.ok) return this.ack({ version, status: 'rejected', errors: outcome.reasons });
       this.applied = version;
-      const ack = this.ack({ version, status: 'applied', errors: [] });
+      const probation = this.cx.config.current.rollout?.health?.window;
+      const ack = this.ack({ version, status: 'applied', errors: [], ...(probation ? { probation } : {}) });
       this.keep({ version, digest, ack });
       this.cx.cloud.reportItem('config', 'agent', { bundle: version });
       return ack;

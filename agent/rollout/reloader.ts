@@ -25,6 +25,7 @@ export class Reloader implements Part, ReloaderPort {
   private busy: Promise<unknown> = Promise.resolve();
   /** Told when a config is reverted after its health check, with where it came from (a git rollout marks its commit bad). */
   private readonly revertListeners: ((reason: string, source: string) => void)[] = [];
+  private readonly healthyListeners: ((source: string) => void)[] = [];
   /** The health window of the last applied config: when it ends, and what to go back to. */
   private probation?: { timer: Timer; previous: ConfigT; source: string };
 
@@ -61,6 +62,10 @@ export class Reloader implements Part, ReloaderPort {
 
   onReverted(fn: (reason: string, source: string) => void): void {
     this.revertListeners.push(fn);
+  }
+
+  onHealthy(fn: (source: string) => void): void {
+    this.healthyListeners.push(fn);
   }
 
   /** The config file this reloader reads: the base a cloud bundle is laid over. */
@@ -138,6 +143,7 @@ export class Reloader implements Part, ReloaderPort {
       const status = this.cx.status();
       if (healthy({ status, signals: this.cx.signals.tree })) {
         passed();
+        for (const fn of this.healthyListeners) fn(source);
         return;
       }
       const reason =

@@ -1,0 +1,135 @@
+import type { FleetTopics } from './topics.js';
+
+type Item = Record<string, unknown>;
+export type Ack = Record<string, unknown> & { status?: string };
+
+/** What the broker says of one unit: its retained `online`, its status (whole, then deltas) and last acks. */
+export interface UnitView {
+  id: string;
+  prefix: string;
+  online?: boolean;
+  /** When this command last heard from the unit (ms since the epoch). */
+  seen?: number;
+  status?: Record<string, Item[]>;
+  /** The last acknowledgement of a bundle, of a desired status and of a git commit. */
+  acks: { bundle?: Ack; desired?: Ack; git?: Ack };
+}
+
+/** The fields that tell a status item from another of its section; the rest are its state. */
+const IDENTITY = ['id', 'type', 'serviceId', 'subjectId', 'instance', 'digest', 'nodeId', 'name'];
+const identity = (item: Item) => JSON.stringify(IDENTITY.map((k) => item[k]));
+
+function parse(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kind of an acknowledgement, as each sender shapes it. */
+function ackKind(a: Ack): keyof UnitView['acks'] {
+  if (a.messageType === 'desiredStatusAck') return 'desired';
+  if (a.source === 'git') return 'git';
+  return 'bundle';
+}
+
+/**
+ * The fleet as the broker sees it (DESIGN §15), kept from the messages of every unit under the
+ * filter: retained ones (online, the last whole status, the last acks) arrive right after the
+ * subscription, live ones as they come.
+ */
+export class FleetView {
+  readonly units = new Map<string, UnitView>();
+
+  constructor(
+    readonly topics: FleetTopics,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The subscriptions that feed the view. */
+  filters(): string[] {
+    return ['online', 'status', 'ack'].map((l) => this.topics.each(l));
+  }
+
+  unit(id: string): UnitView {
+    let u = this.units.get(id);
+    if (!u) {
+      u = { id, prefix: this.topics.prefixOf(id), acks: {} };
+      this.units.set(id, u);
+    }
+    return u;
+  }
+
+  /** Takes one message; returns the unit it changed and what it was, or undefined for anything else. */
+  take(
+    topic: string,
+    payload: Buffer,
+    retained = false,
+  ): { unit: UnitView; leaf: string; ack?: Ack } | undefined {
+    const at = this.topics.unitOf(topic);
+    if (!at || !['online', 'status', 'ack'].includes(at.leaf)) return undefined;
+    const u = this.units.get(at.id) ?? { id: at.id, prefix: at.prefix, acks: {} };
+    this.units.set(at.id, u);
+    if (!retained) u.seen = this.now();
+    if (at.leaf === 'online') {
+      u.online = payload.toString('utf8') === 'true';
+      return { unit: u, leaf: 'online' };
+    }
+    const msg = parse(payload);
+    if (!msg || typeof msg !== 'object') return undefined;
+    if (at.leaf === 'status') {
+      this.status(u, msg as Record<string, unknown>);
+      return { unit: u, leaf: 'status' };
+    }
+    const ack = msg as Ack;
+    u.acks[ackKind(ack)] = ack;
+    return { unit: u, leaf: 'ack', ack };
+  }
+
+  /** A whole status replaces what was known; a delta updates its items. */
+  private status(u: UnitView, msg: Record<string, unknown>): void {
+    const whole = msg.isDeltaInfo === false || !u.status;
+    const next: Record<string, Item[]> = whole ? {} : { ...u.status };
+    for (const [section, list] of Object.entries(msg)) {
+      if (!Array.isArray(list)) continue;
+      if (whole) {
+        next[section] = list as Item[];
+        continue;
+      }
+      const items = new Map((next[section] ?? []).map((i) => [identity(i), i]));
+      for (const item of list as Item[]) items.set(identity(item), { ...items.get(identity(item)), ...item });
+      next[section] = [...items.values()];
+    }
+    u.status = next;
+  }
+}
+
+/** One unit as `fleet status` shows it and `--select` sees it. */
+export function summary(u: UnitView): Record<string, unknown> {
+  const config = u.status?.config?.[0];
+  const updates: Record<string, number> = {};
+  for (const section of ['components', 'services', 'layers'])
+    for (const item of u.status?.[section] ?? []) {
+      const s = String(item.status ?? '?');
+      updates[s] = (updates[s] ?? 0) + 1;
+    }
+  const bundleAck = u.acks.bundle;
+  // The whole status is retained from the last connect and the ack from the last bundle: the newer says.
+  const applied = bundleAck?.status === 'applied' ? Number(bundleAck.version) : -1;
+  const bundle = Math.max(applied, typeof config?.bundle === 'number' ? config.bundle : -1);
+  return {
+    unit: u.id,
+    online: u.online ?? null,
+    config: config?.version ?? null,
+    bundle: bundle >= 0 ? bundle : null,
+    config_status: config?.status ?? null,
+    updates,
+    last_ack: bundleAck ? { version: bundleAck.version, status: bundleAck.status } : null,
+    desired: u.acks.desired
+      ? { sequence: u.acks.desired.sequence ?? null, status: u.acks.desired.status }
+      : null,
+    seen: u.seen ?? null,
+    status: u.status ?? null,
+  };
+}
