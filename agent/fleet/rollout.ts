@@ -44,6 +44,8 @@ export class RolloutRun {
   private readonly targets: Map<string, Target>;
   private readonly waiters = new Set<() => void>();
   private phase: 'waves' | 'rollback' | 'ended' = 'waves';
+  /** The last wave this run has started (-1: none yet). */
+  private reached = -1;
 
   constructor(
     private readonly store: RolloutStore,
@@ -80,6 +82,7 @@ export class RolloutRun {
     const ends = this.r.waves;
     for (let w = this.r.wave; w < ends.length && this.phase === 'waves'; w++) {
       this.setRollout({ wave: w });
+      this.reached = w;
       const wave = this.inWave(w);
       this.say(`wave ${w + 1}/${ends.length}: ${wave.length} unit(s)`);
       for (const t of wave)
@@ -187,7 +190,7 @@ export class RolloutRun {
   }
 
   private started(t: Target): boolean {
-    return t.wave <= this.r.wave;
+    return t.wave <= this.reached;
   }
 
   private inWave(w: number): Target[] {
