@@ -9,10 +9,16 @@ export interface FleetUnit {
 }
 
 /**
- * Units on one broker, each a whole agent from the built code, all in one child process
- * (test/helpers/fleet-units.mjs), each trusting `keyFile` for bundles.
+ * Units on one broker, each a whole agent from the built code, in `processes` child processes
+ * (test/helpers/fleet-units.mjs, units dealt out in turn), each trusting `keyFile` for bundles.
  */
-export async function startFleet(dir: string, brokerUrl: string, keyFile: string, units: FleetUnit[]) {
+export async function startFleet(
+  dir: string,
+  brokerUrl: string,
+  keyFile: string,
+  units: FleetUnit[],
+  processes = 1,
+) {
   const files = units.map((u) => {
     const home = path.join(dir, u.id);
     mkdirSync(home, { recursive: true });
@@ -28,10 +34,15 @@ rollout: { bundles: { trust: { keys: [${keyFile}] } }${u.health ? `, health: ${u
     );
     return file;
   });
-  const child: ChildProcess = fork(path.join(import.meta.dirname, 'fleet-units.mjs'), files, {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const reply = (key: string) =>
+  const children = Array.from({ length: processes }, (_, p) =>
+    fork(
+      path.join(import.meta.dirname, 'fleet-units.mjs'),
+      files.filter((_, i) => i % processes === p),
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    ),
+  );
+  const owner = new Map(units.map((u, i) => [u.id, children[i % processes]!]));
+  const reply = (child: ChildProcess, key: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const on = (m: Record<string, unknown>) => {
         if (!(key in m)) return;
@@ -39,28 +50,32 @@ rollout: { bundles: { trust: { keys: [${keyFile}] } }${u.health ? `, health: ${u
         resolve(m);
       };
       child.on('message', on);
-      child.once('exit', (code) => reject(new Error(`the fleet process exited (${code})`)));
+      child.once('exit', (code) => reject(new Error(`a fleet process exited (${code})`)));
     });
-  const ready = await reply('ready');
+  const ready = await Promise.all(children.map((c) => reply(c, 'ready')));
+  /** Sends `msg` to the process running `id` and waits for its `key` reply. */
+  const ask = async (id: string, msg: object, key: string) => {
+    const child = owner.get(id)!;
+    const r = reply(child, key);
+    child.send(msg);
+    await r;
+  };
   return {
-    rss: ready.rss as number,
+    /** The units' processes' resident memory once all were online, in bytes. */
+    rss: ready.reduce((sum, r) => sum + (r.rss as number), 0),
     /** Takes a unit off the broker (a clean stop: its `online` goes false). */
-    stop: async (id: string) => {
-      const r = reply('stopped');
-      child.send({ stop: id });
-      await r;
-    },
+    stop: (id: string) => ask(id, { stop: id }, 'stopped'),
     /** Starts a stopped unit; resolves once it is online. */
-    start: async (id: string) => {
-      const r = reply('started');
-      child.send({ start: id });
-      await r;
-    },
+    start: (id: string) => ask(id, { start: id }, 'started'),
     close: async () => {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.send({ exit: true });
-      await gone;
+      await Promise.all(
+        children.map(async (child) => {
+          if (child.exitCode !== null) return;
+          const gone = new Promise((r) => child.once('exit', r));
+          child.send({ exit: true });
+          await gone;
+        }),
+      );
     },
   };
 }
