@@ -1,6 +1,6 @@
 import type { Condition } from '../core/types.js';
 import type { ReactorHost } from './host.js';
-import { compile, truthy } from './logic.js';
+import { compileLogic, truthy } from './logic.js';
 
 /**
  * The one way a condition is compiled, for rules, `if` actions, the `logic` filter and update gates:
@@ -14,7 +14,7 @@ export function conditionFactory(host: Pick<ReactorHost, 'signals' | 'clock' | '
     timezone: host.unit.timezone,
   };
   return (expr: unknown): Condition => {
-    const f = compile(expr, opts);
+    const f = compileLogic(expr, opts);
     return (data) => truthy(f(data));
   };
 }

@@ -2,6 +2,7 @@ import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
 import { errors } from './errors.js';
+import { float, generateLogic } from './logic-codegen.js';
 
 /**
  * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no
@@ -19,6 +20,8 @@ export interface LogicOptions {
   timezone?: string;
   /** Where the `log` operator writes. */
   log?: (value: unknown) => void;
+  /** false: closures only, even where code generation is allowed (the tests run both). */
+  codegen?: boolean;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -426,12 +429,6 @@ function between(a: Num, b: Num, c: Num | undefined, inclusive: boolean): boolea
 type Num = number;
 
 /**
- * `parseFloat` as JsonLogic's arithmetic applies it, without a number's round trip through a
- * string (the same value for every number but -0, which parseFloat reads as 0 and so does this).
- */
-const float = (x: unknown): number => (typeof x === 'number' && x !== 0 ? x : Number.parseFloat(x as string));
-
-/**
  * Hand-written closures for the hottest operators (comparisons, `!`, `!!`, `in` over a constant
  * list): the same results as EAGER, one call less per node, constants read once.
  */
@@ -503,7 +500,10 @@ function specialise(op: string, parts: Compiled[]): Compiled | undefined {
   }
 }
 
-/** The public form (DESIGN §11). */
-export function compileLogic(rule: unknown, opts?: LogicOptions): Compiled {
-  return compile(rule, opts);
+/**
+ * The public form (DESIGN §11): generated code where this process allows it and the expression has
+ * something to gain, else the closures.
+ */
+export function compileLogic(rule: unknown, opts: LogicOptions = {}): Compiled {
+  return (opts.codegen !== false && generateLogic(rule, opts, compile)) || compile(rule, opts);
 }

@@ -10,24 +10,31 @@ import { FIXTURES } from '../helpers/agent.js';
 const fixture = (name: string) =>
   JSON.parse(readFileSync(path.join(FIXTURES, 'jsonlogic', name), 'utf8')) as unknown[];
 
-describe('JsonLogic: the official suite (tests.json)', () => {
-  const cases = fixture('tests.json').filter((c): c is [unknown, unknown, unknown] => Array.isArray(c));
-  it('has all 277 cases', () => assert.equal(cases.length, 277));
-  for (const [i, [rule, data, expected]] of cases.entries()) {
-    it(`#${i + 1} ${JSON.stringify(rule).slice(0, 90)}`, () => {
-      assert.deepStrictEqual(compileLogic(rule)(data), expected);
-    });
-  }
-});
+// Every suite in both modes: generated code, and the closures that run where code generation is off.
+for (const codegen of [true, false]) {
+  const mode = codegen ? 'generated code' : 'closures';
+  describe(`JsonLogic (${mode}): the official suite (tests.json)`, () => {
+    const cases = fixture('tests.json').filter((c): c is [unknown, unknown, unknown] => Array.isArray(c));
+    it('has all 277 cases', () => assert.equal(cases.length, 277));
+    for (const [i, [rule, data, expected]] of cases.entries()) {
+      it(`#${i + 1} ${JSON.stringify(rule).slice(0, 90)}`, () => {
+        assert.deepStrictEqual(compileLogic(rule, { codegen })(data), expected);
+      });
+    }
+  });
 
-describe('JsonLogic: compat-tables compatible.json', () => {
-  const cases = fixture('compatible.json').filter(
-    (c): c is { description: string; rule: unknown; data: unknown; result: unknown } => typeof c === 'object',
-  );
-  for (const c of cases) {
-    it(c.description, () => assert.deepStrictEqual(compileLogic(c.rule)(c.data ?? null), c.result));
-  }
-});
+  describe(`JsonLogic (${mode}): compat-tables compatible.json`, () => {
+    const cases = fixture('compatible.json').filter(
+      (c): c is { description: string; rule: unknown; data: unknown; result: unknown } =>
+        typeof c === 'object',
+    );
+    for (const c of cases) {
+      it(c.description, () =>
+        assert.deepStrictEqual(compileLogic(c.rule, { codegen })(c.data ?? null), c.result),
+      );
+    }
+  });
+}
 
 /** Random rules over the standard operators, with `var` paths into random data. */
 const ruleArb = fc.letrec((tie) => {
@@ -38,6 +45,7 @@ const ruleArb = fc.letrec((tie) => {
     fc.boolean(),
     fc.constant(null),
     fc.constantFrom('a', 'b', 'c', 'a.b', 'list', 'n', 's', '').map((p) => ({ var: p })),
+    fc.array(fc.constantFrom(1, 0, 'a', '', null, true), { maxLength: 3 }),
     fc
       .tuple(fc.constantFrom('a', 'zz', 'a.b'), fc.integer({ min: 0, max: 3 }))
       .map(([p, d]) => ({ var: [p, d] })),
@@ -104,15 +112,28 @@ function outcome(f: () => unknown): { value: unknown } | { threw: true } {
 }
 
 describe('JsonLogic: differential against json-logic-js', () => {
-  it('gives the same result (or the same failure) on random rules and data', () => {
-    fc.assert(
-      fc.property(ruleArb, dataArb, (rule, data) => {
-        const theirs = outcome(() => jsonLogic.apply(rule as never, data));
-        const ours = outcome(() => compile(rule)(data));
-        assert.deepStrictEqual(ours, theirs, JSON.stringify(rule));
-      }),
-      { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) },
-    );
+  for (const codegen of [true, false])
+    it(`gives the same result (or the same failure) on random rules and data (${codegen ? 'generated code' : 'closures'})`, () => {
+      fc.assert(
+        fc.property(ruleArb, dataArb, (rule, data) => {
+          const theirs = outcome(() => jsonLogic.apply(rule as never, data));
+          const ours = outcome(() => compileLogic(rule, { codegen })(data));
+          assert.deepStrictEqual(ours, theirs, JSON.stringify(rule));
+        }),
+        { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) },
+      );
+    });
+
+  it('generated code holds no value of the rule: the same source for the same shape', () => {
+    const a = compileLogic({
+      and: [{ '>': [{ var: 'event.data.value' }, 3] }, { in: [{ var: 'tag' }, ['x', 'y']] }],
+    });
+    const b = compileLogic({
+      and: [{ '>': [{ var: 'a.b.c' }, '"); process.exit(1); ("'] }, { in: [{ var: 'z' }, ['1', 'q']] }],
+    });
+    assert.match(a.toString(), /^function generated/);
+    assert.equal(a.toString(), b.toString());
+    assert.doesNotMatch(b.toString(), /process|event|value/);
   });
 });
 
