@@ -83,6 +83,8 @@ class Generator {
   node(logic: unknown): Expr {
     if (Array.isArray(logic)) return { js: `[${logic.map((l) => this.node(l).js).join(', ')}]` };
     if (!isOp(logic)) return { js: this.bind(logic) };
+    const folded = this.fold(logic);
+    if (folded) return folded;
     const op = Object.keys(logic)[0]!;
     const raw = logic[op];
     const args = Array.isArray(raw) ? raw : [raw];
@@ -93,6 +95,23 @@ class Generator {
     }
     // Anything else runs as the closure compiler made it, with the data.
     return { js: `${this.bind(this.fallback(logic, this.opts))}(d)` };
+  }
+
+  /**
+   * An operation of constants alone, worked out once (by the closures) when its value is a plain
+   * one: a list or map stays computed per call, as a caller may keep or change what it gets.
+   */
+  private fold(logic: Record<string, unknown>): Expr | undefined {
+    if (!constantLogic(logic)) return undefined;
+    let value: unknown;
+    try {
+      value = this.fallback(logic, this.opts)(null);
+    } catch {
+      return undefined;
+    }
+    if (value !== null && typeof value === 'object') return undefined;
+    this.generated++;
+    return { js: this.bind(value), bool: typeof value === 'boolean' };
   }
 
   private op(op: string, args: unknown[]): Expr | undefined {
@@ -188,6 +207,47 @@ class Generator {
     const temps = Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ');
     return `${names ? `const ${names};\n` : ''}return function generated(d) {\n${temps ? `let ${temps};\n` : ''}return ${result.js};\n};`;
   }
+}
+
+/** Operations whose value depends on their arguments alone: no data, no time, no side effect. */
+const PURE = new Set([
+  ...Object.keys(COMPARE),
+  ...Object.keys(ARITH),
+  '!',
+  '!!',
+  'and',
+  'or',
+  'if',
+  '?:',
+  'in',
+  'cat',
+  'substr',
+  'min',
+  'max',
+  'merge',
+  'distance',
+]);
+/** Over a list: pure when the list is constant and the body reads nothing but the items. */
+const OVER_ITEMS = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
+const IMPURE_IN_BODY = new Set(['log', 'since', 'in_timetable']);
+
+function constantLogic(v: unknown): boolean {
+  if (Array.isArray(v)) return v.every(constantLogic);
+  if (!isOp(v)) return true;
+  const op = Object.keys(v)[0]!;
+  const raw = v[op];
+  const args = Array.isArray(raw) ? raw : [raw];
+  if (PURE.has(op)) return args.every(constantLogic);
+  if (OVER_ITEMS.has(op)) return constantLogic(args[0]) && args.slice(1).every(readsOnlyData);
+  return false;
+}
+
+/** No operation in `v` that reads time or has an effect (a body over items may read the items). */
+function readsOnlyData(v: unknown): boolean {
+  if (Array.isArray(v)) return v.every(readsOnlyData);
+  if (!isOp(v)) return true;
+  const op = Object.keys(v)[0]!;
+  return !IMPURE_IN_BODY.has(op) && readsOnlyData(v[op]);
 }
 
 /**

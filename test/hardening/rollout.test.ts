@@ -48,9 +48,11 @@ describe('bundles under concurrency', () => {
         ),
       );
     const stored = () =>
-      JSON.parse(
-        readFileSync(path.join(h.agent.dataDir, 'rollout', 'bundle-version.json'), 'utf8'),
-      ) as number;
+      (
+        JSON.parse(readFileSync(path.join(h.agent.dataDir, 'rollout', 'bundle-version.json'), 'utf8')) as {
+          version: number;
+        }
+      ).version;
     let v = 0;
     for (let i = 0; i < 50; i++) {
       for (const newerFirst of [true, false]) {
