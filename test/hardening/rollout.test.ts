@@ -68,8 +68,11 @@ describe('bundles under concurrency', () => {
           h.agent.reactor.list().map((r) => r.name),
           [`r${newer}`],
         );
-        // The newer envelope again is a replay.
-        assert.equal((await bundles.receive(bundle(newer))).status, 'rejected');
+        // The newer envelope again is acknowledged as before and applies nothing; the older stays refused.
+        const before = h.tags('system/config/applied').length;
+        assert.equal((await bundles.receive(bundle(newer))).status, 'applied');
+        assert.equal(h.tags('system/config/applied').length, before);
+        assert.equal((await bundles.receive(bundle(older))).status, 'rejected');
       }
     }
   });
