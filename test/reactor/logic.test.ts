@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -123,6 +124,20 @@ describe('JsonLogic: differential against json-logic-js', () => {
         { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) },
       );
     });
+
+  it('where code generation is disallowed, the closures run and give the same results', () => {
+    const script = `import { compileLogic } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../agent/reactor/logic.ts'))};
+const f = compileLogic({ and: [{ '>': [{ var: 'v' }, 3] }, { in: [{ var: 't' }, ['x']] }] });
+console.log(JSON.stringify([f.name, f({ v: 4, t: 'x' }), f({ v: 2, t: 'x' })]));`;
+    const out = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    const [name, yes, no] = JSON.parse(out) as [string, boolean, boolean];
+    assert.notEqual(name, 'generated');
+    assert.deepEqual([yes, no], [true, false]);
+  });
 
   it('generated code holds no value of the rule: the same source for the same shape', () => {
     const a = compileLogic({
