@@ -5,7 +5,7 @@ import { errors } from '../errors.js';
 import type { AgentStatus, PowerStatus } from '../parts/context.js';
 import { durationArg, jsonArg } from './json-arg.js';
 import { CONFIG_HELP, defaultConfig, socketOrExit } from './load-or-exit.js';
-import { ago, powerText, short, statusText } from './status-text.js';
+import { ago, human, powerText, short, statusText } from './status-text.js';
 
 interface SocketOpts {
   config: string;
@@ -20,7 +20,6 @@ const linePerItem: Print = (r) => {
 };
 
 /** Text for a person on a terminal; JSON with --json or when piped. */
-const human = (opts: { json?: boolean }) => !opts.json && process.stdout.isTTY === true;
 
 const signalLines: Print = (r) => {
   for (const s of r as { signal: string; value: unknown; unit?: string; age_ms: number }[])

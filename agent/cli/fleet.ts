@@ -18,11 +18,10 @@ import { parseShare, waveEnds } from '../fleet/waves.js';
 import { compileLogic } from '../reactor/logic.js';
 import { brokerFlags, brokerOf } from './broker-flags.js';
 import { jsonArg } from './json-arg.js';
-import { ago } from './status-text.js';
+import { ago, human } from './status-text.js';
 
 const DEFAULT_PREFIX = 'pitcrew/+';
 const DEFAULT_STATE = path.join(homedir(), '.local/state/pitcrew/fleet.db');
-const human = (opts: { json?: boolean }) => !opts.json && process.stdout.isTTY === true;
 
 /** A signed envelope's payload, read without its signature (the units check that): what it is and its number. */
 function payloadOf(file: string, kind: Payload['kind']): Payload & { units?: string[] } {

@@ -1,5 +1,8 @@
 import type { AgentStatus, PowerStatus } from '../parts/context.js';
 
+/** Text for people on a terminal; JSON with `--json` or when piped. */
+export const human = (opts: { json?: boolean }) => !opts.json && process.stdout.isTTY === true;
+
 /** `1.2 s`, `3 min`, `2 h 05 min`: an age or duration for people. */
 export function ago(ms: number): string {
   if (ms < 1000) return `${(ms / 1000).toFixed(1)} s`;

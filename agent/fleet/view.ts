@@ -15,6 +15,9 @@ export interface UnitView {
   acks: { bundle?: Ack; desired?: Ack; git?: Ack };
 }
 
+/** The topics a unit leaves on the broker that the view reads. */
+const LEAVES = ['online', 'status', 'ack'];
+
 /** The fields that tell a status item from another of its section; the rest are its state. */
 const IDENTITY = ['id', 'type', 'serviceId', 'subjectId', 'instance', 'digest', 'nodeId', 'name'];
 const identity = (item: Item) => JSON.stringify(IDENTITY.map((k) => item[k]));
@@ -49,7 +52,7 @@ export class FleetView {
 
   /** The subscriptions that feed the view. */
   filters(): string[] {
-    return ['online', 'status', 'ack'].map((l) => this.topics.each(l));
+    return LEAVES.map((l) => this.topics.each(l));
   }
 
   unit(id: string): UnitView {
@@ -68,9 +71,8 @@ export class FleetView {
     retained = false,
   ): { unit: UnitView; leaf: string; ack?: Ack } | undefined {
     const at = this.topics.unitOf(topic);
-    if (!at || !['online', 'status', 'ack'].includes(at.leaf)) return undefined;
-    const u = this.units.get(at.id) ?? { id: at.id, prefix: at.prefix, acks: {} };
-    this.units.set(at.id, u);
+    if (!at || !LEAVES.includes(at.leaf)) return undefined;
+    const u = this.unit(at.id);
     if (!retained) u.seen = this.now();
     if (at.leaf === 'online') {
       u.online = payload.toString('utf8') === 'true';
