@@ -24,17 +24,10 @@ export function codegenAllowed(): boolean {
   return allowed;
 }
 
-const COMPARE: Record<string, string> = {
-  '==': '==',
-  '===': '===',
-  '!=': '!=',
-  '!==': '!==',
-  '>': '>',
-  '>=': '>=',
-  '<': '<',
-  '<=': '<=',
-};
-const ARITH: Record<string, string> = { '+': '+', '-': '-', '*': '*', '/': '/', '%': '%' };
+/** Operators written as JavaScript's own, on two arguments (`<`, `<=` also on three). */
+const COMPARISONS = new Set(['==', '===', '!=', '!==', '>', '>=', '<', '<=']);
+/** Arithmetic JsonLogic does without parseFloat (`+` and `*` apply it). */
+const PLAIN_ARITHMETIC = new Set(['-', '/', '%']);
 
 /**
  * `parseFloat` as JsonLogic's arithmetic applies it, without a number's round trip through a
@@ -43,8 +36,12 @@ const ARITH: Record<string, string> = { '+': '+', '-': '-', '*': '*', '/': '/', 
 export const float = (x: unknown): number =>
   typeof x === 'number' && x !== 0 ? x : Number.parseFloat(x as string);
 
-const isOp = (v: unknown): v is Record<string, unknown> =>
+/** An operation: an object of one key (anything else is a value). */
+export const isOp = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1;
+
+/** JsonLogic's truthiness of `js` (an empty list is false), its value kept in `t`. */
+const truthyInto = (t: string, js: string) => `(Array.isArray(${t} = ${js}) ? ${t}.length !== 0 : !!${t})`;
 
 /** A generated expression, and whether it is always a boolean (its truthiness is itself). */
 interface Expr {
@@ -75,9 +72,7 @@ class Generator {
 
   /** JsonLogic's truthiness of `e` (an empty list is false), evaluating it once. */
   private truthy(e: Expr): string {
-    if (e.bool) return e.js;
-    const t = this.temp();
-    return `(Array.isArray(${t} = ${e.js}) ? ${t}.length !== 0 : !!${t})`;
+    return e.bool ? e.js : truthyInto(this.temp(), e.js);
   }
 
   node(logic: unknown): Expr {
@@ -116,9 +111,9 @@ class Generator {
 
   private op(op: string, args: unknown[]): Expr | undefined {
     if (op === 'var') return this.variable(args);
-    if (op in COMPARE && args.length === 2) {
+    if (COMPARISONS.has(op) && args.length === 2) {
       const [a, b] = args.map((x) => this.node(x));
-      return { js: `(${a!.js} ${COMPARE[op]} ${b!.js})`, bool: true };
+      return { js: `(${a!.js} ${op} ${b!.js})`, bool: true };
     }
     if ((op === '<' || op === '<=') && args.length === 3) {
       // Every argument is evaluated, as json-logic-js does.
@@ -142,7 +137,7 @@ class Generator {
         if (p.bool) acc = { js: `(${p.js} ${op === 'and' ? '&&' : '||'} ${acc.js})`, bool: acc.bool };
         else {
           const t = this.temp();
-          const test = `(Array.isArray(${t} = ${p.js}) ? ${t}.length !== 0 : !!${t})`;
+          const test = truthyInto(t, p.js);
           acc = { js: op === 'and' ? `(${test} ? ${acc.js} : ${t})` : `(${test} ? ${t} : ${acc.js})` };
         }
       }
@@ -176,9 +171,12 @@ class Generator {
       // indexOf's strict equality is a set lookup when the list holds no NaN.
       return { js: `${this.bind(new Set(args[1]))}.has(${this.node(args[0]).js})`, bool: true };
     }
-    if (op in ARITH && args.length === 2 && op !== '+' && op !== '*') {
+    if (PLAIN_ARITHMETIC.has(op) && args.length === 2) {
       const [a, b] = args.map((x) => this.node(x));
-      return { js: `(${a!.js} ${ARITH[op]} ${b!.js})` };
+      if (op !== '-') return { js: `(${a!.js} ${op} ${b!.js})` };
+      // A second argument that comes out undefined (`{and: []}`) makes it a negation, as json-logic-js has it.
+      const [x, y] = [this.temp(), this.temp()];
+      return { js: `(${x} = ${a!.js}, (${y} = ${b!.js}) === undefined ? -${x} : ${x} - ${y})` };
     }
     return undefined;
   }
@@ -211,8 +209,10 @@ class Generator {
 
 /** Operations whose value depends on their arguments alone: no data, no time, no side effect. */
 const PURE = new Set([
-  ...Object.keys(COMPARE),
-  ...Object.keys(ARITH),
+  ...COMPARISONS,
+  ...PLAIN_ARITHMETIC,
+  '+',
+  '*',
   '!',
   '!!',
   'and',

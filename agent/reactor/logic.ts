@@ -2,7 +2,7 @@ import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
 import { errors } from './errors.js';
-import { float, generateLogic } from './logic-codegen.js';
+import { float, generateLogic, isOp } from './logic-codegen.js';
 
 /**
  * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no
@@ -39,10 +39,6 @@ function constant(value: unknown): Compiled {
 const constantOf = (f: Compiled) => (f as MaybeConstant)[CONSTANT];
 
 export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : Boolean(v));
-
-function isLogic(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1;
-}
 
 /** json-logic-js's `var`: dotted path, numbers as strings, null/'' for the whole data. */
 function lookup(data: unknown, a: unknown, b: unknown): unknown {
@@ -212,7 +208,7 @@ const SPECIAL: Record<string, Compiler> = {
     const [a, b] = args;
     if (
       (typeof a === 'string' || typeof a === 'number') &&
-      !isLogic(b) &&
+      !isOp(b) &&
       !Array.isArray(b) &&
       args.length <= 2
     ) {
@@ -265,7 +261,8 @@ const SPECIAL: Record<string, Compiler> = {
     const parts = args.map((a) => compile(a, opts));
     return (data) => {
       const [need, keys] = parts.map((p) => p(data)) as [number, unknown[]];
-      const absent = missing(data, [keys]);
+      // As json-logic-js applies `{missing: keys}`: a list is the arguments (a list of lists, its first list).
+      const absent = missing(data, Array.isArray(keys) ? keys : [keys]);
       return keys.length - absent.length >= need ? [] : absent;
     };
   },
@@ -388,7 +385,7 @@ export function compile(logic: unknown, opts: LogicOptions = {}): Compiled {
     const items = logic.map((l) => compile(l, opts));
     return (data) => items.map((f) => f(data));
   }
-  if (!isLogic(logic)) return constant(logic);
+  if (!isOp(logic)) return constant(logic);
   const op = Object.keys(logic)[0]!;
   const raw = logic[op];
   const args = Array.isArray(raw) ? raw : [raw];
