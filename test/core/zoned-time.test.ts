@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ZonedTime } from '../../agent/core/cron.js';
 
@@ -27,4 +28,30 @@ describe('ZonedTime (arithmetic fields over a cached offset)', () => {
       }
     });
   }
+
+  it("takes the unit's own zone (none named) from the process, as Intl sees it, across DST", () => {
+    // A child process with its own TZ: the zone is the process's, fixed at its start.
+    const script = `
+      import { ZonedTime } from ${JSON.stringify(new URL('../../agent/core/cron.ts', import.meta.url).href)};
+      const zone = new ZonedTime();
+      const intl = new Intl.DateTimeFormat('en-US', { hourCycle: 'h23', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+      let bad = 0, n = 0;
+      for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += 53 * 60_000 + 11_000, n++) {
+        const want = {};
+        for (const p of intl.formatToParts(t)) if (p.type !== 'literal') want[p.type] = Number(p.value);
+        const got = zone.parts(t);
+        if (['month', 'day', 'hour', 'minute'].some((k) => got[k] !== want[k])) bad++;
+      }
+      console.log(JSON.stringify({ bad, n }));`;
+    for (const tz of ['Europe/Oslo', 'America/St_Johns', 'Australia/Lord_Howe']) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        env: { ...process.env, TZ: tz },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const { bad, n } = JSON.parse(r.stdout) as { bad: number; n: number };
+      assert.ok(n > 9000);
+      assert.equal(bad, 0, `${tz}: ${bad} of ${n} instants differ`);
+    }
+  });
 });
