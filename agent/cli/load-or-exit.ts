@@ -9,6 +9,7 @@ import {
   loadConfigSync,
   placeOf,
 } from '../config/load.js';
+import type { ConfigMemo } from '../config/memo.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
 /** Where an installed unit keeps its config. */
@@ -61,9 +62,10 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
  */
 export async function loadOrLastKnownGood(
   file: string,
+  memo?: ConfigMemo,
 ): Promise<{ loaded: LoadedConfig; files: string[]; fallback?: string[] }> {
   try {
-    const loaded = await loadChecked(file);
+    const loaded = await loadChecked(file, process.env, { memo });
     return { loaded, files: loaded.files };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

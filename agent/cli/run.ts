@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { listenerWarnings } from '../config/listeners.js';
+import { ConfigMemo } from '../config/memo.js';
 import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
@@ -26,14 +27,15 @@ export function registerRun(program: Command): void {
       const scale = Number(opts.timeScale);
       if (!(scale >= 1 && scale <= 3600))
         throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
-      const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config);
+      const memo = new ConfigMemo();
+      const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config, memo);
       const { config } = loaded;
       const log = await createLogger(config.log.level, Boolean(opts.events));
       const agent = await buildAgent(config, {
         logger: log,
         baseDir: path.dirname(loaded.file),
         // The file as configured (not the last known good that runs when it does not load): the one to watch and reload.
-        origin: { file: path.resolve(opts.config), files, raw: loaded.raw },
+        origin: { file: path.resolve(opts.config), files, raw: loaded.raw, memo },
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
       process.on('SIGHUP', () => void agent.reload('SIGHUP'));

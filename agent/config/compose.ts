@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 import { type ConfigIssue, displayFile, formatPath, type KeyPath, type Pos } from './errors.js';
+import { type ConfigMemo, deepFreeze } from './memo.js';
 import { type Env, type LNode, parseYamlSource } from './yaml-source.js';
 
 /** Plain config data plus the merged tree that knows where every value and key came from. */
@@ -51,7 +52,13 @@ function unreadable(file: string): string | undefined {
   return undefined;
 }
 
-function readSource(file: string, env: Env, issues: ConfigIssue[], from?: Pos): LNode | undefined {
+function readSource(
+  file: string,
+  env: Env,
+  issues: ConfigIssue[],
+  from?: Pos,
+  memo?: ConfigMemo,
+): LNode | undefined {
   let text: string;
   try {
     // Checked before reading: a link to a device or a huge file is never read at all.
@@ -94,7 +101,13 @@ function readSource(file: string, env: Env, issues: ConfigIssue[], from?: Pos): 
     });
     return undefined;
   }
-  return parseYamlSource(file, text, env, issues);
+  const known = memo?.tree(file, text);
+  if (known) return known;
+  const own: ConfigIssue[] = [];
+  const node = parseYamlSource(file, text, env, own);
+  if (node && own.length === 0) memo?.keep(file, text, node);
+  issues.push(...own);
+  return node;
 }
 
 function includesOf(node: LNode, issues: ConfigIssue[]): { pattern: string; pos: Pos }[] {
@@ -112,27 +125,30 @@ function includesOf(node: LNode, issues: ConfigIssue[]): { pattern: string; pos:
   return out;
 }
 
-/** Merges `src` into `dst`: maps by key, `reactor.rules` by concatenation, anything else defined once. */
+/**
+ * `src` merged into `dst`: maps by key, `reactor.rules` by concatenation, anything else defined once.
+ * A new node where they combine: the files' own trees stay as parsed, for the next load to reuse.
+ */
 function merge(dst: LNode, src: LNode, p: KeyPath, issues: ConfigIssue[]): LNode {
   const key = formatPath(p);
   if (dst.t === 'map' && src.t === 'map') {
+    const entries = new Map(dst.entries);
     for (const [k, entry] of src.entries) {
       if (p.length === 0 && k === 'include') continue;
-      const have = dst.entries.get(k);
+      const have = entries.get(k);
       if (have && p.length === 1 && p[0] === 'services') {
         issues.push({
           ...entry.keyPos,
           path: formatPath([...p, k]),
           message: `service '${k}' is defined twice: here and at ${where(have.keyPos)}`,
         });
-      } else if (!have) dst.entries.set(k, entry);
-      else have.node = merge(have.node, entry.node, [...p, k], issues);
+      } else if (!have) entries.set(k, entry);
+      else entries.set(k, { ...have, node: merge(have.node, entry.node, [...p, k], issues) });
     }
-    return dst;
+    return { ...dst, entries };
   }
   if (dst.t === 'seq' && src.t === 'seq' && CONCAT_LISTS.has(key)) {
-    dst.items.push(...src.items);
-    return dst;
+    return { ...dst, items: [...dst.items, ...src.items] };
   }
   issues.push({ ...src.pos, path: key, message: `'${key}' is defined twice: here and at ${where(dst.pos)}` });
   return dst;
@@ -147,13 +163,25 @@ class TooLarge extends Error {
   }
 }
 
-function flatten(node: LNode, budget: { left: number }): unknown {
+function flatten(node: LNode, budget: { left: number }, known?: WeakMap<LNode, unknown>): unknown {
   if (--budget.left < 0) throw new TooLarge();
   if (node.t === 'val') return node.value;
-  if (node.t === 'seq') return node.items.map((item) => flatten(item, budget));
+  const have = known?.get(node);
+  if (have !== undefined) return have;
+  if (node.t === 'seq') return node.items.map((item) => flatten(item, budget, known));
   const obj: Record<string, unknown> = {};
-  for (const [k, entry] of node.entries) obj[k] = flatten(entry.node, budget);
+  for (const [k, entry] of node.entries) obj[k] = flatten(entry.node, budget, known);
   return obj;
+}
+
+/** Keeps each rule's plain value by its node, frozen: a later load of the unchanged file takes it as it is. */
+function keepRules(c: Composed, memo: ConfigMemo): void {
+  const seq = nodeAt(c, ['reactor', 'rules']);
+  const rules = (c.data as { reactor?: { rules?: unknown } } | null | undefined)?.reactor?.rules;
+  if (seq?.t !== 'seq' || !Array.isArray(rules) || rules.length !== seq.items.length) return;
+  seq.items.forEach((node, i) => {
+    if (!memo.values.has(node)) memo.values.set(node, deepFreeze(rules[i]));
+  });
 }
 
 /** A node's value without its positions, bounded as a config is. */
@@ -193,9 +221,16 @@ export function configTree(file: string): string {
 
 /**
  * Reads a config file and everything it includes, merged into one value with positions. `within`
- * (a git checkout) bounds the tree: the file itself must lie inside it, as an include must.
+ * (a git checkout) bounds the tree: the file itself must lie inside it, as an include must. With a
+ * `memo`, a file whose text is unchanged since the last load is not parsed again.
  */
-export function compose(file: string, env: Env, issues: ConfigIssue[], within?: string): Composed {
+export function compose(
+  file: string,
+  env: Env,
+  issues: ConfigIssue[],
+  within?: string,
+  memo?: ConfigMemo,
+): Composed {
   const root = path.resolve(file);
   const tree = within ? realpathSync(within) : configTree(root);
   if (within && !inside(tree, root)) {
@@ -227,7 +262,7 @@ export function compose(file: string, env: Env, issues: ConfigIssue[], within?: 
     if (seen.has(f)) return;
     seen.add(f);
     out.files.push(f);
-    const node = readSource(f, env, issues, from);
+    const node = readSource(f, env, issues, from, memo);
     if (!node) return;
     if (from && node.t !== 'map') {
       issues.push({ ...node.pos, path: '', message: 'an included file must be a map of config sections' });
@@ -256,13 +291,25 @@ export function compose(file: string, env: Env, issues: ConfigIssue[], within?: 
   out.tree = merged;
   if (!merged) return out;
   try {
-    out.data = flatten(merged, { left: MAX_VALUES });
+    out.data = flatten(merged, { left: MAX_VALUES }, memo?.values);
+    if (memo) keepRules(out, memo);
   } catch (e) {
     if (!(e instanceof TooLarge)) throw e;
     issues.push({ ...merged.pos, path: '', message: `expands to more than ${MAX_VALUES} values (aliases?)` });
     out.tree = undefined;
   }
   return out;
+}
+
+/** The node at a key path, if the config has one there. */
+export function nodeAt(c: Composed, p: KeyPath): LNode | undefined {
+  let node = c.tree;
+  for (const seg of p) {
+    if (node?.t === 'map') node = node.entries.get(String(seg))?.node;
+    else if (node?.t === 'seq' && typeof seg === 'number') node = node.items[seg];
+    else return undefined;
+  }
+  return node;
 }
 
 /** The position of a key path (of its key, with `atKey`), or of its nearest ancestor that exists. */

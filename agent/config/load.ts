@@ -2,8 +2,10 @@ import path from 'node:path';
 import { errorText } from '../core/errors.js';
 import { driverNamed } from '../drivers/registry.js';
 import type { SettingsProblem } from '../drivers/types.js';
-import { type Composed, compose, positionOf } from './compose.js';
+import { Rule, type RuleT } from '../reactor/schema.js';
+import { type Composed, compose, nodeAt, positionOf } from './compose.js';
 import { ConfigError, type ConfigIssue, formatIssue, formatPath, type KeyPath, type Pos } from './errors.js';
+import { type ConfigMemo, deepFreeze } from './memo.js';
 import { resolvePaths } from './paths.js';
 import { Config, type ConfigT, DEFAULT_DATA_DIR, DEFAULT_SOCKET } from './schema.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
@@ -32,20 +34,62 @@ function toIssues(c: Composed, problems: SchemaProblem[]): ConfigIssue[] {
   }));
 }
 
-/** Validates composed config data: schema first, then the semantic checks, all problems at once. */
-export function validateComposed(c: Composed, issues: ConfigIssue[] = []): ConfigT {
+const RULES: KeyPath = ['reactor', 'rules'];
+
+/**
+ * `reactor.rules` validated one by one, each taken from the memo when its node is one a load
+ * before already validated; the config data without them, for the schema to check the rest.
+ */
+function memoRules(
+  c: Composed,
+  memo: ConfigMemo,
+): { rest: unknown; rules?: (RuleT | undefined)[]; problems: SchemaProblem[] } {
+  const data = c.data as { reactor?: { rules?: unknown } } | undefined;
+  const raw = data?.reactor?.rules;
+  const seq = nodeAt(c, RULES);
+  if (!Array.isArray(raw) || seq?.t !== 'seq' || seq.items.length !== raw.length)
+    return { rest: c.data, problems: [] };
+  const problems: SchemaProblem[] = [];
+  const rules = raw.map((r, i) => {
+    const node = seq.items[i]!;
+    const known = memo.rules.get(node);
+    if (known) return known;
+    const parsed = Rule.safeParse(r, { reportInput: true });
+    if (parsed.success) {
+      memo.rules.set(node, deepFreeze(parsed.data));
+      return parsed.data;
+    }
+    for (const issue of parsed.error.issues) problems.push(...translate(Config, issue, [...RULES, i]));
+    return undefined;
+  });
+  return { rest: { ...data, reactor: { ...data!.reactor, rules: [] } }, rules, problems };
+}
+
+/**
+ * Validates composed config data: schema first, then the semantic checks, all problems at once.
+ * With a memo, rules a load before already validated and checked are taken from it.
+ */
+export function validateComposed(c: Composed, issues: ConfigIssue[] = [], memo?: ConfigMemo): ConfigT {
   if (c.data === undefined && issues.length > 0) throw new ConfigError(issues);
   // A value already reported while reading (an unset env variable) is not reported again by the schema.
   const known = new Set(issues.map((i) => i.path));
-  const parsed = Config.safeParse(c.data ?? {}, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      issues.push(...toIssues(c, translate(Config, issue)).filter((i) => !known.has(i.path)));
-    }
-  }
-  issues.push(...toIssues(c, new SemanticChecker(c).run()));
-  if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(issues));
+  const { rest, rules, problems } = memo ? memoRules(c, memo) : { rest: c.data, problems: [] };
+  const parsed = Config.safeParse(rest ?? {}, { reportInput: true });
+  for (const issue of parsed.error?.issues ?? []) problems.push(...translate(Config, issue));
+  issues.push(...toIssues(c, problems).filter((i) => !known.has(i.path)));
+  issues.push(...toIssues(c, new SemanticChecker(c, memo).run()));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(inFileOrder(c, issues)));
+  if (rules) parsed.data.reactor.rules = rules as RuleT[];
   return parsed.data;
+}
+
+/** Issues as the files read: by file (in the order they were read), line and column. */
+function inFileOrder(c: Composed, issues: ConfigIssue[]): ConfigIssue[] {
+  const rank = (f: string) => {
+    const i = c.files.indexOf(f);
+    return i < 0 ? c.files.length : i;
+  };
+  return [...issues].sort((a, b) => rank(a.file) - rank(b.file) || a.line - b.line || a.column - b.column);
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
@@ -66,17 +110,19 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 export interface LoadPlace {
   within?: string;
   unitDir?: string;
+  /** What the load before this one parsed and checked (a reloader's): only what changed is done again. */
+  memo?: ConfigMemo;
 }
 
 /** Loads a config file with its includes and env substitutions; throws ConfigError listing every problem. */
 export function loadConfigSync(
   file: string,
   env: Env = process.env,
-  { within, unitDir }: LoadPlace = {},
+  { within, unitDir, memo }: LoadPlace = {},
 ): LoadedConfig {
   const issues: ConfigIssue[] = [];
-  const composed = compose(file, env, issues, within);
-  const config = validateComposed(composed, issues);
+  const composed = compose(file, env, issues, within, memo);
+  const config = validateComposed(composed, issues, memo);
   resolvePaths(config, composed, unitDir);
   return {
     config,

@@ -12,9 +12,10 @@ import { resolveStep, type StepScope } from '../hooks/resolve.js';
 import { actionNamed } from '../reactor/actions/index.js';
 import type { ActionCheck } from '../reactor/actions/types.js';
 import { checkLogic } from '../reactor/logic-check.js';
-import { type Composed, positionOf } from './compose.js';
+import { type Composed, nodeAt, positionOf } from './compose.js';
 import { displayFile, type KeyPath } from './errors.js';
 import { listenerProblems } from './listeners.js';
+import type { ConfigMemo } from './memo.js';
 import { type SchemaProblem, translate } from './schema-issues.js';
 
 type Obj = Record<string, unknown>;
@@ -45,7 +46,11 @@ function scopeOf(svc: Obj): StepScope {
 export class SemanticChecker {
   readonly problems: SchemaProblem[] = [];
 
-  constructor(private readonly composed: Composed) {}
+  constructor(
+    private readonly composed: Composed,
+    /** Problems of rules a load before already checked, by their nodes (unchanged files keep them). */
+    private readonly memo?: ConfigMemo,
+  ) {}
 
   run(): SchemaProblem[] {
     const data = this.composed.data;
@@ -204,23 +209,48 @@ export class SemanticChecker {
 
   private rules(rules: unknown[], services: Obj, root: Obj, base: KeyPath = ['reactor', 'rules']) {
     this.unique(rules, base, 'rule');
+    const seq = this.memo && nodeAt(this.composed, base);
+    // What a rule's checks read beyond the rule: the services, and which sections exist.
+    const ctx = seq
+      ? JSON.stringify([
+          services,
+          ['sota', 'fota'].map((k) => isObj(root.updates) && isObj(root.updates[k])),
+          isObj(root.cloud),
+          isObj(root.power),
+        ])
+      : '';
     rules.forEach((r, i) => {
       if (!isObj(r)) return;
       const rp: KeyPath = [...base, i];
-      const on = Array.isArray(r.on) ? r.on : [r.on];
-      on.forEach((pat, pi) => {
-        if (typeof pat !== 'string') return;
-        try {
-          parsePattern(pat);
-        } catch (e) {
-          if (isCatalogued(e, errors.PATTERN_INVALID))
-            this.add(Array.isArray(r.on) ? [...rp, 'on', pi] : [...rp, 'on'], e.message);
-        }
-      });
-      if (r.when !== undefined) this.logic(r.when, [...rp, 'when']);
-      this.actions(r.do, [...rp, 'do'], services, root);
-      this.actions(r.else, [...rp, 'else'], services, root);
+      const node = seq?.t === 'seq' ? seq.items[i] : undefined;
+      const known = node && this.memo!.checks.get(node);
+      if (known?.ctx === ctx) {
+        for (const p of known.problems) this.problems.push({ ...p, path: [...rp, ...p.path] });
+        return;
+      }
+      const from = this.problems.length;
+      this.rule(r, rp, services, root);
+      if (node) {
+        const problems = this.problems.slice(from).map((p) => ({ ...p, path: p.path.slice(rp.length) }));
+        this.memo!.checks.set(node, { ctx, problems });
+      }
     });
+  }
+
+  private rule(r: Obj, rp: KeyPath, services: Obj, root: Obj) {
+    const on = Array.isArray(r.on) ? r.on : [r.on];
+    on.forEach((pat, pi) => {
+      if (typeof pat !== 'string') return;
+      try {
+        parsePattern(pat);
+      } catch (e) {
+        if (isCatalogued(e, errors.PATTERN_INVALID))
+          this.add(Array.isArray(r.on) ? [...rp, 'on', pi] : [...rp, 'on'], e.message);
+      }
+    });
+    if (r.when !== undefined) this.logic(r.when, [...rp, 'when']);
+    this.actions(r.do, [...rp, 'do'], services, root);
+    this.actions(r.else, [...rp, 'else'], services, root);
   }
 
   /** Each action's own checks (its registry entry's `check`), with paths below the action's body. */

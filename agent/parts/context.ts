@@ -8,6 +8,7 @@ import type { UpdateKindT, WorkerActionT } from '../../schemas/common.js';
 import type { CloudStatus } from '../cloud/cloud-link.js';
 import type { Section } from '../cloud/status-aggregator.js';
 import type { ConfigDiff } from '../config/diff.js';
+import type { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus, Event } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -198,6 +199,8 @@ export interface ConfigOrigin {
   file: string;
   files: string[];
   raw: unknown;
+  /** What loading it parsed and checked: the first reload redoes only what changed. */
+  memo?: ConfigMemo;
 }
 
 export interface PartContext<S> {

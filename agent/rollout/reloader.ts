@@ -3,6 +3,7 @@ import path from 'node:path';
 import { moduleFiles } from '../config/diff.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadChecked } from '../config/load.js';
+import { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
 import type { AgentStatus, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
@@ -32,11 +33,14 @@ export class Reloader implements Part, ReloaderPort {
   private readonly file: string;
   /** The running config as written (for the last known good). */
   private raw: unknown;
+  /** What the last load parsed and checked: a reload redoes only the files and rules that changed. */
+  private readonly memo: ConfigMemo;
 
   constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
     this.file = cx.origin.file;
     this.files = cx.origin.files;
     this.raw = cx.origin.raw;
+    this.memo = cx.origin.memo ?? new ConfigMemo();
     // Without git, `pitcrew rollout` reloads the file.
     this.provides = {
       reloader: this,
@@ -93,7 +97,11 @@ export class Reloader implements Part, ReloaderPort {
   private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
     try {
-      loaded = await loadChecked(file, process.env, { within, unitDir: path.dirname(this.file) });
+      loaded = await loadChecked(file, process.env, {
+        within,
+        unitDir: path.dirname(this.file),
+        memo: this.memo,
+      });
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
       const shared = within && e instanceof ConfigError ? positions(e, within) : reasons;

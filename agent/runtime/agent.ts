@@ -153,7 +153,7 @@ export class Agent {
       unit: this.current.unit,
       signals: this.signals,
       env,
-      origin: { file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw },
+      origin: { file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw, memo: origin.memo },
       status: () => this.status(),
       flush: async () => this.flush(),
       cloud: {

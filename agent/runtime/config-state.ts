@@ -8,9 +8,23 @@ import { moduleStamp } from '../core/load-module.js';
 import type { Logger } from '../core/logger.js';
 import type { AgentStatus } from '../parts/context.js';
 
+/** Each rule's JSON, by the rule: a reload keeps the rules of unchanged files as they were (the config memo). */
+const ruleJson = new WeakMap<object, string>();
+
 /** A short digest of a config: its version in the unit status until rollout names one. */
 export function configVersion(config: ConfigT): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(
+    JSON.stringify({ ...config, reactor: { ...config.reactor, rules: [] } }),
+  );
+  for (const rule of config.reactor.rules) {
+    let json = ruleJson.get(rule);
+    if (json === undefined) {
+      json = JSON.stringify(rule);
+      ruleJson.set(rule, json);
+    }
+    hash.update(json);
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 /**

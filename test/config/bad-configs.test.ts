@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../agent/config/errors.js';
-import { loadConfigSync } from '../../agent/config/load.js';
+import { ConfigMemo } from '../../agent/config/memo.js';
+import { configIssues } from '../helpers/config-issues.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 import { BAD_CASES } from './bad-configs.cases.js';
 
@@ -11,21 +10,19 @@ describe('bad configs name file, line, column, key path and reason', () => {
     it(c.name, () => {
       const dir = tmpDir();
       writeFiles(dir, c.files);
-      let error: unknown;
-      try {
-        loadConfigSync(path.join(dir, 'main.yaml'), { ...c.env });
-      } catch (e) {
-        error = e;
-      }
-      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-      const got = error.issues.map((i) => [
-        path.relative(dir, i.file),
-        i.line,
-        i.column,
-        i.path,
-        i.message.replaceAll(dir, '<dir>'),
-      ]);
-      assert.deepEqual(got, c.errors);
+      assert.deepEqual(configIssues(dir, { ...c.env }), c.errors);
+    });
+  }
+});
+
+describe('a reload names the same errors from what the load before kept (the config memo)', () => {
+  for (const c of BAD_CASES) {
+    it(c.name, () => {
+      const dir = tmpDir();
+      writeFiles(dir, c.files);
+      const memo = new ConfigMemo();
+      assert.deepEqual(configIssues(dir, { ...c.env }, memo), c.errors);
+      assert.deepEqual(configIssues(dir, { ...c.env }, memo), c.errors);
     });
   }
 });

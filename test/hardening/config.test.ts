@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../agent/config/errors.js';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { runCli } from '../helpers/cli.js';
+import { configIssues, type Issue } from '../helpers/config-issues.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
-
-type Issue = [file: string, line: number, column: number, path: string, message: string];
 
 /** Loads `main.yaml` from `files` and returns its issues (positions relative to the directory). */
 function issues(files: Record<string, string | Buffer>, dir = tmpDir()): Issue[] {
@@ -15,19 +13,7 @@ function issues(files: Record<string, string | Buffer>, dir = tmpDir()): Issue[]
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), body);
   }
-  try {
-    loadConfigSync(path.join(dir, 'main.yaml'), {});
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.issues.map((i) => [
-      path.relative(dir, i.file),
-      i.line,
-      i.column,
-      i.path,
-      i.message.replaceAll(dir, '<dir>'),
-    ]);
-  }
-  return [];
+  return configIssues(dir);
 }
 
 const worker = (w: string) => `version: 1

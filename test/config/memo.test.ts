@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../agent/config/errors.js';
+import { loadConfigSync } from '../../agent/config/load.js';
+import { ConfigMemo } from '../../agent/config/memo.js';
+import { tmpDir, writeFiles } from '../helpers/tmp.js';
+
+const MAIN = `version: 1
+services:
+  obd:
+    driver: sim-vehicle
+    settings: {}
+    workers:
+      - { name: fast, interval: 1s, messages: [{ handler: vin }] }
+include: rules/*.yaml
+`;
+const rule = (name: string, extra = '') => `  - name: ${name}
+    on: vehicle/engine/running
+    do:
+      - worker: { service: obd, name: fast, action: pause }
+${extra}`;
+const rulesFile = (...rules: string[]) => `reactor:\n  rules:\n${rules.join('')}`;
+
+function setup(files: Record<string, string>) {
+  const dir = tmpDir();
+  writeFiles(dir, { 'main.yaml': MAIN, ...files });
+  const file = path.join(dir, 'main.yaml');
+  return { dir, file, write: (f: string, text: string) => writeFileSync(path.join(dir, f), text) };
+}
+
+function errorsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues.map((i) => `${path.basename(i.file)}:${i.line}:${i.column} ${i.path}: ${i.message}`);
+  }
+  assert.fail('the config loaded');
+}
+
+describe('config memo (a reload parses, validates and checks only what changed)', () => {
+  it("keeps the rules of unchanged files as they were, and takes the changed file's anew", () => {
+    const { file, write } = setup({
+      'rules/a.yaml': rulesFile(rule('a1'), rule('a2')),
+      'rules/b.yaml': rulesFile(rule('b1')),
+    });
+    const memo = new ConfigMemo();
+    const first = loadConfigSync(file, {}, { memo }).config.reactor.rules;
+    write('rules/b.yaml', rulesFile(rule('b1'), rule('b2')));
+    const second = loadConfigSync(file, {}, { memo }).config.reactor.rules;
+    assert.deepEqual(
+      second.map((r) => r.name),
+      ['a1', 'a2', 'b1', 'b2'],
+    );
+    assert.equal(second[0], first[0], 'a1 is the object the load before made');
+    assert.equal(second[1], first[1]);
+    assert.notEqual(second[2], first[2], 'b.yaml changed: its rules are parsed again');
+    assert.ok(Object.isFrozen(second[0]) && Object.isFrozen(second[0]!.do[0]), 'shared rules are frozen');
+    // Without a memo every load makes its own.
+    assert.notEqual(loadConfigSync(file, {}).config.reactor.rules[0], second[0]);
+  });
+
+  it('checks a kept rule again when what it refers to changed in another file', () => {
+    const { file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a1')) });
+    const memo = new ConfigMemo();
+    loadConfigSync(file, {}, { memo });
+    write('main.yaml', MAIN.replace('obd:', 'gps:'));
+    assert.deepEqual(
+      errorsOf(() => loadConfigSync(file, {}, { memo })),
+      ["a.yaml:6:28 reactor.rules[0].do[0].worker.service: unknown service 'obd'"],
+    );
+    write('main.yaml', MAIN);
+    assert.equal(loadConfigSync(file, {}, { memo }).config.reactor.rules[0]!.name, 'a1');
+  });
+
+  it("names a kept rule's error where it now is, when rules before it came and went", () => {
+    const bad = rule('a1', '    when: { "nope": [1] }\n');
+    const { file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a0')), 'rules/b.yaml': rulesFile(bad) });
+    const memo = new ConfigMemo();
+    const before = errorsOf(() => loadConfigSync(file, {}, { memo }));
+    assert.equal(before.length, 1);
+    assert.match(before[0]!, /^b\.yaml:7:13 reactor\.rules\[1\]\.when\.nope: unknown JsonLogic operator/);
+    write('rules/a.yaml', rulesFile(rule('a0'), rule('a00'), rule('a000')));
+    const after = errorsOf(() => loadConfigSync(file, {}, { memo }));
+    assert.deepEqual(after, [before[0]!.replace('rules[1]', 'rules[3]')]);
+    // The same, loaded without a memo.
+    assert.deepEqual(
+      errorsOf(() => loadConfigSync(file, {})),
+      after,
+    );
+  });
+
+  it('reads a file with ${env:…} again at every load: the variable may have changed', () => {
+    const { file } = setup({
+      'rules/a.yaml': rulesFile(rule('a1', '    when: { ">": [{ var: event.data.rpm }, "${env:LIMIT}"] }\n')),
+    });
+    const memo = new ConfigMemo();
+    const limit = (env: Record<string, string>) =>
+      JSON.stringify(loadConfigSync(file, env, { memo }).config.reactor.rules[0]!.when);
+    assert.match(limit({ LIMIT: '3000' }), /3000/);
+    assert.match(limit({ LIMIT: '4000' }), /4000/);
+  });
+
+  it('a duplicate rule name across a kept and a changed file is still found', () => {
+    const { file, write } = setup({
+      'rules/a.yaml': rulesFile(rule('a1')),
+      'rules/b.yaml': rulesFile(rule('b1')),
+    });
+    const memo = new ConfigMemo();
+    loadConfigSync(file, {}, { memo });
+    write('rules/b.yaml', rulesFile(rule('a1')));
+    assert.deepEqual(
+      errorsOf(() => loadConfigSync(file, {}, { memo })),
+      errorsOf(() => loadConfigSync(file, {})),
+    );
+    assert.match(errorsOf(() => loadConfigSync(file, {}, { memo }))[0]!, /b\.yaml:3:\d+ .*defined twice/);
+  });
+});
