@@ -9,7 +9,7 @@ import { SignedEnvelope } from '../../schemas/wire.js';
 import type { BrokerOptions } from '../cloud/push.js';
 import { realClock } from '../core/clock.js';
 import { errors } from '../errors.js';
-import { collect, fleetClient } from '../fleet/connect.js';
+import { closeRollout, collect, fleetClient } from '../fleet/connect.js';
 import { RolloutRun } from '../fleet/rollout.js';
 import { type Payload, type Rollout, RolloutStore } from '../fleet/store.js';
 import { FleetTopics } from '../fleet/topics.js';
@@ -161,14 +161,20 @@ async function rollout(opts: RolloutOpts): Promise<void> {
   const topics = new FleetTopics(resumed?.prefix ?? opts.prefix);
   const view = new FleetView(topics);
   let client: MqttClient | undefined;
+  let ended = false;
   try {
-    client = await fleetClient(brokerOf(opts), `pitcrew-fleet-${id}`);
+    const session = `pitcrew-fleet-${id}`;
+    const link = await fleetClient(brokerOf(opts), session);
+    client = link.client;
     const c = client;
+    const { shared } = link;
+    if (!shared) console.error('the broker takes no shared subscriptions: listening on plain ones');
     let run: RolloutRun | undefined;
-    await collect(client, view, (topic, payload, retained) => {
+    const onMessage = (topic: string, payload: Buffer, retained: boolean) => {
       if (run) run.message(topic, payload, retained);
       else view.take(topic, payload, retained);
-    });
+    };
+    await collect(client, view, onMessage, shared ? { group: session } : {});
     let r = resumed;
     if (!r) {
       const { record, units } = plan(opts, view, id);
@@ -186,10 +192,11 @@ async function rollout(opts: RolloutOpts): Promise<void> {
       (l) => console.error(`${new Date().toISOString().slice(11, 19)} ${l}`),
     );
     const end = await run.run();
+    ended = true;
     report(store, end, human(opts));
     process.exitCode = end.state === 'done' ? 0 : 1;
   } finally {
-    await client?.endAsync();
+    if (client) await closeRollout(client, ended);
     store.close();
   }
 }
@@ -227,7 +234,7 @@ async function status(
   opts: BrokerOptions & { prefix: string; watch?: boolean; json?: boolean },
 ): Promise<void> {
   const view = new FleetView(new FleetTopics(opts.prefix));
-  const client = await fleetClient(brokerOf(opts));
+  const { client } = await fleetClient(brokerOf(opts));
   const text = human(opts);
   let changed: ((u: UnitView) => void) | undefined;
   try {

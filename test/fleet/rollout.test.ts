@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import mqtt, { type IConnackPacket } from 'mqtt';
 import { keygen, signEnvelope } from '../../agent/rollout/signing.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { startFleet } from '../helpers/fleet.js';
@@ -65,7 +66,7 @@ async function fleetStatus(prefix = 'pitcrew/+'): Promise<Map<string, Line>> {
 }
 
 before(async () => {
-  broker = await Broker.start();
+  broker = await Broker.start({ logSubscriptions: true });
   dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-fleet-'));
   writeFileSync(path.join(dir, 'fleet.key.pub'), key.publicKey);
 });
@@ -178,6 +179,28 @@ describe('pitcrew fleet', () => {
     const seen = await fleetStatus();
     for (const u of ids) assert.equal(seen.get(u)!.bundle, 4, u);
     await fleet.close();
+
+    // Live acknowledgements came through the rollout's shared subscription; the plain ones that
+    // read the retained acks were dropped once read. The ended rollout left no session behind.
+    const mine = broker
+      .subscriptions()
+      .split('\n')
+      .map((l) => l.replace(/^\d+: /, ''))
+      .filter((l) => l.startsWith(`pitcrew-fleet-${id} `));
+    const ack = 'pitcrew/+/ack';
+    const subscribed = (f: string) => mine.lastIndexOf(`pitcrew-fleet-${id} 1 ${f}`);
+    const unsubscribed = (f: string) => mine.lastIndexOf(`pitcrew-fleet-${id} ${f}`);
+    assert.ok(subscribed(`$share/pitcrew-fleet-${id}/${ack}`) >= 0, mine.join('\n'));
+    assert.ok(unsubscribed(`$share/pitcrew-fleet-${id}/${ack}`) < 0, mine.join('\n'));
+    assert.ok(unsubscribed(ack) > subscribed(ack) && subscribed(ack) >= 0, mine.join('\n'));
+    const probe = mqtt.connect(broker.url, {
+      clientId: `pitcrew-fleet-${id}`,
+      clean: false,
+      protocolVersion: 5,
+    });
+    const connack = await new Promise<IConnackPacket>((resolve) => probe.once('connect', resolve));
+    await probe.endAsync();
+    assert.equal(connack.sessionPresent, false, 'the ended rollout left no session');
   });
 });
 

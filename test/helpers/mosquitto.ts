@@ -4,7 +4,7 @@
  * for it (`clean: false`).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,8 @@ export interface BrokerOptions {
   users?: Record<string, string>;
   /** Files for a TLS listener that requires client certificates. */
   tls?: { ca: string; cert: string; key: string };
+  /** Logs every subscribe and unsubscribe (`subscriptions()` reads them). */
+  logSubscriptions?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -60,7 +62,9 @@ export class Broker {
       `listener ${port} 127.0.0.1`,
       'persistence true',
       `persistence_location ${this.dir}/`,
-      'log_dest none',
+      ...(opts.logSubscriptions
+        ? [`log_dest file ${this.dir}/mosquitto.log`, 'log_type subscribe', 'log_type unsubscribe']
+        : ['log_dest none']),
       // Run as whoever runs the tests (as root it would switch to `mosquitto`, which cannot write here).
       `user ${userInfo().username}`,
       'max_queued_messages 0',
@@ -88,6 +92,11 @@ export class Broker {
     const b = new Broker(await freePort(), opts);
     await b.resume();
     return b;
+  }
+
+  /** The subscribes and unsubscribes logged so far (with `logSubscriptions`), one per line. */
+  subscriptions(): string {
+    return readFileSync(path.join(this.dir, 'mosquitto.log'), 'utf8');
   }
 
   /** The running broker's process id (for its CPU time). */
