@@ -102,7 +102,7 @@ export class CloudLink implements Extension {
   }
 
   async start(): Promise<void> {
-    this.link?.start();
+    await this.link?.start();
   }
 
   async stop(): Promise<void> {

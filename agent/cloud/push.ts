@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { errors, errorText } from '../core/errors.js';
 import { brokerAddress } from './broker-url.js';
 
@@ -35,6 +35,8 @@ export function brokerOptions(broker: BrokerOptions): IClientOptions {
 
 /** Publishes one message at QoS 1 and waits for the broker's PUBACK (`pitcrew bundle push`). */
 export async function pushMessage(broker: BrokerOptions, topic: string, payload: string): Promise<void> {
+  // Loaded here, not with the command: every start of the agent would evaluate it.
+  const { default: mqtt } = await import('mqtt');
   const client = await mqtt.connectAsync(brokerOptions(broker));
   try {
     await client.publishAsync(topic, payload, { qos: 1 });

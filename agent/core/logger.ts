@@ -1,5 +1,4 @@
 import { type Logger, pino } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import { LogSink } from './log-sink.js';
 
 export type { Logger };
@@ -8,12 +7,14 @@ export type { Logger };
  * Readable lines on a terminal, JSON lines otherwise; to stderr when stdout carries events.
  * Written through a LogSink, so a reader that is slow or gone never holds the process.
  */
-export function createLogger(level: string, toStderr: boolean): Logger {
+export async function createLogger(level: string, toStderr: boolean): Promise<Logger> {
   const fd = toStderr ? 2 : 1;
   const sink = new LogSink(fd);
   process.on('exit', () => sink.flushSync());
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   if (tty) {
+    // Loaded only for a terminal: a unit's service writes JSON lines.
+    const { prettyFactory } = await import('pino-pretty');
     const pretty = prettyFactory({ singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino({ level }, { write: (line: string) => sink.write(pretty(line)) });
   }

@@ -1,4 +1,4 @@
-import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import type { IConnackPacket, MqttClient } from 'mqtt';
 import { type BrokerOptions, brokerOptions } from '../cloud/push.js';
 import type { FleetView } from './view.js';
 
@@ -17,7 +17,9 @@ export interface FleetLink {
  * fixed id and a session the broker keeps for a week, so acknowledgements sent while it was away
  * are delivered when it returns; `closeRollout` ends that session once the rollout has ended.
  */
-export function fleetClient(broker: BrokerOptions, session?: string): Promise<FleetLink> {
+export async function fleetClient(broker: BrokerOptions, session?: string): Promise<FleetLink> {
+  // Loaded here, not with the command: every start of the agent would evaluate it.
+  const { default: mqtt } = await import('mqtt');
   const client = mqtt.connect({
     ...brokerOptions(broker),
     protocolVersion: 5,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import * as z from 'zod';
 import { errors, errorText, PitcrewError } from '../errors.js';
 import { archiveLimits, unpack } from '../installers/archive.js';
@@ -112,7 +112,7 @@ export async function entryPoint(dir: string): Promise<EntryPoint> {
     const file = path.join(dir, 'pitcrew-service.yaml');
     if (!existsSync(file))
       throw errors.INSTANCE_ENTRY(dir, 'it is neither an OCI image layout nor has a pitcrew-service.yaml');
-    const m = ServiceManifest.safeParse(parse(await readFile(file, 'utf8')));
+    const m = ServiceManifest.safeParse(load(await readFile(file, 'utf8')));
     if (!m.success)
       throw errors.INSTANCE_ENTRY(
         file,
