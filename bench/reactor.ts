@@ -24,6 +24,25 @@ import { reading, rng, rules } from './_workload.js';
 
 const EVENTS = 200_000;
 
+/**
+ * The event stream: tags in a random order fixed per run, data new for every event, and the signal
+ * writes the pipeline would make for it. `next(i)` gives event i's tag and data.
+ */
+function stream(signals: SignalStore, tags: string[]) {
+  signals.set('obd', 'voltage', 12.6, Date.now());
+  signals.set('gnss', 'position', { lat: 59.95, lon: 10.7 }, Date.now());
+  const random = rng(42);
+  const order = Array.from({ length: 4096 }, () => Math.floor(random() * tags.length));
+  return (i: number) => {
+    const tag = tags[order[i & 4095]!]!;
+    const data = reading(random, Date.now());
+    const slash = tag.indexOf('/', 8);
+    signals.set(tag.slice(8, slash), tag.slice(slash + 1), data.value, data.ts);
+    signals.set('obd', 'speed', data.value, data.ts);
+    return { tag, data };
+  };
+}
+
 /** Whether a pattern matches a tag (for the floor's precomputed dispatch; its cost is not measured). */
 function matches(p: ParsedPattern, tag: string): boolean {
   if (p.kind === 're') return p.re.test(tag);
@@ -55,17 +74,10 @@ function floor(n: number): number {
     ),
   }));
   const byTag = new Map(tags.map((t) => [t, compiled.filter((r) => r.on.some((p) => matches(p, t)))]));
-  signals.set('obd', 'voltage', 12.6, Date.now());
-  signals.set('gnss', 'position', { lat: 59.95, lon: 10.7 }, Date.now());
-  const random = rng(42);
-  const order = Array.from({ length: 4096 }, () => Math.floor(random() * tags.length));
+  const next = stream(signals, tags);
   let consumed = 0;
   const one = (i: number) => {
-    const tag = tags[order[i & 4095]!]!;
-    const data = reading(random, Date.now());
-    const slash = tag.indexOf('/', 8);
-    signals.set(tag.slice(8, slash), tag.slice(slash + 1), data.value, data.ts);
-    signals.set('obd', 'speed', data.value, data.ts);
+    const { tag, data } = next(i);
     const now = Date.now();
     const run = {
       event: { tag, data, ts: now, source: 'bench' },
@@ -119,17 +131,9 @@ async function run(n: number, reShare = 0) {
   h.bus.on('out/#', (e) => {
     consumed += e.data.value as number;
   });
-  signals.set('obd', 'voltage', 12.6, Date.now());
-  signals.set('gnss', 'position', { lat: 59.95, lon: 10.7 }, Date.now());
-  const random = rng(42);
-  // The order of tags is random but fixed per run; the data is new for every event.
-  const order = Array.from({ length: 4096 }, () => Math.floor(random() * tags.length));
+  const next = stream(signals, tags);
   const one = (i: number) => {
-    const tag = tags[order[i & 4095]!]!;
-    const data = reading(random, Date.now());
-    const slash = tag.indexOf('/', 8);
-    signals.set(tag.slice(8, slash), tag.slice(slash + 1), data.value, data.ts);
-    signals.set('obd', 'speed', data.value, data.ts);
+    const { tag, data } = next(i);
     h.bus.emit(tag, data, 'bench');
   };
   for (let i = 0; i < 20_000; i++) one(i); // warm-up
