@@ -11,6 +11,10 @@ export type Event = z.infer<typeof EventSchema>;
 interface TagEntry {
   segs: readonly string[];
   n: number;
+  /** The subscriptions the tag reaches, in dispatch order, with what each matched: as of `version`. */
+  subs: Sub[];
+  matches: Match[];
+  version: number;
 }
 
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
@@ -70,6 +74,9 @@ interface TrieNode {
   here: Sub[];
 }
 
+/** Where a walk puts each subscription a tag reaches, with what it matched. */
+type Reach = (sub: Sub, match: Match) => void;
+
 const MAX_CACHED_TAGS = 10_000;
 const NO_MATCH: Match = Object.freeze([]) as Match;
 const node = (): TrieNode => ({ exact: new Map(), hash: [], here: [] });
@@ -86,6 +93,8 @@ export class Bus {
   /** `re:` patterns with no such prefix: tried on every event. */
   private readonly reLoose: ReSub[] = [];
   private emitted = 0;
+  /** Changes with every subscribe and unsubscribe: a tag's dispatch list is found again after one. */
+  private version = 0;
   private instant: number | undefined;
   private readonly split = new Map<string, TagEntry>();
   /** Events counted per first tag segment for tags no longer in `split`. */
@@ -125,10 +134,12 @@ export class Bus {
         list = byPrefix.get(prefix) ?? byPrefix.set(prefix, []).get(prefix)!;
       }
       list.push(entry);
+      this.version++;
       return () => {
         sub.active = false;
         const i = list.indexOf(entry);
         if (i >= 0) list.splice(i, 1);
+        this.version++;
       };
     }
     let n = this.root;
@@ -147,10 +158,12 @@ export class Bus {
       list = n.here;
     }
     list.push(sub);
+    this.version++;
     return () => {
       sub.active = false;
       const i = list.indexOf(sub);
       if (i >= 0) list.splice(i, 1);
+      this.version++;
     };
   }
 
@@ -250,26 +263,45 @@ export class Bus {
     }
   }
 
+  /**
+   * Calls the tag's subscriptions: found by a walk of the trie (and the `re:` patterns) once per
+   * tag and subscription set, then reused from the tag's entry while no subscription changes.
+   */
   private deliver(event: Event): void {
     this.emitted++;
     const entry = this.segments(event.tag);
     entry.n++;
+    if (entry.version !== this.version) this.route(entry, event.tag);
+    const { subs, matches } = entry;
+    for (let i = 0; i < subs.length; i++) this.call(subs[i]!, event, matches[i]!);
+  }
+
+  private route(entry: TagEntry, tag: string): void {
+    const subs: Sub[] = [];
+    const matches: Match[] = [];
+    const reach = (sub: Sub, match: Match) => {
+      subs.push(sub);
+      matches.push(match.length ? Object.freeze(match) : NO_MATCH);
+    };
     const segs = entry.segs;
-    this.walk(this.root, segs, 0, 0, [], event);
-    if (this.reLoose.length) this.tryRegexes(this.reLoose, event);
+    this.walk(this.root, segs, 0, 0, [], tag, reach);
+    if (this.reLoose.length) this.tryRegexes(this.reLoose, tag, reach);
     for (const [depth, byPrefix] of this.reIndex) {
       if (segs.length < depth) continue;
       let end = 0;
       for (let d = 0; d < depth; d++) end += segs[d]!.length + 1;
-      const list = byPrefix.get(event.tag.slice(0, end - 1));
-      if (list) this.tryRegexes(list, event);
+      const list = byPrefix.get(tag.slice(0, end - 1));
+      if (list) this.tryRegexes(list, tag, reach);
     }
+    entry.subs = subs;
+    entry.matches = matches;
+    entry.version = this.version;
   }
 
-  private tryRegexes(list: readonly ReSub[], event: Event): void {
+  private tryRegexes(list: readonly ReSub[], tag: string, reach: Reach): void {
     for (const { re, sub } of list) {
-      const m = re.exec(event.tag);
-      if (m) this.call(sub, event, m.length > 1 ? m.slice(1).map((g) => g ?? '') : NO_MATCH);
+      const m = re.exec(tag);
+      if (m) reach(sub, m.length > 1 ? m.slice(1).map((g) => g ?? '') : NO_MATCH);
     }
   }
 
@@ -281,7 +313,7 @@ export class Bus {
         this.fold(this.folded);
         this.split.clear();
       }
-      entry = { segs: tag.split('/'), n: 0 };
+      entry = { segs: tag.split('/'), n: 0, subs: [], matches: [], version: -1 };
       this.split.set(tag, entry);
     }
     return entry;
@@ -304,24 +336,24 @@ export class Bus {
     i: number,
     at: number,
     caps: string[],
-    event: Event,
+    tag: string,
+    reach: Reach,
   ): void {
     if (n.hash.length > 0) {
-      const rest = event.tag.slice(at);
-      const match = caps.length ? [...caps, rest] : [rest];
-      for (const sub of n.hash) this.call(sub, event, match);
+      const rest = tag.slice(at);
+      for (const sub of n.hash) reach(sub, [...caps, rest]);
     }
     if (i === segs.length) {
-      for (const sub of n.here) this.call(sub, event, caps.length ? [...caps] : NO_MATCH);
+      for (const sub of n.here) reach(sub, [...caps]);
       return;
     }
     const seg = segs[i]!;
     const next = at + seg.length + 1;
     const child = n.exact.get(seg);
-    if (child) this.walk(child, segs, i + 1, next, caps, event);
+    if (child) this.walk(child, segs, i + 1, next, caps, tag, reach);
     if (n.plus) {
       caps.push(seg);
-      this.walk(n.plus, segs, i + 1, next, caps, event);
+      this.walk(n.plus, segs, i + 1, next, caps, tag, reach);
       caps.pop();
     }
   }

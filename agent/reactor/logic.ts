@@ -295,10 +295,12 @@ const SPECIAL: Record<string, Compiler> = {
     const table = compile(written.table, opts);
     const at = written.at === undefined ? undefined : compile(written.at, opts);
     const zone = new ZonedTime(opts.timezone);
-    const known = constantOf(table);
-    if (known && Array.isArray(known.value)) {
-      // A table written into the condition: turned once into minute ranges per weekday.
-      const week = weekOf(known.value as TimetableEntryLike[]);
+    // A table written into the condition (its entries in a list, or a constant): turned once into
+    // minute ranges per weekday.
+    const literal =
+      Array.isArray(written.table) && written.table.every(isEntry) ? written.table : constantOf(table)?.value;
+    if (Array.isArray(literal)) {
+      const week = weekOf(literal as TimetableEntryLike[]);
       return (data) => inWeek(week, zone.parts(at ? Number(at(data)) : nowOf(data, opts)));
     }
     return (data) => {

@@ -75,6 +75,39 @@ describe('bus', () => {
     assert.equal(n, 2);
   });
 
+  it("finds a tag's listeners again after every subscribe and unsubscribe", () => {
+    const bus = new Bus(new FakeClock(0));
+    const calls: string[] = [];
+    const listen = (pattern: string) => bus.on(pattern, (_e, m) => calls.push(`${pattern}:${m.join(',')}`));
+    listen('a/b');
+    bus.emit('a/b');
+    const plus = listen('a/+');
+    const re = listen('re:^a/(b)$');
+    const hash = listen('#');
+    bus.emit('a/b');
+    plus();
+    bus.emit('a/b');
+    re();
+    hash();
+    bus.emit('a/b');
+    assert.deepEqual(calls, [
+      'a/b:',
+      ...['#:a/b', 'a/b:', 'a/+:b', 're:^a/(b)$:b'],
+      ...['#:a/b', 'a/b:', 're:^a/(b)$:b'],
+      'a/b:',
+    ]);
+  });
+
+  it('hands listeners a match they cannot change under the next event', () => {
+    const bus = new Bus(new FakeClock(0));
+    const seen: Match[] = [];
+    bus.on('a/+', (_e, m) => seen.push(m));
+    bus.emit('a/b');
+    assert.throws(() => (seen[0] as string[]).push('x'), TypeError);
+    bus.emit('a/b');
+    assert.deepEqual(seen, [['b'], ['b']]);
+  });
+
   it('keeps dispatching when a listener throws, and reports it', () => {
     const errors: string[] = [];
     const bus = new Bus(undefined, (err, e) => errors.push(`${e.tag}: ${(err as Error).message}`));
