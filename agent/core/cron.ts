@@ -60,17 +60,17 @@ const QUARTER_MS = 15 * 60_000;
  * Local wall-clock parts of an instant in a time zone. The zone's offset comes from Intl once per
  * quarter hour; the fields are arithmetic on top of it (Intl per call costs ~100x more).
  */
-export class ZonedTime {
-  private formatter?: Intl.DateTimeFormat;
-  private quarter = Number.NaN;
-  private offset = 0;
+/**
+ * One formatter per named zone, for every rule and timetable: each holds ICU data, and building one
+ * costs about as much as a thousand lookups with it.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
-  constructor(private readonly timeZone?: string) {}
-
-  /** Created on first use: building a formatter loads time zone data, which startup need not wait for. */
-  private get fmt(): Intl.DateTimeFormat {
-    this.formatter ??= new Intl.DateTimeFormat('en-US', {
-      timeZone: this.timeZone,
+function formatterOf(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
       hourCycle: 'h23',
       year: 'numeric',
       month: 'numeric',
@@ -79,8 +79,16 @@ export class ZonedTime {
       minute: 'numeric',
       second: 'numeric',
     });
-    return this.formatter;
+    formatters.set(timeZone, f);
   }
+  return f;
+}
+
+export class ZonedTime {
+  private quarter = Number.NaN;
+  private offset = 0;
+
+  constructor(private readonly timeZone?: string) {}
 
   /**
    * The zone's offset from UTC at `ms`, in ms. The unit's own zone comes from Date, which needs no
@@ -89,7 +97,7 @@ export class ZonedTime {
   private offsetAt(ms: number): number {
     if (this.timeZone === undefined) return -new Date(ms).getTimezoneOffset() * 60_000;
     const f: Record<string, number> = {};
-    for (const p of this.fmt.formatToParts(ms)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+    for (const p of formatterOf(this.timeZone).formatToParts(ms)) if (p.type !== 'literal') f[p.type] = Number(p.value);
     const local = Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!);
     return local - Math.floor(ms / 1000) * 1000;
   }
