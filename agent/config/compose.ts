@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
+import { deepFreeze } from '../core/freeze.js';
 import { type ConfigIssue, displayFile, formatPath, type KeyPath, type Pos } from './errors.js';
-import { type ConfigMemo, deepFreeze } from './memo.js';
+import type { ConfigMemo } from './memo.js';
 import { type Env, type LNode, parseYamlSource } from './yaml-source.js';
 
 /** Plain config data plus the merged tree that knows where every value and key came from. */

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { errorText } from '../core/errors.js';
+import { deepFreeze } from '../core/freeze.js';
 import { driverNamed } from '../drivers/registry.js';
 import type { SettingsProblem } from '../drivers/types.js';
 import { Rule, type RuleT } from '../reactor/schema.js';
 import { type Composed, compose, nodeAt, positionOf } from './compose.js';
 import { ConfigError, type ConfigIssue, formatIssue, formatPath, type KeyPath, type Pos } from './errors.js';
-import { type ConfigMemo, deepFreeze } from './memo.js';
+import type { ConfigMemo } from './memo.js';
 import { resolvePaths } from './paths.js';
 import { Config, type ConfigT, DEFAULT_DATA_DIR, DEFAULT_SOCKET } from './schema.js';
 import { type SchemaProblem, translate } from './schema-issues.js';

@@ -28,12 +28,3 @@ export class ConfigMemo {
     if (!text.includes('${env:')) this.trees.set(file, { text, node });
   }
 }
-
-/** Freezes a value all the way down: data that loads share must not change under them. */
-export function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}

@@ -97,7 +97,8 @@ export class ZonedTime {
   private offsetAt(ms: number): number {
     if (this.timeZone === undefined) return -new Date(ms).getTimezoneOffset() * 60_000;
     const f: Record<string, number> = {};
-    for (const p of formatterOf(this.timeZone).formatToParts(ms)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+    for (const p of formatterOf(this.timeZone).formatToParts(ms))
+      if (p.type !== 'literal') f[p.type] = Number(p.value);
     const local = Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!);
     return local - Math.floor(ms / 1000) * 1000;
   }

@@ -7,9 +7,20 @@
  * disabled (`--disallow-code-generation-from-strings`), or for a shape it has nothing to gain on,
  * the closure compiler runs instead.
  */
+import { deepFreeze } from '../core/freeze.js';
 import type { Compiled, LogicOptions } from './logic.js';
 
-type CompileFn = (logic: unknown, opts: LogicOptions) => Compiled;
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * What generated code calls: the closure compiler for what it leaves to closures, the operators on
+ * their evaluated arguments, and those that read the data as well (`missing`).
+ */
+export interface LogicHelpers {
+  compile: (logic: unknown, opts: LogicOptions) => Compiled;
+  eager: Readonly<Record<string, Fn>>;
+  withData: Readonly<Record<string, (data: unknown, ...args: unknown[]) => unknown>>;
+}
 
 /** Whether this process may make functions from text; worked out once. */
 let allowed: boolean | undefined;
@@ -49,21 +60,34 @@ interface Expr {
   bool?: boolean;
 }
 
-class Generator {
-  readonly bound: unknown[] = [];
-  private temps = 0;
+/** What the generators of one expression share: its bound values, the functions for its list operators. */
+interface Shared {
+  bound: unknown[];
+  /** Function declarations beside the generated one (`e0` …): the loops of `all`, `map` … */
+  inners: string[];
   /** Nodes generated as code, against those handed to closures. */
-  generated = 0;
+  generated: number;
+}
+
+/** Each function's own temporaries: the generated one's, and each list operator's loop body's. */
+class Generator {
+  private temps = 0;
 
   constructor(
     private readonly opts: LogicOptions,
-    private readonly fallback: CompileFn,
+    private readonly helpers: LogicHelpers,
+    readonly shared: Shared = { bound: [], inners: [], generated: 0 },
   ) {}
 
   /** A bound value's name in the source. */
   private bind(value: unknown): string {
-    this.bound.push(value);
-    return `b${this.bound.length - 1}`;
+    this.shared.bound.push(value);
+    return `b${this.shared.bound.length - 1}`;
+  }
+
+  /** The declaration of this function's temporaries, if it has any. */
+  private lets(): string {
+    return this.temps ? `let ${Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ')};` : '';
   }
 
   private temp(): string {
@@ -76,41 +100,42 @@ class Generator {
   }
 
   node(logic: unknown): Expr {
-    if (Array.isArray(logic)) return { js: `[${logic.map((l) => this.node(l).js).join(', ')}]` };
-    if (!isOp(logic)) return { js: this.bind(logic) };
     const folded = this.fold(logic);
     if (folded) return folded;
+    if (Array.isArray(logic)) return { js: `[${logic.map((l) => this.node(l).js).join(', ')}]` };
+    if (!isOp(logic)) return { js: this.bind(logic) };
     const op = Object.keys(logic)[0]!;
     const raw = logic[op];
     const args = Array.isArray(raw) ? raw : [raw];
     const made = this.op(op, args);
     if (made !== undefined) {
-      this.generated++;
+      this.shared.generated++;
       return made;
     }
     // Anything else runs as the closure compiler made it, with the data.
-    return { js: `${this.bind(this.fallback(logic, this.opts))}(d)` };
+    return { js: `${this.bind(this.helpers.compile(logic, this.opts))}(d)` };
   }
 
   /**
-   * An operation of constants alone, worked out once (by the closures) when its value is a plain
-   * one: a list or map stays computed per call, as a caller may keep or change what it gets.
+   * An operation (or a list) of constants alone, worked out once by the closures. A list or map it
+   * comes to is frozen: every call hands out that one value, which no caller may change.
    */
-  private fold(logic: Record<string, unknown>): Expr | undefined {
-    if (!constantLogic(logic)) return undefined;
+  private fold(logic: unknown): Expr | undefined {
+    if (!(isOp(logic) || Array.isArray(logic)) || !constantLogic(logic)) return undefined;
     let value: unknown;
     try {
-      value = this.fallback(logic, this.opts)(null);
+      value = this.helpers.compile(logic, this.opts)(null);
     } catch {
       return undefined;
     }
-    if (value !== null && typeof value === 'object') return undefined;
-    this.generated++;
-    return { js: this.bind(value), bool: typeof value === 'boolean' };
+    this.shared.generated++;
+    return { js: this.bind(deepFreeze(value)), bool: typeof value === 'boolean' };
   }
 
   private op(op: string, args: unknown[]): Expr | undefined {
-    if (op === 'var') return this.variable(args);
+    const known = op === 'var' ? this.variable(args) : undefined;
+    if (known) return known;
+    if (OVER_ITEMS.has(op)) return this.overItems(op, args);
     if (COMPARISONS.has(op) && args.length === 2) {
       const [a, b] = args.map((x) => this.node(x));
       return { js: `(${a!.js} ${op} ${b!.js})`, bool: true };
@@ -178,7 +203,36 @@ class Generator {
       const [x, y] = [this.temp(), this.temp()];
       return { js: `(${x} = ${a!.js}, (${y} = ${b!.js}) === undefined ? -${x} : ${x} - ${y})` };
     }
+    if (op === 'missing') return this.missing(args);
+    if (op === 'missing_some' && typeof args[0] === 'number' && Array.isArray(args[1])) {
+      const absent = this.missing(args[1]);
+      if (absent) {
+        const t = this.temp();
+        const enough = `${this.bind(args[1].length)} - ${t}.length >= ${this.bind(args[0])}`;
+        return { js: `((${t} = ${absent.js}), ${enough} ? [] : ${t})` };
+      }
+    }
+    // Any other operator on its evaluated arguments: the operator's own function, called directly.
+    const call = (fn: unknown, first: string[]) =>
+      `${this.bind(fn)}(${[...first, ...args.map((x) => this.node(x).js)].join(', ')})`;
+    if (Object.hasOwn(this.helpers.withData, op)) return { js: call(this.helpers.withData[op], ['d']) };
+    if (Object.hasOwn(this.helpers.eager, op)) return { js: call(this.helpers.eager[op], []) };
     return undefined;
+  }
+
+  /**
+   * `missing` over constant keys (the arguments, or a first argument that is a list): each key read
+   * as `var` reads it, the absent (null or '') ones listed in order.
+   */
+  private missing(args: unknown[]): Expr | undefined {
+    const keys = Array.isArray(args[0]) ? args[0] : args;
+    if (!keys.every((k) => typeof k === 'string' || typeof k === 'number')) return undefined;
+    const [out, v] = [this.temp(), this.temp()];
+    const checks = keys.map(
+      (k) =>
+        `((${v} = ${this.variable([k])!.js}) === null || ${v} === '' ? ${out}.push(${this.bind(k)}) : 0)`,
+    );
+    return { js: `(${out} = [], ${[...checks, out].join(', ')})` };
   }
 
   /**
@@ -187,9 +241,10 @@ class Generator {
    */
   private variable(args: unknown[]): Expr | undefined {
     const [a, b] = args;
+    // No key, null or '': the data itself, as json-logic-js has it.
+    if (a === '' || a === null || a === undefined) return args.length <= 2 ? { js: 'd' } : undefined;
     if (!(typeof a === 'string' || typeof a === 'number') || isOp(b) || Array.isArray(b) || args.length > 2)
       return undefined;
-    if (a === '') return { js: 'd' };
     const walk = `d${String(a)
       .split('.')
       .map((p) => `?.[${this.bind(p)}]`)
@@ -199,11 +254,39 @@ class Generator {
     return { js: `((${t} = ${walk}) === undefined ? ${this.bind(b)} : ${t})` };
   }
 
+  /**
+   * A list operator (`all`, `none`, `some`, `filter`, `map`, `reduce`) as a loop of its own, its
+   * body generated with each item as the data (`reduce`: `{current, accumulator}`), as json-logic-js
+   * applies them.
+   */
+  private overItems(op: string, args: unknown[]): Expr {
+    const items = this.node(args[0]).js;
+    const inner = new Generator(this.opts, this.helpers, this.shared);
+    const body = inner.node(args[1]);
+    const test = op === 'map' || op === 'reduce' ? '' : inner.truthy(body);
+    const lets = inner.lets();
+    const name = `e${this.shared.inners.length}`;
+    const loop = (each: string) =>
+      `for (let i = 0; i < items.length; i++) { const d = items[i]; ${lets} ${each} }`;
+    const fns: Record<string, string> = {
+      all: `(items) { if (!Array.isArray(items) || items.length === 0) return false; ${loop(`if (!${test}) return false;`)} return true; }`,
+      none: `(items) { if (!Array.isArray(items)) return true; ${loop(`if (${test}) return false;`)} return true; }`,
+      some: `(items) { if (!Array.isArray(items)) return false; ${loop(`if (${test}) return true;`)} return false; }`,
+      filter: `(items) { const out = []; if (!Array.isArray(items)) return out; ${loop(`if (${test}) out.push(d);`)} return out; }`,
+      map: `(items) { const out = []; if (!Array.isArray(items)) return out; ${loop(`out.push(${body.js});`)} return out; }`,
+      reduce: `(items, acc) { if (!Array.isArray(items)) return acc; for (let i = 0; i < items.length; i++) { const d = { current: items[i], accumulator: acc }; ${lets} acc = ${body.js}; } return acc; }`,
+    };
+    this.shared.inners.push(`function ${name}${fns[op]}`);
+    if (op !== 'reduce')
+      return { js: `${name}(${items})`, bool: op === 'all' || op === 'none' || op === 'some' };
+    // The initial value, evaluated after the list as the closures do; none is null.
+    return { js: `${name}(${items}, ${args[2] === undefined ? 'null' : this.node(args[2]).js})` };
+  }
+
   source(result: Expr): string {
     // The bound values, each read once into a constant of its own.
-    const names = this.bound.map((_, i) => `b${i} = b[${i}]`).join(', ');
-    const temps = Array.from({ length: this.temps }, (_, i) => `t${i}`).join(', ');
-    return `${names ? `const ${names};\n` : ''}return function generated(d) {\n${temps ? `let ${temps};\n` : ''}return ${result.js};\n};`;
+    const names = this.shared.bound.map((_, i) => `b${i} = b[${i}]`).join(', ');
+    return `${names ? `const ${names};\n` : ''}${this.shared.inners.join('\n')}\nreturn function generated(d) {\n${this.lets()}\nreturn ${result.js};\n};`;
   }
 }
 
@@ -254,10 +337,14 @@ function readsOnlyData(v: unknown): boolean {
  * The generated function for `logic`, or undefined when it would gain nothing (no node it
  * generates) or code generation is not allowed.
  */
-export function generateLogic(logic: unknown, opts: LogicOptions, fallback: CompileFn): Compiled | undefined {
+export function generateLogic(
+  logic: unknown,
+  opts: LogicOptions,
+  helpers: LogicHelpers,
+): Compiled | undefined {
   if (!codegenAllowed()) return undefined;
-  const g = new Generator(opts, fallback);
+  const g = new Generator(opts, helpers);
   const result = g.node(logic);
-  if (g.generated === 0) return undefined;
-  return new Function('b', g.source(result))(g.bound) as Compiled;
+  if (g.shared.generated === 0) return undefined;
+  return new Function('b', g.source(result))(g.shared.bound) as Compiled;
 }

@@ -2,7 +2,7 @@ import { ZonedTime } from '../core/cron.js';
 import { distanceM } from '../core/geo.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
 import { errors } from './errors.js';
-import { float, generateLogic, isOp } from './logic-codegen.js';
+import { float, generateLogic, isOp, type LogicHelpers } from './logic-codegen.js';
 
 /**
  * JsonLogic compiled once into closures (DESIGN §3.2): the semantics of json-logic-js 2.x, with no
@@ -41,10 +41,24 @@ const constantOf = (f: Compiled) => (f as MaybeConstant)[CONSTANT];
 export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : Boolean(v));
 
 /** json-logic-js's `var`: dotted path, numbers as strings, null/'' for the whole data. */
-function lookup(data: unknown, a: unknown, b: unknown): unknown {
+/** Paths read at run time, split once each (a few hundred at most in practice; bounded all the same). */
+const splitPaths = new Map<string, string[]>();
+
+function pathParts(a: unknown): string[] {
+  const key = String(a);
+  let parts = splitPaths.get(key);
+  if (!parts) {
+    if (splitPaths.size >= 1024) splitPaths.clear();
+    parts = key.split('.');
+    splitPaths.set(key, parts);
+  }
+  return parts;
+}
+
+function lookup(data: unknown, a: unknown, b?: unknown): unknown {
   const notFound = b === undefined ? null : b;
   if (a === undefined || a === '' || a === null) return data;
-  const parts = String(a).split('.');
+  const parts = pathParts(a);
   let cur = data as Record<string, unknown> | null | undefined;
   for (const p of parts) {
     if (cur === null || cur === undefined) return notFound;
@@ -66,6 +80,12 @@ function missing(data: unknown, args: unknown[]): unknown[] {
     if (v === null || v === '') out.push(key);
   }
   return out;
+}
+
+function missingSome(data: unknown, need?: unknown, keys?: unknown): unknown[] {
+  // As json-logic-js applies `{missing: keys}`: a list is the arguments (a list of lists, its first list).
+  const absent = missing(data, Array.isArray(keys) ? keys : [keys]);
+  return (keys as unknown[]).length - absent.length >= (need as number) ? [] : absent;
 }
 
 /** Operators that take their evaluated arguments (json-logic-js semantics, to the letter). */
@@ -259,12 +279,7 @@ const SPECIAL: Record<string, Compiler> = {
   // Like every operator of json-logic-js but the control forms, these evaluate all their arguments.
   missing_some: (args, opts) => {
     const parts = args.map((a) => compile(a, opts));
-    return (data) => {
-      const [need, keys] = parts.map((p) => p(data)) as [number, unknown[]];
-      // As json-logic-js applies `{missing: keys}`: a list is the arguments (a list of lists, its first list).
-      const absent = missing(data, Array.isArray(keys) ? keys : [keys]);
-      return keys.length - absent.length >= need ? [] : absent;
-    };
+    return (data) => missingSome(data, ...parts.map((p) => p(data)));
   },
   log: (args, opts) => {
     const parts = args.map((a) => compile(a, opts));
@@ -503,6 +518,18 @@ function specialise(op: string, parts: Compiled[]): Compiled | undefined {
  * The public form (DESIGN §11): generated code where this process allows it and the expression has
  * something to gain, else the closures.
  */
+/** What generated code calls: the compiler for what it leaves to closures, and the operators. */
+const HELPERS: LogicHelpers = {
+  compile,
+  // Those the compiler makes better than their plain function (distance) are left to it.
+  eager: Object.fromEntries(Object.entries(EAGER).filter(([op]) => !Object.hasOwn(SPECIAL, op))),
+  withData: {
+    var: lookup,
+    missing: (data, ...args) => missing(data, args),
+    missing_some: missingSome,
+  },
+};
+
 export function compileLogic(rule: unknown, opts: LogicOptions = {}): Compiled {
-  return (opts.codegen !== false && generateLogic(rule, opts, compile)) || compile(rule, opts);
+  return (opts.codegen !== false && generateLogic(rule, opts, HELPERS)) || compile(rule, opts);
 }

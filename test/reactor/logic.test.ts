@@ -150,6 +150,40 @@ console.log(JSON.stringify([f.name, f({ v: 4, t: 'x' }), f({ v: 2, t: 'x' })]));
     assert.equal(a.toString(), b.toString());
     assert.doesNotMatch(b.toString(), /process|event|value/);
   });
+
+  it('list operators, missing and run-time paths are generated too, not closures called with the data', () => {
+    for (const logic of [
+      { all: [{ var: 'items' }, { '>=': [{ var: 'qty' }, 1] }] },
+      { some: [{ var: 'xs' }, { '==': [{ var: '' }, 1] }] },
+      { none: [{ var: 'xs' }, { '<': [{ var: '' }, 0] }] },
+      { filter: [{ var: 'xs' }, { '>': [{ var: '' }, 1] }] },
+      { map: [{ var: 'xs' }, { '*': [{ var: '' }, 2] }] },
+      { reduce: [{ var: 'xs' }, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] },
+      { missing: ['a', 'b.c'] },
+      { missing_some: [1, ['a', 'b']] },
+    ]) {
+      const source = compileLogic(logic).toString();
+      assert.match(source, /^function generated/, JSON.stringify(logic));
+      assert.doesNotMatch(source, /\bb\d+\(d\)/, JSON.stringify(logic));
+    }
+    // A path known only at run time reads the data through the one lookup, its segments split once.
+    const f = compileLogic({ var: [{ if: [{ var: 'hot' }, 'pie.filling', 'pie.eta'] }] });
+    assert.deepEqual(
+      [f({ hot: true, pie: { filling: 'apple' } }), f({ hot: false, pie: { eta: 5 } })],
+      ['apple', 5],
+    );
+  });
+
+  it('a list of constants is worked out once and handed out frozen', () => {
+    const f = compileLogic({ merge: [[1], [2, 3]] });
+    const [a, b] = [f(null), f(null)] as [number[], number[]];
+    assert.deepEqual(a, [1, 2, 3]);
+    assert.equal(a, b);
+    assert.ok(Object.isFrozen(a));
+    // The closures, where code generation is off, make a new list each time.
+    const g = compileLogic({ merge: [[1], [2, 3]] }, { codegen: false });
+    assert.notEqual(g(null), g(null));
+  });
 });
 
 describe('JsonLogic: compile-time errors and extensions', () => {
