@@ -38,8 +38,8 @@ function toIssues(c: Composed, problems: SchemaProblem[]): ConfigIssue[] {
 const RULES: KeyPath = ['reactor', 'rules'];
 
 /**
- * `reactor.rules` validated one by one, each taken from the memo when its node is one a load
- * before already validated; the config data without them, for the schema to check the rest.
+ * `reactor.rules` validated one by one, each taken from the memo when a load before validated a
+ * rule that says the same; the config data without them, for the schema to check the rest.
  */
 function memoRules(
   c: Composed,
@@ -51,18 +51,23 @@ function memoRules(
   if (!Array.isArray(raw) || seq?.t !== 'seq' || seq.items.length !== raw.length)
     return { rest: c.data, problems: [] };
   const problems: SchemaProblem[] = [];
+  const kept = new Map<string, RuleT>();
   const rules = raw.map((r, i) => {
-    const node = seq.items[i]!;
-    const known = memo.rules.get(node);
-    if (known) return known;
+    const key = memo.key(seq.items[i]!, r);
+    const known = kept.get(key) ?? memo.rules.get(key);
+    if (known) {
+      kept.set(key, known);
+      return known;
+    }
     const parsed = Rule.safeParse(r, { reportInput: true });
     if (parsed.success) {
-      memo.rules.set(node, deepFreeze(parsed.data));
+      kept.set(key, deepFreeze(parsed.data));
       return parsed.data;
     }
     for (const issue of parsed.error.issues) problems.push(...translate(Config, issue, [...RULES, i]));
     return undefined;
   });
+  memo.rules = kept;
   return { rest: { ...data, reactor: { ...data!.reactor, rules: [] } }, rules, problems };
 }
 

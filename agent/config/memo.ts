@@ -2,20 +2,24 @@ import type { RuleT } from '../reactor/schema.js';
 import type { SchemaProblem } from './schema-issues.js';
 import type { LNode } from './yaml-source.js';
 
+/** Numbers JSON cannot write (`.nan`, `.inf` in YAML) kept apart from null in a rule's key. */
+const keyed = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v);
+
 /**
  * What one load of a config hands the next (a reloader keeps one): each file's parse tree while its
- * text stays the same, and, keyed by a rule's node in such a tree, the rule as validated and its
- * semantic problems. A reload then parses, validates and checks only what changed; the trees are
- * never modified after parsing, so a node stands for the same text for as long as it lives.
+ * text stays the same, and, by what a rule says, the rule as validated and its semantic problems.
+ * A reload then parses only the files that changed, and validates and checks only the rules that
+ * changed, wherever they moved. The trees are never modified after parsing.
  */
 export class ConfigMemo {
   private readonly trees = new Map<string, { text: string; node: LNode }>();
+  private readonly keys = new WeakMap<LNode, string>();
   /** A rule as written (plain data, frozen: loads share it), by its node. */
   readonly values = new WeakMap<LNode, unknown>();
-  /** A rule's parsed value (frozen), by its node. */
-  readonly rules = new WeakMap<LNode, RuleT>();
-  /** A rule's semantic problems (paths below the rule), by its node, valid for one context (`ctx`). */
-  readonly checks = new WeakMap<LNode, { ctx: string; problems: SchemaProblem[] }>();
+  /** The last load's rules as validated (frozen), by key. */
+  rules = new Map<string, RuleT>();
+  /** The last load's rules' semantic problems (paths below the rule), by key, valid for one context (`ctx`). */
+  checks = new Map<string, { ctx: string; problems: SchemaProblem[] }>();
 
   /** The tree `file` had when its text was `text`, if it is still that. */
   tree(file: string, text: string): LNode | undefined {
@@ -26,5 +30,15 @@ export class ConfigMemo {
   /** Keeps a file's tree: only one parsed cleanly and without `${env:…}` (whose values may change). */
   keep(file: string, text: string, node: LNode): void {
     if (!text.includes('${env:')) this.trees.set(file, { text, node });
+  }
+
+  /** What the rule at `node` says, as a key (equal keys, equal rules): worked out once per node. */
+  key(node: LNode, raw: unknown): string {
+    let k = this.keys.get(node);
+    if (k === undefined) {
+      k = JSON.stringify(raw, keyed);
+      this.keys.set(node, k);
+    }
+    return k;
   }
 }

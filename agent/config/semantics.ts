@@ -46,9 +46,12 @@ function scopeOf(svc: Obj): StepScope {
 export class SemanticChecker {
   readonly problems: SchemaProblem[] = [];
 
+  /** The rules' problems this run found or took from the memo: the memo's for the next run. */
+  private readonly checked = new Map<string, { ctx: string; problems: SchemaProblem[] }>();
+
   constructor(
     private readonly composed: Composed,
-    /** Problems of rules a load before already checked, by their nodes (unchanged files keep them). */
+    /** Problems of rules a load before already checked, by what the rules say. */
     private readonly memo?: ConfigMemo,
   ) {}
 
@@ -78,6 +81,7 @@ export class SemanticChecker {
       this.logic(rollout.health.when, ['rollout', 'health', 'when']);
     }
     this.problems.push(...listenerProblems(this.composed));
+    if (this.memo) this.memo.checks = this.checked;
     return this.problems;
   }
 
@@ -223,16 +227,18 @@ export class SemanticChecker {
       if (!isObj(r)) return;
       const rp: KeyPath = [...base, i];
       const node = seq?.t === 'seq' ? seq.items[i] : undefined;
-      const known = node && this.memo!.checks.get(node);
+      const key = node && this.memo!.key(node, r);
+      const known = key === undefined ? undefined : (this.checked.get(key) ?? this.memo!.checks.get(key));
       if (known?.ctx === ctx) {
         for (const p of known.problems) this.problems.push({ ...p, path: [...rp, ...p.path] });
+        this.checked.set(key!, known);
         return;
       }
       const from = this.problems.length;
       this.rule(r, rp, services, root);
-      if (node) {
+      if (key !== undefined) {
         const problems = this.problems.slice(from).map((p) => ({ ...p, path: p.path.slice(rp.length) }));
-        this.memo!.checks.set(node, { ctx, problems });
+        this.checked.set(key, { ctx, problems });
       }
     });
   }

@@ -41,7 +41,7 @@ function errorsOf(load: () => unknown): string[] {
 }
 
 describe('config memo (a reload parses, validates and checks only what changed)', () => {
-  it("keeps the rules of unchanged files as they were, and takes the changed file's anew", () => {
+  it('keeps each rule that says what it said as it was, and validates a changed one anew', () => {
     const { file, write } = setup({
       'rules/a.yaml': rulesFile(rule('a1'), rule('a2')),
       'rules/b.yaml': rulesFile(rule('b1')),
@@ -56,7 +56,13 @@ describe('config memo (a reload parses, validates and checks only what changed)'
     );
     assert.equal(second[0], first[0], 'a1 is the object the load before made');
     assert.equal(second[1], first[1]);
-    assert.notEqual(second[2], first[2], 'b.yaml changed: its rules are parsed again');
+    assert.equal(second[2], first[2], 'b1 says what it said: taken as it was, though b.yaml changed');
+    // A changed rule is validated anew, in a file parsed again.
+    write('rules/b.yaml', rulesFile(rule('b1', '    throttle: 5s\n'), rule('b2')));
+    const third = loadConfigSync(file, {}, { memo }).config.reactor.rules;
+    assert.notEqual(third[2], second[2]);
+    assert.equal(third[2]!.throttle, 5000);
+    assert.equal(third[3], second[3]);
     assert.ok(Object.isFrozen(second[0]) && Object.isFrozen(second[0]!.do[0]), 'shared rules are frozen');
     // Without a memo every load makes its own.
     assert.notEqual(loadConfigSync(file, {}).config.reactor.rules[0], second[0]);
@@ -101,6 +107,19 @@ describe('config memo (a reload parses, validates and checks only what changed)'
       JSON.stringify(loadConfigSync(file, env, { memo }).config.reactor.rules[0]!.when);
     assert.match(limit({ LIMIT: '3000' }), /3000/);
     assert.match(limit({ LIMIT: '4000' }), /4000/);
+  });
+
+  it('tells .inf and .nan from null: a rule that changes between them is validated anew', () => {
+    const when = (v: string) => rule('a1', `    when: { ">": [{ var: event.data.rpm }, ${v}] }\n`);
+    const { file, write } = setup({ 'rules/a.yaml': rulesFile(when('.inf')) });
+    const memo = new ConfigMemo();
+    const limit = () =>
+      (loadConfigSync(file, {}, { memo }).config.reactor.rules[0]!.when as { '>': unknown[] })['>'][1];
+    assert.equal(limit(), Number.POSITIVE_INFINITY);
+    write('rules/a.yaml', rulesFile(when('null')));
+    assert.equal(limit(), null);
+    write('rules/a.yaml', rulesFile(when('.nan')));
+    assert.ok(Number.isNaN(limit()));
   });
 
   it('a duplicate rule name across a kept and a changed file is still found', () => {
