@@ -177,12 +177,18 @@ function flatten(node: LNode, budget: { left: number }, known?: WeakMap<LNode, u
 
 /** Keeps each rule's plain value by its node, frozen: a later load of the unchanged file takes it as it is. */
 function keepRules(c: Composed, memo: ConfigMemo): void {
-  const seq = nodeAt(c, ['reactor', 'rules']);
-  const rules = (c.data as { reactor?: { rules?: unknown } } | null | undefined)?.reactor?.rules;
-  if (seq?.t !== 'seq' || !Array.isArray(rules) || rules.length !== seq.items.length) return;
-  seq.items.forEach((node, i) => {
-    if (!memo.values.has(node)) memo.values.set(node, deepFreeze(rules[i]));
+  const rules = ruleNodes(c);
+  rules?.nodes.forEach((node, i) => {
+    if (!memo.values.has(node)) memo.values.set(node, deepFreeze(rules.raw[i]));
   });
+}
+
+/** `reactor.rules` as data, each with its node: none when the config has no list there. */
+export function ruleNodes(c: Composed): { raw: unknown[]; nodes: LNode[] } | undefined {
+  const seq = nodeAt(c, ['reactor', 'rules']);
+  const raw = (c.data as { reactor?: { rules?: unknown } } | null | undefined)?.reactor?.rules;
+  if (seq?.t !== 'seq' || !Array.isArray(raw) || raw.length !== seq.items.length) return undefined;
+  return { raw, nodes: seq.items };
 }
 
 /** A node's value without its positions, bounded as a config is. */

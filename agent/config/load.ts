@@ -4,7 +4,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { driverNamed } from '../drivers/registry.js';
 import type { SettingsProblem } from '../drivers/types.js';
 import { Rule, type RuleT } from '../reactor/schema.js';
-import { type Composed, compose, nodeAt, positionOf } from './compose.js';
+import { type Composed, compose, positionOf, ruleNodes } from './compose.js';
 import { ConfigError, type ConfigIssue, formatIssue, formatPath, type KeyPath, type Pos } from './errors.js';
 import type { ConfigMemo } from './memo.js';
 import { resolvePaths } from './paths.js';
@@ -45,15 +45,13 @@ function memoRules(
   c: Composed,
   memo: ConfigMemo,
 ): { rest: unknown; rules?: (RuleT | undefined)[]; problems: SchemaProblem[] } {
-  const data = c.data as { reactor?: { rules?: unknown } } | undefined;
-  const raw = data?.reactor?.rules;
-  const seq = nodeAt(c, RULES);
-  if (!Array.isArray(raw) || seq?.t !== 'seq' || seq.items.length !== raw.length)
-    return { rest: c.data, problems: [] };
+  const found = ruleNodes(c);
+  if (!found) return { rest: c.data, problems: [] };
+  const data = c.data as { reactor: Record<string, unknown> };
   const problems: SchemaProblem[] = [];
   const kept = new Map<string, RuleT>();
-  const rules = raw.map((r, i) => {
-    const key = memo.key(seq.items[i]!, r);
+  const rules = found.raw.map((r, i) => {
+    const key = memo.key(found.nodes[i]!, r);
     const known = kept.get(key) ?? memo.rules.get(key);
     if (known) {
       kept.set(key, known);
@@ -68,7 +66,7 @@ function memoRules(
     return undefined;
   });
   memo.rules = kept;
-  return { rest: { ...data, reactor: { ...data!.reactor, rules: [] } }, rules, problems };
+  return { rest: { ...data, reactor: { ...data.reactor, rules: [] } }, rules, problems };
 }
 
 /**

@@ -57,10 +57,6 @@ const DAY_MS = 86_400_000;
 const QUARTER_MS = 15 * 60_000;
 
 /**
- * Local wall-clock parts of an instant in a time zone. The zone's offset comes from Intl once per
- * quarter hour; the fields are arithmetic on top of it (Intl per call costs ~100x more).
- */
-/**
  * One formatter per named zone, for every rule and timetable: each holds ICU data, and building one
  * costs about as much as a thousand lookups with it.
  */
@@ -84,6 +80,11 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Local wall-clock parts of an instant in a time zone. The zone's offset comes from Intl (or, for
+ * the unit's own zone, from Date) once per quarter hour; the fields are arithmetic on top of it
+ * (Intl per call costs ~100x more).
+ */
 export class ZonedTime {
   private quarter = Number.NaN;
   private offset = 0;

@@ -40,7 +40,6 @@ const constantOf = (f: Compiled) => (f as MaybeConstant)[CONSTANT];
 
 export const truthy = (v: unknown): boolean => (Array.isArray(v) && v.length === 0 ? false : Boolean(v));
 
-/** json-logic-js's `var`: dotted path, numbers as strings, null/'' for the whole data. */
 /** Paths read at run time, split once each (a few hundred at most in practice; bounded all the same). */
 const splitPaths = new Map<string, string[]>();
 
@@ -55,6 +54,7 @@ function pathParts(a: unknown): string[] {
   return parts;
 }
 
+/** json-logic-js's `var`: dotted path, numbers as strings, null/'' for the whole data. */
 function lookup(data: unknown, a: unknown, b?: unknown): unknown {
   const notFound = b === undefined ? null : b;
   if (a === undefined || a === '' || a === null) return data;
@@ -514,10 +514,6 @@ function specialise(op: string, parts: Compiled[]): Compiled | undefined {
   }
 }
 
-/**
- * The public form (DESIGN §11): generated code where this process allows it and the expression has
- * something to gain, else the closures.
- */
 /** What generated code calls: the compiler for what it leaves to closures, and the operators. */
 const HELPERS: LogicHelpers = {
   compile,
@@ -530,6 +526,10 @@ const HELPERS: LogicHelpers = {
   },
 };
 
+/**
+ * The public form (DESIGN §11): generated code where this process allows it and the expression has
+ * something to gain, else the closures.
+ */
 export function compileLogic(rule: unknown, opts: LogicOptions = {}): Compiled {
   return (opts.codegen !== false && generateLogic(rule, opts, HELPERS)) || compile(rule, opts);
 }

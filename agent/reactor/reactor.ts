@@ -118,7 +118,7 @@ export class Reactor implements Extension {
     const next = new Map<string, Loaded>();
     for (const rule of rules) {
       const have = this.loaded.get(rule.name);
-      // The same object when the rule's file did not change (the config memo), else compared as written.
+      // The same object when the rule says what it said before (the config memo), else compared as written.
       if (have && (have.runner.rule === rule || have.runner.def === JSON.stringify(rule))) {
         next.set(rule.name, have);
         this.loaded.delete(rule.name);

@@ -8,7 +8,7 @@ import { moduleStamp } from '../core/load-module.js';
 import type { Logger } from '../core/logger.js';
 import type { AgentStatus } from '../parts/context.js';
 
-/** Each rule's JSON, by the rule: a reload keeps the rules of unchanged files as they were (the config memo). */
+/** Each rule's JSON, by the rule: a reload keeps the rules that did not change as they were (the config memo). */
 const ruleJson = new WeakMap<object, string>();
 
 /** A short digest of a config: its version in the unit status until rollout names one. */
