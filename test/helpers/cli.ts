@@ -33,6 +33,8 @@ export function startCli(
     env?: NodeJS.ProcessEnv;
     runner?: Runner /** Another installed command. */;
     bin?: string;
+    /** In a process group of its own, as systemd keeps a service in its own cgroup: see `killGroup`. */
+    group?: boolean;
   } = {},
 ) {
   const [file, pre] = command(opts.runner ?? 'tsx', opts.bin);
@@ -40,7 +42,16 @@ export function startCli(
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.group ?? false,
   });
+  /** Kills the command and all it started, as systemd kills a failed service's cgroup. */
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  };
   const lines: string[] = [];
   let stderr = '';
   let partial = '';
@@ -78,7 +89,7 @@ export function startCli(
       check();
     });
   }
-  return { child, lines, waitFor, exited, stderr: () => stderr };
+  return { child, lines, waitFor, exited, killGroup, stderr: () => stderr };
 }
 
 /** A short command through the installed command, without blocking this process (an emulator may live here). */

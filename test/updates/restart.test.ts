@@ -39,12 +39,13 @@ ${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
       signedDesired({ sequence: ++sequence, ...payload }, key.privatePem),
     );
   const start = () => {
-    const a = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
-    after(() => a.child.kill('SIGKILL'));
+    const a = startCli(['run', '-c', file, '--events'], { runner: 'bin', group: true });
+    after(() => a.killGroup());
     return a;
   };
+  // The agent and what it started (an installer), as systemd's restart of a failed service kills its cgroup.
   const kill = async (a: ReturnType<typeof start>) => {
-    a.child.kill('SIGKILL');
+    a.killGroup();
     await a.exited;
   };
   const status = async () => {
