@@ -8,17 +8,26 @@ export type { Logger };
  * Written through a LogSink, so a reader that is slow or gone never holds the process.
  */
 export async function createLogger(level: string, toStderr: boolean): Promise<Logger> {
-  const fd = toStderr ? 2 : 1;
-  const sink = new LogSink(fd);
-  process.on('exit', () => sink.flushSync());
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   if (tty) {
+    const sink = sinkTo(toStderr ? 2 : 1);
     // Loaded only for a terminal: a unit's service writes JSON lines.
     const { prettyFactory } = await import('pino-pretty');
     const pretty = prettyFactory({ singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino({ level }, { write: (line: string) => sink.write(pretty(line)) });
   }
+  return jsonLogger(level, sinkTo(toStderr ? 2 : 1));
+}
+
+/** JSON lines, as a unit's service writes them. */
+export function jsonLogger(level: string, sink: LogSink): Logger {
   return pino({ level, base: undefined }, sink);
+}
+
+function sinkTo(fd: number): LogSink {
+  const sink = new LogSink(fd);
+  process.on('exit', () => sink.flushSync());
+  return sink;
 }
 
 /** A logger that writes nothing, for tests and library use. */

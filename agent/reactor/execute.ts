@@ -1,11 +1,18 @@
 import { type ActionEnv, type CompiledAction, type Outcome, type Run, STOP } from './actions/types.js';
 import { errorCode, errors, errorText } from './errors.js';
-import { recordAction } from './traces.js';
 
 /** Records an action's outcome in the run's trace. */
-function traced(run: Run, action: string, ok: boolean, ms: number, e?: unknown, dry?: true): void {
-  if (e === undefined) recordAction(run.trace, action, ok, ms, undefined, undefined, dry);
-  else recordAction(run.trace, action, ok, ms, errorText(e), errorCode(e), dry);
+function traced(
+  env: ActionEnv,
+  run: Run,
+  action: string,
+  ok: boolean,
+  ms: number,
+  e?: unknown,
+  dry?: true,
+): void {
+  if (e === undefined) env.traces.action(run.trace, action, ok, ms, undefined, undefined, dry);
+  else env.traces.action(run.trace, action, ok, ms, errorText(e), errorCode(e), dry);
 }
 
 /**
@@ -22,7 +29,7 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
     if (run.cancelled) return STOP;
     const a = actions[i]!;
     if (env.dry && !a.live) {
-      traced(run, a.name, true, 0, undefined, true);
+      traced(env, run, a.name, true, 0, undefined, true);
       continue;
     }
     let out: Outcome;
@@ -30,7 +37,7 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
     try {
       out = a.carries ? clock.carry(run.cause, () => a.run(run)) : a.run(run);
     } catch (e) {
-      traced(run, a.name, false, clock.now() - t0, e);
+      traced(env, run, a.name, false, clock.now() - t0, e);
       throw e;
     } finally {
       clock.leave(prev);
@@ -39,21 +46,28 @@ export function execute(run: Run, actions: CompiledAction[], env: ActionEnv, fro
       return out.then(
         (v) => {
           if (run.cancelled) {
-            traced(run, a.name, false, clock.now() - t0, errors.RUN_CANCELLED(run.source));
+            traced(env, run, a.name, false, clock.now() - t0, errors.RUN_CANCELLED(run.source));
             return STOP;
           }
-          traced(run, a.name, true, clock.now() - t0);
+          traced(env, run, a.name, true, clock.now() - t0);
           return v === STOP ? STOP : execute(run, actions, env, i + 1);
         },
         (e) => {
-          traced(run, a.name, false, clock.now() - t0, run.cancelled ? errors.RUN_CANCELLED(run.source) : e);
+          traced(
+            env,
+            run,
+            a.name,
+            false,
+            clock.now() - t0,
+            run.cancelled ? errors.RUN_CANCELLED(run.source) : e,
+          );
           if (run.cancelled) return STOP;
           throw e;
         },
       );
     }
     const t1 = clock.now();
-    traced(run, a.name, true, t1 - t0);
+    traced(env, run, a.name, true, t1 - t0);
     t0 = t1;
     if (out === STOP) return STOP;
   }

@@ -8,7 +8,7 @@ import { errors } from './errors.js';
 import type { ReactorHost } from './host.js';
 import { RuleRunner } from './rule.js';
 import type { RuleT } from './schema.js';
-import { snapshot, type Trace, type TraceSlot } from './traces.js';
+import { type SlotId, type Trace, TraceStore } from './traces.js';
 
 export interface RuleSummary {
   name: string;
@@ -51,6 +51,7 @@ export class Reactor implements Extension {
     const env: ActionEnv = {
       host,
       dry: opts.dry ?? false,
+      traces: new TraceStore(),
       condition,
       compile: (list) => compileActions(list, env),
       runData: (event, match, now, own) => {
@@ -101,10 +102,10 @@ export class Reactor implements Extension {
   }
 
   /** Listeners get a copy: the recorded trace is reused by a later run. */
-  private readonly emitTrace = (t: TraceSlot): void => {
+  private readonly emitTrace = (slot: SlotId, rule: string): void => {
     const listeners = this.traceListeners;
     if (listeners.length === 0) return;
-    const copy = snapshot(t);
+    const copy = this.env.traces.trace(slot, rule);
     for (let i = 0; i < listeners.length; i++) listeners[i]!(copy);
   };
 
@@ -148,7 +149,7 @@ export class Reactor implements Extension {
       skips: runner.skips,
       errors: runner.errors,
       ...(runner.holding !== undefined ? { holding: runner.holding } : {}),
-      ...(runner.traces.last ? { last: runner.traces.last } : {}),
+      ...(runner.lastTrace ? { last: runner.lastTrace } : {}),
     }));
   }
 
@@ -156,6 +157,6 @@ export class Reactor implements Extension {
   traces(name: string): Trace[] {
     const l = this.loaded.get(name);
     if (!l) throw errors.RULE_UNKNOWN(name, [...this.loaded.keys()]);
-    return l.runner.traces.list();
+    return l.runner.traceList();
   }
 }

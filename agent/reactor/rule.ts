@@ -5,7 +5,7 @@ import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js
 import { errorCode, errorText } from './errors.js';
 import { execute } from './execute.js';
 import type { RuleT } from './schema.js';
-import { type Trace, TraceRing, type TraceSlot } from './traces.js';
+import type { Ring, Skip, SlotId, Trace } from './traces.js';
 
 /** A `for:` hold as persisted, so it survives restarts and reloads of an unchanged rule. */
 interface Hold {
@@ -21,7 +21,8 @@ interface Hold {
 interface Pending {
   data: RunData;
   actions: CompiledAction[];
-  trace: TraceSlot;
+  /** Detached from the ring. */
+  trace: SlotId;
 }
 
 /**
@@ -30,12 +31,21 @@ interface Pending {
  * parallel` with `max`, `else`, `enabled`. Every matched event gets a trace.
  */
 export class RuleRunner {
-  readonly traces = new TraceRing();
+  /** Its slots in the reactor's trace store. */
+  private readonly ring: Ring;
   readonly def: string;
   private readonly when?: Condition;
   private readonly doActions: CompiledAction[];
   private readonly elseActions: CompiledAction[];
   private readonly running = new Set<Run>();
+  /** `running.size`, and the rule's settings a dispatch reads, kept on the runner itself: a dispatch touches one object per rule. */
+  private active = 0;
+  private readonly name: string;
+  private readonly enabled: boolean;
+  private readonly debounce: number;
+  private readonly holdFor: number;
+  private readonly throttle: number;
+  private readonly mode: RuleT['mode'];
   private readonly queue: Pending[] = [];
   private lastStart?: number;
   private lastEvent?: Event;
@@ -55,8 +65,15 @@ export class RuleRunner {
   constructor(
     readonly rule: RuleT,
     private readonly env: ActionEnv,
-    private readonly onTrace: (t: TraceSlot) => void,
+    private readonly onTrace: (slot: SlotId, rule: string) => void,
   ) {
+    this.ring = env.traces.ring();
+    this.name = rule.name;
+    this.enabled = rule.enabled;
+    this.debounce = rule.debounce;
+    this.holdFor = rule.for;
+    this.throttle = rule.throttle;
+    this.mode = rule.mode;
     this.def = JSON.stringify(rule);
     this.source = `rule:${rule.name}`;
     if (rule.when !== undefined) this.when = env.condition(rule.when);
@@ -86,7 +103,18 @@ export class RuleRunner {
     this.holdTimer?.cancel();
     this.debounceTimer?.cancel();
     for (const r of this.running) this.cancel(r);
+    for (const p of this.queue) this.env.traces.free(p.trace);
     this.queue.length = 0;
+    this.env.traces.release(this.ring);
+  }
+
+  /** Its kept traces, oldest first. */
+  traceList(): Trace[] {
+    return this.env.traces.list(this.ring, this.rule.name);
+  }
+
+  get lastTrace(): Trace | undefined {
+    return this.env.traces.last(this.ring, this.rule.name);
   }
 
   /** Pending `for:` hold, if any: when it started. */
@@ -98,16 +126,13 @@ export class RuleRunner {
     // One event that matches two of the rule's patterns is still one event.
     if (event === this.lastEvent) return;
     this.lastEvent = event;
-    if (!this.rule.enabled) {
+    if (!this.enabled) {
       this.trace(this.newTrace(event, false, this.env.host.bus.now(), 'disabled'));
       return;
     }
-    if (this.rule.debounce > 0) {
+    if (this.debounce > 0) {
       this.debounceTimer?.cancel();
-      this.debounceTimer = this.env.host.clock.setTimeout(
-        () => this.evaluate(event, match),
-        this.rule.debounce,
-      );
+      this.debounceTimer = this.env.host.clock.setTimeout(() => this.evaluate(event, match), this.debounce);
       return;
     }
     this.evaluate(event, match);
@@ -121,21 +146,20 @@ export class RuleRunner {
     return this.env.runData(event, match, now, this.ownData);
   }
 
-  private newTrace(event: Event, condition: boolean, now: number, skipped?: Trace['skipped']): TraceSlot {
-    const t = this.traces.claim(this.rule.name, now, event, condition);
-    t.skipped = skipped;
-    if (skipped) this.skips++;
+  private newTrace(event: Event, condition: boolean, now: number, skipped?: Skip): SlotId {
+    const t = this.env.traces.claim(this.ring, now, event, condition);
+    if (skipped) this.skip(t, skipped);
     return t;
   }
 
-  private skip(t: TraceSlot, why: Trace['skipped']): TraceSlot {
-    t.skipped = why;
+  private skip(t: SlotId, why: Skip): SlotId {
+    this.env.traces.skip(t, why);
     this.skips++;
     return t;
   }
 
-  private trace(t: TraceSlot): void {
-    this.onTrace(t);
+  private trace(t: SlotId): void {
+    this.onTrace(t, this.name);
   }
 
   private evaluate(event: Event, match: Match): void {
@@ -146,12 +170,11 @@ export class RuleRunner {
       condition = this.when ? this.when(data) : true;
     } catch (e) {
       const t = this.newTrace(event, false, now);
-      t.error = `condition: ${errorText(e)}`;
-      t.code = errorCode(e);
+      this.env.traces.fail(t, `condition: ${errorText(e)}`, errorCode(e));
       this.trace(t);
       return;
     }
-    if (this.rule.for > 0) {
+    if (this.holdFor > 0) {
       this.forRule(event, match, condition, now);
       return;
     }
@@ -198,13 +221,13 @@ export class RuleRunner {
     );
   }
 
-  private start(data: RunData, actions: CompiledAction[], trace: TraceSlot, now: number): void {
-    if (this.lastStart !== undefined && this.rule.throttle > 0 && now < this.lastStart + this.rule.throttle) {
+  private start(data: RunData, actions: CompiledAction[], trace: SlotId, now: number): void {
+    if (this.lastStart !== undefined && this.throttle > 0 && now < this.lastStart + this.throttle) {
       this.trace(this.skip(trace, 'throttle'));
       return;
     }
-    const busy = this.running.size > 0;
-    switch (this.rule.mode) {
+    const busy = this.active > 0;
+    switch (this.mode) {
       case 'single':
         if (busy) {
           this.trace(this.skip(trace, 'mode'));
@@ -218,7 +241,7 @@ export class RuleRunner {
         if (busy) {
           if (this.queue.length + this.running.size >= this.rule.max) this.trace(this.skip(trace, 'mode'));
           // It waits past this dispatch: its data and trace must outlive it.
-          else this.queue.push({ data: { ...data }, actions, trace: this.traces.detach(trace) });
+          else this.queue.push({ data: { ...data }, actions, trace: this.env.traces.detach(trace) });
           return;
         }
         break;
@@ -244,7 +267,7 @@ export class RuleRunner {
   private launch(
     data: RunData,
     actions: CompiledAction[],
-    trace: TraceSlot,
+    trace: SlotId,
     now: number,
     detached: boolean,
   ): void {
@@ -265,29 +288,35 @@ export class RuleRunner {
       return;
     }
     // The run awaits: its trace and data leave the ring and the dispatch.
-    const own = detached ? trace : this.traces.detach(trace);
+    const own = detached ? trace : this.env.traces.detach(trace);
     run.trace = own;
     if (!detached && !this.ownData) run.data = { ...data };
     this.running.add(run);
+    this.active++;
     const settle = (error?: unknown) => {
       this.running.delete(run);
+      this.active--;
       this.finish(own, true, error);
       const next = this.queue.shift();
       if (next) this.launch(next.data, next.actions, next.trace, this.env.host.clock.now(), true);
     };
     out.then(() => {
-      if (run.cancelled) own.cancelled = true;
+      if (run.cancelled) this.env.traces.cancel(own);
       settle();
     }, settle);
   }
 
-  private finish(trace: TraceSlot, detached: boolean, error?: unknown): void {
+  private finish(trace: SlotId, detached: boolean, error?: unknown): void {
+    const traces = this.env.traces;
     if (error !== undefined) {
       this.errors++;
-      trace.error = errorText(error);
-      trace.code = errorCode(error);
+      traces.fail(trace, errorText(error), errorCode(error));
     }
-    if (detached) this.traces.push(trace);
-    this.trace(trace);
+    if (!detached) this.trace(trace);
+    // A run that ended after its rule was unloaded has no ring to go back to: told, then freed.
+    else if (this.ring.base < 0) {
+      this.trace(trace);
+      traces.free(trace);
+    } else this.trace(traces.putBack(this.ring, trace));
   }
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Cause } from '../../core/bus.js';
 import type { Condition } from '../../core/types.js';
 import type { ReactorHost } from '../host.js';
-import type { TraceSlot } from '../traces.js';
+import type { SlotId, TraceStore } from '../traces.js';
 
 /** What templates and conditions see during a run (DESIGN §3.2), plus `result` from `call`/`exec`. */
 export interface RunData {
@@ -20,8 +20,8 @@ export interface Run {
   data: RunData;
   /** Why it runs: what it emits carries this, so a loop of rules is caught. */
   cause: Cause;
-  /** Where its actions' outcomes are recorded. */
-  trace: TraceSlot;
+  /** Where its actions' outcomes are recorded, in `ActionEnv.traces`. */
+  trace: SlotId;
   cancelled: boolean;
   /** Cancels what the run waits for (a `wait`, a child process). */
   onCancel?: () => void;
@@ -49,6 +49,8 @@ export interface CompiledAction {
 export interface ActionEnv {
   host: ReactorHost;
   dry: boolean;
+  /** Where runs are traced. */
+  traces: TraceStore;
   /** Compiles nested actions (`if`). */
   compile(actions: readonly unknown[]): CompiledAction[];
   /** Compiles a JsonLogic condition as rules compile theirs. */
