@@ -11,8 +11,9 @@ export type Event = z.infer<typeof EventSchema>;
 interface TagEntry {
   segs: readonly string[];
   n: number;
-  /** The subscriptions the tag reaches, in dispatch order, with what each matched: as of `version`. */
+  /** The subscriptions the tag reaches, in dispatch order, their listeners, and what each matched: as of `version`. */
   subs: Sub[];
+  fns: Listener[];
   matches: Match[];
   version: number;
 }
@@ -272,8 +273,14 @@ export class Bus {
     const entry = this.segments(event.tag);
     entry.n++;
     if (entry.version !== this.version) this.route(entry, event.tag);
-    const { subs, matches } = entry;
-    for (let i = 0; i < subs.length; i++) this.call(subs[i]!, event, matches[i]!);
+    const { subs, fns, matches } = entry;
+    // A subscription is looked at only when one was removed during this dispatch: the listeners
+    // themselves sit in one dense array.
+    const version = this.version;
+    for (let i = 0; i < fns.length; i++) {
+      if (this.version !== version && !subs[i]!.active) continue;
+      this.call(fns[i]!, event, matches[i]!);
+    }
   }
 
   private route(entry: TagEntry, tag: string): void {
@@ -294,6 +301,7 @@ export class Bus {
       if (list) this.tryRegexes(list, tag, reach);
     }
     entry.subs = subs;
+    entry.fns = subs.map((s) => s.fn);
     entry.matches = matches;
     entry.version = this.version;
   }
@@ -313,7 +321,7 @@ export class Bus {
         this.fold(this.folded);
         this.split.clear();
       }
-      entry = { segs: tag.split('/'), n: 0, subs: [], matches: [], version: -1 };
+      entry = { segs: tag.split('/'), n: 0, subs: [], fns: [], matches: [], version: -1 };
       this.split.set(tag, entry);
     }
     return entry;
@@ -358,10 +366,9 @@ export class Bus {
     }
   }
 
-  private call(sub: Sub, event: Event, match: Match): void {
-    if (!sub.active) return;
+  private call(fn: Listener, event: Event, match: Match): void {
     try {
-      sub.fn(event, match);
+      fn(event, match);
     } catch (err) {
       this.onListenerError(err, event);
     }

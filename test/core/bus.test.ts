@@ -98,6 +98,24 @@ describe('bus', () => {
     ]);
   });
 
+  it('a listener removed during a dispatch is not called by it; one added is called from the next event', () => {
+    const bus = new Bus(new FakeClock(0));
+    const calls: string[] = [];
+    let offLater = () => {};
+    bus.on('a/b', () => {
+      calls.push('first');
+      offLater();
+      bus.on('a/+', () => calls.push('added'));
+    });
+    offLater = bus.on('a/b', () => calls.push('later'));
+    bus.emit('a/b');
+    assert.deepEqual(calls, ['first']);
+    calls.length = 0;
+    offLater = () => {};
+    bus.emit('a/b');
+    assert.deepEqual(calls, ['first', 'added']);
+  });
+
   it('hands listeners a match they cannot change under the next event', () => {
     const bus = new Bus(new FakeClock(0));
     const seen: Match[] = [];
