@@ -1,4 +1,4 @@
-// bench/cloud's second half, in plain Node on the built code (dist/), so RSS is the agent's and not
+// bench/cloud's second half, on the built code (dist/) bundled as the command is, so RSS is the agent's and not
 // a TypeScript loader's: 1,000,000 records pushed through the `cloud` returner into the outbox while
 // the broker is unreachable; prints RSS samples (MB) as one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLE_EXTERNAL } from './bundle-external.js';
 
 // ESM code that reads import.meta.url gets the bundle's own URL.
 const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bundle-'));
@@ -23,16 +24,7 @@ try {
     format: 'cjs',
     platform: 'node',
     target: 'node22',
-    // gRPC and tar are loaded only by an agent that takes updates: kept out of every start.
-    external: [
-      'better-sqlite3',
-      'socketcan',
-      'serialport',
-      'unix-dgram',
-      '@grpc/grpc-js',
-      '@grpc/proto-loader',
-      'tar',
-    ],
+    external: BUNDLE_EXTERNAL,
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [shim],
     logLevel: 'warning',

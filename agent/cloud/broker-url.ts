@@ -5,7 +5,8 @@ const SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'];
 /**
  * A broker URL as mqtt.js options, parsed with the WHATWG URL API: handing mqtt.js the string
  * makes it call the deprecated `url.parse`, a warning on every agent's stderr. Credentials in the
- * URL are kept; explicit ones (`username`, `password`) win over them.
+ * URL are kept; explicit ones (`username`, `password`) win over them. No write cache: mqtt.js would
+ * otherwise fill mqtt-packet's cache of every 16-bit number as a Buffer (65,536 of them, ~7 MB of heap).
  */
 export function brokerAddress(
   url: string,
@@ -25,6 +26,7 @@ export function brokerAddress(
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(credentials.username !== undefined ? { username: credentials.username } : {}),
     ...(credentials.password !== undefined ? { password: credentials.password } : {}),
+    writeCache: false,
   };
 }
 
