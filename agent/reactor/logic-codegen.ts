@@ -225,6 +225,9 @@ class Generator {
    * as `var` reads it, the absent (null or '') ones listed in order.
    */
   private missing(args: unknown[]): Expr | undefined {
+    // Arguments after a list are not keys, but json-logic-js still evaluates them (and may throw).
+    if (Array.isArray(args[0]) && args.slice(1).some((a) => a !== null && typeof a === 'object'))
+      return undefined;
     const keys = Array.isArray(args[0]) ? args[0] : args;
     if (!keys.every((k) => typeof k === 'string' || typeof k === 'number')) return undefined;
     const [out, v] = [this.temp(), this.temp()];

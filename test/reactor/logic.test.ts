@@ -174,6 +174,23 @@ console.log(JSON.stringify([f.name, f({ v: 4, t: 'x' }), f({ v: 2, t: 'x' })]));
     );
   });
 
+  it('missing after a list of keys still evaluates the arguments after it, as json-logic-js does', () => {
+    const data = { a: '', n: 0 };
+    for (const rule of [
+      { missing: [[], { '*': [] }] },
+      { missing: [['zz', 'a'], { var: 'n' }] },
+      { missing_some: [1, [['zz'], { '*': [] }]] },
+    ]) {
+      const theirs = outcome(() => jsonLogic.apply(rule as never, data));
+      for (const codegen of [true, false])
+        assert.deepStrictEqual(
+          outcome(() => compileLogic(rule, { codegen })(data)),
+          theirs,
+          JSON.stringify(rule),
+        );
+    }
+  });
+
   it('a list of constants is worked out once and handed out frozen', () => {
     const f = compileLogic({ merge: [[1], [2, 3]] });
     const [a, b] = [f(null), f(null)] as [number[], number[]];
