@@ -36,6 +36,14 @@ export function codegenAllowed(): boolean {
 }
 
 /** Operators written as JavaScript's own, on two arguments (`<`, `<=` also on three). */
+/**
+ * Whether the arguments from `from` on are plain values. An operator that ignores them (`missing`
+ * after a list of keys, `missing_some` after its two) still has json-logic-js evaluate them, and
+ * an operation among them may throw: then the operator is called on all its evaluated arguments.
+ */
+const inert = (args: unknown[], from: number) =>
+  args.slice(from).every((a) => a === null || typeof a !== 'object');
+
 const COMPARISONS = new Set(['==', '===', '!=', '!==', '>', '>=', '<', '<=']);
 /** Arithmetic JsonLogic does without parseFloat (`+` and `*` apply it). */
 const PLAIN_ARITHMETIC = new Set(['-', '/', '%']);
@@ -141,11 +149,12 @@ class Generator {
       return { js: `(${a!.js} ${op} ${b!.js})`, bool: true };
     }
     if ((op === '<' || op === '<=') && args.length === 3) {
-      // Every argument is evaluated, as json-logic-js does.
+      // Every argument is evaluated, as json-logic-js does; a third that comes out undefined
+      // (`{or: []}`) leaves a plain comparison of the first two, as there.
       const [a, b, c] = args.map((x) => this.node(x));
       const [x, y, z] = [this.temp(), this.temp(), this.temp()];
       return {
-        js: `(${x} = ${a!.js}, ${y} = ${b!.js}, ${z} = ${c!.js}, ${x} ${op} ${y} && ${y} ${op} ${z})`,
+        js: `(${x} = ${a!.js}, ${y} = ${b!.js}, ${z} = ${c!.js}, ${x} ${op} ${y} && (${z} === undefined || ${y} ${op} ${z}))`,
         bool: true,
       };
     }
@@ -204,7 +213,7 @@ class Generator {
       return { js: `(${x} = ${a!.js}, (${y} = ${b!.js}) === undefined ? -${x} : ${x} - ${y})` };
     }
     if (op === 'missing') return this.missing(args);
-    if (op === 'missing_some' && typeof args[0] === 'number' && Array.isArray(args[1])) {
+    if (op === 'missing_some' && typeof args[0] === 'number' && Array.isArray(args[1]) && inert(args, 2)) {
       const absent = this.missing(args[1]);
       if (absent) {
         const t = this.temp();
@@ -225,9 +234,7 @@ class Generator {
    * as `var` reads it, the absent (null or '') ones listed in order.
    */
   private missing(args: unknown[]): Expr | undefined {
-    // Arguments after a list are not keys, but json-logic-js still evaluates them (and may throw).
-    if (Array.isArray(args[0]) && args.slice(1).some((a) => a !== null && typeof a === 'object'))
-      return undefined;
+    if (Array.isArray(args[0]) && !inert(args, 1)) return undefined;
     const keys = Array.isArray(args[0]) ? args[0] : args;
     if (!keys.every((k) => typeof k === 'string' || typeof k === 'number')) return undefined;
     const [out, v] = [this.temp(), this.temp()];

@@ -174,12 +174,16 @@ console.log(JSON.stringify([f.name, f({ v: 4, t: 'x' }), f({ v: 2, t: 'x' })]));
     );
   });
 
-  it('missing after a list of keys still evaluates the arguments after it, as json-logic-js does', () => {
+  it('as json-logic-js: missing evaluates the arguments after a list of keys; a between with an undefined third compares two', () => {
     const data = { a: '', n: 0 };
     for (const rule of [
       { missing: [[], { '*': [] }] },
       { missing: [['zz', 'a'], { var: 'n' }] },
       { missing_some: [1, [['zz'], { '*': [] }]] },
+      { missing_some: [0, [], { missing_some: [] }] },
+      // A between whose third argument comes out undefined compares the first two only.
+      { '<': [{ var: 'n' }, { missing: ['a'] }, { and: [] }] },
+      { '<=': [{ var: 'n' }, { var: 'n' }, { or: [] }] },
     ]) {
       const theirs = outcome(() => jsonLogic.apply(rule as never, data));
       for (const codegen of [true, false])
