@@ -26,6 +26,14 @@ import { reading, rng, rules } from './_workload.js';
 const EVENTS = 200_000;
 const turn = () => new Promise(setImmediate);
 
+/** The JIT settles on 20,000 events, the event loop turning as in the timed run. */
+async function warmUp(one: (i: number) => void): Promise<void> {
+  for (let i = 0; i < 20_000; i++) {
+    one(i);
+    if (i % 256 === 0) await turn();
+  }
+}
+
 /**
  * The event stream: tags in a random order fixed per run, data new for every event, and the signal
  * writes the pipeline would make for it. `next(i)` gives event i's tag and data.
@@ -96,10 +104,7 @@ async function floor(n: number): Promise<number> {
       }
     }
   };
-  for (let i = 0; i < 20_000; i++) {
-    one(i);
-    if (i % 256 === 0) await turn();
-  }
+  await warmUp(one);
   const t0 = performance.now();
   for (let i = 0; i < EVENTS; i++) {
     if (i % 256 === 0) await turn(); // as the reactor's run: the same turns of the event loop
@@ -145,10 +150,7 @@ async function run(n: number, reShare = 0) {
     const { tag, data } = next(i);
     h.bus.emit(tag, data, 'bench');
   };
-  for (let i = 0; i < 20_000; i++) {
-    one(i); // warm-up
-    if (i % 256 === 0) await turn();
-  }
+  await warmUp(one);
   const latencies: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < EVENTS; i++) {

@@ -8,15 +8,15 @@ export type { Logger };
  * Written through a LogSink, so a reader that is slow or gone never holds the process.
  */
 export async function createLogger(level: string, toStderr: boolean): Promise<Logger> {
+  const sink = sinkTo(toStderr ? 2 : 1);
   const tty = toStderr ? process.stderr.isTTY : process.stdout.isTTY;
   if (tty) {
-    const sink = sinkTo(toStderr ? 2 : 1);
     // Loaded only for a terminal: a unit's service writes JSON lines.
     const { prettyFactory } = await import('pino-pretty');
     const pretty = prettyFactory({ singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' });
     return pino({ level }, { write: (line: string) => sink.write(pretty(line)) });
   }
-  return jsonLogger(level, sinkTo(toStderr ? 2 : 1));
+  return jsonLogger(level, sink);
 }
 
 /** JSON lines, as a unit's service writes them. */

@@ -35,7 +35,6 @@ export function codegenAllowed(): boolean {
   return allowed;
 }
 
-/** Operators written as JavaScript's own, on two arguments (`<`, `<=` also on three). */
 /**
  * Whether the arguments from `from` on are plain values. An operator that ignores them (`missing`
  * after a list of keys, `missing_some` after its two) still has json-logic-js evaluate them, and
@@ -44,6 +43,7 @@ export function codegenAllowed(): boolean {
 const inert = (args: unknown[], from: number) =>
   args.slice(from).every((a) => a === null || typeof a !== 'object');
 
+/** Operators written as JavaScript's own, on two arguments (`<`, `<=` also on three). */
 const COMPARISONS = new Set(['==', '===', '!=', '!==', '>', '>=', '<', '<=']);
 /** Arithmetic JsonLogic does without parseFloat (`+` and `*` apply it). */
 const PLAIN_ARITHMETIC = new Set(['-', '/', '%']);

@@ -38,8 +38,7 @@ export class RuleRunner {
   private readonly doActions: CompiledAction[];
   private readonly elseActions: CompiledAction[];
   private readonly running = new Set<Run>();
-  /** `running.size`, and the rule's settings a dispatch reads, kept on the runner itself: a dispatch touches one object per rule. */
-  private active = 0;
+  /** The rule's settings a dispatch reads, kept on the runner itself: a dispatch touches one object per rule. */
   private readonly name: string;
   private readonly enabled: boolean;
   private readonly debounce: number;
@@ -110,11 +109,11 @@ export class RuleRunner {
 
   /** Its kept traces, oldest first. */
   traceList(): Trace[] {
-    return this.env.traces.list(this.ring, this.rule.name);
+    return this.env.traces.list(this.ring, this.name);
   }
 
   get lastTrace(): Trace | undefined {
-    return this.env.traces.last(this.ring, this.rule.name);
+    return this.env.traces.last(this.ring, this.name);
   }
 
   /** Pending `for:` hold, if any: when it started. */
@@ -226,7 +225,7 @@ export class RuleRunner {
       this.trace(this.skip(trace, 'throttle'));
       return;
     }
-    const busy = this.active > 0;
+    const busy = this.running.size > 0;
     switch (this.mode) {
       case 'single':
         if (busy) {
@@ -292,10 +291,8 @@ export class RuleRunner {
     run.trace = own;
     if (!detached && !this.ownData) run.data = { ...data };
     this.running.add(run);
-    this.active++;
     const settle = (error?: unknown) => {
       this.running.delete(run);
-      this.active--;
       this.finish(own, true, error);
       const next = this.queue.shift();
       if (next) this.launch(next.data, next.actions, next.trace, this.env.host.clock.now(), true);

@@ -99,7 +99,7 @@ export class TraceStore {
     this.meta[s] = (this.meta[s]! & ~SKIP_MASK) | (SKIPS.indexOf(why) << SKIP_SHIFT);
   }
 
-  skipped(s: SlotId): Skip | undefined {
+  private skipped(s: SlotId): Skip | undefined {
     return SKIPS[(this.meta[s]! & SKIP_MASK) >> SKIP_SHIFT];
   }
 

@@ -46,6 +46,7 @@ export function startCli(
   });
   /** Kills the command and all it started, as systemd kills a failed service's cgroup. */
   const killGroup = () => {
+    if (!opts.group) return void child.kill('SIGKILL');
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch (e) {
