@@ -14,6 +14,8 @@ interface TagEntry {
   /** The subscriptions the tag reaches, in dispatch order, their listeners, and what each matched: as of `version`. */
   subs: Sub[];
   fns: Listener[];
+  /** Each listener's `this`: the handler object it is the method of, or undefined. */
+  selves: unknown[];
   matches: Match[];
   version: number;
 }
@@ -21,6 +23,10 @@ interface TagEntry {
 /** What a wildcard subscription captured: `+` segments, then what `#` matched; or regex groups. */
 export type Match = readonly string[];
 export type Listener = (event: Event, match: Match) => void;
+/** An object that takes events through its own method: the bus calls `handle` on it, no closure between. */
+export interface Handler {
+  handle(event: Event, match: Match): void;
+}
 
 /** An event of one of the agent's own tags, its data as the map says. */
 export type BuiltinEvent<K extends BuiltinTag> = Omit<Event, 'tag' | 'data'> & {
@@ -58,6 +64,7 @@ export interface HeldEvent {
 
 interface Sub {
   fn: Listener;
+  self: unknown;
   active: boolean;
 }
 
@@ -122,8 +129,18 @@ export class Bus {
   /** Listens to a pattern (wildcards, `re:`) or a user tag. */
   on<P extends string>(pattern: P extends BuiltinTag ? never : P, fn: Listener): () => void;
   on(pattern: string, listener: (event: never, match: Match) => void): () => void {
-    const fn = listener as Listener;
-    const sub: Sub = { fn, active: true };
+    return this.add(pattern, { fn: listener as Listener, self: undefined, active: true });
+  }
+
+  /**
+   * Listens to a pattern with a handler object's `handle`: many handlers of one class (a reactor's
+   * rules) share that one method, where closures would add an object and a context each to reach.
+   */
+  subscribe(pattern: string, handler: Handler): () => void {
+    return this.add(pattern, { fn: handler.handle as Listener, self: handler, active: true });
+  }
+
+  private add(pattern: string, sub: Sub): () => void {
     const parsed = parsePattern(pattern);
     if (parsed.kind === 're') {
       const entry: ReSub = { re: parsed.re, sub };
@@ -273,13 +290,13 @@ export class Bus {
     const entry = this.segments(event.tag);
     entry.n++;
     if (entry.version !== this.version) this.route(entry, event.tag);
-    const { subs, fns, matches } = entry;
+    const { subs, fns, selves, matches } = entry;
     // A subscription is looked at only when one was removed during this dispatch: the listeners
     // themselves sit in one dense array.
     const version = this.version;
     for (let i = 0; i < fns.length; i++) {
       if (this.version !== version && !subs[i]!.active) continue;
-      this.call(fns[i]!, event, matches[i]!);
+      this.call(fns[i]!, selves[i], event, matches[i]!);
     }
   }
 
@@ -302,6 +319,7 @@ export class Bus {
     }
     entry.subs = subs;
     entry.fns = subs.map((s) => s.fn);
+    entry.selves = subs.map((s) => s.self);
     entry.matches = matches;
     entry.version = this.version;
   }
@@ -321,7 +339,7 @@ export class Bus {
         this.fold(this.folded);
         this.split.clear();
       }
-      entry = { segs: tag.split('/'), n: 0, subs: [], fns: [], matches: [], version: -1 };
+      entry = { segs: tag.split('/'), n: 0, subs: [], fns: [], selves: [], matches: [], version: -1 };
       this.split.set(tag, entry);
     }
     return entry;
@@ -366,9 +384,9 @@ export class Bus {
     }
   }
 
-  private call(fn: Listener, event: Event, match: Match): void {
+  private call(fn: Listener, self: unknown, event: Event, match: Match): void {
     try {
-      fn(event, match);
+      fn.call(self, event, match);
     } catch (err) {
       this.onListenerError(err, event);
     }

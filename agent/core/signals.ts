@@ -18,11 +18,14 @@ const keyOf = (path: string) => (path.startsWith('signals.') ? path.slice(8) : p
 export class SignalStore {
   readonly tree: Record<string, Record<string, unknown>> = {};
   private readonly meta = new Map<string, SignalMeta>();
+  /** The same readings by service, then type: a reading finds its own without building its key. */
+  private readonly byService = new Map<string, Map<string, SignalMeta>>();
   private readonly watchers = new Set<() => void>();
 
   set(service: string, type: string, value: unknown, ts: number, unit?: string): void {
-    const key = `${service}.${type}`;
-    const prev = this.meta.get(key);
+    let types = this.byService.get(service);
+    if (types === undefined) this.byService.set(service, (types = new Map()));
+    const prev = types.get(type);
     let changed = true;
     if (prev) {
       // Updated in place: a reading costs no allocation once its signal exists.
@@ -31,9 +34,12 @@ export class SignalStore {
       prev.value = value;
       prev.ts = ts;
       prev.unit = unit;
-    } else this.meta.set(key, { value, ts, changedAt: ts, unit });
-    this.tree[service] ??= {};
-    this.tree[service][type] = value;
+    } else {
+      const meta = { value, ts, changedAt: ts, unit };
+      types.set(type, meta);
+      this.meta.set(`${service}.${type}`, meta);
+    }
+    (this.tree[service] ??= {})[type] = value;
     if (changed && this.watchers.size) for (const w of this.watchers) w();
   }
 
@@ -44,7 +50,7 @@ export class SignalStore {
   }
 
   get(service: string, type: string): SignalMeta | undefined {
-    return this.meta.get(`${service}.${type}`);
+    return this.byService.get(service)?.get(type);
   }
 
   /** A reading by dotted path, `obd.rpm` (a leading `signals.` is allowed). */

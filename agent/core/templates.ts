@@ -100,16 +100,51 @@ function compileString(s: string): Rendered {
   };
 }
 
+/**
+ * Compiled templates by their JSON: rules that render the same template (the same alert's data
+ * from hundreds of rules) share one function, which stays hot, rather than each its own cold copy.
+ * Bounded: past that many it starts over.
+ */
+const shared = new Map<string, Rendered>();
+const MAX_SHARED = 4096;
+
 /** Parses every template inside a value once; the result renders it against data. */
 export function compileTemplate(value: unknown): Rendered {
+  const key = jsonKey(value);
+  if (key === undefined) return compileValue(value);
+  let made = shared.get(key);
+  if (made === undefined) {
+    made = compileValue(value);
+    if (shared.size >= MAX_SHARED) shared.clear();
+    shared.set(key, made);
+  }
+  return made;
+}
+
+/**
+ * The value's JSON when that says all of it: plain data only (strings, finite numbers but -0,
+ * booleans, null, lists, plain objects). Anything else (undefined, NaN, a Date) is not shared.
+ */
+function jsonKey(value: unknown): string | undefined {
+  const plain = (v: unknown): boolean => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+    if (Array.isArray(v)) return v.every(plain);
+    if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+    return Object.values(v).every(plain);
+  };
+  return plain(value) ? JSON.stringify(value) : undefined;
+}
+
+function compileValue(value: unknown): Rendered {
   if (typeof value === 'string') return compileString(value);
   if (Array.isArray(value)) {
-    const items = value.map(compileTemplate);
+    const items = value.map(compileValue);
     return (data) => items.map((f) => f(data));
   }
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
-    const fns = keys.map((k) => compileTemplate((value as Obj)[k]));
+    const fns = keys.map((k) => compileValue((value as Obj)[k]));
     if (keys.length === 0) return () => ({});
     // Rendering allocates only the result, its keys always set in the same order (one shape).
     return (data) => {

@@ -1,6 +1,6 @@
 import type { Condition } from '../core/types.js';
 import type { ReactorHost } from './host.js';
-import { compileLogic, truthy } from './logic.js';
+import { compileTest } from './logic.js';
 
 /**
  * The one way a condition is compiled, for rules, `if` actions, the `logic` filter and update gates:
@@ -13,8 +13,5 @@ export function conditionFactory(host: Pick<ReactorHost, 'signals' | 'clock' | '
     now: () => host.clock.now(),
     timezone: host.unit.timezone,
   };
-  return (expr: unknown): Condition => {
-    const f = compileLogic(expr, opts);
-    return (data) => truthy(f(data));
-  };
+  return (expr: unknown): Condition => compileTest(expr, opts);
 }

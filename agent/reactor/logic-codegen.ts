@@ -293,10 +293,12 @@ class Generator {
     return { js: `${name}(${items}, ${args[2] === undefined ? 'null' : this.node(args[2]).js})` };
   }
 
-  source(result: Expr): string {
+  /** The whole source; `test`: the function returns the result's truthiness, as a condition does. */
+  source(result: Expr, test: boolean): string {
+    const value = test ? this.truthy(result) : result.js;
     // The bound values, each read once into a constant of its own.
     const names = this.shared.bound.map((_, i) => `b${i} = b[${i}]`).join(', ');
-    return `${names ? `const ${names};\n` : ''}${this.shared.inners.join('\n')}\nreturn function generated(d) {\n${this.lets()}\nreturn ${result.js};\n};`;
+    return `${names ? `const ${names};\n` : ''}${this.shared.inners.join('\n')}\nreturn function generated(d) {\n${this.lets()}\nreturn ${value};\n};`;
   }
 }
 
@@ -343,18 +345,37 @@ function readsOnlyData(v: unknown): boolean {
   return !IMPURE_IN_BODY.has(op) && readsOnlyData(v[op]);
 }
 
+type Factory = (bound: unknown[]) => Compiled;
+/**
+ * One factory per shape of condition: its source depends on the shape alone, so every rule of that
+ * shape gets its function from the same one, and V8 learns and optimises it once for all of them
+ * (a function of its own per rule would run cold, in the interpreter, at thousands of rules).
+ */
+const factories = new Map<string, Factory>();
+/** Shapes kept at most; past that (a config of very many shapes, or many reloads) it starts over. */
+const MAX_FACTORIES = 4096;
+
 /**
  * The generated function for `logic`, or undefined when it would gain nothing (no node it
- * generates) or code generation is not allowed.
+ * generates) or code generation is not allowed. `test`: it returns JsonLogic's truthiness of the
+ * value, a boolean.
  */
 export function generateLogic(
   logic: unknown,
   opts: LogicOptions,
   helpers: LogicHelpers,
+  test = false,
 ): Compiled | undefined {
   if (!codegenAllowed()) return undefined;
   const g = new Generator(opts, helpers);
   const result = g.node(logic);
   if (g.shared.generated === 0) return undefined;
-  return new Function('b', g.source(result))(g.shared.bound) as Compiled;
+  const source = g.source(result, test);
+  let make = factories.get(source);
+  if (make === undefined) {
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    make = new Function('b', source) as Factory;
+    factories.set(source, make);
+  }
+  return make(g.shared.bound);
 }

@@ -533,3 +533,11 @@ const HELPERS: LogicHelpers = {
 export function compileLogic(rule: unknown, opts: LogicOptions = {}): Compiled {
   return (opts.codegen !== false && generateLogic(rule, opts, HELPERS)) || compile(rule, opts);
 }
+
+/** A condition: JsonLogic's truthiness of the rule's value, generated into the one function where it can be. */
+export function compileTest(rule: unknown, opts: LogicOptions = {}): (data: unknown) => boolean {
+  const generated = opts.codegen !== false && generateLogic(rule, opts, HELPERS, true);
+  if (generated) return generated as (data: unknown) => boolean;
+  const f = compile(rule, opts);
+  return (data) => truthy(f(data));
+}

@@ -127,7 +127,7 @@ export class Reactor implements Extension {
       }
       const runner = new RuleRunner(rule, this.env, this.emitTrace);
       runner.restore();
-      const unsubscribe = rule.on.map((pattern) => this.host.bus.on(pattern, (e, m) => runner.handle(e, m)));
+      const unsubscribe = rule.on.map((pattern) => this.host.bus.subscribe(pattern, runner));
       next.set(rule.name, { runner, unsubscribe });
     }
     for (const old of this.loaded.values()) this.unload(old);

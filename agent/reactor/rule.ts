@@ -1,4 +1,4 @@
-import type { Cause, Event, Match } from '../core/bus.js';
+import type { Cause, Event, Handler, Match } from '../core/bus.js';
 import type { Timer } from '../core/clock.js';
 import type { Condition } from '../core/types.js';
 import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js';
@@ -30,7 +30,7 @@ interface Pending {
  * after the condition was false), `throttle`, `debounce`, modes `single | restart | queued |
  * parallel` with `max`, `else`, `enabled`. Every matched event gets a trace.
  */
-export class RuleRunner {
+export class RuleRunner implements Handler {
   /** Its slots in the reactor's trace store. */
   private readonly ring: Ring;
   readonly def: string;

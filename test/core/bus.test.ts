@@ -63,6 +63,24 @@ describe('bus', () => {
     assert.deepEqual(seen, [['vehicle/engine/stopped', ['engine', 'stopped']]]);
   });
 
+  it('calls a handler object through its own method, beside plain listeners', () => {
+    const bus = new Bus(new FakeClock(0));
+    const calls: string[] = [];
+    class Counter {
+      constructor(readonly name: string) {}
+      handle(e: Event, m: Match) {
+        calls.push(`${this.name}:${e.tag}:${m.join(',')}`);
+      }
+    }
+    bus.subscribe('a/+', new Counter('one'));
+    bus.on('a/#', (e) => calls.push(`fn:${e.tag}`));
+    const off = bus.subscribe('re:^a/(b)$', new Counter('two'));
+    bus.emit('a/b');
+    off();
+    bus.emit('a/b');
+    assert.deepEqual(calls.sort(), ['fn:a/b', 'fn:a/b', 'one:a/b:b', 'one:a/b:b', 'two:a/b:b']);
+  });
+
   it('unsubscribes', () => {
     const bus = new Bus();
     let n = 0;

@@ -23,6 +23,24 @@ describe('templates', () => {
     assert.equal(compileTemplate('o={{ event.data.obj }}')(data), 'o={"k":"x"}');
   });
 
+  it('the same template, compiled again, is the one function; each render a new value', () => {
+    const a = compileTemplate({ v: '{{ event.data.v }}', t: '{{ event.tag }}' });
+    const b = compileTemplate({ v: '{{ event.data.v }}', t: '{{ event.tag }}' });
+    assert.equal(a, b);
+    assert.notEqual(a(data), b(data));
+    assert.deepEqual(a(data), { v: 5, t: 'a/b' });
+  });
+
+  it('values JSON cannot say whole are not taken for others with the same JSON', () => {
+    const when = new Date(0);
+    compileTemplate(when);
+    assert.equal(compileTemplate(when.toJSON())(data), '1970-01-01T00:00:00.000Z');
+    assert.ok(Object.is(compileTemplate(-0)(data), -0));
+    assert.equal(compileTemplate(0)(data), 0);
+    assert.deepEqual(Object.keys(compileTemplate({ k: undefined })(data) as object), ['k']);
+    assert.deepEqual(Object.keys(compileTemplate({})(data) as object), []);
+  });
+
   it('renders inside lists and maps, and leaves other values alone', () => {
     assert.deepEqual(
       compileTemplate({ a: ['{{ event.tag }}', 3], b: { c: '{{ event.data.v }}' }, d: true })(data),

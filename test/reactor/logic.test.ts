@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
-import { compile, compileLogic } from '../../agent/reactor/logic.js';
+import { compile, compileLogic, compileTest } from '../../agent/reactor/logic.js';
 import { FIXTURES } from '../helpers/agent.js';
 
 const fixture = (name: string) =>
@@ -124,6 +124,29 @@ describe('JsonLogic: differential against json-logic-js', () => {
         { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) },
       );
     });
+
+  for (const codegen of [true, false])
+    it(`as a condition, holds where json-logic-js's value is truthy (${codegen ? 'generated code' : 'closures'})`, () => {
+      fc.assert(
+        fc.property(ruleArb, dataArb, (rule, data) => {
+          const theirs = outcome(() => jsonLogic.truthy(jsonLogic.apply(rule as never, data)));
+          const ours = outcome(() => compileTest(rule, { codegen })(data));
+          assert.deepStrictEqual(ours, theirs, JSON.stringify(rule));
+        }),
+        { numRuns: Number(process.env.PITCREW_FUZZ_RUNS ?? 3000) / 3 },
+      );
+    });
+
+  it('conditions of one shape, generated from one source, each keep their own values', () => {
+    const shape = (k: number, path: string, set: string[]) => ({
+      and: [{ '>': [{ var: path }, k] }, { in: [{ var: 'code' }, set] }],
+    });
+    const a = compileTest(shape(10, 'a.v', ['x']));
+    const b = compileTest(shape(50, 'b.v', ['y']));
+    const data = { a: { v: 30 }, b: { v: 30 }, code: 'x' };
+    assert.equal(a.toString(), b.toString());
+    assert.deepStrictEqual([a(data), b(data), b({ ...data, b: { v: 60 }, code: 'y' })], [true, false, true]);
+  });
 
   it('where code generation is disallowed, the closures run and give the same results', () => {
     const script = `import { compileLogic } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../agent/reactor/logic.ts'))};
