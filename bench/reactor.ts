@@ -43,11 +43,16 @@ function stream(signals: SignalStore, tags: string[]) {
   signals.set('gnss', 'position', { lat: 59.95, lon: 10.7 }, Date.now());
   const random = rng(42);
   const order = Array.from({ length: 4096 }, () => Math.floor(random() * tags.length));
-  return (i: number) => {
-    const tag = tags[order[i & 4095]!]!;
-    const data = reading(random, Date.now());
+  // The pipeline writes a reading under its service's name and its type, strings it has as they are.
+  const names = tags.map((tag) => {
     const slash = tag.indexOf('/', 8);
-    signals.set(tag.slice(8, slash), tag.slice(slash + 1), data.value, data.ts);
+    return [tag.slice(8, slash), tag.slice(slash + 1)] as const;
+  });
+  return (i: number) => {
+    const t = order[i & 4095]!;
+    const tag = tags[t]!;
+    const data = reading(random, Date.now());
+    signals.set(names[t]![0], names[t]![1], data.value, data.ts);
     signals.set('obd', 'speed', data.value, data.ts);
     return { tag, data };
   };

@@ -24,7 +24,10 @@ export class SignalStore {
 
   set(service: string, type: string, value: unknown, ts: number, unit?: string): void {
     let types = this.byService.get(service);
-    if (types === undefined) this.byService.set(service, (types = new Map()));
+    if (types === undefined) {
+      types = new Map();
+      this.byService.set(service, types);
+    }
     const prev = types.get(type);
     let changed = true;
     if (prev) {
@@ -39,7 +42,8 @@ export class SignalStore {
       types.set(type, meta);
       this.meta.set(`${service}.${type}`, meta);
     }
-    (this.tree[service] ??= {})[type] = value;
+    this.tree[service] ??= {};
+    this.tree[service][type] = value;
     if (changed && this.watchers.size) for (const w of this.watchers) w();
   }
 

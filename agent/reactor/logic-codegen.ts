@@ -345,16 +345,6 @@ function readsOnlyData(v: unknown): boolean {
   return !IMPURE_IN_BODY.has(op) && readsOnlyData(v[op]);
 }
 
-type Factory = (bound: unknown[]) => Compiled;
-/**
- * One factory per shape of condition: its source depends on the shape alone, so every rule of that
- * shape gets its function from the same one, and V8 learns and optimises it once for all of them
- * (a function of its own per rule would run cold, in the interpreter, at thousands of rules).
- */
-const factories = new Map<string, Factory>();
-/** Shapes kept at most; past that (a config of very many shapes, or many reloads) it starts over. */
-const MAX_FACTORIES = 4096;
-
 /**
  * The generated function for `logic`, or undefined when it would gain nothing (no node it
  * generates) or code generation is not allowed. `test`: it returns JsonLogic's truthiness of the
@@ -370,12 +360,5 @@ export function generateLogic(
   const g = new Generator(opts, helpers);
   const result = g.node(logic);
   if (g.shared.generated === 0) return undefined;
-  const source = g.source(result, test);
-  let make = factories.get(source);
-  if (make === undefined) {
-    if (factories.size >= MAX_FACTORIES) factories.clear();
-    make = new Function('b', source) as Factory;
-    factories.set(source, make);
-  }
-  return make(g.shared.bound);
+  return new Function('b', g.source(result, test))(g.shared.bound) as Compiled;
 }
