@@ -10,10 +10,20 @@ export const log = defineAction({
   }),
   compile: (b, { host }) => {
     const message = compileTemplate(b.message);
+    // A child logger for the run's source (its rule's, the same for every run): pino writes its
+    // `source` once, not per line from an object.
+    let source: string | undefined;
+    let log = host.log;
     return {
       name: 'log',
       live: false,
-      run: (r) => host.log[b.level]({ source: r.source }, String(message(r.data))),
+      run: (r) => {
+        if (r.source !== source) {
+          source = r.source;
+          log = host.log.child({ source });
+        }
+        log[b.level](String(message(r.data)));
+      },
     };
   },
 });
