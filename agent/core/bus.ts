@@ -218,8 +218,10 @@ export class Bus {
       throw errors.REACTOR_LOOP(chainOf(cause).join(' → '), this.maxDepth);
     }
     // Every event built here has the same keys, the cause included: one object shape.
-    const event = { tag, data, ts: this.now(), source, [CAUSE]: cause } as Event;
-    this.dispatch(event);
+    // The event's time is the dispatch's instant: one clock read for both.
+    const ts = this.now();
+    const event = { tag, data, ts, source, [CAUSE]: cause } as Event;
+    this.dispatchAt(event, ts);
     return event;
   }
 
@@ -269,11 +271,16 @@ export class Bus {
 
   /** Dispatches a ready event (replayed or forwarded), keeping its timestamp. */
   dispatch(event: Event): void {
+    this.dispatchAt(event, this.instant ?? this.clock.now());
+  }
+
+  /** Dispatches at `now`, the dispatch's instant unless one is under way already (an emit inside it). */
+  private dispatchAt(event: Event, now: number): void {
     if (this.instant !== undefined) {
       this.deliver(event);
       return;
     }
-    this.instant = this.clock.now();
+    this.instant = now;
     try {
       this.deliver(event);
     } finally {

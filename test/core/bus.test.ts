@@ -81,6 +81,25 @@ describe('bus', () => {
     assert.deepEqual(calls.sort(), ['fn:a/b', 'fn:a/b', 'one:a/b:b', 'one:a/b:b', 'two:a/b:b']);
   });
 
+  it('an event, its listeners and what they emit share one instant: one clock read per outside emit', () => {
+    let reads = 0;
+    const ticking = {
+      now: () => 1000 + reads++,
+      setTimeout: () => assert.fail('the bus sets no timers'),
+    };
+    const bus = new Bus(ticking);
+    const seen: number[] = [];
+    bus.on('a', (e) => {
+      seen.push(e.ts, bus.now());
+      bus.emit('b');
+    });
+    bus.on('b', (e) => seen.push(e.ts, bus.now()));
+    bus.emit('a');
+    bus.emit('a');
+    assert.deepEqual(seen, [1000, 1000, 1000, 1000, 1001, 1001, 1001, 1001]);
+    assert.equal(reads, 2);
+  });
+
   it('unsubscribes', () => {
     const bus = new Bus();
     let n = 0;
