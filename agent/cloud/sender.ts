@@ -4,8 +4,12 @@ import type { Clock, Timer } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
 import type { Outbox, Row } from './outbox.js';
 
-/** zlib is loaded by the first gzip batch, not with every start (4 ms of a unit's start). */
-const gzipAsync = async (data: string) => promisify((await import('node:zlib')).gzip)(data);
+/** zlib is loaded by the first gzip batch, not with every start (4 ms of a unit's start); kept from then on. */
+let gzipOnce: ((data: string) => Promise<Buffer>) | undefined;
+async function gzipAsync(data: string): Promise<Buffer> {
+  gzipOnce ??= promisify((await import('node:zlib')).gzip);
+  return gzipOnce(data);
+}
 
 /** Batches published and not yet acknowledged at once: enough to keep a round trip from idling the link. */
 const WINDOW = 4;
