@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { slowHeapGrowth } from '../dist/agent/cli/heap-growth.js';
 import { CloudLink } from '../dist/agent/cloud/cloud-link.js';
 import { Outbox } from '../dist/agent/cloud/outbox.js';
 import { Bus } from '../dist/agent/core/bus.js';
@@ -31,6 +32,7 @@ link = new CloudLink(Cloud.parse({ mqtt: { url: 'mqtt://127.0.0.1:9' } }), {
   statusWindow: 30_000,
 });
 await link.start();
+await slowHeapGrowth(); // as `pitcrew run` does once started
 const cloud = BUILTIN_HOOKS.get('cloud').build({}, { service: 'obd', records: outbox });
 const samples = [];
 let next = 0;

@@ -6,6 +6,7 @@ import { scaledClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
 import { buildAgent } from '../runtime/root.js';
+import { slowHeapGrowth } from './heap-growth.js';
 import { CONFIG_HELP, defaultConfig, loadOrLastKnownGood } from './load-or-exit.js';
 import { nodeSupportProblem } from './node-support.js';
 
@@ -85,6 +86,7 @@ export function registerRun(program: Command): void {
         console.error(`error [${errorCode(e)}]${key}: ${errorText(e)}`);
         process.exit(1);
       }
+      await slowHeapGrowth();
       if (fallback)
         agent.rejected('boot', [
           `${opts.config} does not load; running the last known good config`,
