@@ -41,15 +41,15 @@ export function cronStepProblem(expression: string): string | undefined {
   return undefined;
 }
 
-/** Local wall-clock fields of an instant. */
+/** Local wall-clock fields of an instant; shared between the instants of one second, so read-only. */
 export interface LocalParts {
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
   /** 0 = Sunday … 6 = Saturday. */
-  weekday: number;
+  readonly weekday: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -88,6 +88,9 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
 export class ZonedTime {
   private quarter = Number.NaN;
   private offset = 0;
+  /** The last second asked for and its fields: a burst of events asks about the same second. */
+  private second = Number.NaN;
+  private last!: LocalParts;
 
   constructor(private readonly timeZone?: string) {}
 
@@ -105,6 +108,14 @@ export class ZonedTime {
   }
 
   parts(ms: number): LocalParts {
+    const second = Math.floor(ms / 1000);
+    if (second === this.second) return this.last;
+    this.second = second;
+    this.last = this.fields(ms);
+    return this.last;
+  }
+
+  private fields(ms: number): LocalParts {
     const q = Math.floor(ms / QUARTER_MS);
     if (q !== this.quarter) {
       this.quarter = q;

@@ -29,6 +29,19 @@ describe('ZonedTime (arithmetic fields over a cached offset)', () => {
     });
   }
 
+  it('answers the instants of one second with the fields it computed once, and the next second anew', () => {
+    const zone = new ZonedTime('Europe/Oslo');
+    const t = Date.UTC(2026, 2, 29, 0, 59, 59); // 01:59:59 CET; the next second is 03:00:00 CEST
+    const first = zone.parts(t);
+    assert.equal(zone.parts(t + 999), first);
+    assert.deepEqual({ ...first }, { month: 3, day: 29, hour: 1, minute: 59, second: 59, weekday: 0 });
+    assert.deepEqual(
+      { ...zone.parts(t + 1000) },
+      { month: 3, day: 29, hour: 3, minute: 0, second: 0, weekday: 0 },
+    );
+    assert.deepEqual({ ...zone.parts(t + 999) }, { ...first }, 'going back a second');
+  });
+
   it("takes the unit's own zone (none named) from the process, as Intl sees it, across DST", () => {
     // A child process with its own TZ: the zone is the process's, fixed at its start.
     const script = `
