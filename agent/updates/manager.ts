@@ -86,7 +86,7 @@ export class UpdateManager implements Part, UpdateControl {
     const store = new UpdateStore(cx.dataDir);
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: cx.clock, log: cx.log });
-    const installerFor = installerSelector(u, cx.clock, cx.dataDir);
+    const installerFor = installerSelector(u, cx.clock, cx.dataDir, cx.log);
     const queue = new InstallQueue((e) => cx.log.error(`update install step failed: ${errorText(e)}`));
     const zone = new ZonedTime(cx.unit.timezone);
     const condition = conditionFactory(cx);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
@@ -155,6 +155,40 @@ describe('a restart in each update state (kill -9, installed command)', () => {
       ['ecu-main:installed'],
       JSON.stringify((await u.status()).installed),
     );
+    await u.kill(second);
+  });
+
+  it('updating, the agent alone killed (no systemd to end its installer): the next agent waits for that installer, then runs the step again', async () => {
+    const runs = '$DIR/runs';
+    const u = await unit(
+      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run $$ >> ${runs}; i=0; while [ ! -f $DIR/go ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done; cp "$0" $DIR/flashed; echo end $$ >> ${runs}', "{{ file }}"] }]`,
+    );
+    const body = Buffer.from('firmware 2.2.0');
+    u.desire({
+      messageType: 'desiredStatus',
+      components: [{ id: 'ecu-main', type: 'ecu', version: '2.2.0', ...u.http.serve('fw.bin', body) }],
+    });
+    const runsFile = path.join(u.dir, 'runs');
+    const lines = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').trim().split('\n') : []);
+    const first = u.start();
+    await waitFor(() => lines().length === 1, 'the installer to start');
+    const orphan = Number(lines()[0]!.split(' ')[1]);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    process.kill(orphan, 0); // it outlived its agent
+    const second = u.start();
+    await waitFor(
+      () => second.stderr().includes(`(pid ${orphan}) still runs: installs wait until it ends`),
+      'the next agent to find the installer still running',
+      second.stderr,
+    );
+    writeFileSync(path.join(u.dir, 'go'), '');
+    await second.waitFor(tagged('system/update/fota/noUpdate'));
+    const [, , again] = lines();
+    assert.deepEqual(lines(), [`run ${orphan}`, `end ${orphan}`, again, again!.replace('run', 'end')]);
+    assert.notEqual(again, `run ${orphan}`);
+    assert.deepEqual(readFileSync(path.join(u.dir, 'flashed')), body);
+    assert.deepEqual(readdirSync(path.join(u.dir, 'var', 'installers')), []);
     await u.kill(second);
   });
 });

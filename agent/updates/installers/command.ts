@@ -5,6 +5,7 @@ import { compileTemplate } from '../../core/templates.js';
 import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import type { Installer } from './installer.js';
+import type { InstallerProcesses } from './processes.js';
 
 /** How much of the command's stderr the error keeps, and of its stdout an `expect.output` sees. */
 const TAIL_BYTES = 2048;
@@ -36,6 +37,8 @@ export class CommandInstaller implements Installer {
     spec: CommandSpec,
     private readonly timeoutMs: number,
     private readonly clock: Clock,
+    /** Where the processes it starts are recorded; none runs while an earlier agent's does. */
+    private readonly processes?: InstallerProcesses,
   ) {
     // Compiled once: a malformed template fails the start, not the first install.
     this.argv = compileTemplate(spec.command) as Render<string[]>;
@@ -72,10 +75,13 @@ export class CommandInstaller implements Installer {
   }
 
   /** Runs the argv; resolves with the tail of its stdout when it exits 0. */
-  private spawn(item: ItemT, vars: Record<string, string>): Promise<string> {
+  private async spawn(item: ItemT, vars: Record<string, string>): Promise<string> {
     const [cmd, ...args] = this.argv(vars);
+    await this.processes?.earlierEnded;
     return new Promise((resolve, reject) => {
       const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const pid = child.pid;
+      if (pid !== undefined) this.processes?.track(pid);
       let tail = '';
       let out = '';
       let timedOut = false;
@@ -96,6 +102,7 @@ export class CommandInstaller implements Installer {
       });
       child.on('close', (code, sig) => {
         timer.cancel();
+        if (pid !== undefined) this.processes?.untrack(pid);
         if (code === 0 && !timedOut) return resolve(out);
         const why = timedOut
           ? `killed after the ${this.timeoutMs} ms timeout`
