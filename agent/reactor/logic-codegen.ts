@@ -8,6 +8,7 @@
  * the closure compiler runs instead.
  */
 import { deepFreeze } from '../core/freeze.js';
+import { distanceOfNumbers, distanceOfPoints } from './distance.js';
 import type { Compiled, LogicOptions } from './logic.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -224,6 +225,9 @@ class Generator {
     // Any other operator on its evaluated arguments: the operator's own function, called directly.
     const call = (fn: unknown, first: string[]) =>
       `${this.bind(fn)}(${[...first, ...args.map((x) => this.node(x).js)].join(', ')})`;
+    // Two points or four numbers, as the closures take them: no lists built.
+    if (op === 'distance' && (args.length === 2 || args.length === 4))
+      return { js: call(args.length === 2 ? distanceOfPoints : distanceOfNumbers, []) };
     if (Object.hasOwn(this.helpers.withData, op)) return { js: call(this.helpers.withData[op], ['d']) };
     if (Object.hasOwn(this.helpers.eager, op)) return { js: call(this.helpers.eager[op], []) };
     return undefined;

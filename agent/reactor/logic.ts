@@ -1,6 +1,6 @@
 import { ZonedTime } from '../core/cron.js';
-import { distanceM } from '../core/geo.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
+import { distanceOf, distanceOfNumbers, distanceOfPoints } from './distance.js';
 import { errors } from './errors.js';
 import { float, generateLogic, isOp, type LogicHelpers } from './logic-codegen.js';
 
@@ -129,15 +129,7 @@ const EAGER: Record<string, Fn> = {
   min: (...args) => Math.min(...(args as number[])),
   max: (...args) => Math.max(...(args as number[])),
   merge: (...args) => args.reduce((a: unknown[], b) => a.concat(b), []),
-  distance: (...args) => {
-    const flat = args.flatMap((p) =>
-      p !== null && typeof p === 'object' && !Array.isArray(p)
-        ? [(p as { lat: number }).lat, (p as { lon: number }).lon]
-        : p,
-    ) as number[];
-    if (flat.length !== 4 || flat.some((n) => typeof n !== 'number' || Number.isNaN(n))) return null;
-    return distanceM(flat[0]!, flat[1]!, flat[2]!, flat[3]!);
-  },
+  distance: distanceOf,
 };
 
 type Compiler = (args: unknown[], opts: LogicOptions) => Compiled;
@@ -348,31 +340,15 @@ export function timetableArgs(args: readonly unknown[]): { table: unknown; at?: 
 /** `distance` over points given as `{lat, lon}` objects or four numbers, without building lists. */
 function compileDistance(args: unknown[], opts: LogicOptions): Compiled {
   const parts = args.map((a) => compile(a, opts));
-  const num = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
   if (parts.length === 4) {
     const [a, b, c, d] = parts as [Compiled, Compiled, Compiled, Compiled];
-    return (data) => {
-      const w = a(data);
-      const x = b(data);
-      const y = c(data);
-      const z = d(data);
-      return num(w) && num(x) && num(y) && num(z) ? distanceM(w, x, y, z) : null;
-    };
+    return (data) => distanceOfNumbers(a(data), b(data), c(data), d(data));
   }
   if (parts.length === 2) {
     const [a, b] = parts as [Compiled, Compiled];
-    type P = { lat?: unknown; lon?: unknown } | null;
-    return (data) => {
-      const p = a(data) as P;
-      const q = b(data) as P;
-      if (Array.isArray(p) || Array.isArray(q)) return EAGER.distance!(p, q);
-      if (p === null || q === null || typeof p !== 'object' || typeof q !== 'object') return null;
-      return num(p.lat) && num(p.lon) && num(q.lat) && num(q.lon)
-        ? distanceM(p.lat, p.lon, q.lat, q.lon)
-        : null;
-    };
+    return (data) => distanceOfPoints(a(data), b(data));
   }
-  return (data) => EAGER.distance!(...parts.map((f) => f(data)));
+  return (data) => distanceOf(...parts.map((f) => f(data)));
 }
 
 function nowOf(data: unknown, opts: LogicOptions): number {

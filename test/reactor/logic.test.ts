@@ -254,6 +254,33 @@ describe('JsonLogic: compile-time errors and extensions', () => {
     assert.equal(compile({ distance: [1, 2, 3] })({}), null);
   });
 
+  for (const codegen of [true, false])
+    it(`distance: the same answer for every shape of its arguments (${codegen ? 'generated code' : 'closures'})`, () => {
+      const oslo = { lat: 59.9139, lon: 10.7522 };
+      const bergen = { lat: 60.3913, lon: 5.3221 };
+      const two = compileLogic({ distance: [{ var: 'a' }, { var: 'b' }] }, { codegen });
+      const four = compileLogic(
+        { distance: [{ var: 'w' }, { var: 'x' }, { var: 'y' }, { var: 'z' }] },
+        { codegen },
+      );
+      const metres = two({ a: oslo, b: bergen }) as number;
+      assert.ok(Math.abs(metres - 305_000) < 3000, String(metres));
+      assert.equal(two({ a: [oslo.lat, oslo.lon], b: [bergen.lat, bergen.lon] }), metres, 'points as lists');
+      assert.equal(two({ a: oslo, b: [bergen.lat, bergen.lon] }), metres, 'one of each');
+      assert.equal(four({ w: oslo.lat, x: oslo.lon, y: bergen.lat, z: bergen.lon }), metres);
+      for (const bad of [
+        { a: oslo },
+        { a: oslo, b: null },
+        { a: oslo, b: { lat: '60', lon: 5 } },
+        { a: oslo, b: { lat: Number.NaN, lon: 5 } },
+        { a: 'oslo', b: bergen },
+        { a: [1, 2, 3], b: bergen },
+      ])
+        assert.equal(two(bad), null, JSON.stringify(bad));
+      assert.equal(four({ w: 1, x: 2, y: '3', z: 4 }), null);
+      assert.equal(four({ w: 1, x: 2, y: 3 }), null);
+    });
+
   it('in_timetable: ISO days and local slots in the unit time zone', () => {
     const table = [{ day_of_week: [1, 2, 3, 4, 5], time_slots: [{ start: '02:00', end: '04:00' }] }];
     const f = compile({ in_timetable: [table] }, { timezone: 'Europe/Oslo' });
