@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -59,6 +59,16 @@ describe('installer processes left by an earlier agent', () => {
     await next.earlierEnded;
     assert.equal(existsSync(path.join(dir, String(left.pid))), false);
     assert.equal(reused.exitCode, null, 'a process that only reuses a recorded pid is left alone');
+  });
+
+  it('an entry that is no record (a directory) is said and left; the start goes on', async () => {
+    const dir = tmpDir();
+    mkdirSync(path.join(dir, '4242'));
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    await new InstallerProcesses(dir, log, 60_000).earlierEnded;
+    assert.match(warnings.join('\n'), /4242: not an installer record: EISDIR/);
+    assert.deepEqual(readdirSync(dir), ['4242']);
   });
 
   it('stops one that outlives the longest installer timeout: SIGTERM', async () => {

@@ -44,7 +44,14 @@ export class InstallerProcesses {
     mkdirSync(dir, { recursive: true });
     const left = readdirSync(dir).flatMap((name) => {
       const pid = Number(name);
-      const recorded = readFileSync(path.join(dir, name), 'utf8');
+      let recorded: string | undefined;
+      try {
+        recorded = readFileSync(path.join(dir, name), 'utf8');
+      } catch (e) {
+        // Not a record this agent wrote (a directory, unreadable): said, and left where it is.
+        log.warn(`${path.join(dir, name)}: not an installer record: ${errorText(e)}`);
+        return [];
+      }
       const alive = Number.isInteger(pid) && pid > 0 && startTime(pid) === recorded;
       if (!alive) this.untrack(name);
       return alive ? [pid] : [];
