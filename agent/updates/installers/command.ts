@@ -5,12 +5,10 @@ import { compileTemplate } from '../../core/templates.js';
 import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import type { Installer } from './installer.js';
-import type { InstallerProcesses } from './processes.js';
+import { type InstallerProcesses, KILL_GRACE_MS } from './processes.js';
 
 /** How much of the command's stderr the error keeps, and of its stdout an `expect.output` sees. */
 const TAIL_BYTES = 2048;
-/** After the timeout's SIGTERM, how long before SIGKILL. */
-const KILL_GRACE_MS = 5000;
 
 /** An installer as configured: its argv and what must hold after it. */
 export interface CommandSpec {

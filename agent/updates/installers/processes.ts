@@ -5,8 +5,8 @@ import { errorText } from '../errors.js';
 
 /** How often a running installer left by an earlier agent is looked at. */
 const POLL_MS = 200;
-/** After SIGTERM, how long before SIGKILL. */
-const KILL_GRACE_MS = 5000;
+/** After an installer's SIGTERM, how long before SIGKILL. */
+export const KILL_GRACE_MS = 5000;
 
 /**
  * A running process's start time (clock ticks since boot): with its pid, it names one process, even
@@ -54,14 +54,16 @@ export class InstallerProcesses {
       }
       const alive = Number.isInteger(pid) && pid > 0 && startTime(pid) === recorded;
       if (!alive) this.untrack(name);
-      return alive ? [pid] : [];
+      return alive ? [{ pid, start: recorded }] : [];
     });
-    for (const pid of left)
+    for (const { pid } of left)
       log.warn(
         { pid },
         `an installer an earlier agent started (pid ${pid}) still runs: installs wait until it ends`,
       );
-    this.earlierEnded = Promise.all(left.map((pid) => this.outlast(pid, limitMs, log))).then(() => {});
+    this.earlierEnded = Promise.all(left.map((p) => this.outlast(p.pid, p.start, limitMs, log))).then(
+      () => {},
+    );
   }
 
   /** Records a started installer. */
@@ -74,18 +76,14 @@ export class InstallerProcesses {
     rmSync(path.join(this.dir, String(pid)), { force: true });
   }
 
-  /** Waits for an earlier agent's installer to end; past `limitMs`, ends it. */
-  private async outlast(pid: number, limitMs: number, log: Logger): Promise<void> {
-    const start = startTime(pid);
-    const running = () => start !== undefined && startTime(pid) === start;
+  /** Waits for an earlier agent's installer (`pid` started at `start`) to end; past `limitMs`, ends it. */
+  private async outlast(pid: number, start: string, limitMs: number, log: Logger): Promise<void> {
+    const running = () => startTime(pid) === start;
     const until = async (ms: number) => {
       for (let waited = 0; running() && waited < ms; waited += POLL_MS) await sleep(POLL_MS);
     };
     await until(limitMs);
-    for (const [signal, grace] of [
-      ['SIGTERM', KILL_GRACE_MS],
-      ['SIGKILL', KILL_GRACE_MS],
-    ] as const) {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       if (!running()) break;
       log.warn({ pid }, `the installer an earlier agent started (pid ${pid}) still runs: ${signal}`);
       try {
@@ -93,7 +91,7 @@ export class InstallerProcesses {
       } catch (e) {
         log.warn({ pid }, `cannot stop installer ${pid}: ${errorText(e)}`);
       }
-      await until(grace);
+      await until(KILL_GRACE_MS);
     }
     this.untrack(pid);
   }
