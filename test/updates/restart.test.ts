@@ -61,6 +61,22 @@ ${updates.replaceAll('$DIR', d).replace(/^/gm, '  ')}
   return { http, dir, file, desire, start, kill, status };
 }
 
+/**
+ * A unit whose FOTA installer runs `before` (it writes to `$DIR/runs`), waits for `$DIR/go`, flashes
+ * and runs `after`; ecu-main at `version` desired.
+ */
+async function waitingInstaller(version: string, before: string, after = '') {
+  const u = await unit(
+    `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, '${before}; i=0; while [ ! -f $DIR/go ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done; cp "$0" $DIR/flashed${after}', "{{ file }}"] }]`,
+  );
+  const body = Buffer.from(`firmware ${version}`);
+  u.desire({
+    messageType: 'desiredStatus',
+    components: [{ id: 'ecu-main', type: 'ecu', version, ...u.http.serve('fw.bin', body) }],
+  });
+  return { u, body, runsFile: path.join(u.dir, 'runs') };
+}
+
 describe('a restart in each update state (kill -9, installed command)', () => {
   it('downloading: the download continues from its partial file', async () => {
     const u = await unit('sota: { schedule: { type: force }, installer: { type: directory, root: apps } }');
@@ -129,18 +145,9 @@ describe('a restart in each update state (kill -9, installed command)', () => {
   });
 
   it('updating: the install step runs again', async () => {
-    const runs = '$DIR/runs';
-    const u = await unit(
-      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run >> ${runs}; i=0; while [ ! -f $DIR/go ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done; cp "$0" $DIR/flashed', "{{ file }}"] }]`,
-    );
-    const body = Buffer.from('firmware 2.1.0');
-    u.desire({
-      messageType: 'desiredStatus',
-      components: [{ id: 'ecu-main', type: 'ecu', version: '2.1.0', ...u.http.serve('fw.bin', body) }],
-    });
+    const { u, body, runsFile } = await waitingInstaller('2.1.0', 'echo run >> $DIR/runs');
     const first = u.start();
     await first.waitFor(tagged('system/update/fota/updating'));
-    const runsFile = path.join(u.dir, 'runs');
     await waitFor(() => existsSync(runsFile), 'the installer to start');
     await u.kill(first);
     const second = u.start();
@@ -159,24 +166,21 @@ describe('a restart in each update state (kill -9, installed command)', () => {
   });
 
   it('updating, the agent alone killed (no systemd to end its installer): the next agent waits for that installer, then runs the step again', async () => {
-    const runs = '$DIR/runs';
-    const u = await unit(
-      `fota:\n  schedule: { type: force }\n  installers: [{ match: { type: ecu }, command: [sh, -c, 'echo run $$ >> ${runs}; i=0; while [ ! -f $DIR/go ] && [ $i -lt 1000 ]; do sleep 0.02; i=$((i+1)); done; cp "$0" $DIR/flashed; echo end $$ >> ${runs}', "{{ file }}"] }]`,
+    const { u, body, runsFile } = await waitingInstaller(
+      '2.2.0',
+      'echo run $$ >> $DIR/runs',
+      '; echo end $$ >> $DIR/runs',
     );
-    const body = Buffer.from('firmware 2.2.0');
-    u.desire({
-      messageType: 'desiredStatus',
-      components: [{ id: 'ecu-main', type: 'ecu', version: '2.2.0', ...u.http.serve('fw.bin', body) }],
-    });
-    const runsFile = path.join(u.dir, 'runs');
     const lines = () => (existsSync(runsFile) ? readFileSync(runsFile, 'utf8').trim().split('\n') : []);
     const first = u.start();
+    await first.waitFor(tagged('system/update/fota/updating'));
     await waitFor(() => lines().length === 1, 'the installer to start');
     const orphan = Number(lines()[0]!.split(' ')[1]);
     first.child.kill('SIGKILL');
     await first.exited;
     process.kill(orphan, 0); // it outlived its agent
     const second = u.start();
+    await second.waitFor(tagged('system/agent/started'));
     await waitFor(
       () => second.stderr().includes(`(pid ${orphan}) still runs: installs wait until it ends`),
       'the next agent to find the installer still running',
