@@ -18,16 +18,25 @@ const keyOf = (path: string) => (path.startsWith('signals.') ? path.slice(8) : p
 export class SignalStore {
   readonly tree: Record<string, Record<string, unknown>> = {};
   private readonly meta = new Map<string, SignalMeta>();
-  /** The same readings by service, then type: a reading finds its own without building its key. */
-  private readonly byService = new Map<string, Map<string, SignalMeta>>();
+  /**
+   * The same readings by service, then type, with the service's node of `tree`: a reading finds its
+   * own, and its place in the tree, without building a key or looking the service up twice.
+   */
+  private readonly byService = new Map<
+    string,
+    { types: Map<string, SignalMeta>; node: Record<string, unknown> }
+  >();
   private readonly watchers = new Set<() => void>();
 
   set(service: string, type: string, value: unknown, ts: number, unit?: string): void {
-    let types = this.byService.get(service);
-    if (types === undefined) {
-      types = new Map();
-      this.byService.set(service, types);
+    let svc = this.byService.get(service);
+    if (svc === undefined) {
+      const node: Record<string, unknown> = {};
+      this.tree[service] = node;
+      svc = { types: new Map(), node };
+      this.byService.set(service, svc);
     }
+    const types = svc.types;
     const prev = types.get(type);
     let changed = true;
     if (prev) {
@@ -42,8 +51,7 @@ export class SignalStore {
       types.set(type, meta);
       this.meta.set(`${service}.${type}`, meta);
     }
-    this.tree[service] ??= {};
-    this.tree[service][type] = value;
+    svc.node[type] = value;
     if (changed && this.watchers.size) for (const w of this.watchers) w();
   }
 
@@ -54,7 +62,7 @@ export class SignalStore {
   }
 
   get(service: string, type: string): SignalMeta | undefined {
-    return this.byService.get(service)?.get(type);
+    return this.byService.get(service)?.types.get(type);
   }
 
   /** A reading by dotted path, `obd.rpm` (a leading `signals.` is allowed). */
