@@ -4,6 +4,8 @@ import { write, writeSync } from 'node:fs';
 const MAX_BACKLOG = 1024 * 1024;
 /** At exit, how often a full pipe is tried again (1 ms apart) before what is left is given up. */
 const EXIT_TRIES = 50;
+/** After a full pipe (EAGAIN), how long before the next try. */
+const RETRY_MS = 10;
 
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -13,11 +15,19 @@ const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
  * counted), and a reader that is gone (EPIPE, any write error) ends logging for good. At exit
  * `flushSync` makes a bounded attempt at what is left. pino's own destination retries a broken
  * pipe forever when it flushes at exit, which kept `run --events | head` alive.
+ *
+ * Lines wait as strings and become bytes once per write, all of them together: a busy agent
+ * writes many lines between two writes, and one conversion costs less than one per line.
  */
 export class LogSink {
-  private backlog: Buffer[] = [];
+  /** Bytes taken from `lines` and not yet written (the head of the backlog). */
+  private head: Buffer | undefined;
+  private lines: string[] = [];
   private bytes = 0;
-  private writing = false;
+  /** A write (or a retry after a full pipe) is under way: the next drain comes from its end. */
+  private draining = false;
+  /** `head` is in a write right now: written again, it would be doubled. */
+  private inFlight = false;
   private dead = false;
   /** Lines dropped because the reader fell too far behind. */
   dropped = 0;
@@ -26,59 +36,59 @@ export class LogSink {
 
   write(line: string): boolean {
     if (this.dead) return true;
-    const b = Buffer.from(line);
-    if (this.bytes + b.length > MAX_BACKLOG) {
+    const n = Buffer.byteLength(line);
+    if (this.bytes + n > MAX_BACKLOG) {
       this.dropped++;
       return true;
     }
-    this.backlog.push(b);
-    this.bytes += b.length;
-    if (!this.writing) this.drain();
+    this.lines.push(line);
+    this.bytes += n;
+    if (!this.draining) this.drain();
     return true;
   }
 
+  /** What waits, as one buffer: the unwritten head, then the lines. */
+  private take(): Buffer | undefined {
+    if (this.lines.length === 0) return this.head;
+    const fresh = Buffer.from(this.lines.length === 1 ? this.lines[0]! : this.lines.join(''));
+    this.lines = [];
+    return this.head ? Buffer.concat([this.head, fresh]) : fresh;
+  }
+
   private drain(): void {
-    if (this.dead || this.backlog.length === 0) {
-      this.writing = false;
+    this.head = this.dead ? undefined : this.take();
+    const chunk = this.head;
+    if (chunk === undefined) {
+      this.draining = false;
       return;
     }
-    this.writing = true;
-    const chunk = Buffer.concat(this.backlog);
-    this.backlog = [chunk];
+    this.draining = true;
+    this.inFlight = true;
     write(this.fd, chunk, 0, chunk.length, null, (err, n) => {
+      this.inFlight = false;
       if (err && err.code !== 'EAGAIN') return this.die();
-      this.consume(err ? 0 : n);
-      if (err) setTimeout(() => this.drain(), 10).unref();
+      const written = err ? 0 : n;
+      this.bytes -= written;
+      this.head = written < chunk.length ? chunk.subarray(written) : undefined;
+      if (err) setTimeout(() => this.drain(), RETRY_MS).unref();
       else this.drain();
     });
   }
 
-  /** `n` bytes of the backlog's head were written. */
-  private consume(n: number): void {
-    this.bytes -= n;
-    const rest: Buffer[] = [];
-    for (const b of this.backlog) {
-      if (n >= b.length) n -= b.length;
-      else {
-        rest.push(n ? b.subarray(n) : b);
-        n = 0;
-      }
-    }
-    this.backlog = rest;
-  }
-
   private die(): void {
     this.dead = true;
-    this.writing = false;
-    this.backlog = [];
+    this.draining = false;
+    this.head = undefined;
+    this.lines = [];
     this.bytes = 0;
   }
 
   /** At exit: what is left, written now, within a bounded number of tries. */
   flushSync(): void {
     if (this.dead) return;
-    // A write still in flight holds the head of the backlog: writing it again would double it.
-    let chunk = Buffer.concat(this.writing ? this.backlog.slice(1) : this.backlog);
+    // A write in flight holds the head: only the lines after it are left to write.
+    if (this.inFlight) this.head = undefined;
+    let chunk = this.take() ?? Buffer.alloc(0);
     for (let tries = 0; chunk.length > 0 && tries < EXIT_TRIES; tries++) {
       try {
         chunk = chunk.subarray(writeSync(this.fd, chunk));

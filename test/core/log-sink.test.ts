@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { LogSink } from '../../agent/core/log-sink.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+/** A real pipe (a FIFO): the sink's end never blocks, the test reads when it chooses. */
+function pipe(): { w: number; r: number; close: () => void } {
+  const fifo = path.join(tmpDir(), 'log.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const w = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  return {
+    w,
+    r,
+    close: () => {
+      closeSync(w);
+      closeSync(r);
+    },
+  };
+}
+
+/** What the pipe holds now. */
+function readNow(fd: number): string {
+  const buf = Buffer.alloc(1 << 16);
+  let out = '';
+  for (;;) {
+    try {
+      const n = readSync(fd, buf);
+      if (n === 0) return out;
+      out += buf.toString('utf8', 0, n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return out;
+      throw e;
+    }
+  }
+}
+
+/** Reads until `want` bytes came, turning the event loop between reads so the sink writes on. */
+async function readUntil(fd: number, want: number): Promise<string> {
+  let got = readNow(fd);
+  while (Buffer.byteLength(got) < want) {
+    await new Promise((r) => setTimeout(r, 2));
+    got += readNow(fd);
+  }
+  return got;
+}
+
+const line = (i: number) => `${String(i).padStart(6, '0')} ${'x'.repeat(92)}\n`; // 100 bytes
+
+describe('LogSink', () => {
+  it('keeps lines for a slow reader up to 1 MiB, in order, drops and counts the rest, and writes on once read', async () => {
+    const p = pipe();
+    const sink = new LogSink(p.w);
+    for (let i = 0; i < 20_000; i++) sink.write(line(i));
+    // 10,485 lines of 100 bytes fit in 1 MiB; what came after them was dropped.
+    assert.equal(sink.dropped, 20_000 - 10_485);
+    const kept = Array.from({ length: 10_485 }, (_, i) => line(i)).join('');
+    assert.equal(await readUntil(p.r, kept.length), kept);
+    // The backlog is empty again: a new line is taken, not dropped.
+    sink.write('after ✓\n');
+    assert.equal(await readUntil(p.r, Buffer.byteLength('after ✓\n')), 'after ✓\n');
+    assert.equal(sink.dropped, 20_000 - 10_485);
+    sink.flushSync();
+    p.close();
+  });
+
+  it('at exit writes what waits after a full pipe, once', async () => {
+    const p = pipe();
+    // The pipe filled by someone else: the sink's write finds it full (EAGAIN) and waits to try again.
+    let filler = 0;
+    try {
+      for (;;) filler += writeSync(p.w, Buffer.alloc(4096, 'f'));
+    } catch (e) {
+      assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
+    }
+    const sink = new LogSink(p.w);
+    sink.write('first\n');
+    sink.write('second\n');
+    const state = sink as unknown as { inFlight: boolean };
+    while (state.inFlight) await new Promise((r) => setTimeout(r, 2));
+    // The reader takes what filled the pipe; the agent exits before the sink's next try.
+    assert.equal(Buffer.byteLength(await readUntil(p.r, filler)), filler);
+    sink.write('third\n');
+    sink.flushSync();
+    assert.equal(readNow(p.r), 'first\nsecond\nthird\n');
+    p.close();
+  });
+
+  it('at exit leaves a line in flight to its write, and writes each other line once', async () => {
+    const p = pipe();
+    const sink = new LogSink(p.w);
+    const lines = Array.from({ length: 500 }, (_, i) => line(i));
+    for (const l of lines) sink.write(l);
+    sink.flushSync();
+    const got = await readUntil(p.r, lines.join('').length);
+    assert.deepEqual(got.split(/(?<=\n)/).sort(), lines);
+    p.close();
+  });
+});
