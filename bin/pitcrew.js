@@ -2,7 +2,8 @@
 // Sized for a small unit: one V8 helper thread, not one per core (each holds a malloc arena, ~10 MB
 // of RSS); a young generation of 4 MB, not 32, at that size from the start (the start's long-lived
 // objects are copied by fewer scavenges). 4 MB against 8: 4–5 MB less resident on the default
-// config at 60x, the reactor's rate and the start's time unchanged (bench/reactor, bench/startup).
+// config at 60x (bench/memory); the reactor's rate under these flags and the first vehicle event
+// did not move (interleaved runs).
 // Once started, `run` adds an old generation that grows by 20 %, not 100 %, before the next full GC
 // (heap-growth.ts). Together they keep a busy agent ~20 MB smaller at no measured speed cost.
 // The installed command: the bundled CLI (`npm run build`). In a checkout, `npm run pitcrew -- …` runs the sources.
