@@ -34,6 +34,20 @@ export function startAgent(
   });
 }
 
+/**
+ * How the installed command runs node, from its shebang (`env -S NAME=value … node --flag …`): its
+ * environment settings and its node flags, for a benchmark that runs other code as a unit would.
+ */
+export function commandNode(): { env: Record<string, string>; execArgv: string[] } {
+  const words = readFileSync(CLI, 'utf8').split('\n')[0]!.split(' ');
+  const env = Object.fromEntries(
+    words
+      .filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w))
+      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  );
+  return { env, execArgv: words.filter((w) => w.startsWith('--')) };
+}
+
 /** CPU seconds (user + system) a process has used, from /proc. */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -7,7 +7,7 @@
  * as they go in. Target: under 90 MB, flat.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +23,7 @@ import { BUILTIN_HOOKS } from '../agent/hooks/registry.js';
 import { Cloud } from '../schemas/cloud.js';
 import { BUNDLE_EXTERNAL } from '../scripts/bundle-external.js';
 import { Broker } from '../test/helpers/mosquitto.js';
-import { CLI, ensureBuilt, ROOT } from './_agent-process.js';
+import { commandNode, ensureBuilt, ROOT } from './_agent-process.js';
 import { report } from './_report.js';
 import { records } from './_workload.js';
 
@@ -140,11 +140,8 @@ async function oneByOne(broker: Broker): Promise<number> {
     'higher',
   );
   ensureBuilt();
-  // With the node flags the installed command runs with (its shebang).
-  const flags = readFileSync(CLI, 'utf8')
-    .split('\n')[0]!
-    .split(' ')
-    .filter((a) => a.startsWith('--'));
+  // With the node flags and settings the installed command runs with (its shebang).
+  const node = commandNode();
   // Bundled as the command is (one minified file, the same modules outside it): what a unit loads.
   const bundled = path.join(ROOT, 'dist/bench/offline-queue.mjs');
   await build({
@@ -162,7 +159,10 @@ async function oneByOne(broker: Broker): Promise<number> {
     },
     logLevel: 'warning',
   });
-  const child = spawnSync(process.execPath, [...flags, bundled], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [...node.execArgv, bundled], {
+    encoding: 'utf8',
+    env: { ...process.env, ...node.env },
+  });
   const { samples, queued } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
     samples: number[];
     queued: number;

@@ -7,11 +7,10 @@
  * up), the broker's CPU and the agents' memory per unit.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Broker } from '../test/helpers/mosquitto.js';
-import { CLI, cpuSeconds, ensureBuilt, wait } from './_agent-process.js';
+import { commandNode, cpuSeconds, ensureBuilt, wait } from './_agent-process.js';
 import { report } from './_report.js';
 
 const UNITS = Number(process.env.PITCREW_FLEET_UNITS ?? 200);
@@ -55,13 +54,11 @@ sub.on('message', (_t, payload) => {
   delivered += (JSON.parse(json) as { records: unknown[] }).records.length;
 });
 
-// The command's node flags (its shebang), so memory is what a unit would see.
-const flags = readFileSync(CLI, 'utf8')
-  .split('\n')[0]!
-  .split(' ')
-  .filter((a) => a.startsWith('--'));
+// The command's node flags and settings (its shebang), so memory is what a unit would see.
+const node = commandNode();
 const child = fork(path.join(import.meta.dirname, '_fleet.mjs'), [broker.url, String(UNITS), String(SCALE)], {
-  execArgv: flags,
+  execArgv: node.execArgv,
+  env: { ...process.env, ...node.env },
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 const t0 = Date.now();
