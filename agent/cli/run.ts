@@ -12,6 +12,8 @@ import { nodeSupportProblem } from './node-support.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
 const STOP_DEADLINE_MS = 5000;
+/** How long a planned exit waits for its last log lines to be written (a reader stuck on a full pipe). */
+const LOG_SETTLE_MS = 1000;
 
 export function registerRun(program: Command): void {
   program
@@ -31,7 +33,14 @@ export function registerRun(program: Command): void {
       const memo = new ConfigMemo();
       const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config, memo);
       const { config } = loaded;
-      const log = await createLogger(config.log.level, Boolean(opts.events));
+      const { log, settled } = await createLogger(config.log.level, Boolean(opts.events));
+      /** Exits once the last log lines are written, in order, not cut off with a write in flight. */
+      const exit = async (code: number) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([settled(), new Promise((r) => (timer = setTimeout(r, LOG_SETTLE_MS)))]);
+        clearTimeout(timer);
+        process.exit(code);
+      };
       const agent = await buildAgent(config, {
         logger: log,
         baseDir: path.dirname(loaded.file),
@@ -51,10 +60,10 @@ export function registerRun(program: Command): void {
         }, STOP_DEADLINE_MS).unref();
         try {
           await agent.stop();
-          process.exit(0);
+          await exit(0);
         } catch (e) {
           log.error(`stop failed: ${errorText(e)}`);
-          process.exit(1);
+          await exit(1);
         }
       };
       if (opts.events) {
@@ -84,7 +93,7 @@ export function registerRun(program: Command): void {
         const key = e instanceof PitcrewError && e.key ? ` (${e.key})` : '';
         log.error({ code: errorCode(e), key: e instanceof PitcrewError ? e.key : undefined }, errorText(e));
         console.error(`error [${errorCode(e)}]${key}: ${errorText(e)}`);
-        process.exit(1);
+        await exit(1);
       }
       await slowHeapGrowth();
       if (fallback)

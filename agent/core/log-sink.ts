@@ -29,6 +29,8 @@ export class LogSink {
   /** `head` is in a write right now: written again, it would be doubled. */
   private inFlight = false;
   private dead = false;
+  /** Callers of `settled` waiting for the backlog to be written. */
+  private waiters: (() => void)[] = [];
   /** Lines dropped because the reader fell too far behind. */
   dropped = 0;
 
@@ -60,6 +62,7 @@ export class LogSink {
     const chunk = this.head;
     if (chunk === undefined) {
       this.draining = false;
+      this.wake();
       return;
     }
     this.draining = true;
@@ -81,6 +84,21 @@ export class LogSink {
     this.head = undefined;
     this.lines = [];
     this.bytes = 0;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  /**
+   * Resolves once nothing waits to be written and no write is under way, or once logging has
+   * ended (the reader gone). Before a planned exit: the last lines are then written in order, where
+   * `flushSync` at exit cannot wait for a write already in flight.
+   */
+  settled(): Promise<void> {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** At exit: what is left, written now, within a bounded number of tries. */

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
-import { ROOT, runBin, runCli, startCli } from '../helpers/cli.js';
+import { ROOT, type Runner, runBin, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const tagIs = (tag: string) => (line: string) =>
@@ -264,9 +264,11 @@ describe('pitcrew run with a bad config', () => {
 });
 
 describe('the default config (npm start)', () => {
-  it('runs a simulated drive with no hardware and no server, and stops cleanly', async () => {
+  /** The default config in a scratch data dir, no cloud: from the sources (npm start) or installed. */
+  const defaultAgent = (runner: Runner) => {
     const dir = tmpDir();
     const agent = startCli(['run', '--events'], {
+      runner,
       env: {
         PITCREW_DATA_DIR: path.join(dir, 'var'),
         PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
@@ -274,6 +276,11 @@ describe('the default config (npm start)', () => {
       },
     });
     after(() => agent.child.kill('SIGKILL'));
+    return agent;
+  };
+
+  it('runs a simulated drive with no hardware and no server, and stops cleanly', async () => {
+    const agent = defaultAgent('tsx');
     await agent.waitFor(tagIs('vehicle/obd/connected'));
     await agent.waitFor(tagIs('vehicle/engine/not_running'));
     await agent.waitFor(tagIs('vehicle/position/fix'));
@@ -281,5 +288,19 @@ describe('the default config (npm start)', () => {
     await agent.waitFor(tagIs('system/worker/obd/identity/completed'));
     agent.child.kill('SIGINT');
     assert.equal(await agent.exited, 0);
+  });
+
+  it('the installed command, stopped, exits once its last log lines are written', async () => {
+    const agent = defaultAgent('bin');
+    await agent.waitFor(tagIs('vehicle/obd/speed'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    const logs = agent
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.ok(logs.includes('SIGTERM: stopping'), logs.join('\n'));
+    assert.equal(logs.at(-1), 'agent stopped');
   });
 });

@@ -99,4 +99,48 @@ describe('LogSink', () => {
     assert.deepEqual(got.split(/(?<=\n)/).sort(), lines);
     p.close();
   });
+
+  it('settles at once when idle, and after a full pipe only once every waiting line is written, in order', async () => {
+    const p = pipe();
+    const sink = new LogSink(p.w);
+    await sink.settled();
+    let filler = 0;
+    try {
+      for (;;) filler += writeSync(p.w, Buffer.alloc(4096, 'f'));
+    } catch (e) {
+      assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
+    }
+    sink.write('first\n');
+    sink.write('second\n');
+    let done = false;
+    const settled = sink.settled().then(() => {
+      done = true;
+    });
+    // The sink's first write came back on the full pipe: nothing is written, so nothing is settled.
+    const state = sink as unknown as { inFlight: boolean };
+    while (state.inFlight) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(done, false);
+    sink.write('third\n');
+    const all = await readUntil(p.r, filler + Buffer.byteLength('first\nsecond\nthird\n'));
+    await settled;
+    assert.equal(all.slice(filler), 'first\nsecond\nthird\n');
+    sink.flushSync();
+    assert.equal(readNow(p.r), '', 'nothing is left for the exit to write again');
+    p.close();
+  });
+
+  it('settles when its reader is gone: logging has ended', async () => {
+    const fifo = path.join(tmpDir(), 'gone.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const r = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    closeSync(r);
+    const sink = new LogSink(w);
+    sink.write('into a pipe nobody reads\n');
+    await sink.settled();
+    // The write failed (EPIPE) and the sink gave up: a new line waits for nothing.
+    sink.write('after\n');
+    await sink.settled();
+    closeSync(w);
+  });
 });

@@ -14,7 +14,7 @@ describe('the agent log', () => {
     writeFileSync(
       file,
       `const { createLogger } = await import(${JSON.stringify(logger)});\n` +
-        `(await createLogger('info', false)).info({ speed: 42 }, 'hello');\n`,
+        `(await createLogger('info', false)).log.info({ speed: 42 }, 'hello');\n`,
     );
     const node = `${process.execPath} --import tsx ${file}`;
     const piped = spawnSync('sh', ['-c', node], { cwd: ROOT, encoding: 'utf8' });
