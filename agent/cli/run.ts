@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { listenerWarnings } from '../config/listeners.js';
 import { ConfigMemo } from '../config/memo.js';
-import { scaledClock } from '../core/clock.js';
+import { realClock, scaledClock } from '../core/clock.js';
+import { within } from '../core/deadline.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
 import { buildAgent } from '../runtime/root.js';
@@ -36,9 +37,8 @@ export function registerRun(program: Command): void {
       const { log, settled } = await createLogger(config.log.level, Boolean(opts.events));
       /** Exits once the last log lines are written, in order, not cut off with a write in flight. */
       const exit = async (code: number) => {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([settled(), new Promise((r) => (timer = setTimeout(r, LOG_SETTLE_MS)))]);
-        clearTimeout(timer);
+        // A reader stuck on a full pipe: past the bound, the exit's own flush makes its last attempt.
+        await within(realClock, LOG_SETTLE_MS, settled(), () => new Error('log not written')).catch(() => {});
         process.exit(code);
       };
       const agent = await buildAgent(config, {
