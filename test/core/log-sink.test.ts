@@ -48,6 +48,23 @@ async function readUntil(fd: number, want: number): Promise<string> {
   return got;
 }
 
+/** Fills the pipe as someone else's writes would, until it is full (EAGAIN); how many bytes that took. */
+function fill(fd: number): number {
+  let bytes = 0;
+  try {
+    for (;;) bytes += writeSync(fd, Buffer.alloc(4096, 'f'));
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
+  }
+  return bytes;
+}
+
+/** Until the sink's write under way has come back (on a full pipe: EAGAIN, a retry waiting). */
+async function firstWriteBack(sink: LogSink): Promise<void> {
+  const state = sink as unknown as { inFlight: boolean };
+  while (state.inFlight) await new Promise((r) => setTimeout(r, 2));
+}
+
 const line = (i: number) => `${String(i).padStart(6, '0')} ${'x'.repeat(92)}\n`; // 100 bytes
 
 describe('LogSink', () => {
@@ -70,17 +87,11 @@ describe('LogSink', () => {
   it('at exit writes what waits after a full pipe, once', async () => {
     const p = pipe();
     // The pipe filled by someone else: the sink's write finds it full (EAGAIN) and waits to try again.
-    let filler = 0;
-    try {
-      for (;;) filler += writeSync(p.w, Buffer.alloc(4096, 'f'));
-    } catch (e) {
-      assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
-    }
+    const filler = fill(p.w);
     const sink = new LogSink(p.w);
     sink.write('first\n');
     sink.write('second\n');
-    const state = sink as unknown as { inFlight: boolean };
-    while (state.inFlight) await new Promise((r) => setTimeout(r, 2));
+    await firstWriteBack(sink);
     // The reader takes what filled the pipe; the agent exits before the sink's next try.
     assert.equal(Buffer.byteLength(await readUntil(p.r, filler)), filler);
     sink.write('third\n');
@@ -104,12 +115,7 @@ describe('LogSink', () => {
     const p = pipe();
     const sink = new LogSink(p.w);
     await sink.settled();
-    let filler = 0;
-    try {
-      for (;;) filler += writeSync(p.w, Buffer.alloc(4096, 'f'));
-    } catch (e) {
-      assert.equal((e as NodeJS.ErrnoException).code, 'EAGAIN');
-    }
+    const filler = fill(p.w);
     sink.write('first\n');
     sink.write('second\n');
     let done = false;
@@ -117,8 +123,7 @@ describe('LogSink', () => {
       done = true;
     });
     // The sink's first write came back on the full pipe: nothing is written, so nothing is settled.
-    const state = sink as unknown as { inFlight: boolean };
-    while (state.inFlight) await new Promise((r) => setTimeout(r, 2));
+    await firstWriteBack(sink);
     assert.equal(done, false);
     sink.write('third\n');
     const all = await readUntil(p.r, filler + Buffer.byteLength('first\nsecond\nthird\n'));
