@@ -70,3 +70,10 @@ export function registerSdkResolution(): void {
     },
   });
 }
+
+/**
+ * How the installed command imports user modules: an `import()` in an ES module Node loaded
+ * itself. Code from the bundle cannot import(): it is compiled through the compile cache or into
+ * the startup snapshot, neither of which has a dynamic-import callback.
+ */
+export const importModule = (url: string): Promise<unknown> => import(url);

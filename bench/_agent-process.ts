@@ -35,17 +35,20 @@ export function startAgent(
 }
 
 /**
- * How the installed command runs node, from its shebang (`env -S NAME=value … node --flag …`): its
- * environment settings and its node flags, for a benchmark that runs other code as a unit would.
+ * How the installed command runs node, from its shell lines (`export NAME=value`, `flags='--flag …'`):
+ * its environment settings and its node flags, for a benchmark that runs other code as a unit would.
  */
 export function commandNode(): { env: Record<string, string>; execArgv: string[] } {
-  const words = readFileSync(CLI, 'utf8').split('\n')[0]!.split(' ');
+  const lines = readFileSync(CLI, 'utf8').split('\n');
   const env = Object.fromEntries(
-    words
-      .filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w))
-      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+    lines.flatMap((l) => {
+      const m = /^export ([A-Z_][A-Z0-9_]*)=(\S+)$/.exec(l);
+      return m ? [[m[1]!, m[2]!]] : [];
+    }),
   );
-  return { env, execArgv: words.filter((w) => w.startsWith('--')) };
+  const flags = lines.map((l) => /^flags='(.*)'$/.exec(l)).find((m) => m);
+  if (!flags) throw new Error(`${CLI}: no flags='…' line`);
+  return { env, execArgv: flags[1]!.split(' ') };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */

@@ -1,15 +1,32 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=65536 node --v8-pool-size=1 --min-semi-space-size=2 --max-semi-space-size=2
-// Sized for a small unit: one V8 helper thread, not one per core (each holds a malloc arena, ~10 MB
-// of RSS); a young generation of 4 MB, not 32, at that size from the start (the start's long-lived
-// objects are copied by fewer scavenges). 4 MB against 8: 4–5 MB less resident on the default
-// config at 60x (bench/memory); the reactor's rate under these flags and the first vehicle event
-// did not move (interleaved runs).
-// glibc's malloc hands blocks of 64 KiB and more to mmap, so they go back to the system when freed;
-// left to itself it raises that threshold after each large free, and later blocks of that size
-// stay in its arenas, fragmented: 2 MB less resident on the default config at 60x, at the same CPU.
-// Once started, `run` adds an old generation that grows by 20 %, not 100 %, before the next full GC
-// (heap-growth.ts). Together they keep a busy agent ~20 MB smaller at no measured speed cost.
-// The installed command: the bundled CLI (`npm run build`). In a checkout, `npm run pitcrew -- …` runs the sources.
+#!/bin/sh
+":" /*
+# The installed command. Started as a program, a shell runs these lines: node from the startup
+# snapshot `pitcrew snapshot` built for this node binary and this directory (agent/cli/snapshot.ts),
+# or else node on this file, whose JavaScript below loads the bundle. PITCREW_SNAPSHOT=off: never
+# the snapshot. `node bin/pitcrew.js` runs the JavaScript only. The settings, sized for a small unit:
+# - one V8 helper thread, not one per core (each holds a malloc arena, ~10 MB of RSS);
+# - a young generation of 4 MB, not 32, at that size from the start (the start's long-lived
+#   objects are copied by fewer scavenges). 4 MB against 8: 4–5 MB less resident on the default
+#   config at 60x (bench/memory); the reactor's rate under these flags and the first vehicle
+#   event did not move (interleaved runs);
+# - glibc's malloc hands blocks of 64 KiB and more to mmap, so they go back to the system when
+#   freed; left to itself it raises that threshold after each large free, and later blocks of
+#   that size stay in its arenas, fragmented: 2 MB less resident on the default config at 60x,
+#   at the same CPU.
+# Once started, `run` adds an old generation that grows by 20 %, not 100 %, before the next full
+# GC (heap-growth.ts). Together they keep a busy agent ~20 MB smaller at no measured speed cost.
+export MALLOC_MMAP_THRESHOLD_=65536
+flags='--v8-pool-size=1 --min-semi-space-size=2 --max-semi-space-size=2'
+self=$(readlink -f -- "$0")
+snapshot=${self%/bin/*}/dist/bin/snapshot
+node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
+if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/stamp" ] && read -r built < "$snapshot/stamp" &&
+  [ "$built" = "$snapshot $(stat -L -c %d:%i:%s:%Y -- "$node")" ]; then
+  exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" "$self" "$@"
+fi
+exec "$node" $flags "$self" "$@"
+*/
+// The bundled CLI (`npm run build`). In a checkout, `npm run pitcrew -- …` runs the sources.
 import module from 'node:module';
 
 const require = module.createRequire(import.meta.url);
@@ -22,6 +39,9 @@ if (!module.enableCompileCache) {
 }
 module.enableCompileCache();
 // User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own dependencies.
-(await import('../dist/agent/sdk-resolve.js')).registerSdkResolution();
-// The bundle is CommonJS: user modules (ES modules anywhere on disk) are imported from this one.
-await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule: (url) => import(url) });
+const sdk = await import('../dist/agent/sdk-resolve.js');
+sdk.registerSdkResolution();
+await require('../dist/bin/pitcrew.cjs').main(process.argv, {
+  importModule: sdk.importModule,
+  snapshot: false,
+});

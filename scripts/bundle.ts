@@ -25,6 +25,9 @@ try {
     platform: 'node',
     target: 'node22',
     external: BUNDLE_EXTERNAL,
+    // fdir's ES build loads picomatch through `createRequire`, outside the bundle: a second copy,
+    // read and compiled at every start. Its CommonJS build requires it plainly, so the bundle's own is used.
+    alias: { fdir: './node_modules/fdir/dist/index.cjs' },
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [shim],
     logLevel: 'warning',
@@ -35,3 +38,5 @@ try {
 // A module service's thread entry is plain JavaScript, loaded by path beside the code that starts it.
 for (const to of ['dist/bin', 'dist/agent/drivers'])
   copyFileSync('agent/drivers/module-thread.mjs', `${to}/module-thread.mjs`);
+// So is the startup snapshot's entry, beside the bundle it evaluates.
+copyFileSync('agent/cli/snapshot-entry.cjs', 'dist/bin/snapshot-entry.cjs');

@@ -118,6 +118,9 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   keygen: [
     'pitcrew keygen -o fleet.key              fleet.key (keep it off the units) and fleet.key.pub (for trust.keys)',
   ],
+  snapshot: [
+    'pitcrew snapshot                         after a Node.js upgrade: the next start is fast again',
+  ],
   bundle: [
     'pitcrew bundle sign -k fleet.key rules-v7.yaml > bundle.signed.json',
     'pitcrew bundle push --url mqtt://127.0.0.1:1883 --unit van-042 bundle.signed.json',

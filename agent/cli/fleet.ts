@@ -21,7 +21,8 @@ import { jsonArg } from './json-arg.js';
 import { ago, human } from './status-text.js';
 
 const DEFAULT_PREFIX = 'pitcrew/+';
-const DEFAULT_STATE = path.join(homedir(), '.local/state/pitcrew/fleet.db');
+/** Worked out when asked, not at load: the home directory is the running user's. */
+const defaultState = () => path.join(homedir(), '.local/state/pitcrew/fleet.db');
 
 /** A signed envelope's payload, read without its signature (the units check that): what it is and its number. */
 function payloadOf(file: string, kind: Payload['kind']): Payload & { units?: string[] } {
@@ -304,14 +305,14 @@ export function registerFleet(program: Command): void {
       '--rollback <envelope>',
       'on abort, pushed to the units that took the new one: the previous one signed again with a higher number',
     )
-    .option('--state <file>', 'where rollouts are kept', DEFAULT_STATE)
+    .option('--state <file>', 'where rollouts are kept', defaultState())
     .option('--resume <id>', 'continue an interrupted rollout (pitcrew fleet rollouts lists them)')
     .option('--json', 'the final report as JSON, also on a terminal')
     .action(rollout);
   fleet
     .command('rollouts')
     .description('the rollouts kept in the state file: state, wave and how many units are where')
-    .option('--state <file>', 'where rollouts are kept', DEFAULT_STATE)
+    .option('--state <file>', 'where rollouts are kept', defaultState())
     .option('--json', 'JSON lines, also on a terminal')
     .action((opts: { state: string; json?: boolean }) => {
       const store = new RolloutStore(opts.state);

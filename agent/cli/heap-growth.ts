@@ -4,6 +4,6 @@
  * at once, and at 20 % V8 collected ~10 times on the way (bench/startup: ~20 ms of a start).
  * node:v8 is loaded here, not with the bundle: loading it costs a start ~5 ms.
  */
-export async function slowHeapGrowth(): Promise<void> {
-  (await import('node:v8')).setFlagsFromString('--heap-growing-percent=20');
+export function slowHeapGrowth(): void {
+  process.getBuiltinModule('node:v8').setFlagsFromString('--heap-growing-percent=20');
 }

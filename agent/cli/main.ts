@@ -20,6 +20,7 @@ import { registerLogic } from './logic.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerScaffold } from './scaffold.js';
+import { registerSnapshot } from './snapshot.js';
 
 /** package.json sits above agent/ in a checkout and above dist/agent/ when built. */
 function packageVersion(): string {
@@ -40,6 +41,8 @@ export interface MainOptions {
    * through the compile cache has no dynamic-import callback of its own.
    */
   importModule?: ModuleImporter;
+  /** Set by the installed command: whether this process started from its startup snapshot. */
+  snapshot?: boolean;
 }
 
 /** The `pitcrew` command. */
@@ -86,7 +89,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
       console.log(JSON.stringify(jsonSchemaOf(file as SchemaFile), null, 2));
     });
 
-  registerRun(program);
+  registerRun(program, opts.snapshot);
   registerControl(program);
   registerReplay(program);
   registerLogic(program);
@@ -95,6 +98,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerScaffold(program);
   registerImport(program);
   registerFleet(program);
+  registerSnapshot(program);
   addExamples(program);
 
   await program.parseAsync(argv).catch((e: unknown) => {

@@ -10,13 +10,15 @@ import { buildAgent } from '../runtime/root.js';
 import { slowHeapGrowth } from './heap-growth.js';
 import { CONFIG_HELP, defaultConfig, loadOrLastKnownGood } from './load-or-exit.js';
 import { nodeSupportProblem } from './node-support.js';
+import { renewSnapshot } from './snapshot.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
 const STOP_DEADLINE_MS = 5000;
 /** How long a planned exit waits for its last log lines to be written (a reader stuck on a full pipe). */
 const LOG_SETTLE_MS = 1000;
 
-export function registerRun(program: Command): void {
+/** `snapshot`: whether the installed command started from its startup snapshot; undefined from the sources. */
+export function registerRun(program: Command, snapshot?: boolean): void {
   program
     .command('run')
     .description('run the agent on a config')
@@ -83,7 +85,10 @@ export function registerRun(program: Command): void {
 
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
-      log.info({ config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir }, 'starting');
+      log.info(
+        { config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir, snapshot },
+        'starting',
+      );
       for (const w of [nodeSupportProblem(), ...loaded.warnings, ...listenerWarnings(config)])
         if (w) log.warn(w);
       try {
@@ -95,7 +100,8 @@ export function registerRun(program: Command): void {
         console.error(`error [${errorCode(e)}]${key}: ${errorText(e)}`);
         await exit(1);
       }
-      await slowHeapGrowth();
+      slowHeapGrowth();
+      if (snapshot === false) renewSnapshot(log);
       if (fallback)
         agent.rejected('boot', [
           `${opts.config} does not load; running the last known good config`,

@@ -6,8 +6,8 @@ import type { Outbox, Row } from './outbox.js';
 
 /** zlib is loaded by the first gzip batch, not with every start (4 ms of a unit's start); kept from then on. */
 let gzipOnce: ((data: string) => Promise<Buffer>) | undefined;
-async function gzipAsync(data: string): Promise<Buffer> {
-  gzipOnce ??= promisify((await import('node:zlib')).gzip);
+function gzipAsync(data: string): Promise<Buffer> {
+  gzipOnce ??= promisify(process.getBuiltinModule('node:zlib').gzip);
   return gzipOnce(data);
 }
 

@@ -79,6 +79,10 @@ export const errors = {
     (file: string, why: string) => `cannot listen on ${file}: ${why}; choose another path for it`,
   ),
   CLI_ARG: define('PITCREW_CLI_ARG', (why: string) => why),
+  SNAPSHOT_FAILED: define(
+    'PITCREW_SNAPSHOT_FAILED',
+    (why: string) => `cannot build the startup snapshot: ${why}; the command starts without it meanwhile`,
+  ),
   RESULT_INVALID: define(
     'PITCREW_RESULT_INVALID',
     (handler: string, type: string) =>

@@ -1,7 +1,8 @@
 /**
  * The package as a unit gets it: `npm pack`, then `npm install -g` of the tarball into a temporary
  * prefix (native addons built there), then the installed `pitcrew` run from another directory on
- * a config elsewhere, with a module service next to it.
+ * a config elsewhere, with a module service next to it. The tarball has no startup snapshot (one
+ * is built for a node): the first start builds it, and the next one starts from it.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -28,8 +29,19 @@ describe('npm pack, npm install -g, pitcrew run', () => {
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     assert.match(tgz, /^pitcrew-\d+\.\d+\.\d+\.tgz$/);
     const listed = spawnSync('tar', ['tzf', path.join(dir, tgz)], { encoding: 'utf8' }).stdout.split('\n');
-    for (const f of ['LICENSE', 'CHANGELOG.md', 'README.md', 'deploy/pitcrew.service'])
+    for (const f of [
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'deploy/pitcrew.service',
+      'dist/bin/snapshot-entry.cjs',
+    ])
       assert.ok(listed.includes(`package/${f}`), `${f} is in the tarball`);
+    assert.deepEqual(
+      listed.filter((f) => f.includes('dist/bin/snapshot/')),
+      [],
+      'no startup snapshot in the tarball',
+    );
     const prefix = path.join(dir, 'prefix');
     npm([
       'install',
@@ -72,16 +84,32 @@ services:
     const bin = path.join(prefix, 'bin/pitcrew');
     const validate = spawnSync(bin, ['validate', '-c', cfg], { cwd: '/', env, encoding: 'utf8' });
     assert.equal(validate.status, 0, validate.stderr);
-    const run = startCli(['run', '-c', cfg, '--events'], {
-      cwd: '/',
-      env: { PATH: env.PATH },
-      runner: 'bin',
-      bin,
-    });
-    after(() => run.child.kill('SIGKILL'));
-    await run.waitFor((l) => l.includes('"vehicle/obd/coolant_temp"'));
-    await run.waitFor((l) => l.includes('"vehicle/beacon/ping"') && l.includes('"pong"'));
-    run.child.kill('SIGTERM');
-    assert.equal(await run.exited, 0);
+    const start = () => {
+      const run = startCli(['run', '-c', cfg, '--events'], {
+        cwd: '/',
+        env: { PATH: env.PATH },
+        runner: 'bin',
+        bin,
+      });
+      after(() => run.child.kill('SIGKILL'));
+      return run;
+    };
+    const first = start();
+    const starting = (l: string) => l.includes('"msg":"starting"');
+    assert.match(await first.waitFor(starting, 20_000, 'stderr'), /"snapshot":false/);
+    await first.waitFor((l) => l.includes('"vehicle/obd/coolant_temp"'));
+    await first.waitFor((l) => l.includes('"vehicle/beacon/ping"') && l.includes('"pong"'));
+    await first.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+
+    // From the snapshot: the same agent, user modules imported as before.
+    const next = start();
+    assert.match(await next.waitFor(starting, 20_000, 'stderr'), /"snapshot":true/);
+    await next.waitFor((l) => l.includes('"vehicle/obd/coolant_temp"'));
+    await next.waitFor((l) => l.includes('"vehicle/beacon/ping"') && l.includes('"pong"'));
+    next.child.kill('SIGTERM');
+    assert.equal(await next.exited, 0);
+    assert.doesNotMatch(next.stderr(), /building a startup snapshot/);
   });
 });

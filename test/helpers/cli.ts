@@ -54,6 +54,7 @@ export function startCli(
     }
   };
   const lines: string[] = [];
+  const errLines: string[] = [];
   let stderr = '';
   let partial = '';
   const waiters = new Set<() => void>();
@@ -64,17 +65,27 @@ export function startCli(
     lines.push(...parts);
     for (const w of waiters) w();
   });
+  let errPartial = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
+    errPartial += chunk;
+    const parts = errPartial.split('\n');
+    errPartial = parts.pop()!;
+    errLines.push(...parts);
+    for (const w of waiters) w();
   });
   // 'close', not 'exit': by then all of stdout has been read.
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
-  /** Resolves with the first line that satisfies `pred`, or fails after `ms` with what was seen. */
-  function waitFor(pred: (line: string) => boolean, ms = 20_000): Promise<string> {
+  /** Resolves with the first line (of stdout, or of stderr) that satisfies `pred`, or fails after `ms` with what was seen. */
+  function waitFor(
+    pred: (line: string) => boolean,
+    ms = 20_000,
+    from: 'stdout' | 'stderr' = 'stdout',
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const hit = lines.find(pred);
+        const hit = (from === 'stdout' ? lines : errLines).find(pred);
         if (hit === undefined) return;
         waiters.delete(check);
         clearTimeout(timer);

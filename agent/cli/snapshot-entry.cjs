@@ -1,0 +1,67 @@
+'use strict';
+/**
+ * The startup snapshot's entry (`pitcrew snapshot`, run by `node --build-snapshot`): it evaluates
+ * the bundle (pitcrew.cjs, beside it) once, at build time, so that a start deserializes the
+ * bundle's built heap instead of running its modules and building its schemas again.
+ *
+ * Only Node's built-in modules load while a snapshot is built. The bundle's other requires (the
+ * native addons it keeps external) get a stand-in that loads the module on first use, once the
+ * process runs; one that is not installed fails as a require would have. The bundle must not read
+ * what belongs to the running process (its environment, home, time) when it loads: that would be
+ * the build's, frozen into the snapshot.
+ */
+const { startupSnapshot } = require('node:v8');
+const { createRequire, isBuiltin } = require('node:module');
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const bundle = path.join(__dirname, 'pitcrew.cjs');
+const fromBundle = createRequire(bundle);
+let ready = false;
+
+/**
+ * A module the bundle requires when it loads, standing in until it is used: the bundle keeps
+ * these as CommonJS objects, so its stand-in answers `__esModule` without loading it.
+ */
+function onFirstUse(name) {
+  let real;
+  const load = () => {
+    if (!ready) throw new Error(`${name} is used while the startup snapshot is built`);
+    real ??= fromBundle(name);
+    return real;
+  };
+  return new Proxy(function external() {}, {
+    construct: (_, args, target) => Reflect.construct(load(), args, target),
+    apply: (_, self, args) => Reflect.apply(load(), self, args),
+    get: (_, key) => (key === '__esModule' && !real ? undefined : load()[key]),
+  });
+}
+
+function requireForBundle(name) {
+  if (isBuiltin(name)) return require(name);
+  // Resolved now: a module that is not installed fails here, as it would at a start.
+  fromBundle.resolve(name);
+  return onFirstUse(name);
+}
+requireForBundle.resolve = (name) => fromBundle.resolve(name);
+
+const mod = { exports: {} };
+const evaluate = vm.compileFunction(
+  readFileSync(bundle, 'utf8'),
+  ['exports', 'require', 'module', '__filename', '__dirname'],
+  { filename: bundle },
+);
+evaluate(mod.exports, requireForBundle, mod, bundle, __dirname);
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  ready = true;
+  require('node:module').enableCompileCache();
+  // An ES module loaded by Node itself: its import() works, for user modules.
+  const sdk = fromBundle('../agent/sdk-resolve.js');
+  sdk.registerSdkResolution();
+  mod.exports.main(process.argv, { importModule: sdk.importModule, snapshot: true }).catch((e) => {
+    process.exitCode = 1;
+    console.error(e);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The installed command's V8 startup snapshot: the bundle evaluated once, its heap saved in a blob
+ * for one node binary (`node --build-snapshot`, snapshot-entry.cjs), so that a start deserializes
+ * it instead of running the bundle's modules. Built by `npm run build` and by `pitcrew snapshot`;
+ * an agent started without one for its node builds it in the background for the next start.
+ *
+ * The stamp beside the blob says for which node and where: the node binary's device, inode, size
+ * and modification time (as `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all
+ * have one time), and the blob's directory (the bundle's paths are in the blob). bin/pitcrew.js
+ * checks it in the shell before it hands the blob to node, which exits when a blob is not its own.
+ */
+import { spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { setPriority } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { Logger } from '../core/logger.js';
+import { errors, errorText } from '../errors.js';
+
+export interface SnapshotFiles {
+  /** Where the blob and its stamp are. */
+  dir: string;
+  blob: string;
+  stamp: string;
+  /** The entry node builds the blob from, beside the bundle. */
+  entry: string;
+}
+
+/** The installed command's: dist/bin/snapshot (from the bundle, or from the sources in a checkout). */
+export function snapshotFiles(
+  bin = fileURLToPath(new URL('../../dist/bin/', import.meta.url)),
+): SnapshotFiles {
+  const dir = path.join(bin, 'snapshot');
+  return {
+    dir,
+    blob: path.join(dir, 'pitcrew.blob'),
+    stamp: path.join(dir, 'stamp'),
+    entry: path.join(bin, 'snapshot-entry.cjs'),
+  };
+}
+
+/** The stamp of a blob for `node` in `files.dir`: one line, as bin/pitcrew.js makes it to compare. */
+function stampOf(files: SnapshotFiles, node: string): string {
+  const s = statSync(node, { bigint: true });
+  return `${files.dir} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}\n`;
+}
+
+/** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */
+export function snapshotCurrent(files: SnapshotFiles, node = process.execPath): boolean {
+  try {
+    return readFileSync(files.stamp, 'utf8') === stampOf(files, node);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this process may write the snapshot (an install owned by another user may not). */
+export function snapshotWritable(files: SnapshotFiles): boolean {
+  try {
+    accessSync(path.dirname(files.dir), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A build left behind by a process that died is taken over after this. */
+const STALE_BUILD_MS = 10 * 60_000;
+
+/**
+ * Builds the blob for `node` (by default the running one), one build at a time. The stamp goes
+ * first and comes back last, so a start never pairs a stamp with a blob half written.
+ */
+export async function buildSnapshot(
+  files: SnapshotFiles,
+  opts: { node?: string; background?: boolean } = {},
+): Promise<void> {
+  const node = opts.node ?? process.execPath;
+  const lock = path.join(files.dir, '.building');
+  mkdirSync(files.dir, { recursive: true });
+  try {
+    mkdirSync(lock);
+  } catch {
+    if (Date.now() - statSync(lock).mtimeMs < STALE_BUILD_MS)
+      throw errors.SNAPSHOT_FAILED('another build is under way');
+  }
+  try {
+    rmSync(files.stamp, { force: true });
+    // Names of its own, reused: the lock keeps them to this build, and one cut short leaves nothing new.
+    const blob = `${files.blob}.building`;
+    const build = spawn(node, ['--snapshot-blob', blob, '--build-snapshot', files.entry], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    // Beside a running agent: it yields the CPU to it.
+    if (opts.background && build.pid) setPriority(build.pid, 19);
+    let stderr = '';
+    build.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      build.once('error', reject);
+      build.once('close', resolve);
+    });
+    if (code !== 0) {
+      rmSync(blob, { force: true });
+      // Node warns about the built-in modules it has not verified in snapshots: what failed is below them.
+      const why = stderr
+        .split('\n')
+        .filter((l) => l && !/Warning|may still work|issue tracker|--trace-/.test(l));
+      throw errors.SNAPSHOT_FAILED(why.slice(-6).join('\n') || `node exited with ${code}`);
+    }
+    renameSync(blob, files.blob);
+    const stamp = `${files.stamp}.building`;
+    writeFileSync(stamp, stampOf(files, node));
+    renameSync(stamp, files.stamp);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An agent the installed command started without its snapshot (none yet, or one for another node):
+ * the snapshot is built now, in the background, for the next start. PITCREW_SNAPSHOT=off: never.
+ */
+export function renewSnapshot(log: Logger, files = snapshotFiles()): void {
+  if (process.env.PITCREW_SNAPSHOT === 'off' || snapshotCurrent(files)) return;
+  if (!snapshotWritable(files)) {
+    log.info(
+      `no startup snapshot for Node.js ${process.version}: 'pitcrew snapshot', run by the install's owner, builds one`,
+    );
+    return;
+  }
+  log.info(`building a startup snapshot for Node.js ${process.version}, for the next start`);
+  buildSnapshot(files, { background: true }).then(
+    () => log.info(`startup snapshot built (${files.blob}): the next start uses it`),
+    (e: unknown) => log.warn(errorText(e)),
+  );
+}
+
+export function registerSnapshot(program: Command): void {
+  program
+    .command('snapshot')
+    .description(
+      "build the installed command's startup snapshot for the node running it (npm run build does; an agent started without one builds it)",
+    )
+    .action(async () => {
+      const files = snapshotFiles();
+      await buildSnapshot(files);
+      console.log(`${files.blob}: built for Node.js ${process.version} (${process.execPath})`);
+    });
+}

@@ -1,0 +1,124 @@
+/**
+ * The installed command's startup snapshot (agent/cli/snapshot.ts, bin/pitcrew.js): `npm run build`
+ * builds it for the node running the build, the command starts from it, and it is never handed to
+ * a node or a directory it was not built for. The checkout's own install is only read here; what
+ * is changed is done on a copy of it.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ROOT, startCli } from '../helpers/cli.js';
+import { configFile, tmpDir } from '../helpers/tmp.js';
+
+const env = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
+
+/** A config of its own (data, socket) for one agent on the simulated vehicle. */
+const agentConfig = () =>
+  configFile(
+    (dir) => `version: 1
+unit: { id: snap-1, data_dir: ${dir}/var }
+control: { socket: ${dir}/ctl.sock }
+services:
+  obd:
+    driver: sim-vehicle
+    settings: {}
+    workers: [{ name: fast, interval: 100ms, messages: [{ handler: query, args: { pid: RPM }, returner: emit }] }]
+`,
+  ).file;
+
+/** Starts `bin` on a config of its own; resolves with its 'starting' log line once events flow. */
+async function start(bin: string, extra: NodeJS.ProcessEnv = {}) {
+  const run = startCli(['run', '-c', agentConfig(), '--events'], {
+    env: { ...env, ...extra },
+    runner: 'bin',
+    bin,
+  });
+  after(() => run.child.kill('SIGKILL'));
+  const starting = await run.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
+  await run.waitFor((l) => l.includes('"vehicle/obd/rpm"'));
+  return { run, starting };
+}
+
+async function stop(run: ReturnType<typeof startCli>) {
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.stderr());
+}
+
+/** A copy of this checkout's install (bin, dist, package.json; its node_modules linked), at `dir`. */
+function copyInstall(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['bin', 'dist', 'package.json'])
+    cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  return path.join(dir, 'bin/pitcrew.js');
+}
+
+const stampOf = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
+
+describe('the startup snapshot', () => {
+  it('is built by npm run build for this node, and the installed command starts from it', async () => {
+    assert.ok(existsSync(path.join(ROOT, 'dist/bin/snapshot/pitcrew.blob')), 'run npm run build');
+    const bin = path.join(ROOT, 'bin/pitcrew.js');
+    const { run, starting } = await start(bin);
+    assert.match(starting, /"snapshot":true/);
+    await stop(run);
+    // PITCREW_SNAPSHOT=off: the bundle, and no build of a snapshot either.
+    const off = await start(bin, { PITCREW_SNAPSHOT: 'off' });
+    assert.match(off.starting, /"snapshot":false/);
+    await stop(off.run);
+    assert.doesNotMatch(off.run.stderr(), /startup snapshot/);
+  });
+
+  it('holds nothing of the process that built it: the home directory is the running one', () => {
+    const home = tmpDir('pitcrew-home-');
+    const r = spawnSync(path.join(ROOT, 'bin/pitcrew.js'), ['fleet', 'rollouts', '--help'], {
+      env: { ...env, HOME: home },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`${home}/.local/state/pitcrew/fleet.db`), r.stdout);
+  });
+
+  it('is not handed to another node, nor used from another directory, and is built again for this one', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = tmpDir('pitcrew-install-');
+    const bin = copyInstall(path.join(dir, 'a'));
+    // A stamp of another node binary (same directory): the command starts without the snapshot.
+    const stamp = stampOf(bin);
+    writeFileSync(stamp, `${path.dirname(stamp)} 1:2:3:4\n`);
+    const other = await start(bin);
+    assert.match(other.starting, /"snapshot":false/);
+    // It builds one for its own node, for the next start.
+    await other.run.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
+    await stop(other.run);
+    assert.match((await start(bin)).starting, /"snapshot":true/);
+
+    // The install moved: the snapshot holds the old paths, and is not used from the new one.
+    renameSync(path.join(dir, 'a'), path.join(dir, 'b'));
+    const moved = path.join(dir, 'b/bin/pitcrew.js');
+    const { run, starting } = await start(moved);
+    assert.match(starting, /"snapshot":false/);
+    await run.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
+    await stop(run);
+    assert.match((await start(moved)).starting, /"snapshot":true/);
+  });
+
+  it('is built by one process at a time: `pitcrew snapshot` says when another build is under way', () => {
+    const bin = copyInstall(path.join(tmpDir('pitcrew-install-'), 'a'));
+    const lock = path.join(path.dirname(stampOf(bin)), '.building');
+    mkdirSync(lock);
+    const busy = spawnSync(bin, ['snapshot'], { env, encoding: 'utf8' });
+    assert.equal(busy.status, 1);
+    assert.match(busy.stderr, /PITCREW_SNAPSHOT_FAILED.*another build is under way/);
+    // A build whose process died long ago holds nothing.
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(lock, old, old);
+    const built = spawnSync(bin, ['snapshot'], { env, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    assert.match(built.stdout, new RegExp(`built for Node.js ${process.version}`));
+    assert.ok(!existsSync(lock));
+  });
+});
