@@ -98,9 +98,17 @@ export async function buildSnapshot(
     rmSync(files.stamp, { force: true });
     // Names of its own, reused: the lock keeps them to this build, and one cut short leaves nothing new.
     const blob = `${files.blob}.building`;
-    const build = spawn(node, ['--snapshot-blob', blob, '--build-snapshot', files.entry], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // What the bundle decides as it loads is frozen into the blob. zod decides for each object
+    // schema, as it builds it, whether its parser will be generated code: built where code
+    // generation is disallowed, every schema parses without, right in a process that disallows
+    // it too (--disallow-code-generation-from-strings). Conditions decide when they are compiled.
+    const build = spawn(
+      node,
+      ['--disallow-code-generation-from-strings', '--snapshot-blob', blob, '--build-snapshot', files.entry],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     // Beside a running agent: it yields the CPU to it.
     if (opts.background && build.pid) setPriority(build.pid, 19);
     let stderr = '';

@@ -81,6 +81,24 @@ describe('the startup snapshot', () => {
     assert.ok(r.stdout.includes(`${home}/.local/state/pitcrew/fleet.db`), r.stdout);
   });
 
+  it('runs where code generation is disallowed: nothing in it decided otherwise when it was built', () => {
+    const strict = { ...env, NODE_OPTIONS: '--disallow-code-generation-from-strings' };
+    const bin = (...args: string[]) =>
+      spawnSync(path.join(ROOT, 'bin/pitcrew.js'), args, { cwd: ROOT, env: strict, encoding: 'utf8' });
+    // The config's schemas parse without generated code.
+    const validate = bin('validate');
+    assert.equal(validate.status, 0, validate.stderr);
+    assert.match(validate.stdout, /config\/pitcrew\.yaml: ok/);
+    // A condition is compiled as closures.
+    const logic = bin(
+      'logic',
+      '{"and": [{">": [{"var": "rpm"}, 3000]}, {"in": [{"var": "gear"}, [4, 5]]}]}',
+      '{"rpm": 3500, "gear": 5}',
+    );
+    assert.equal(logic.status, 0, logic.stderr);
+    assert.equal(logic.stdout, 'true\n');
+  });
+
   it('is not handed to another node, nor used from another directory, and is built again for this one', {
     timeout: 180_000,
   }, async () => {
