@@ -10,7 +10,7 @@ import { buildAgent } from '../runtime/root.js';
 import { slowHeapGrowth } from './heap-growth.js';
 import { CONFIG_HELP, defaultConfig, loadOrLastKnownGood } from './load-or-exit.js';
 import { nodeSupportProblem } from './node-support.js';
-import { renewSnapshot } from './snapshot.js';
+import { refuseThreads, renewSnapshot, restartWithoutSnapshot, threadedServices } from './snapshot.js';
 
 /** Shutdown must finish within this; past it the process exits anyway (DESIGN §2). */
 const STOP_DEADLINE_MS = 5000;
@@ -37,12 +37,26 @@ export function registerRun(program: Command, snapshot?: boolean): void {
       const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config, memo);
       const { config } = loaded;
       const { log, settled } = await createLogger(config.log.level, Boolean(opts.events));
-      /** Exits once the last log lines are written, in order, not cut off with a write in flight. */
-      const exit = async (code: number) => {
+      /** The last log lines written, in order, not cut off with a write in flight, before the process ends. */
+      const logWritten = () =>
         // A reader stuck on a full pipe: past the bound, the exit's own flush makes its last attempt.
-        await within(realClock, LOG_SETTLE_MS, settled(), () => new Error('log not written')).catch(() => {});
+        within(realClock, LOG_SETTLE_MS, settled(), () => new Error('log not written')).catch(() => {});
+      const exit = async (code: number) => {
+        await logWritten();
         process.exit(code);
       };
+      /** The same command, started again without the startup snapshot (a worker thread is needed). */
+      const restart = async () => {
+        await logWritten();
+        restartWithoutSnapshot();
+      };
+      if (snapshot) {
+        const threaded = threadedServices(config.services);
+        if (threaded.length) {
+          log.info(`${threaded.join(', ')} run in worker threads: starting without the startup snapshot`);
+          await restart();
+        }
+      }
       const agent = await buildAgent(config, {
         logger: log,
         baseDir: path.dirname(loaded.file),
@@ -52,7 +66,8 @@ export function registerRun(program: Command, snapshot?: boolean): void {
       });
       process.on('SIGHUP', () => void agent.reload('SIGHUP'));
       let stopping = false;
-      const shutdown = async (why: string) => {
+      /** Stops the agent, then `end`s: an exit with the stop's outcome, or a start again. */
+      const shutdown = async (why: string, end: (code: number) => Promise<void> = exit) => {
         if (stopping) return;
         stopping = true;
         log.info(`${why}: stopping`);
@@ -62,12 +77,18 @@ export function registerRun(program: Command, snapshot?: boolean): void {
         }, STOP_DEADLINE_MS).unref();
         try {
           await agent.stop();
-          await exit(0);
+          await end(0);
         } catch (e) {
           log.error(`stop failed: ${errorText(e)}`);
-          await exit(1);
+          await end(1);
         }
       };
+      // From the snapshot, a thread asked for later (a module's own, a service a reload adds): the
+      // agent is stopped, and started again without it.
+      if (snapshot)
+        refuseThreads(
+          () => void shutdown('a worker thread is needed, which the startup snapshot cannot start', restart),
+        );
       if (opts.events) {
         let reading = true;
         // The events are the output: when their reader goes away (`| head`), the agent stops, gracefully.

@@ -155,6 +155,50 @@ export function renewSnapshot(log: Logger, files = snapshotFiles()): void {
   );
 }
 
+/**
+ * Node cannot start worker threads in a process started from a user-land snapshot: a thread that
+ * loads net, child_process or v8 aborts the whole process (Node 22 and 24). So such a process
+ * refuses them: constructing a Worker throws PITCREW_SNAPSHOT_THREADS, which its caller (a module
+ * service) fails with, and `onNeed` is told once, to start the agent again without the snapshot.
+ */
+export function refuseThreads(onNeed: () => void): void {
+  const threads = process.getBuiltinModule('node:worker_threads');
+  let told = false;
+  threads.Worker = function Worker() {
+    if (!told) {
+      told = true;
+      onNeed();
+    }
+    throw errors.SNAPSHOT_THREADS();
+  } as unknown as typeof threads.Worker;
+  // User modules import it as an ES module: their bindings follow.
+  process.getBuiltinModule('node:module').syncBuiltinESMExports();
+}
+
+/** Module services that run in a worker thread of their own (`isolation: thread`). */
+export function threadedServices(services: Record<string, { driver: string; settings?: unknown }>): string[] {
+  return Object.entries(services)
+    .filter(
+      ([, s]) => s.driver === 'module' && (s.settings as { isolation?: string })?.isolation === 'thread',
+    )
+    .map(([name]) => name);
+}
+
+/**
+ * This process replaced by the same command started without the snapshot: the same PID (systemd's
+ * service and its watchdog stay), the same arguments, PITCREW_SNAPSHOT=off.
+ */
+export function restartWithoutSnapshot(): never {
+  const flags = process.execArgv.filter(
+    (a, i, all) =>
+      a !== '--snapshot-blob' && all[i - 1] !== '--snapshot-blob' && !a.startsWith('--snapshot-blob='),
+  );
+  return process.execve!(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], {
+    ...process.env,
+    PITCREW_SNAPSHOT: 'off',
+  });
+}
+
 export function registerSnapshot(program: Command): void {
   program
     .command('snapshot')

@@ -83,6 +83,11 @@ export const errors = {
     'PITCREW_SNAPSHOT_FAILED',
     (why: string) => `cannot build the startup snapshot: ${why}; the command starts without it meanwhile`,
   ),
+  SNAPSHOT_THREADS: define(
+    'PITCREW_SNAPSHOT_THREADS',
+    () =>
+      'worker threads cannot start in an agent started from the startup snapshot (a Node.js limitation); the agent starts again without it',
+  ),
   RESULT_INVALID: define(
     'PITCREW_RESULT_INVALID',
     (handler: string, type: string) =>

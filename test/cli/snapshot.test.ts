@@ -9,13 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { FIXTURES } from '../helpers/agent.js';
 import { ROOT, startCli } from '../helpers/cli.js';
 import { configFile, tmpDir } from '../helpers/tmp.js';
 
 const env = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
 
-/** A config of its own (data, socket) for one agent on the simulated vehicle. */
-const agentConfig = () =>
+/** A config of its own (data, socket) for one agent on the simulated vehicle, and `services`. */
+const agentConfig = (services = '') =>
   configFile(
     (dir) => `version: 1
 unit: { id: snap-1, data_dir: ${dir}/var }
@@ -25,12 +26,19 @@ services:
     driver: sim-vehicle
     settings: {}
     workers: [{ name: fast, interval: 100ms, messages: [{ handler: query, args: { pid: RPM }, returner: emit }] }]
-`,
+${services}`,
   ).file;
 
+/** A module service (a fixture) that answers `handler` every 100 ms. */
+const moduleService = (name: string, module: string, handler: string, isolation = 'none') => `  ${name}:
+    driver: module
+    settings: { module: ${FIXTURES}/modules/${module}, isolation: ${isolation} }
+    workers: [{ name: w, interval: 100ms, messages: [{ handler: ${handler}, returner: emit }] }]
+`;
+
 /** Starts `bin` on a config of its own; resolves with its 'starting' log line once events flow. */
-async function start(bin: string, extra: NodeJS.ProcessEnv = {}) {
-  const run = startCli(['run', '-c', agentConfig(), '--events'], {
+async function start(bin: string, extra: NodeJS.ProcessEnv = {}, services = '') {
+  const run = startCli(['run', '-c', agentConfig(services), '--events'], {
     env: { ...env, ...extra },
     runner: 'bin',
     bin,
@@ -97,6 +105,44 @@ describe('the startup snapshot', () => {
     );
     assert.equal(logic.status, 0, logic.stderr);
     assert.equal(logic.stdout, 'true\n');
+  });
+
+  it('is not used for an agent whose services run in worker threads, which Node cannot start from it', async () => {
+    // The same process (execve) starts again without the snapshot, before anything of the agent started.
+    const { run, starting } = await start(
+      path.join(ROOT, 'bin/pitcrew.js'),
+      {},
+      moduleService('net', 'networked.mjs', 'ping', 'thread'),
+    );
+    assert.match(starting, /"snapshot":false/);
+    assert.match(run.stderr(), /net run in worker threads: starting without the startup snapshot/);
+    // A thread that connects, spawns and loads node:v8 (each of which aborts a snapshot-started process).
+    await run.waitFor((l) => l.includes('"tag":"vehicle/net/ping"') && l.includes('"pong"'));
+    await stop(run);
+  });
+
+  it('a thread a module starts later: the agent stops, and starts again without the snapshot', async () => {
+    const { run } = await start(
+      path.join(ROOT, 'bin/pitcrew.js'),
+      {},
+      moduleService('own', 'own-thread.mjs', 'double'),
+    );
+    await run.waitFor(
+      (l) => l.includes('a worker thread is needed') && l.includes('stopping'),
+      20_000,
+      'stderr',
+    );
+    await run.waitFor(
+      (l) => l.includes('"msg":"starting"') && l.includes('"snapshot":false'),
+      20_000,
+      'stderr',
+    );
+    await run.waitFor((l) => l.includes('"tag":"vehicle/own/double"') && l.includes('"value":42'));
+    await stop(run);
+    assert.match(
+      run.stderr(),
+      /service own failed: worker threads cannot start in an agent started from the startup snapshot/,
+    );
   });
 
   it('is not handed to another node, nor used from another directory, and is built again for this one', {
