@@ -1,9 +1,10 @@
 #!/bin/sh
 ":" /*
 # The installed command. Started as a program, a shell runs these lines: node from the startup
-# snapshot `pitcrew snapshot` built for this node binary and this directory (agent/cli/snapshot.ts),
+# snapshot `pitcrew snapshot` built for this bundle and this node binary (agent/cli/snapshot.ts),
 # or else node on this file, whose JavaScript below loads the bundle. PITCREW_SNAPSHOT=off: never
-# the snapshot. `node bin/pitcrew.js` runs the JavaScript only. The settings, sized for a small unit:
+# the snapshot; PITCREW_SNAPSHOT_DIR: where it is, if not beside the bundle. `node bin/pitcrew.js`
+# runs the JavaScript only. The settings, sized for a small unit:
 # - one V8 helper thread, not one per core (each holds a malloc arena, ~10 MB of RSS);
 # - a young generation of 4 MB, not 32, at that size from the start (the start's long-lived
 #   objects are copied by fewer scavenges). 4 MB against 8: 4–5 MB less resident on the default
@@ -18,10 +19,11 @@
 export MALLOC_MMAP_THRESHOLD_=65536
 flags='--v8-pool-size=1 --min-semi-space-size=2 --max-semi-space-size=2'
 self=$(readlink -f -- "$0")
-snapshot=${self%/bin/*}/dist/bin/snapshot
+bundle=${self%/bin/*}/dist/bin
+snapshot=${PITCREW_SNAPSHOT_DIR:-$bundle/snapshot}
 node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
 if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/stamp" ] && read -r built < "$snapshot/stamp" &&
-  [ "$built" = "$snapshot $(stat -L -c %d:%i:%s:%Y -- "$node")" ]; then
+  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node")" ]; then
   exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" "$self" "$@"
 fi
 exec "$node" $flags "$self" "$@"

@@ -4,15 +4,18 @@
  * it instead of running the bundle's modules. Built by `npm run build` and by `pitcrew snapshot`;
  * an agent started without one for its node builds it in the background for the next start.
  *
- * The stamp beside the blob says for which node and where: the node binary's device, inode, size
- * and modification time (as `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all
- * have one time), and the blob's directory (the bundle's paths are in the blob). bin/pitcrew.js
- * checks it in the shell before it hands the blob to node, which exits when a blob is not its own.
+ * The stamp beside the blob says for which bundle and which node: the bundle's directory (its paths
+ * are in the blob), and the node binary's device, inode, size and modification time (as
+ * `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all have one time).
+ * bin/pitcrew.js checks it in the shell before it hands the blob to node, which exits when a blob
+ * is not its own. The blob is beside the bundle, or in $PITCREW_SNAPSHOT_DIR: a directory the
+ * agent may write where the install is read-only to it (a systemd service's cache directory).
  */
 import { spawn } from 'node:child_process';
 import {
   accessSync,
   constants,
+  existsSync,
   mkdirSync,
   readFileSync,
   renameSync,
@@ -28,6 +31,8 @@ import type { Logger } from '../core/logger.js';
 import { errors, errorText } from '../errors.js';
 
 export interface SnapshotFiles {
+  /** The bundle's directory. */
+  bundle: string;
   /** Where the blob and its stamp are. */
   dir: string;
   blob: string;
@@ -36,12 +41,13 @@ export interface SnapshotFiles {
   entry: string;
 }
 
-/** The installed command's: dist/bin/snapshot (from the bundle, or from the sources in a checkout). */
+/** The installed command's (its bundle found from the bundle itself, or from the sources in a checkout). */
 export function snapshotFiles(
-  bin = fileURLToPath(new URL('../../dist/bin/', import.meta.url)),
+  bin = fileURLToPath(new URL('../../dist/bin', import.meta.url)),
+  dir = process.env.PITCREW_SNAPSHOT_DIR || path.join(bin, 'snapshot'),
 ): SnapshotFiles {
-  const dir = path.join(bin, 'snapshot');
   return {
+    bundle: bin,
     dir,
     blob: path.join(dir, 'pitcrew.blob'),
     stamp: path.join(dir, 'stamp'),
@@ -49,10 +55,10 @@ export function snapshotFiles(
   };
 }
 
-/** The stamp of a blob for `node` in `files.dir`: one line, as bin/pitcrew.js makes it to compare. */
+/** The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare. */
 function stampOf(files: SnapshotFiles, node: string): string {
   const s = statSync(node, { bigint: true });
-  return `${files.dir} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}\n`;
+  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}\n`;
 }
 
 /** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */
@@ -67,7 +73,7 @@ export function snapshotCurrent(files: SnapshotFiles, node = process.execPath): 
 /** Whether this process may write the snapshot (an install owned by another user may not). */
 export function snapshotWritable(files: SnapshotFiles): boolean {
   try {
-    accessSync(path.dirname(files.dir), constants.W_OK);
+    accessSync(existsSync(files.dir) ? files.dir : path.dirname(files.dir), constants.W_OK);
     return true;
   } catch {
     return false;

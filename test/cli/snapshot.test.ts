@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
@@ -152,7 +161,7 @@ describe('the startup snapshot', () => {
     const bin = copyInstall(path.join(dir, 'a'));
     // A stamp of another node binary (same directory): the command starts without the snapshot.
     const stamp = stampOf(bin);
-    writeFileSync(stamp, `${path.dirname(stamp)} 1:2:3:4\n`);
+    writeFileSync(stamp, `${path.dirname(path.dirname(stamp))} 1:2:3:4\n`);
     const other = await start(bin);
     assert.match(other.starting, /"snapshot":false/);
     // It builds one for its own node, for the next start.
@@ -168,6 +177,24 @@ describe('the startup snapshot', () => {
     await run.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
     await stop(run);
     assert.match((await start(moved)).starting, /"snapshot":true/);
+  });
+
+  it('is kept where PITCREW_SNAPSHOT_DIR says (a service may write there, not into its install)', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = path.join(tmpDir('pitcrew-cache-'), 'snapshot');
+    const bin = path.join(ROOT, 'bin/pitcrew.js');
+    const installed = readFileSync(stampOf(bin), 'utf8');
+    const first = await start(bin, { PITCREW_SNAPSHOT_DIR: dir });
+    assert.match(first.starting, /"snapshot":false/);
+    await first.run.waitFor(
+      (l) => l.includes(`startup snapshot built (${dir}/pitcrew.blob)`),
+      120_000,
+      'stderr',
+    );
+    await stop(first.run);
+    assert.match((await start(bin, { PITCREW_SNAPSHOT_DIR: dir })).starting, /"snapshot":true/);
+    assert.equal(readFileSync(stampOf(bin), 'utf8'), installed, "the install's own snapshot is untouched");
   });
 
   it('is built by one process at a time: `pitcrew snapshot` says when another build is under way', () => {
