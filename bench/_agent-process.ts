@@ -8,7 +8,12 @@ export const CLI = path.join(ROOT, 'bin/pitcrew.js');
 
 /** Builds dist/ first: benchmarks measure what ships. */
 export function ensureBuilt(): void {
-  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // Built by this node: its startup snapshot is this node's.
+  const r = spawnSync('npm', ['run', '--silent', 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+  });
   if (r.status !== 0) throw new Error('build failed');
 }
 
