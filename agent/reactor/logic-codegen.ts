@@ -23,17 +23,22 @@ export interface LogicHelpers {
   withData: Readonly<Record<string, (data: unknown, ...args: unknown[]) => unknown>>;
 }
 
-/** Whether this process may make functions from text; worked out once. */
-let allowed: boolean | undefined;
+/**
+ * Whether this process may make functions from text; worked out once per process (by its pid: a
+ * process started from the startup snapshot is not the one that built it, where it was not allowed).
+ */
+let allowed: { pid: number; yes: boolean } | undefined;
 export function codegenAllowed(): boolean {
-  if (allowed === undefined) {
+  if (allowed?.pid !== process.pid) {
+    let yes: boolean;
     try {
-      allowed = new Function('return true')() === true;
+      yes = new Function('return true')() === true;
     } catch {
-      allowed = false;
+      yes = false;
     }
+    allowed = { pid: process.pid, yes };
   }
-  return allowed;
+  return allowed.yes;
 }
 
 /**

@@ -63,10 +63,10 @@ async function stop(run: ReturnType<typeof startCli>) {
   assert.equal(await run.exited, 0, run.stderr());
 }
 
-/** A copy of this checkout's install (bin, dist, package.json; its node_modules linked), at `dir`. */
+/** A copy of this checkout's install (bin, dist, the default config, package.json; its node_modules linked), at `dir`. */
 function copyInstall(dir: string): string {
   mkdirSync(dir, { recursive: true });
-  for (const f of ['bin', 'dist', 'package.json'])
+  for (const f of ['bin', 'dist', 'config', 'package.json'])
     cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return path.join(dir, 'bin/pitcrew.js');
@@ -96,6 +96,26 @@ describe('the startup snapshot', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(r.stdout.includes(`${home}/.local/state/pitcrew/fleet.db`), r.stdout);
+  });
+
+  it('loaded the default config as it was built, and keeps nothing of it: a start reads its own environment', async () => {
+    const dir = tmpDir('pitcrew-env-');
+    const run = startCli(['run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events'], {
+      env: {
+        ...env,
+        PITCREW_UNIT_ID: 'van-env-7',
+        PITCREW_DATA_DIR: path.join(dir, 'var'),
+        PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+      },
+      runner: 'bin',
+    });
+    after(() => run.child.kill('SIGKILL'));
+    const starting = await run.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
+    assert.match(starting, /"snapshot":true/);
+    assert.match(starting, /"unit":"van-env-7"/);
+    assert.ok(starting.includes(`"data_dir":"${path.join(dir, 'var')}"`), starting);
+    await run.waitFor((l) => l.includes('"tag":"vehicle/'));
+    await stop(run);
   });
 
   it('runs where code generation is disallowed: nothing in it decided otherwise when it was built', () => {
