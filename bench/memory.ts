@@ -1,7 +1,9 @@
 /**
  * Memory over a long drive: the default config with everything sped up (`--time-scale 60`: the
  * simulated car, the workers, the rules, an hour a minute) for 5 minutes, RSS sampled every 10 s.
- * Targets: under 72 MB, and flat (the slope over the last 3 minutes under 0.5 MB a minute).
+ * Targets: under 72 MB, and flat (the slope over the last 3 minutes under 0.5 MB a minute). The
+ * installed command starts from its startup snapshot; the same command without it (the bundle
+ * loaded, PITCREW_SNAPSHOT=off) runs beside it, sampled at the same moments.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,19 +14,29 @@ import { report } from './_report.js';
 
 const MINUTES = Number(process.env.PITCREW_BENCH_MINUTES ?? 5);
 ensureBuilt();
-const socket = path.join(mkdtempSync(path.join(tmpdir(), 'pitcrew-mem-')), 'ctl.sock');
-const child = startAgent({ PITCREW_CONTROL_SOCKET: socket }, ['--time-scale', '60']);
-let events = 0;
-child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-  events += chunk.split('\n').length - 1;
-});
-const samples: number[] = [];
+
+/** One agent at 60x, its stdout lines counted. */
+function drive(env: Record<string, string> = {}) {
+  const socket = path.join(mkdtempSync(path.join(tmpdir(), 'pitcrew-mem-')), 'ctl.sock');
+  const child = startAgent({ PITCREW_CONTROL_SOCKET: socket, ...env }, ['--time-scale', '60']);
+  const seen = { events: 0, samples: [] as number[] };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    seen.events += chunk.split('\n').length - 1;
+  });
+  return { child, socket, seen };
+}
+
+const installed = drive();
+const bundle = drive({ PITCREW_SNAPSHOT: 'off' });
 for (let s = 0; s < MINUTES * 60; s += 10) {
   await wait(10_000);
-  samples.push(rssMB(child.pid!));
+  for (const a of [installed, bundle]) a.seen.samples.push(rssMB(a.child.pid!));
 }
-const last = (await request(socket, 'status')) as { ok: true; result: { memory: Record<string, number> } };
-await stop(child);
+const last = (await request(installed.socket, 'status')) as {
+  ok: true;
+  result: { memory: Record<string, number> };
+};
+await Promise.all([stop(installed.child), stop(bundle.child)]);
 
 /** Least-squares slope of the samples (10 s apart), in MB per minute. */
 function slope(ys: number[]): number {
@@ -39,6 +51,7 @@ function slope(ys: number[]): number {
   });
   return (num / den) * 6;
 }
+const { samples, events } = installed.seen;
 console.log(
   `at the end: ${JSON.stringify(last.result.memory)} (MB: resident, V8 heap in use, outside the heap)`,
 );
@@ -47,6 +60,10 @@ console.log(
 );
 console.log(
   `RSS after the first minute (startup's transient past): most ${Math.max(...samples.slice(6)).toFixed(1)} MB`,
+);
+console.log(
+  `the same command without its startup snapshot, beside it: most ${Math.max(...bundle.seen.samples).toFixed(1)} MB ` +
+    `(every 10 s: ${bundle.seen.samples.map((m) => m.toFixed(0)).join(', ')})`,
 );
 report(
   `RSS, most over ${MINUTES} simulated hours (everything at 60x)`,

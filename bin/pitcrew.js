@@ -22,7 +22,7 @@ self=$(readlink -f -- "$0")
 bundle=${self%/bin/*}/dist/bin
 snapshot=${PITCREW_SNAPSHOT_DIR:-$bundle/snapshot}
 node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
-if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/stamp" ] && read -r built < "$snapshot/stamp" &&
+if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/pitcrew.blob" ] && read -r built 2>/dev/null < "$snapshot/stamp" &&
   [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node")" ]; then
   exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" "$self" "$@"
 fi
