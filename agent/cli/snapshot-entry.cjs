@@ -53,12 +53,13 @@ const evaluate = vm.compileFunction(
   { filename: bundle },
 );
 evaluate(mod.exports, requireForBundle, mod, bundle, __dirname);
-// Code compiled now is kept in the snapshot: a start then compiles nothing for what this ran
-// (Node takes the snapshot once the event loop is empty).
-mod.exports.warmUp().catch((e) => {
+const failed = (e) => {
   console.error(e);
   process.exitCode = 1;
-});
+};
+// Code compiled now is kept in the snapshot: a start then compiles nothing for what this ran
+// (Node takes the snapshot once the event loop is empty).
+mod.exports.warmUp().catch(failed);
 
 startupSnapshot.setDeserializeMainFunction(() => {
   ready = true;
@@ -66,8 +67,5 @@ startupSnapshot.setDeserializeMainFunction(() => {
   // An ES module loaded by Node itself: its import() works, for user modules.
   const sdk = fromBundle('../agent/sdk-resolve.js');
   sdk.registerSdkResolution();
-  mod.exports.main(process.argv, { importModule: sdk.importModule, snapshot: true }).catch((e) => {
-    process.exitCode = 1;
-    console.error(e);
-  });
+  mod.exports.main(process.argv, { importModule: sdk.importModule, snapshot: true }).catch(failed);
 });

@@ -84,14 +84,15 @@ export function snapshotWritable(files: SnapshotFiles): boolean {
 const STALE_BUILD_MS = 10 * 60_000;
 
 /**
- * Builds the blob for `node` (by default the running one), one build at a time. The stamp goes
- * first and comes back last, so a start never pairs a stamp with a blob half written.
+ * Builds the blob for the running node, one build at a time (`background`: at the lowest CPU
+ * priority). The stamp goes first and comes back last, so a start never pairs a stamp with a blob
+ * half written.
  */
 export async function buildSnapshot(
   files: SnapshotFiles,
-  opts: { node?: string; background?: boolean } = {},
+  opts: { background?: boolean } = {},
 ): Promise<void> {
-  const node = opts.node ?? process.execPath;
+  const node = process.execPath;
   const lock = path.join(files.dir, '.building');
   mkdirSync(files.dir, { recursive: true });
   try {
@@ -115,7 +116,7 @@ export async function buildSnapshot(
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    // Beside a running agent: it yields the CPU to it.
+    // Beside a running agent, it yields the CPU to it.
     if (opts.background && build.pid) setPriority(build.pid, 19);
     let stderr = '';
     build.stderr.setEncoding('utf8').on('data', (s: string) => {
