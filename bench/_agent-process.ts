@@ -24,7 +24,7 @@ export function startAgent(
   config = path.join(ROOT, 'config/pitcrew.yaml'),
 ): ChildProcess {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
-  // The command itself, as installed: its shebang's node flags apply.
+  // The command itself, as installed: its node flags and settings apply.
   return spawn(CLI, ['run', '-c', config, '--events', ...args], {
     cwd: ROOT,
     env: {

@@ -140,7 +140,7 @@ async function oneByOne(broker: Broker): Promise<number> {
     'higher',
   );
   ensureBuilt();
-  // With the node flags and settings the installed command runs with (its shebang).
+  // With the node flags and settings the installed command runs with (its shell lines).
   const node = commandNode();
   // Bundled as the command is (one minified file, the same modules outside it): what a unit loads.
   const bundled = path.join(ROOT, 'dist/bench/offline-queue.mjs');

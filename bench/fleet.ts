@@ -54,7 +54,7 @@ sub.on('message', (_t, payload) => {
   delivered += (JSON.parse(json) as { records: unknown[] }).records.length;
 });
 
-// The command's node flags and settings (its shebang), so memory is what a unit would see.
+// The command's node flags and settings (its shell lines), so memory is what a unit would see.
 const node = commandNode();
 const child = fork(path.join(import.meta.dirname, '_fleet.mjs'), [broker.url, String(UNITS), String(SCALE)], {
   execArgv: node.execArgv,

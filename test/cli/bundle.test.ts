@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
 
-// Run as installed: through the shebang, whose node flags apply.
+// Run as installed, as a program: its node flags and startup snapshot apply.
 const bin = (...args: string[]) =>
   spawnSync(path.join(ROOT, 'bin/pitcrew.js'), args, {
     cwd: ROOT,

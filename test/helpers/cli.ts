@@ -21,7 +21,7 @@ export function runCli(
 
 /** How to run `pitcrew`: from the sources through tsx, or the built command users install. */
 export type Runner = 'tsx' | 'bin';
-/** The built command runs as installed, through its shebang (whose node flags apply). */
+/** The built command runs as installed, as a program (its node flags and startup snapshot apply). */
 const command = (runner: Runner, bin = path.join(ROOT, 'bin/pitcrew.js')): [string, string[]] =>
   runner === 'bin' ? [bin, []] : [process.execPath, [TSX, CLI]];
 
