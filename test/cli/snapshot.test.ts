@@ -45,16 +45,24 @@ const moduleService = (name: string, module: string, handler: string, isolation 
     workers: [{ name: w, interval: 100ms, messages: [{ handler: ${handler}, returner: emit }] }]
 `;
 
-/** Starts `bin` on a config of its own; resolves with its 'starting' log line once events flow. */
-async function start(bin: string, extra: NodeJS.ProcessEnv = {}, services = '') {
-  const run = startCli(['run', '-c', agentConfig(services), '--events'], {
+/**
+ * Starts `bin` on `config` (by default one of its own, with `services`); resolves with its
+ * 'starting' log line once its first `ready` event (by default its RPM reading) is out.
+ */
+async function start(
+  bin: string,
+  extra: NodeJS.ProcessEnv = {},
+  services = '',
+  { config = agentConfig(services), ready = 'vehicle/obd/rpm' } = {},
+) {
+  const run = startCli(['run', '-c', config, '--events'], {
     env: { ...env, ...extra },
     runner: 'bin',
     bin,
   });
   after(() => run.child.kill('SIGKILL'));
   const starting = await run.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
-  await run.waitFor((l) => l.includes('"vehicle/obd/rpm"'));
+  await run.waitFor((l) => l.includes(`"tag":"${ready}`));
   return { run, starting };
 }
 
@@ -72,7 +80,7 @@ function copyInstall(dir: string): string {
   return path.join(dir, 'bin/pitcrew.js');
 }
 
-const stampOf = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
+const stampFile = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
 
 describe('the startup snapshot', () => {
   it('is built by npm run build for this node, and the installed command starts from it', async () => {
@@ -100,21 +108,19 @@ describe('the startup snapshot', () => {
 
   it('loaded the default config as it was built, and keeps nothing of it: a start reads its own environment', async () => {
     const dir = tmpDir('pitcrew-env-');
-    const run = startCli(['run', '-c', path.join(ROOT, 'config/pitcrew.yaml'), '--events'], {
-      env: {
-        ...env,
+    const { run, starting } = await start(
+      path.join(ROOT, 'bin/pitcrew.js'),
+      {
         PITCREW_UNIT_ID: 'van-env-7',
         PITCREW_DATA_DIR: path.join(dir, 'var'),
         PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
       },
-      runner: 'bin',
-    });
-    after(() => run.child.kill('SIGKILL'));
-    const starting = await run.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
+      '',
+      { config: path.join(ROOT, 'config/pitcrew.yaml'), ready: 'vehicle/' },
+    );
     assert.match(starting, /"snapshot":true/);
     assert.match(starting, /"unit":"van-env-7"/);
     assert.ok(starting.includes(`"data_dir":"${path.join(dir, 'var')}"`), starting);
-    await run.waitFor((l) => l.includes('"tag":"vehicle/'));
     await stop(run);
   });
 
@@ -180,7 +186,7 @@ describe('the startup snapshot', () => {
     const dir = tmpDir('pitcrew-install-');
     const bin = copyInstall(path.join(dir, 'a'));
     // A stamp of another node binary (same directory): the command starts without the snapshot.
-    const stamp = stampOf(bin);
+    const stamp = stampFile(bin);
     writeFileSync(stamp, `${path.dirname(path.dirname(stamp))} 1:2:3:4\n`);
     const other = await start(bin);
     assert.match(other.starting, /"snapshot":false/);
@@ -204,7 +210,7 @@ describe('the startup snapshot', () => {
   }, async () => {
     const dir = path.join(tmpDir('pitcrew-cache-'), 'snapshot');
     const bin = path.join(ROOT, 'bin/pitcrew.js');
-    const installed = readFileSync(stampOf(bin), 'utf8');
+    const installed = readFileSync(stampFile(bin), 'utf8');
     const first = await start(bin, { PITCREW_SNAPSHOT_DIR: dir });
     assert.match(first.starting, /"snapshot":false/);
     await first.run.waitFor(
@@ -214,12 +220,12 @@ describe('the startup snapshot', () => {
     );
     await stop(first.run);
     assert.match((await start(bin, { PITCREW_SNAPSHOT_DIR: dir })).starting, /"snapshot":true/);
-    assert.equal(readFileSync(stampOf(bin), 'utf8'), installed, "the install's own snapshot is untouched");
+    assert.equal(readFileSync(stampFile(bin), 'utf8'), installed, "the install's own snapshot is untouched");
   });
 
   it('is built by one process at a time: `pitcrew snapshot` says when another build is under way', () => {
     const bin = copyInstall(path.join(tmpDir('pitcrew-install-'), 'a'));
-    const lock = path.join(path.dirname(stampOf(bin)), '.building');
+    const lock = path.join(path.dirname(stampFile(bin)), '.building');
     mkdirSync(lock);
     const busy = spawnSync(bin, ['snapshot'], { env, encoding: 'utf8' });
     assert.equal(busy.status, 1);

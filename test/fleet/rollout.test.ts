@@ -149,7 +149,7 @@ describe('pitcrew fleet', () => {
     const roll = (version: number, waves: string) =>
       startCli([...rolloutOf(version), '--select', select, '--waves', waves, '--json'], { runner: 'bin' });
     const first = roll(3, '1,50%,100%');
-    await waitStderr(first, /not reached yet/);
+    await first.waitFor((l) => l.includes('not reached yet'), 60_000, 'stderr');
     await fleet.start('bus-2');
     assert.equal(await first.exited, 0, first.stderr());
     const done = JSON.parse(first.lines.join('\n')) as Report;
@@ -158,7 +158,8 @@ describe('pitcrew fleet', () => {
     // Interrupted (kill -9) while bus-4 is away; resumed once it is back.
     await fleet.stop('bus-4');
     const second = roll(4, '50%,100%');
-    const id = /rollout ([0-9a-f]{8}):/.exec(await waitStderr(second, /not reached yet/))![1]!;
+    await second.waitFor((l) => l.includes('not reached yet'), 60_000, 'stderr');
+    const id = /rollout ([0-9a-f]{8}):/.exec(second.stderr())![1]!;
     second.child.kill('SIGKILL');
     await second.exited;
     const listed = await runBin(['fleet', 'rollouts', '--state', path.join(dir, 'fleet.db'), '--json']);
@@ -203,14 +204,3 @@ describe('pitcrew fleet', () => {
     assert.equal(connack.sessionPresent, false, 'the ended rollout left no session');
   });
 });
-
-/** The whole stderr so far once it matches. */
-async function waitStderr(c: ReturnType<typeof startCli>, re: RegExp, ms = 60_000): Promise<string> {
-  const t0 = Date.now();
-  while (!re.test(c.stderr())) {
-    if (c.child.exitCode !== null || Date.now() - t0 > ms)
-      throw new Error(`no ${re} on stderr (exit ${c.child.exitCode}):\n${c.stderr()}\n${c.lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return c.stderr();
-}
