@@ -1,8 +1,8 @@
 /**
  * How a user module finds `pitcrew` and the agent's own dependencies wherever it lives: `pitcrew`
  * and `pitcrew/testing` resolve to this agent's SDK; a bare name a module's own tree does not have
- * (`mqtt`, `zod`) resolves from the agent's. Registered by the command before anything loads (Node's
- * synchronous module hooks, in the same thread).
+ * (`mqtt`, `zod`) resolves from the agent's. Registered by the command before the first user module
+ * loads (Node's synchronous module hooks, in the same thread).
  */
 import module from 'node:module';
 import path from 'node:path';

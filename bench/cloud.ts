@@ -21,7 +21,7 @@ import { realClock } from '../agent/core/clock.js';
 import type { HookContext, ReturnerFn } from '../agent/core/types.js';
 import { BUILTIN_HOOKS } from '../agent/hooks/registry.js';
 import { Cloud } from '../schemas/cloud.js';
-import { BUNDLE_EXTERNAL } from '../scripts/bundle-external.js';
+import { BUNDLE_EXTERNAL, BUNDLE_PLUGINS } from '../scripts/bundle-external.js';
 import { Broker } from '../test/helpers/mosquitto.js';
 import { commandNode, ensureBuilt, ROOT } from './_agent-process.js';
 import { report } from './_report.js';
@@ -153,6 +153,7 @@ async function oneByOne(broker: Broker): Promise<number> {
     platform: 'node',
     target: 'node22',
     external: BUNDLE_EXTERNAL,
+    plugins: BUNDLE_PLUGINS,
     // CommonJS dependencies inside an ES module bundle still call require.
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

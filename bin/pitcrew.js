@@ -40,10 +40,13 @@ if (!module.enableCompileCache) {
   process.exit(1);
 }
 module.enableCompileCache();
-// User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own dependencies.
-const sdk = await import('../dist/agent/sdk-resolve.js');
-sdk.registerSdkResolution();
-await require('../dist/bin/pitcrew.cjs').main(process.argv, {
-  importModule: sdk.importModule,
-  snapshot: false,
-});
+/**
+ * User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own
+ * dependencies: the resolution hook is registered with the first of them.
+ */
+const importModule = async (url) => {
+  const sdk = await import('../dist/agent/sdk-resolve.js');
+  sdk.registerSdkResolution();
+  return sdk.importModule(url);
+};
+await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule, snapshot: false });

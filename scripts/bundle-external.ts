@@ -1,6 +1,11 @@
-/** Native addons stay outside the bundle; gRPC and tar are loaded only by an agent that takes updates: kept out of every start. */
+import { readFileSync } from 'node:fs';
+import type { Plugin } from 'esbuild';
+
+/**
+ * Native addons stay outside the bundle (better-sqlite3's addon is loaded by its bundled JavaScript,
+ * below); gRPC and tar are loaded only by an agent that takes updates: kept out of every start.
+ */
 export const BUNDLE_EXTERNAL = [
-  'better-sqlite3',
   'socketcan',
   'serialport',
   'unix-dgram',
@@ -8,3 +13,28 @@ export const BUNDLE_EXTERNAL = [
   '@grpc/proto-loader',
   'tar',
 ];
+
+/**
+ * better-sqlite3's JavaScript is bundled (it is then in the startup snapshot, not read and compiled
+ * at every start); its addon is still loaded from its installed package. Its loader finds the addon
+ * beside itself (`__dirname`), which in the bundle is the package's directory, found when first used.
+ */
+const sqliteAddonBeside: Plugin = {
+  name: 'better-sqlite3-addon',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3\/package\.json$/ }, ({ path: name }) => ({
+      path: name,
+      external: true,
+    }));
+    b.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]binding\.js$/ }, ({ path: file }) => ({
+      contents: readFileSync(file, 'utf8').replaceAll(
+        '__dirname',
+        "require('node:path').join(require.resolve('better-sqlite3/package.json'), '../lib')",
+      ),
+      loader: 'js',
+    }));
+  },
+};
+
+/** What every bundle of the agent's code needs, so it loads what it keeps outside. */
+export const BUNDLE_PLUGINS: Plugin[] = [sqliteAddonBeside];

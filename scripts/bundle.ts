@@ -1,14 +1,15 @@
 /**
  * Bundles the compiled CLI (dist/agent/cli/main.js, exporting main) into one CommonJS file, dist/bin/pitcrew.cjs: one
  * minified file starts far faster than hundreds of modules on an SD card, and Node's compile cache
- * (`module.enableCompileCache`) keeps its compiled code between runs. Native addons stay external,
- * and so do the update manager's gRPC and tar libraries.
+ * (`module.enableCompileCache`) keeps its compiled code between runs. Native addons stay external
+ * (but better-sqlite3's JavaScript, which every start loads), and so do the update manager's gRPC
+ * and tar libraries.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLE_EXTERNAL } from './bundle-external.js';
+import { BUNDLE_EXTERNAL, BUNDLE_PLUGINS } from './bundle-external.js';
 
 // ESM code that reads import.meta.url gets the bundle's own URL.
 const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bundle-'));
@@ -30,6 +31,7 @@ try {
     alias: { fdir: './node_modules/fdir/dist/index.cjs' },
     define: { 'import.meta.url': 'importMetaUrl' },
     inject: [shim],
+    plugins: BUNDLE_PLUGINS,
     logLevel: 'warning',
   });
 } finally {

@@ -5,10 +5,12 @@ import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
 import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
+import { ConfigMemo } from '../config/memo.js';
 import { allRules } from '../config/rules.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
+import { buildAgent } from '../runtime/root.js';
 import { registerBundle } from './bundle.js';
 import { registerCan } from './can.js';
 import { registerControl } from './control.js';
@@ -47,16 +49,19 @@ export interface MainOptions {
 
 /**
  * What the startup snapshot runs once as it is built, so that the code a start runs is compiled in
- * it: the bundled default config loaded and checked. Nothing is printed, and nothing it reads (the
+ * it: the command's parser built, and the bundled default config loaded and checked. Nothing is printed, and nothing it reads (the
  * environment in the config, the time) is kept: a run loads its own config again.
  */
 export async function warmUp(): Promise<void> {
-  await loadChecked(fileURLToPath(new URL('../../config/pitcrew.yaml', import.meta.url)));
+  command({});
+  const file = fileURLToPath(new URL('../../config/pitcrew.yaml', import.meta.url));
+  const memo = new ConfigMemo();
+  const loaded = await loadChecked(file, process.env, { memo });
+  await buildAgent(loaded.config, { origin: { file, files: loaded.files, raw: loaded.raw, memo } });
 }
 
-/** The `pitcrew` command. */
-export async function main(argv: string[], opts: MainOptions = {}): Promise<void> {
-  if (opts.importModule) useImporter(opts.importModule);
+/** The `pitcrew` command, its subcommands registered. */
+function command(opts: MainOptions): Command {
   const program = new Command('pitcrew')
     .description('Declarative edge agent for connected vehicles')
     .version(packageVersion(), '-V, --version')
@@ -109,9 +114,16 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<void
   registerFleet(program);
   registerSnapshot(program);
   addExamples(program);
+  return program;
+}
 
-  await program.parseAsync(argv).catch((e: unknown) => {
-    console.error(`error [${errorCode(e)}]: ${errorText(e)}`);
-    process.exitCode = 1;
-  });
+/** The `pitcrew` command, run. */
+export async function main(argv: string[], opts: MainOptions = {}): Promise<void> {
+  if (opts.importModule) useImporter(opts.importModule);
+  await command(opts)
+    .parseAsync(argv)
+    .catch((e: unknown) => {
+      console.error(`error [${errorCode(e)}]: ${errorText(e)}`);
+      process.exitCode = 1;
+    });
 }

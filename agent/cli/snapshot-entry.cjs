@@ -6,9 +6,10 @@
  *
  * Only Node's built-in modules load while a snapshot is built. The bundle's other requires (the
  * native addons it keeps external) get a stand-in that loads the module on first use, once the
- * process runs; one that is not installed fails as a require would have. The bundle must not read
- * what belongs to the running process (its environment, home, time) when it loads: that would be
- * the build's, frozen into the snapshot.
+ * process runs; one that is not installed fails as a require would have. Once the process runs,
+ * the bundle's requires load as they would from the bundle itself. The bundle must not read what
+ * belongs to the running process (its environment, home, time) when it loads: that would be the
+ * build's, frozen into the snapshot.
  */
 const { startupSnapshot } = require('node:v8');
 const { createRequire, isBuiltin } = require('node:module');
@@ -40,6 +41,7 @@ function onFirstUse(name) {
 
 function requireForBundle(name) {
   if (isBuiltin(name)) return require(name);
+  if (ready) return fromBundle(name);
   // Resolved now: a module that is not installed fails here, as it would at a start.
   fromBundle.resolve(name);
   return onFirstUse(name);
@@ -61,11 +63,21 @@ const failed = (e) => {
 // (Node takes the snapshot once the event loop is empty).
 mod.exports.warmUp().catch(failed);
 
+/**
+ * User modules are imported by an ES module Node loads itself (its import() works), loaded with the
+ * first of them, which is when its resolution hook is needed: a start without any loads neither.
+ */
+let sdk;
+function importModule(url) {
+  if (!sdk) {
+    sdk = fromBundle('../agent/sdk-resolve.js');
+    sdk.registerSdkResolution();
+  }
+  return sdk.importModule(url);
+}
+
 startupSnapshot.setDeserializeMainFunction(() => {
   ready = true;
   require('node:module').enableCompileCache();
-  // An ES module loaded by Node itself: its import() works, for user modules.
-  const sdk = fromBundle('../agent/sdk-resolve.js');
-  sdk.registerSdkResolution();
-  mod.exports.main(process.argv, { importModule: sdk.importModule, snapshot: true }).catch(failed);
+  mod.exports.main(process.argv, { importModule, snapshot: true }).catch(failed);
 });

@@ -186,13 +186,16 @@ export class MqttLink {
     let up = false;
     client.on('connect', () => {
       if (this.client !== client) return;
-      up = true;
       this.failures = 0;
       this.connects++;
       this.lastError = undefined;
-      this.set('connected');
-      void this.announce(client);
-      this.on.connected();
+      // Connected once its subscriptions are in place: what the cloud sends the unit after
+      // hearing so (a desired status, a config) is not missed.
+      void this.announce(client, () => {
+        up = true;
+        this.set('connected');
+        this.on.connected();
+      });
     });
     client.on('message', (topic, payload) => {
       if (this.client === client) this.on.message(topic, payload);
@@ -212,16 +215,23 @@ export class MqttLink {
     });
   }
 
-  private async announce(client: MqttClient): Promise<void> {
+  /** Subscribes, then calls `subscribed` (unless the connection was replaced meanwhile) and says the unit is online. */
+  private async announce(client: MqttClient, subscribed: () => void): Promise<void> {
     try {
       if (this.settings.subscribe.length)
         await client.subscribeAsync(
           this.settings.subscribe.map((t) => this.topic(t)),
           { qos: 1 },
         );
-      await client.publishAsync(this.topic('online'), 'true', { qos: 1, retain: true });
     } catch (e) {
       this.lastError = `subscribing: ${errorText(e)}`;
+    }
+    if (this.client !== client) return;
+    subscribed();
+    try {
+      await client.publishAsync(this.topic('online'), 'true', { qos: 1, retain: true });
+    } catch (e) {
+      this.lastError = `saying it is online: ${errorText(e)}`;
     }
   }
 
