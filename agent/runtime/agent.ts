@@ -71,6 +71,8 @@ export class Agent {
   private uplink?: Uplink;
   private startedAt = 0;
   private running = false;
+  /** The start under way, which a stop asked for meanwhile waits for. */
+  private starting?: Promise<void>;
   /** What start() took that stop() gives back: the data-dir lock, the stray-error and stall watches. */
   private releases: (() => void)[] = [];
   /** Jitter source for restart and reconnect backoff. */
@@ -190,6 +192,15 @@ export class Agent {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.starting = this.startParts();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     this.startedAt = this.clock.now();
     try {
       // The lock's database creates the data directory (0700) before anything else touches it.
@@ -290,8 +301,13 @@ export class Agent {
     this.configState.rejected(source, reasons, shared);
   }
 
-  /** Stops the parts, then the services, then the rules, and closes the stores. */
+  /**
+   * Stops the parts, then the services, then the rules, and closes the stores. A stop asked for
+   * while the agent starts (a SIGTERM during a slow part) waits for the start to end, so what it
+   * started is stopped and nothing starts after the stop.
+   */
   async stop(): Promise<void> {
+    await this.starting?.catch(() => {});
     if (!this.running) return;
     this.running = false;
     this.bus.emit('system/agent/stopping', { unit: this.current.unit.id }, 'agent');

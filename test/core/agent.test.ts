@@ -86,6 +86,26 @@ services:
     ]);
   });
 
+  it('a stop asked for during the start waits for it: everything started is stopped, in order', async () => {
+    const { agent, tags } = agentFor('version: 1\n');
+    let finish!: () => void;
+    const stopped: string[] = [];
+    agent.use({
+      name: 'slow',
+      start: () => new Promise<void>((r) => (finish = r)),
+      stop: async () => void stopped.push('slow'),
+    });
+    agent.use({ name: 'after', start: async () => {}, stop: async () => void stopped.push('after') });
+    const starting = agent.start();
+    const stopping = agent.stop();
+    await new Promise(setImmediate);
+    assert.deepEqual(tags('system/agent/'), [], 'the stop began before the start ended');
+    finish();
+    await Promise.all([starting, stopping]);
+    assert.deepEqual(tags('system/agent/'), ['system/agent/started', 'system/agent/stopping']);
+    assert.deepEqual(stopped, ['after', 'slow']);
+  });
+
   it('runs a rules-only config with no services', async () => {
     const { agent, tags } = agentFor('version: 1\n');
     await agent.start();
