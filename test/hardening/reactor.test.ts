@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Bus, type Event } from '../../agent/core/bus.js';
@@ -7,6 +7,7 @@ import type { Trace } from '../../agent/reactor/traces.js';
 import { rulesAgent, until } from '../helpers/agent.js';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const rules = rulesAgent;
 
@@ -173,12 +174,15 @@ services:
   });
 
   it('exec: a child that ignores SIGTERM is killed after the grace period', async () => {
+    // The child says when it ignores SIGTERM: the timeout's signal must not reach it before.
+    const ready = path.join(tmpDir(), 'ignoring');
     const { agent, clock, traces } = await rules(`
 - name: stubborn
   on: custom/go
-  do: [{ exec: { command: [sh, -c, 'trap "" TERM; while :; do sleep 0.05; done'], timeout: 1s } }]
+  do: [{ exec: { command: [sh, -c, 'trap "" TERM; : > ${ready}; while :; do sleep 0.05; done'], timeout: 1s } }]
 `);
     agent.emit('custom/go');
+    await waitFor(() => existsSync(ready), 'the child ignoring SIGTERM');
     await clock.advance(1000);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(traces.length, 0, 'still running after SIGTERM');
