@@ -74,6 +74,10 @@ export function registerSdkResolution(): void {
 /**
  * How the installed command imports user modules: an `import()` in an ES module Node loaded
  * itself. Code from the bundle cannot import(): it is compiled through the compile cache or into
- * the startup snapshot, neither of which has a dynamic-import callback.
+ * the startup snapshot, neither of which has a dynamic-import callback. The resolution hook is
+ * registered with the first module: a start without any needs neither this file nor the hook.
  */
-export const importModule = (url: string): Promise<unknown> => import(url);
+export const importModule = (url: string): Promise<unknown> => {
+  registerSdkResolution();
+  return import(url);
+};

@@ -40,13 +40,7 @@ if (!module.enableCompileCache) {
   process.exit(1);
 }
 module.enableCompileCache();
-/**
- * User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own
- * dependencies: the resolution hook is registered with the first of them.
- */
-const importModule = async (url) => {
-  const sdk = await import('../dist/agent/sdk-resolve.js');
-  sdk.registerSdkResolution();
-  return sdk.importModule(url);
-};
+// User modules, wherever they live, import `pitcrew` (this agent's SDK) and the agent's own
+// dependencies: through sdk-resolve.js, loaded with the first of them.
+const importModule = async (url) => (await import('../dist/agent/sdk-resolve.js')).importModule(url);
 await require('../dist/bin/pitcrew.cjs').main(process.argv, { importModule, snapshot: false });

@@ -17,7 +17,8 @@ export const BUNDLE_EXTERNAL = [
 /**
  * better-sqlite3's JavaScript is bundled (it is then in the startup snapshot, not read and compiled
  * at every start); its addon is still loaded from its installed package. Its loader finds the addon
- * beside itself (`__dirname`), which in the bundle is the package's directory, found when first used.
+ * beside itself (`__dirname`, read up to three times), which in the bundle is the package's
+ * directory, resolved once, when first used.
  */
 const sqliteAddonBeside: Plugin = {
   name: 'better-sqlite3-addon',
@@ -27,10 +28,11 @@ const sqliteAddonBeside: Plugin = {
       external: true,
     }));
     b.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]binding\.js$/ }, ({ path: file }) => ({
-      contents: readFileSync(file, 'utf8').replaceAll(
-        '__dirname',
-        "require('node:path').join(require.resolve('better-sqlite3/package.json'), '../lib')",
-      ),
+      contents: `${readFileSync(file, 'utf8').replaceAll('__dirname', 'packageLib()')}
+function packageLib() {
+  return (packageLib.dir ??= require('node:path').join(require.resolve('better-sqlite3/package.json'), '../lib'));
+}
+`,
       loader: 'js',
     }));
   },

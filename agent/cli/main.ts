@@ -49,8 +49,9 @@ export interface MainOptions {
 
 /**
  * What the startup snapshot runs once as it is built, so that the code a start runs is compiled in
- * it: the command's parser built, and the bundled default config loaded and checked. Nothing is printed, and nothing it reads (the
- * environment in the config, the time) is kept: a run loads its own config again.
+ * it: the command's parser built, the bundled default config loaded and checked as `run` loads it,
+ * and its agent built (not started). Nothing is printed, and nothing it reads (the environment in
+ * the config, the time) is kept: a run loads its own config and builds its own agent.
  */
 export async function warmUp(): Promise<void> {
   command({});

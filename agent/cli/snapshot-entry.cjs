@@ -63,16 +63,10 @@ const failed = (e) => {
 // (Node takes the snapshot once the event loop is empty).
 mod.exports.warmUp().catch(failed);
 
-/**
- * User modules are imported by an ES module Node loads itself (its import() works), loaded with the
- * first of them, which is when its resolution hook is needed: a start without any loads neither.
- */
+/** User modules are imported by an ES module Node loads itself (its import() works), loaded with the first of them. */
 let sdk;
 function importModule(url) {
-  if (!sdk) {
-    sdk = fromBundle('../agent/sdk-resolve.js');
-    sdk.registerSdkResolution();
-  }
+  sdk ??= fromBundle('../agent/sdk-resolve.js');
   return sdk.importModule(url);
 }
 
