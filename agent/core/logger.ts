@@ -37,5 +37,42 @@ function sinkTo(fd: number): LogSink {
   return sink;
 }
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const S = pino.symbols;
+// biome-ignore lint/suspicious/noExplicitAny: pino's per-instance settings live under its own symbols.
+type Internals = Record<symbol, any>;
+
+/**
+ * Writes one message at `level` as pino would, with no object to merge: the line is
+ * pino's own level prefix, time and bindings with the message, written to its stream.
+ * A reactor logs per event, where pino's general path (merge object, mixin, hooks) was a
+ * quarter of a dispatch. Any logger that shapes its lines (mixin, formatters, hooks, redaction,
+ * a prefix or another message key) goes through pino.
+ */
+export function messageWriter(log: Logger, level: Level): (msg: string) => void {
+  const p = log as unknown as Internals;
+  const plain =
+    !p[S.mixinSym] &&
+    !p[S.formattersSym]?.log &&
+    !p[S.hooksSym]?.streamWrite &&
+    !p[S.hooksSym]?.logMethod &&
+    !log.msgPrefix &&
+    p[S.messageKeySym] === 'msg' &&
+    !p[S.serializersSym]?.msg &&
+    Object.keys(p[S.stringifiersSym] ?? {}).length === 0 &&
+    !p[S.streamSym]?.[S.needsMetadataGsym];
+  if (!plain) return (msg) => log[level](msg);
+  const num: number = log.levels.values[level]!;
+  const head: string = p[S.lsCacheSym][num];
+  const bindings: string = p[S.chindingsSym];
+  const end: string = p[S.endSym];
+  const time: () => string = p[S.timeSym];
+  const stream: { write(line: string): unknown } = p[S.streamSym];
+  return (msg) => {
+    if (log.isLevelEnabled(level))
+      stream.write(`${head}${time()}${bindings},"msg":${JSON.stringify(msg)}${end}`);
+  };
+}
+
 /** A logger that writes nothing, for tests and library use. */
 export const silentLogger: Logger = pino({ level: 'silent' });

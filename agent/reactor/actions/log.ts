@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { messageWriter } from '../../core/logger.js';
 import { compileTemplate } from '../../core/templates.js';
 import { defineAction } from './types.js';
 
@@ -13,16 +14,16 @@ export const log = defineAction({
     // A child logger for the run's source (its rule's, the same for every run): pino writes its
     // `source` once, not per line from an object.
     let source: string | undefined;
-    let log = host.log;
+    let write = messageWriter(host.log, b.level);
     return {
       name: 'log',
       live: false,
       run: (r) => {
         if (r.source !== source) {
           source = r.source;
-          log = host.log.child({ source });
+          write = messageWriter(host.log.child({ source }), b.level);
         }
-        log[b.level](String(message(r.data)));
+        write(String(message(r.data)));
       },
     };
   },
