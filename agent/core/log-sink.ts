@@ -1,6 +1,9 @@
 import { write, writeSync } from 'node:fs';
 
-/** Most bytes of log lines waiting for a slow reader; past it new lines are dropped and counted. */
+/**
+ * Most log waiting for a slow reader, in bytes once encoded and in characters before; past it new
+ * lines are dropped and counted.
+ */
 const MAX_BACKLOG = 1024 * 1024;
 /** At exit, how often a full pipe is tried again (1 ms apart) before what is left is given up. */
 const EXIT_TRIES = 50;
@@ -23,7 +26,8 @@ export class LogSink {
   /** Bytes taken from `lines` and not yet written (the head of the backlog). */
   private head: Buffer | undefined;
   private lines: string[] = [];
-  private bytes = 0;
+  /** Characters in `lines`: counted, not encoded, as each line comes (its bytes are made once per write). */
+  private chars = 0;
   /** A write (or a retry after a full pipe) is under way: the next drain comes from its end. */
   private draining = false;
   /** `head` is in a write right now: written again, it would be doubled. */
@@ -38,13 +42,12 @@ export class LogSink {
 
   write(line: string): boolean {
     if (this.dead) return true;
-    const n = Buffer.byteLength(line);
-    if (this.bytes + n > MAX_BACKLOG) {
+    if ((this.head?.length ?? 0) + this.chars + line.length > MAX_BACKLOG) {
       this.dropped++;
       return true;
     }
     this.lines.push(line);
-    this.bytes += n;
+    this.chars += line.length;
     if (!this.draining) this.drain();
     return true;
   }
@@ -54,6 +57,7 @@ export class LogSink {
     if (this.lines.length === 0) return this.head;
     const fresh = Buffer.from(this.lines.length === 1 ? this.lines[0]! : this.lines.join(''));
     this.lines = [];
+    this.chars = 0;
     return this.head ? Buffer.concat([this.head, fresh]) : fresh;
   }
 
@@ -71,7 +75,6 @@ export class LogSink {
       this.inFlight = false;
       if (err && err.code !== 'EAGAIN') return this.die();
       const written = err ? 0 : n;
-      this.bytes -= written;
       this.head = written < chunk.length ? chunk.subarray(written) : undefined;
       if (err) setTimeout(() => this.drain(), RETRY_MS).unref();
       else this.drain();
@@ -83,7 +86,7 @@ export class LogSink {
     this.draining = false;
     this.head = undefined;
     this.lines = [];
-    this.bytes = 0;
+    this.chars = 0;
     this.wake();
   }
 
