@@ -1,8 +1,8 @@
 import { write, writeSync } from 'node:fs';
 
 /**
- * Most log waiting for a slow reader, in bytes once encoded and in characters before; past it new
- * lines are dropped and counted.
+ * Most log waiting for a slow reader (the encoded head in bytes, the lines not yet encoded in
+ * characters); past it new lines are dropped and counted.
  */
 const MAX_BACKLOG = 1024 * 1024;
 /** At exit, how often a full pipe is tried again (1 ms apart) before what is left is given up. */

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type Level, type Logger, pino } from 'pino';
 import { LogSink } from './log-sink.js';
 
 export type { Logger };
@@ -37,7 +37,6 @@ function sinkTo(fd: number): LogSink {
   return sink;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
 const S = pino.symbols;
 // biome-ignore lint/suspicious/noExplicitAny: pino's per-instance settings live under its own symbols.
 type Internals = Record<symbol, any>;
@@ -45,8 +44,8 @@ type Internals = Record<symbol, any>;
 /**
  * Writes one message at `level` as pino would, with no object to merge: the line is
  * pino's own level prefix, time and bindings with the message, written to its stream.
- * A reactor logs per event, where pino's general path (merge object, mixin, hooks) was a
- * quarter of a dispatch. Any logger that shapes its lines (mixin, formatters, hooks, redaction,
+ * A reactor logs per event, where pino's general path (merge object, mixin, hooks) was most of
+ * a line's cost. Any logger that shapes its lines (mixin, formatters, hooks, redaction,
  * a prefix or another message key) goes through pino.
  */
 export function messageWriter(log: Logger, level: Level): (msg: string) => void {

@@ -12,9 +12,9 @@ export const log = defineAction({
   compile: (b, { host }) => {
     const message = compileTemplate(b.message);
     // A child logger for the run's source (its rule's, the same for every run): pino writes its
-    // `source` once, not per line from an object.
+    // `source` once, not per line from an object. Made with the first run (a run's source is set).
     let source: string | undefined;
-    let write = messageWriter(host.log, b.level);
+    let write!: (msg: string) => void;
     return {
       name: 'log',
       live: false,
