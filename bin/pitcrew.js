@@ -16,15 +16,23 @@
 #   at the same CPU.
 # Once started, `run` adds an old generation that grows by 20 %, not 100 %, before the next full
 # GC (heap-growth.ts). Together they keep a busy agent ~20 MB smaller at no measured speed cost.
+# From the snapshot, V8 keeps the string hash seed the blob was built with (--no-rehash-snapshot)
+# rather than hashing every string and table in it again for a seed of its own: 6-7 ms of each
+# start (bench/startup). That seed was drawn at random when the blob was built, on this machine:
+# no blob ships in the package, and one built elsewhere (a unit's disk image copied) is not used,
+# its stamp naming another machine (/etc/machine-id). So the seed is this unit's alone, as
+# resistance to hash flooding needs. Never without the blob: node's built-in snapshot's seed is
+# the same for everyone.
 export MALLOC_MMAP_THRESHOLD_=65536
 flags='--v8-pool-size=1 --min-semi-space-size=2 --max-semi-space-size=2'
 self=$(readlink -f -- "$0")
 bundle=${self%/bin/*}/dist/bin
 snapshot=${PITCREW_SNAPSHOT_DIR:-$bundle/snapshot}
 node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
+read -r machine 2>/dev/null < /etc/machine-id || machine=
 if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/pitcrew.blob" ] && read -r built 2>/dev/null < "$snapshot/stamp" &&
-  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node")" ]; then
-  exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" "$self" "$@"
+  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node") $machine" ]; then
+  exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" --no-rehash-snapshot "$self" "$@"
 fi
 exec "$node" $flags "$self" "$@"
 */

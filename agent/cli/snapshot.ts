@@ -4,9 +4,11 @@
  * it instead of running the bundle's modules. Built by `npm run build` and by `pitcrew snapshot`;
  * an agent started without one for its node builds it in the background for the next start.
  *
- * The stamp beside the blob says for which bundle and which node: the bundle's directory (its paths
- * are in the blob), and the node binary's device, inode, size and modification time (as
- * `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all have one time).
+ * The stamp beside the blob says for which bundle, which node and which machine: the bundle's
+ * directory (its paths are in the blob), the node binary's device, inode, size and modification
+ * time (as `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all have one time),
+ * and the machine's id: a start keeps the string hash seed drawn when its blob was built
+ * (bin/pitcrew.js), which must be this machine's alone, never one copied with a disk image.
  * bin/pitcrew.js checks it in the shell before it hands the blob to node, which exits when a blob
  * is not its own. The blob is beside the bundle, or in $PITCREW_SNAPSHOT_DIR: a directory the
  * agent may write where the install is read-only to it (a systemd service's cache directory).
@@ -55,10 +57,19 @@ export function snapshotFiles(
   };
 }
 
+/** This machine's id (systemd's, made anew for each installed system); none in some containers. */
+function machineId(): string {
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').split('\n')[0]!;
+  } catch {
+    return '';
+  }
+}
+
 /** The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare. */
 function stampOf(files: SnapshotFiles, node: string): string {
   const s = statSync(node, { bigint: true });
-  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}\n`;
+  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n} ${machineId()}\n`;
 }
 
 /** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */
@@ -193,12 +204,16 @@ export function threadedServices(services: Record<string, { driver: string; sett
 
 /**
  * This process replaced by the same command started without the snapshot: the same PID (systemd's
- * service and its watchdog stay), the same arguments, PITCREW_SNAPSHOT=off.
+ * service and its watchdog stay), the same arguments, PITCREW_SNAPSHOT=off. The blob's seed goes
+ * with it: without a blob of its own, `--no-rehash-snapshot` would keep node's built-in one.
  */
 export function restartWithoutSnapshot(): never {
   const flags = process.execArgv.filter(
     (a, i, all) =>
-      a !== '--snapshot-blob' && all[i - 1] !== '--snapshot-blob' && !a.startsWith('--snapshot-blob='),
+      a !== '--snapshot-blob' &&
+      all[i - 1] !== '--snapshot-blob' &&
+      !a.startsWith('--snapshot-blob=') &&
+      a !== '--no-rehash-snapshot',
   );
   return process.execve!(process.execPath, [process.execPath, ...flags, ...process.argv.slice(1)], {
     ...process.env,

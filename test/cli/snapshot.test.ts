@@ -82,6 +82,24 @@ function copyInstall(dir: string): string {
 
 const stampFile = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
 
+/** The string hash seed of an agent `bin` starts, as the order of a hash table's keys (hash-order.mjs); and whether it started from the snapshot. */
+async function hashOrder(bin: string, extra: NodeJS.ProcessEnv = {}) {
+  const { run, starting } = await start(bin, extra, moduleService('hash', 'hash-order.mjs', 'order'), {
+    ready: 'vehicle/hash/order',
+  });
+  const line = await run.waitFor((l) => l.includes('"tag":"vehicle/hash/order"'));
+  await stop(run);
+  const order = (JSON.parse(line) as { data: { value: string } }).data.value;
+  assert.match(order, /^key\d+(,key\d+){30,}$/);
+  return { order, snapshot: /"snapshot":true/.test(starting) };
+}
+
+/** The node flags a running process was started with, from /proc (the same after an execve). */
+const nodeFlags = (pid: number) =>
+  readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a) => a.startsWith('--'));
+
 describe('the startup snapshot', () => {
   it('is built by npm run build for this node, and the installed command starts from it', async () => {
     assert.ok(existsSync(path.join(ROOT, 'dist/bin/snapshot/pitcrew.blob')), 'run npm run build');
@@ -94,6 +112,55 @@ describe('the startup snapshot', () => {
     assert.match(off.starting, /"snapshot":false/);
     await stop(off.run);
     assert.doesNotMatch(off.run.stderr(), /startup snapshot/);
+  });
+
+  it("keeps the hash seed drawn when it was built: the same at each start, another for another build, never node's own", {
+    timeout: 180_000,
+  }, async () => {
+    const bin = path.join(ROOT, 'bin/pitcrew.js');
+    const first = await hashOrder(bin);
+    const again = await hashOrder(bin);
+    assert.ok(first.snapshot && again.snapshot);
+    assert.equal(again.order, first.order, 'one blob, one seed');
+    // Built again (a copy of the install, the checkout's own blob untouched): a seed of its own.
+    const copy = copyInstall(path.join(tmpDir('pitcrew-install-'), 'a'));
+    const built = spawnSync(copy, ['snapshot'], { env, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    const other = await hashOrder(copy);
+    assert.ok(other.snapshot);
+    assert.notEqual(other.order, first.order, 'each build draws its seed');
+    // Without the snapshot, node draws one at each start (the flag that keeps a blob's is not passed).
+    const off = [
+      await hashOrder(bin, { PITCREW_SNAPSHOT: 'off' }),
+      await hashOrder(bin, { PITCREW_SNAPSHOT: 'off' }),
+    ];
+    assert.ok(!off[0]!.snapshot && !off[1]!.snapshot);
+    assert.notEqual(off[0]!.order, off[1]!.order);
+  });
+
+  it("is not used on another machine (a disk image copied), whose seed is not this one's own, and is built again here", {
+    timeout: 180_000,
+  }, async () => {
+    const bin = copyInstall(path.join(tmpDir('pitcrew-install-'), 'a'));
+    const built = spawnSync(bin, ['snapshot'], { env, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    const stamp = readFileSync(stampFile(bin), 'utf8');
+    const machine = readFileSync('/etc/machine-id', 'utf8').trim();
+    assert.ok(stamp.endsWith(` ${machine}\n`), stamp);
+    const ours = await start(bin);
+    assert.match(ours.starting, /"snapshot":true/);
+    assert.deepEqual(
+      nodeFlags(ours.run.child.pid!).filter((f) => /snapshot/.test(f)),
+      ['--snapshot-blob', '--no-rehash-snapshot'],
+    );
+    await stop(ours.run);
+    writeFileSync(stampFile(bin), stamp.replace(machine, 'f'.repeat(32)));
+    const copied = await start(bin);
+    assert.match(copied.starting, /"snapshot":false/);
+    await copied.run.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
+    await stop(copied.run);
+    assert.equal(readFileSync(stampFile(bin), 'utf8'), stamp);
+    assert.match((await start(bin)).starting, /"snapshot":true/);
   });
 
   it('holds nothing of the process that built it: the home directory is the running one', () => {
@@ -151,6 +218,11 @@ describe('the startup snapshot', () => {
     );
     assert.match(starting, /"snapshot":false/);
     assert.match(run.stderr(), /net run in worker threads: starting without the startup snapshot/);
+    // Nothing of the blob's is passed on: without it, node would keep its built-in (everyone's) seed.
+    assert.deepEqual(
+      nodeFlags(run.child.pid!).filter((f) => /snapshot/.test(f)),
+      [],
+    );
     // A thread that connects, spawns and loads node:v8 (each of which aborts a snapshot-started process).
     await run.waitFor((l) => l.includes('"tag":"vehicle/net/ping"') && l.includes('"pong"'));
     await stop(run);
