@@ -84,8 +84,10 @@ export class Outbox implements RecordSink {
     this.db = openDatabase(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // A new queue is made as it is now (its columns as migrate() leaves an old one's): at a first
+    // boot, no second transaction, with its syncs, to bring it up to date.
     this.db.exec(
-      'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, topic TEXT, qos INTEGER NOT NULL DEFAULT 1, retain INTEGER NOT NULL DEFAULT 0)',
     );
     this.migrate();
     const insert = this.db.prepare<[...Pending, number]>(

@@ -117,6 +117,19 @@ describe('outbox bounds and acknowledgements', () => {
       [['{"id":"a"}', null, 1]],
     );
     box.close();
+    // A new queue has the same columns as one brought up to date, in one statement (no migration).
+    const columns = (file: string) => {
+      const d = new Database(file, { readonly: true });
+      const c = d.prepare('PRAGMA table_info(outbox)').all();
+      const version = (d.pragma('schema_version', { simple: true }) as number) ?? 0;
+      d.close();
+      return { c, version };
+    };
+    const fresh = tmpDir();
+    new Outbox(fresh).close();
+    const made = columns(path.join(fresh, 'outbox.db'));
+    assert.deepEqual(made.c, columns(path.join(dir, 'outbox.db')).c);
+    assert.equal(made.version, 1, 'the table created, nothing altered after');
   });
 });
 
