@@ -163,6 +163,24 @@ describe('the startup snapshot', () => {
     assert.match((await start(bin)).starting, /"snapshot":true/);
   });
 
+  it("asks glibc for huge pages when it starts from it (the blob is read through them), the caller's own setting last", async () => {
+    const bin = path.join(ROOT, 'bin/pitcrew.js');
+    const tunables = async (extra: NodeJS.ProcessEnv) => {
+      const { run } = await start(bin, extra, moduleService('glibc', 'glibc-tunables.mjs', 'tunables'), {
+        ready: 'vehicle/glibc/tunables',
+      });
+      const line = await run.waitFor((l) => l.includes('"tag":"vehicle/glibc/tunables"'));
+      await stop(run);
+      return (JSON.parse(line) as { data: { value: string } }).data.value;
+    };
+    assert.equal(await tunables({}), 'glibc.malloc.hugetlb=1');
+    assert.equal(
+      await tunables({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }),
+      'glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0',
+    );
+    assert.equal(await tunables({ PITCREW_SNAPSHOT: 'off' }), 'none');
+  });
+
   it('holds nothing of the process that built it: the home directory is the running one', () => {
     const home = tmpDir('pitcrew-home-');
     const r = spawnSync(path.join(ROOT, 'bin/pitcrew.js'), ['fleet', 'rollouts', '--help'], {
