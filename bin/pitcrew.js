@@ -21,8 +21,9 @@
 # start (bench/startup). That seed was drawn at random when the blob was built, on this machine:
 # no blob ships in the package, and one built elsewhere (a unit's disk image copied) is not used,
 # its stamp naming another machine (/etc/machine-id). So the seed is this unit's alone, as
-# resistance to hash flooding needs. Never without the blob: node's built-in snapshot's seed is
-# the same for everyone. And glibc's malloc asks for transparent huge pages for its blocks of
+# resistance to hash flooding needs. Never without the blob (node's built-in snapshot's seed is
+# the same for everyone), nor on a machine without an id (a container, whose image's blob every
+# container shares). And glibc's malloc asks for transparent huge pages for its blocks of
 # 2 MB and more (glibc.malloc.hugetlb=1; a setting of the caller's own comes after it, and wins):
 # node reads and copies the 11 MB blob through such blocks, each touched page a fault, and in
 # 2 MB pages a start takes 8-9 ms less (bench/startup); the agent is 1-2 MB larger for it
@@ -35,9 +36,9 @@ snapshot=${PITCREW_SNAPSHOT_DIR:-$bundle/snapshot}
 node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
 read -r machine 2>/dev/null < /etc/machine-id || machine=
 if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/pitcrew.blob" ] && read -r built 2>/dev/null < "$snapshot/stamp" &&
-  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node") $machine" ]; then
+  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node")${machine:+ $machine}" ]; then
   export GLIBC_TUNABLES="glibc.malloc.hugetlb=1${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"
-  exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" --no-rehash-snapshot "$self" "$@"
+  exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" ${machine:+--no-rehash-snapshot} "$self" "$@"
 fi
 exec "$node" $flags "$self" "$@"
 */

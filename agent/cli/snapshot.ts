@@ -60,7 +60,7 @@ export function snapshotFiles(
 /** This machine's id (systemd's, made anew for each installed system); none in some containers. */
 function machineId(): string {
   try {
-    return readFileSync('/etc/machine-id', 'utf8').split('\n')[0]!;
+    return readFileSync('/etc/machine-id', 'utf8').trim();
   } catch {
     return '';
   }
@@ -69,7 +69,8 @@ function machineId(): string {
 /** The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare. */
 function stampOf(files: SnapshotFiles, node: string): string {
   const s = statSync(node, { bigint: true });
-  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n} ${machineId()}\n`;
+  const machine = machineId();
+  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
 }
 
 /** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */
