@@ -28,6 +28,7 @@
 # node reads and copies the 11 MB blob through such blocks, each touched page a fault, and in
 # 2 MB pages a start takes 8-9 ms less (bench/startup); the agent is 1-2 MB larger for it
 # (bench/memory: its heap's arena grows in huge pages). A kernel without them changes nothing.
+# What node starts is given the caller's setting (snapshot-entry.cjs).
 export MALLOC_MMAP_THRESHOLD_=65536
 flags='--v8-pool-size=1 --min-semi-space-size=2 --max-semi-space-size=2'
 self=$(readlink -f -- "$0")

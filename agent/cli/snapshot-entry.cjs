@@ -70,8 +70,21 @@ function importModule(url) {
   return sdk.importModule(url);
 }
 
+/**
+ * bin/pitcrew.js puts glibc's huge pages first in GLIBC_TUNABLES for node's own start (it reads
+ * the blob through them): the programs the agent starts (actions, installers, git) get the
+ * caller's setting, as it was. A small program in huge pages would hold 2 MB for a few KiB of heap.
+ */
+function tunablesAsCalled(env) {
+  const ours = 'glibc.malloc.hugetlb=1';
+  if (env.GLIBC_TUNABLES === ours) delete env.GLIBC_TUNABLES;
+  else if (env.GLIBC_TUNABLES?.startsWith(`${ours}:`))
+    env.GLIBC_TUNABLES = env.GLIBC_TUNABLES.slice(ours.length + 1);
+}
+
 startupSnapshot.setDeserializeMainFunction(() => {
   ready = true;
+  tunablesAsCalled(process.env);
   require('node:module').enableCompileCache();
   mod.exports.main(process.argv, { importModule, snapshot: true }).catch(failed);
 });
