@@ -36,8 +36,9 @@ bundle=${self%/bin/*}/dist/bin
 snapshot=${PITCREW_SNAPSHOT_DIR:-$bundle/snapshot}
 node=$(command -v node) || { echo 'pitcrew: node is not on the PATH' >&2; exit 127; }
 read -r machine 2>/dev/null < /etc/machine-id || machine=
+read -r build 2>/dev/null < "$bundle/build-id" || build=none
 if [ "${PITCREW_SNAPSHOT:-}" != off ] && [ -f "$snapshot/pitcrew.blob" ] && read -r built 2>/dev/null < "$snapshot/stamp" &&
-  [ "$built" = "$bundle $(stat -L -c %d:%i:%s:%Y -- "$node")${machine:+ $machine}" ]; then
+  [ "$built" = "$bundle $build $(stat -L -c %d:%i:%s:%Y -- "$node")${machine:+ $machine}" ]; then
   export GLIBC_TUNABLES="glibc.malloc.hugetlb=1${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"
   exec "$node" $flags --snapshot-blob "$snapshot/pitcrew.blob" ${machine:+--no-rehash-snapshot} "$self" "$@"
 fi

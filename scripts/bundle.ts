@@ -5,7 +5,8 @@
  * (but better-sqlite3's JavaScript, which every start loads), and so do the update manager's gRPC
  * and tar libraries.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -42,3 +43,9 @@ for (const to of ['dist/bin', 'dist/agent/drivers'])
   copyFileSync('agent/drivers/module-thread.mjs', `${to}/module-thread.mjs`);
 // So is the startup snapshot's entry, beside the bundle it evaluates.
 copyFileSync('agent/cli/snapshot-entry.cjs', 'dist/bin/snapshot-entry.cjs');
+// The build's identity, of what a startup snapshot is made (the bundle and its entry): the snapshot's
+// stamp holds it (bin/pitcrew.js, agent/cli/snapshot.ts), so a snapshot of an earlier build, kept
+// where an upgrade does not reach (a service's cache directory), is never used with this one.
+const id = createHash('sha256');
+for (const f of ['dist/bin/pitcrew.cjs', 'dist/bin/snapshot-entry.cjs']) id.update(readFileSync(f));
+writeFileSync('dist/bin/build-id', `${id.digest('hex').slice(0, 32)}\n`);

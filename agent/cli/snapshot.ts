@@ -5,7 +5,8 @@
  * an agent started without one for its node builds it in the background for the next start.
  *
  * The stamp beside the blob says for which bundle, which node and which machine: the bundle's
- * directory (its paths are in the blob), the node binary's device, inode, size and modification
+ * directory (its paths are in the blob) and its build (dist/bin/build-id, a hash of what the blob
+ * is made of: an upgrade in place changes it), the node binary's device, inode, size and modification
  * time (as `stat -L -c %d:%i:%s:%Y` prints them; binaries installed from npm all have one time),
  * and the machine's id: a start keeps the string hash seed drawn when its blob was built
  * (bin/pitcrew.js), which must be this machine's alone, never one copied with a disk image.
@@ -66,11 +67,20 @@ function machineId(): string {
   }
 }
 
+/** The build of the bundle in `dir` (scripts/bundle.ts writes it). */
+function buildId(dir: string): string {
+  try {
+    return readFileSync(path.join(dir, 'build-id'), 'utf8').trim();
+  } catch {
+    return 'none';
+  }
+}
+
 /** The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare. */
 function stampOf(files: SnapshotFiles, node: string): string {
   const s = statSync(node, { bigint: true });
   const machine = machineId();
-  return `${files.bundle} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
+  return `${files.bundle} ${buildId(files.bundle)} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
 }
 
 /** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */

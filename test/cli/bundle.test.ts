@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
@@ -26,6 +27,16 @@ describe('the installed command (npm run build, bin/pitcrew.js)', () => {
     assert.match(
       bin('schema', 'bundle').stdout,
       /"\$id": "https:\/\/pitcrew\.dev\/schemas\/bundle\.schema\.json"/,
+    );
+  });
+
+  it("names its build by what a startup snapshot is made of (the bundle and the snapshot's entry)", () => {
+    const hash = createHash('sha256');
+    for (const f of ['dist/bin/pitcrew.cjs', 'dist/bin/snapshot-entry.cjs'])
+      hash.update(readFileSync(path.join(ROOT, f)));
+    assert.equal(
+      readFileSync(path.join(ROOT, 'dist/bin/build-id'), 'utf8'),
+      `${hash.digest('hex').slice(0, 32)}\n`,
     );
   });
 });

@@ -186,6 +186,31 @@ describe('the startup snapshot', () => {
     assert.deepEqual(await tunables({ PITCREW_SNAPSHOT: 'off' }), { started: undefined, seen: 'none' });
   });
 
+  it('is not used once the install is upgraded in place (another build beside it), and is built again', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = tmpDir('pitcrew-install-');
+    const bin = copyInstall(path.join(dir, 'a'));
+    const cache = path.join(dir, 'cache');
+    const built = spawnSync(bin, ['snapshot'], {
+      env: { ...env, PITCREW_SNAPSHOT_DIR: cache },
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
+    const id = path.join(path.dirname(bin), '../dist/bin/build-id');
+    const before = readFileSync(id, 'utf8').trim();
+    assert.match(readFileSync(path.join(cache, 'stamp'), 'utf8'), new RegExp(` ${before} `));
+    assert.match((await start(bin, { PITCREW_SNAPSHOT_DIR: cache })).starting, /"snapshot":true/);
+    // A new version unpacked over the old one: the same directory, a snapshot of the old one in the cache.
+    writeFileSync(id, `${'0'.repeat(32)}\n`);
+    const upgraded = await start(bin, { PITCREW_SNAPSHOT_DIR: cache });
+    assert.match(upgraded.starting, /"snapshot":false/);
+    await upgraded.run.waitFor((l) => l.includes('startup snapshot built'), 120_000, 'stderr');
+    await stop(upgraded.run);
+    assert.match(readFileSync(path.join(cache, 'stamp'), 'utf8'), new RegExp(` ${'0'.repeat(32)} `));
+    assert.match((await start(bin, { PITCREW_SNAPSHOT_DIR: cache })).starting, /"snapshot":true/);
+  });
+
   it('holds nothing of the process that built it: the home directory is the running one', () => {
     const home = tmpDir('pitcrew-home-');
     const r = spawnSync(path.join(ROOT, 'bin/pitcrew.js'), ['fleet', 'rollouts', '--help'], {
