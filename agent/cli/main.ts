@@ -104,7 +104,7 @@ function registerSchema(program: Command): void {
 /**
  * The subcommands, each registration with the top-level commands it adds (a test holds the two
  * together). A command line that names one of them gets that registration alone, which is all it
- * parses with: building every other command's options and help is ~2 ms of each start. Any other
+ * parses with: building every other command's options and help was ~1 ms of each start. Any other
  * command line (help, a misspelt command, none) gets them all.
  */
 export const SUBCOMMANDS: readonly {

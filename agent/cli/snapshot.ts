@@ -83,7 +83,7 @@ function stampOf(files: SnapshotFiles, node: string): string {
   return `${files.bundle} ${buildId(files.bundle)} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
 }
 
-/** Whether the blob is this node's and this directory's, as bin/pitcrew.js checks it. */
+/** Whether the blob is this build's, this node's and this machine's, as bin/pitcrew.js checks it. */
 export function snapshotCurrent(files: SnapshotFiles, node = process.execPath): boolean {
   try {
     return readFileSync(files.stamp, 'utf8') === stampOf(files, node);

@@ -82,16 +82,31 @@ function copyInstall(dir: string): string {
 
 const stampFile = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
 
+/**
+ * Starts `bin` with one module service (`module`, asked `handler`): its first answer's value,
+ * whether the agent started from the snapshot, and what `running` read of the agent's process.
+ */
+async function moduleAnswer<T>(
+  bin: string,
+  extra: NodeJS.ProcessEnv,
+  module: string,
+  handler: string,
+  running?: (pid: number) => T,
+) {
+  const tag = `vehicle/probe/${handler}`;
+  const { run, starting } = await start(bin, extra, moduleService('probe', module, handler), { ready: tag });
+  const line = await run.waitFor((l) => l.includes(`"tag":"${tag}"`));
+  const read = running?.(run.child.pid!);
+  await stop(run);
+  const { value } = (JSON.parse(line) as { data: { value: string } }).data;
+  return { value, snapshot: /"snapshot":true/.test(starting), read };
+}
+
 /** The string hash seed of an agent `bin` starts, as the order of a hash table's keys (hash-order.mjs); and whether it started from the snapshot. */
 async function hashOrder(bin: string, extra: NodeJS.ProcessEnv = {}) {
-  const { run, starting } = await start(bin, extra, moduleService('hash', 'hash-order.mjs', 'order'), {
-    ready: 'vehicle/hash/order',
-  });
-  const line = await run.waitFor((l) => l.includes('"tag":"vehicle/hash/order"'));
-  await stop(run);
-  const order = (JSON.parse(line) as { data: { value: string } }).data.value;
+  const { value: order, snapshot } = await moduleAnswer(bin, extra, 'hash-order.mjs', 'order');
   assert.match(order, /^key\d+(,key\d+){30,}$/);
-  return { order, snapshot: /"snapshot":true/.test(starting) };
+  return { order, snapshot };
 }
 
 /** The node flags a running process was started with, from /proc (the same after an execve). */
@@ -167,15 +182,12 @@ describe('the startup snapshot', () => {
     const bin = path.join(ROOT, 'bin/pitcrew.js');
     /** What node was started with (/proc: glibc's parse leaves the first setting there), and what the agent's own code and children see. */
     const tunables = async (extra: NodeJS.ProcessEnv) => {
-      const { run } = await start(bin, extra, moduleService('glibc', 'glibc-tunables.mjs', 'tunables'), {
-        ready: 'vehicle/glibc/tunables',
-      });
-      const line = await run.waitFor((l) => l.includes('"tag":"vehicle/glibc/tunables"'));
-      const started = readFileSync(`/proc/${run.child.pid}/environ`, 'utf8')
-        .split('\0')
-        .find((v) => v.startsWith('GLIBC_TUNABLES='));
-      await stop(run);
-      return { started, seen: (JSON.parse(line) as { data: { value: string } }).data.value };
+      const { value, read } = await moduleAnswer(bin, extra, 'glibc-tunables.mjs', 'tunables', (pid) =>
+        readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .find((v) => v.startsWith('GLIBC_TUNABLES=')),
+      );
+      return { started: read, seen: value };
     };
     assert.deepEqual(await tunables({}), { started: 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', seen: 'none' });
     // The caller's own comes after it (and wins in glibc), and is what the agent hands on.
