@@ -354,6 +354,16 @@ function readsOnlyData(v: unknown): boolean {
   return !IMPURE_IN_BODY.has(op) && readsOnlyData(v[op]);
 }
 
+type Factory = (bound: unknown[]) => Compiled;
+/**
+ * One factory per source, that is per shape: the conditions of every rule of one shape are
+ * closures of one function literal, so V8 keeps one feedback vector and one optimised code for
+ * all of them. A function per rule would stay in the interpreter at 10,000 rules (each one runs
+ * too rarely to be optimised) and fill the code space with copies at 1,000.
+ */
+const factories = new Map<string, Factory>();
+const MAX_FACTORIES = 4096;
+
 /**
  * The generated function for `logic`, or undefined when it would gain nothing (no node it
  * generates) or code generation is not allowed. `test`: it returns JsonLogic's truthiness of the
@@ -369,5 +379,12 @@ export function generateLogic(
   const g = new Generator(opts, helpers);
   const result = g.node(logic);
   if (g.shared.generated === 0) return undefined;
-  return new Function('b', g.source(result, test))(g.shared.bound) as Compiled;
+  const source = g.source(result, test);
+  let factory = factories.get(source);
+  if (factory === undefined) {
+    factory = new Function('b', source) as Factory;
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    factories.set(source, factory);
+  }
+  return factory(g.shared.bound);
 }

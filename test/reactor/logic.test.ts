@@ -218,6 +218,34 @@ console.log(JSON.stringify([f.name, f({ v: 4, t: 'x' }), f({ v: 2, t: 'x' })]));
     }
   });
 
+  it('rules of one shape share one generated function, each with its own values', () => {
+    // Counted where the generator makes its functions: one per shape, however many rules have it.
+    const real = globalThis.Function;
+    let made = 0;
+    globalThis.Function = new Proxy(real, {
+      construct(target, args) {
+        made++;
+        return Reflect.construct(target, args);
+      },
+    });
+    let conditions: ((d: unknown) => unknown)[];
+    try {
+      // A shape no other test compiles, so its function is made here.
+      conditions = Array.from({ length: 50 }, (_, k) =>
+        compileTest({ and: [{ '>': [{ var: `shared.s${k}` }, k] }, { '!=': [{ var: 'mode' }, `m${k}`] }] }),
+      );
+    } finally {
+      globalThis.Function = real;
+    }
+    assert.equal(made, 1);
+    for (let k = 0; k < 50; k++) {
+      const shared = { [`s${k}`]: k + 1 };
+      assert.equal(conditions[k]!({ shared, mode: 'x' }), true, `rule ${k}`);
+      assert.equal(conditions[k]!({ shared, mode: `m${k}` }), false, `rule ${k}`);
+      assert.equal(conditions[k]!({ shared: { [`s${k}`]: k }, mode: 'x' }), false, `rule ${k}`);
+    }
+  });
+
   it('a list of constants is worked out once and handed out frozen', () => {
     const f = compileLogic({ merge: [[1], [2, 3]] });
     const [a, b] = [f(null), f(null)] as [number[], number[]];
