@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { describe, it } from 'node:test';
 import { LogSink } from '../../agent/core/log-sink.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -22,15 +23,19 @@ function pipe(): { w: number; r: number; close: () => void } {
   };
 }
 
+/** Per pipe: a character split between two reads is decoded whole. */
+const decoders = new Map<number, StringDecoder>();
+
 /** What the pipe holds now. */
 function readNow(fd: number): string {
   const buf = Buffer.alloc(1 << 16);
+  const decoder = decoders.get(fd) ?? decoders.set(fd, new StringDecoder('utf8')).get(fd)!;
   let out = '';
   for (;;) {
     try {
       const n = readSync(fd, buf);
       if (n === 0) return out;
-      out += buf.toString('utf8', 0, n);
+      out += decoder.write(buf.subarray(0, n));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return out;
       throw e;
@@ -80,6 +85,22 @@ describe('LogSink', () => {
     sink.write('after ✓\n');
     assert.equal(await readUntil(p.r, Buffer.byteLength('after ✓\n')), 'after ✓\n');
     assert.equal(sink.dropped, 20_000 - 10_485);
+    sink.flushSync();
+    p.close();
+  });
+
+  it('a line longer than its buffer, of characters of every width, comes through whole and in order', async () => {
+    const p = pipe();
+    const sink = new LogSink(p.w);
+    const long = `${'aé✓𝄞'.repeat(30_000)}\n`; // 300,000 bytes
+    // The first goes out at once; the second waits in the buffer the long one outgrows.
+    const lines = ['first\n', 'second é\n', long, 'last ✓\n'];
+    for (const l of lines) sink.write(l);
+    const all = lines.join('');
+    const got = await readUntil(p.r, Buffer.byteLength(all));
+    // Compared whole, reported short: a diff of 300 kB says nothing.
+    assert.ok(got === all, `${Buffer.byteLength(got)} bytes came, ${Buffer.byteLength(all)} were written`);
+    assert.equal(sink.dropped, 0);
     sink.flushSync();
     p.close();
   });
