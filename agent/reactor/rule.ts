@@ -47,7 +47,14 @@ export class RuleRunner implements Handler {
   private readonly mode: RuleT['mode'];
   private readonly queue: Pending[] = [];
   private lastStart?: number;
+  /**
+   * The last event, for a rule of more than one pattern (one event that matches two of them is
+   * still one event). A rule of one pattern keeps none: a reference from each rule to its last
+   * event kept that event and its data alive into the old generation, and each such write cost a
+   * remembered-set entry.
+   */
   private lastEvent?: Event;
+  private readonly patterns: number;
   private hold?: Hold;
   private holdTimer?: Timer;
   private debounceTimer?: Timer;
@@ -68,6 +75,7 @@ export class RuleRunner implements Handler {
   ) {
     this.ring = env.traces.ring();
     this.name = rule.name;
+    this.patterns = rule.on.length;
     this.enabled = rule.enabled;
     this.debounce = rule.debounce;
     this.holdFor = rule.for;
@@ -122,9 +130,10 @@ export class RuleRunner implements Handler {
   }
 
   handle(event: Event, match: Match): void {
-    // One event that matches two of the rule's patterns is still one event.
-    if (event === this.lastEvent) return;
-    this.lastEvent = event;
+    if (this.patterns > 1) {
+      if (event === this.lastEvent) return;
+      this.lastEvent = event;
+    }
     if (!this.enabled) {
       this.trace(this.newTrace(event, false, this.env.host.bus.now(), 'disabled'));
       return;

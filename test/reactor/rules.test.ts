@@ -2,8 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { loadConfigSync } from '../../agent/config/load.js';
+import { Bus } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
+import { silentLogger } from '../../agent/core/logger.js';
+import { SignalStore } from '../../agent/core/signals.js';
+import { StateStore } from '../../agent/core/state-store.js';
+import type { ReactorHost } from '../../agent/reactor/host.js';
+import { Reactor } from '../../agent/reactor/reactor.js';
+import { Rule } from '../../agent/reactor/schema.js';
 import { Agent } from '../../agent/runtime/agent.js';
 import { rulesAgent, until } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
@@ -449,5 +458,51 @@ describe('the rule set', () => {
     const traces = agent.reactor.traces('many');
     assert.equal(traces.length, 20);
     assert.throws(() => agent.reactor.traces('nope'), /no rule 'nope'/);
+  });
+});
+
+describe('what a rule keeps', () => {
+  it('a rule of one pattern keeps no reference to the last event it handled', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const dir = tmpDir();
+    const fail = () => Promise.reject(new Error('not in this test'));
+    const state = new StateStore(dir);
+    after(() => state.close());
+    const host: ReactorHost = {
+      bus: new Bus(),
+      clock: new FakeClock(0),
+      log: silentLogger,
+      signals: new SignalStore(),
+      state,
+      unit: { id: 'u', timezone: 'UTC' },
+      call: fail,
+      worker: fail,
+      returner: fail,
+      publish: fail,
+      startUpdate: () => {
+        throw new Error('not in this test');
+      },
+    };
+    const reactor = new Reactor(
+      host,
+      [
+        { name: 'first', on: 'a/x', do: [{ emit: { tag: 'out/y' } }] },
+        // The next event's rule: what a dispatch shares is then that event's.
+        { name: 'next', on: 'b/x', do: [{ emit: { tag: 'out/z' } }] },
+      ].map((r) => Rule.parse(r)),
+    );
+    await reactor.start();
+    const first = new WeakRef(host.bus.emit('a/x', { payload: 'x'.repeat(1000) }));
+    host.bus.emit('b/x', {});
+    assert.deepEqual(
+      reactor.list().map((r) => r.runs),
+      [1, 1],
+    );
+    // A weak reference holds its target until the job that made it has ended.
+    await new Promise(setImmediate);
+    gc();
+    assert.equal(first.deref(), undefined);
+    await reactor.stop();
   });
 });
