@@ -6,19 +6,6 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const CLI = path.join(ROOT, 'bin/pitcrew.js');
 
-/**
- * The node flags and environment the installed command runs with, read from its launcher
- * (bin/pitcrew.js): benchmarks that measure the agent's code in their own process run under the
- * same young generation and malloc settings as a unit, not node's defaults.
- */
-export function commandSettings(): { flags: string[]; env: Record<string, string> } {
-  const launcher = readFileSync(CLI, 'utf8');
-  const flags = /^flags='([^']+)'$/m.exec(launcher)?.[1];
-  const env = [...launcher.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)];
-  if (!flags || env.length === 0) throw new Error(`${CLI}: its node flags or environment not found`);
-  return { flags: flags.split(' '), env: Object.fromEntries(env.map((m) => [m[1]!, m[2]!])) };
-}
-
 /** Builds dist/ first: benchmarks measure what ships. */
 export function ensureBuilt(): void {
   // Built by this node: its startup snapshot is this node's.

@@ -5,20 +5,20 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { commandSettings } from './_agent-process.js';
+import { commandNode } from './_agent-process.js';
 
 const here = import.meta.dirname;
 const wanted = process.argv.slice(2);
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.startsWith('_'))
   .map((f) => f.replace(/\.ts$/, ''));
-const { flags, env } = commandSettings();
+const { execArgv, env } = commandNode();
 let failed = 0;
 for (const name of wanted.length ? wanted : all) {
   console.log(`\n== bench/${name}`);
   const r = spawnSync(
     process.execPath,
-    [...flags, '--import', 'tsx', '--expose-gc', path.join(here, `${name}.ts`)],
+    [...execArgv, '--import', 'tsx', '--expose-gc', path.join(here, `${name}.ts`)],
     { stdio: 'inherit', env: { ...process.env, ...env } },
   );
   if (r.status !== 0) failed++;

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { commandSettings } from '../../bench/_agent-process.js';
+import { commandNode } from '../../bench/_agent-process.js';
 
 describe('benchmark settings', () => {
   it("are the command's node flags and environment, read from its launcher, and node takes them", () => {
-    const { flags, env } = commandSettings();
+    const { execArgv: flags, env } = commandNode();
     assert.ok(
       flags.some((f) => f.startsWith('--max-semi-space-size=')),
       flags.join(' '),
