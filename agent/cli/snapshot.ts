@@ -58,29 +58,25 @@ export function snapshotFiles(
   };
 }
 
-/** This machine's id (systemd's, made anew for each installed system); none in some containers. */
-function machineId(): string {
+/** A one-line file's line, or `otherwise` where there is none: as the shell's `read -r x < file || x=…`. */
+function lineOf(file: string, otherwise: string): string {
   try {
-    return readFileSync('/etc/machine-id', 'utf8').trim();
+    return readFileSync(file, 'utf8').trim();
   } catch {
-    return '';
+    return otherwise;
   }
 }
 
-/** The build of the bundle in `dir` (scripts/bundle.ts writes it). */
-function buildId(dir: string): string {
-  try {
-    return readFileSync(path.join(dir, 'build-id'), 'utf8').trim();
-  } catch {
-    return 'none';
-  }
-}
-
-/** The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare. */
+/**
+ * The stamp of a blob of `files.bundle` for `node`: one line, as bin/pitcrew.js makes it to compare.
+ * The build is the bundle's (scripts/bundle.ts writes it); the machine's id is systemd's, made anew
+ * for each installed system, and there is none in some containers.
+ */
 function stampOf(files: SnapshotFiles, node: string): string {
   const s = statSync(node, { bigint: true });
-  const machine = machineId();
-  return `${files.bundle} ${buildId(files.bundle)} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
+  const build = lineOf(path.join(files.bundle, 'build-id'), 'none');
+  const machine = lineOf('/etc/machine-id', '');
+  return `${files.bundle} ${build} ${s.dev}:${s.ino}:${s.size}:${s.mtimeNs / 1_000_000_000n}${machine && ` ${machine}`}\n`;
 }
 
 /** Whether the blob is this build's, this node's and this machine's, as bin/pitcrew.js checks it. */
