@@ -62,10 +62,13 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
-export function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** A process's figure from /proc/PID/status, in MB: VmRSS (resident), RssAnon, RssFile … */
+export function statusMB(pid: number, key = 'VmRSS'): number {
+  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]) / 1024;
 }
+
+export const rssMB = (pid: number): number => statusMB(pid);
 
 export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,13 +3,15 @@
  * simulated car, the workers, the rules, an hour a minute) for 5 minutes, RSS sampled every 10 s.
  * Targets: under 72 MB, and flat (the slope over the last 3 minutes under 0.5 MB a minute). The
  * installed command starts from its startup snapshot; the same command without it (the bundle
- * loaded, PITCREW_SNAPSHOT=off) runs beside it, sampled at the same moments.
+ * loaded, PITCREW_SNAPSHOT=off) runs beside it, sampled at the same moments, and so does the floor:
+ * a bare node under the command's flags and settings, idle.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from '../agent/control/client.js';
-import { ensureBuilt, rssMB, startAgent, stop, wait } from './_agent-process.js';
+import { commandNode, ensureBuilt, rssMB, startAgent, statusMB, stop, wait } from './_agent-process.js';
 import { report } from './_report.js';
 
 const MINUTES = Number(process.env.PITCREW_BENCH_MINUTES ?? 5);
@@ -26,17 +28,29 @@ function drive(env: Record<string, string> = {}) {
   return { child, socket, seen };
 }
 
+/** Resident memory by kind, in MB: anonymous (heaps, malloc) and file-backed (the binary, libraries). */
+const split = (pid: number) => ({ anon: statusMB(pid, 'RssAnon'), file: statusMB(pid, 'RssFile') });
+
 const installed = drive();
 const bundle = drive({ PITCREW_SNAPSHOT: 'off' });
+const { env, execArgv } = commandNode();
+const bare = spawn(process.execPath, [...execArgv, '-e', 'setInterval(() => {}, 1000)'], {
+  env: { ...process.env, ...env },
+  stdio: 'ignore',
+});
+const bareSamples: number[] = [];
 for (let s = 0; s < MINUTES * 60; s += 10) {
   await wait(10_000);
   for (const a of [installed, bundle]) a.seen.samples.push(rssMB(a.child.pid!));
+  bareSamples.push(rssMB(bare.pid!));
 }
+const parts = [installed, bundle].map((a) => split(a.child.pid!));
+const bareParts = split(bare.pid!);
 const last = (await request(installed.socket, 'status')) as {
   ok: true;
   result: { memory: Record<string, number> };
 };
-await Promise.all([stop(installed.child), stop(bundle.child)]);
+await Promise.all([stop(installed.child), stop(bundle.child), stop(bare)]);
 
 /** Least-squares slope of the samples (10 s apart), in MB per minute. */
 function slope(ys: number[]): number {
@@ -64,6 +78,12 @@ console.log(
 console.log(
   `the same command without its startup snapshot, beside it: most ${Math.max(...bundle.seen.samples).toFixed(1)} MB ` +
     `(every 10 s: ${bundle.seen.samples.map((m) => m.toFixed(0)).join(', ')})`,
+);
+const kinds = (p: { anon: number; file: number }) =>
+  `${p.anon.toFixed(1)} anonymous + ${p.file.toFixed(1)} file-backed`;
+console.log(
+  `the floor, a bare node under the command's flags, idle, beside them: most ${Math.max(...bareSamples).toFixed(1)} MB; ` +
+    `at the end (MB): the agent ${kinds(parts[0]!)}, without its snapshot ${kinds(parts[1]!)}, the bare node ${kinds(bareParts)}`,
 );
 report(
   `RSS, most over ${MINUTES} simulated hours (everything at 60x)`,
