@@ -44,7 +44,8 @@ for (let s = 0; s < MINUTES * 60; s += 10) {
   for (const a of [installed, bundle]) a.seen.samples.push(rssMB(a.child.pid!));
   bareSamples.push(rssMB(bare.pid!));
 }
-const parts = [installed, bundle].map((a) => split(a.child.pid!));
+const agentParts = split(installed.child.pid!);
+const bundleParts = split(bundle.child.pid!);
 const bareParts = split(bare.pid!);
 const last = (await request(installed.socket, 'status')) as {
   ok: true;
@@ -79,11 +80,11 @@ console.log(
   `the same command without its startup snapshot, beside it: most ${Math.max(...bundle.seen.samples).toFixed(1)} MB ` +
     `(every 10 s: ${bundle.seen.samples.map((m) => m.toFixed(0)).join(', ')})`,
 );
-const kinds = (p: { anon: number; file: number }) =>
+const kinds = (p: ReturnType<typeof split>) =>
   `${p.anon.toFixed(1)} anonymous + ${p.file.toFixed(1)} file-backed`;
 console.log(
   `the floor, a bare node under the command's flags, idle, beside them: most ${Math.max(...bareSamples).toFixed(1)} MB; ` +
-    `at the end (MB): the agent ${kinds(parts[0]!)}, without its snapshot ${kinds(parts[1]!)}, the bare node ${kinds(bareParts)}`,
+    `at the end (MB): the agent ${kinds(agentParts)}, without its snapshot ${kinds(bundleParts)}, the bare node ${kinds(bareParts)}`,
 );
 report(
   `RSS, most over ${MINUTES} simulated hours (everything at 60x)`,
