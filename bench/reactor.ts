@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Bus } from '../agent/core/bus.js';
 import { realClock } from '../agent/core/clock.js';
 import { LogSink } from '../agent/core/log-sink.js';
-import { jsonLogger } from '../agent/core/logger.js';
+import { jsonLogger, messageWriter } from '../agent/core/logger.js';
 import { type ParsedPattern, parsePattern } from '../agent/core/patterns.js';
 import { SignalStore } from '../agent/core/signals.js';
 import { StateStore } from '../agent/core/state-store.js';
@@ -68,18 +68,41 @@ function matches(p: ParsedPattern, tag: string): boolean {
   );
 }
 
+/** Logs as the agent writes them, through its own logger and sink, to /dev/null. */
+function devNullLog() {
+  const sink = new LogSink(openSync('/dev/null', 'w'));
+  return { sink, log: jsonLogger('info', sink) };
+}
+
+/**
+ * What the floor adds of the reactor's own work, each measured as a floor of its own so the run
+ * shows where the reactor's time goes: `logs`, the log lines of the rules that log on every run
+ * (throttle 0), written as the log action writes them; `bus`, each emitted event dispatched on a
+ * bus to its consumer, as the emit action's events are.
+ */
+interface Stages {
+  logs?: boolean;
+  bus?: boolean;
+}
+
 /**
  * The floor (what no reactor can beat in this process): a bare loop doing only the matched
  * conditions and emits. Each tag's rules found once beforehand; per event the same signal writes as
  * the reactor's run, the same compiled conditions on the same data, and for each rule that holds
  * its emits' data rendered from the same templates and consumed. No bus, traces, throttles, run
- * modes, logs or state writes.
+ * modes, logs or state writes, but for the `stages` asked for.
  */
-async function floor(n: number): Promise<number> {
+async function floor(n: number, stages: Stages = {}): Promise<number> {
   const signals = new SignalStore();
   const unit = { id: 'bench', timezone: 'Europe/Oslo' };
   const condition = conditionFactory({ signals, clock: realClock, unit });
   const state = { tree: { parked: false, mode: 'eco' } };
+  const { sink, log } = devNullLog();
+  const bus = new Bus(realClock);
+  let consumed = 0;
+  bus.on('out/#', (e) => {
+    consumed += e.data.value as number;
+  });
   const { rules: set, tags } = rules(n);
   const compiled = set.map((r) => ({
     on: r.on.map(parsePattern),
@@ -87,10 +110,18 @@ async function floor(n: number): Promise<number> {
     emits: r.do.flatMap((a) =>
       'emit' in a ? [{ tag: a.emit.tag, data: compileTemplate(a.emit.data ?? null) }] : [],
     ),
+    logs:
+      stages.logs && r.throttle === 0
+        ? r.do.flatMap((a) => {
+            if (!('log' in a)) return [];
+            const write = messageWriter(log.child({ source: `rule:${r.name}` }), a.log.level);
+            const message = compileTemplate(a.log.message);
+            return [(run: unknown) => write(String(message(run)))];
+          })
+        : [],
   }));
   const byTag = new Map(tags.map((t) => [t, compiled.filter((r) => r.on.some((p) => matches(p, t)))]));
   const next = stream(signals, tags);
-  let consumed = 0;
   const one = (i: number) => {
     const { tag, data } = next(i);
     const now = Date.now();
@@ -104,9 +135,11 @@ async function floor(n: number): Promise<number> {
     for (const r of byTag.get(tag)!) {
       if (r.when && !r.when(run)) continue;
       for (const e of r.emits) {
-        const out = { tag: e.tag, data: e.data(run) as { value: number }, ts: now, source: 'bench' };
-        consumed += out.data.value;
+        const out = e.data(run) as { value: number };
+        if (stages.bus) bus.emit(e.tag, out, 'bench');
+        else consumed += { tag: e.tag, data: out, ts: now, source: 'bench' }.data.value;
       }
+      for (const write of r.logs) write(run);
     }
   };
   await warmUp(one);
@@ -116,6 +149,8 @@ async function floor(n: number): Promise<number> {
     one(i);
   }
   const rate = EVENTS / ((performance.now() - t0) / 1000);
+  if (sink.dropped > 0) throw new Error(`${sink.dropped} log lines dropped: the floor outpaced its log`);
+  await sink.settled();
   if (consumed < 0) console.log(consumed);
   return rate;
 }
@@ -124,13 +159,13 @@ async function run(n: number, reShare = 0) {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
   const state = new StateStore(dir);
   const signals = new SignalStore();
-  const sink = new LogSink(openSync('/dev/null', 'w'));
+  const { sink, log } = devNullLog();
   const fail = () => Promise.reject(new Error('not in this benchmark'));
   const h: ReactorHost = {
     bus: new Bus(realClock),
     clock: realClock,
     // Logs are formatted and written by the agent's own logger, as on a unit (to /dev/null here).
-    log: jsonLogger('info', sink),
+    log,
     signals,
     state,
     unit: { id: 'bench', timezone: 'Europe/Oslo' },
@@ -186,20 +221,25 @@ const CASES: Record<string, [number, number]> = {
 };
 const rates = new Map<string, number[]>();
 const p99s: number[] = [];
-const floors = new Map<number, number[]>([
-  [100, []],
-  [1000, []],
-  [10_000, []],
-]);
+/** The floors: at 100, 1,000 and 10,000 rules, and at 1,000 with the reactor's log lines, then its bus too. */
+const FLOORS: Record<string, [number, Stages]> = {
+  small: [100, {}],
+  main: [1000, {}],
+  large: [10_000, {}],
+  logs: [1000, { logs: true }],
+  logsBus: [1000, { logs: true, bus: true }],
+};
+const floors = new Map<string, number[]>();
 for (const [n, re] of Object.values(CASES)) await run(n, re); // the JIT settles first
-for (const n of floors.keys()) await floor(n);
+for (const [n, stages] of Object.values(FLOORS)) await floor(n, stages);
 for (let round = 0; round < 3; round++) {
   for (const [name, [n, re]] of Object.entries(CASES)) {
     const r = await run(n, re);
     rates.set(name, [...(rates.get(name) ?? []), r.rate]);
     if (name === 'main') p99s.push(r.p99);
   }
-  for (const [n, list] of floors) list.push(await floor(n));
+  for (const [name, [n, stages]] of Object.entries(FLOORS))
+    floors.set(name, [...(floors.get(name) ?? []), await floor(n, stages)]);
 }
 const rate = (name: string) => median(rates.get(name)!);
 report(
@@ -209,14 +249,22 @@ report(
   500,
   'higher',
 );
-const floorOf = (n: number) => median(floors.get(n)!);
+const floorOf = (name: string) => median(floors.get(name)!);
+const k = (rate: number) => `${(rate / 1000).toFixed(0)}k`;
+const share = (part: number, whole: number) => `${((part / whole) * 100).toFixed(0)} %`;
 console.log(
-  `the floor, 1,000 rules: a bare loop of the matched conditions and emits, same process: ${(floorOf(1000) / 1000).toFixed(0)}k events/s; ` +
-    `the reactor runs at ${((rate('main') / floorOf(1000)) * 100).toFixed(0)} % of it`,
+  `the floor, 1,000 rules: a bare loop of the matched conditions and emits, same process: ${k(floorOf('main'))} events/s; ` +
+    `the reactor runs at ${share(rate('main'), floorOf('main'))} of it`,
 );
 console.log(
-  `the floor, 10,000 rules vs 100: ${(floorOf(10_000) / 1000).toFixed(0)}k vs ${(floorOf(100) / 1000).toFixed(0)}k events/s, ` +
-    `${((floorOf(10_000) / floorOf(100)) * 100).toFixed(0)} % (the cost of rules cold in the cache, with nothing else)`,
+  `the floor with the log lines the rules write on every run: ${k(floorOf('logs'))} events/s ` +
+    `(${share(floorOf('logs'), floorOf('main'))} of the floor); with each emitted event dispatched on a bus too: ` +
+    `${k(floorOf('logsBus'))} (${share(floorOf('logsBus'), floorOf('main'))}); the reactor runs at ` +
+    `${share(rate('main'), floorOf('logsBus'))} of that, the rest its own work (dispatch to rules, run modes, throttles, traces, causes)`,
+);
+console.log(
+  `the floor, 10,000 rules vs 100: ${k(floorOf('large'))} vs ${k(floorOf('small'))} events/s, ` +
+    `${share(floorOf('large'), floorOf('small'))} (the cost of rules cold in the cache, with nothing else)`,
 );
 report('reactor p99 of a whole dispatch (1,000 rules)', median(p99s) * 1000, 'µs', 50, 'lower');
 report(
