@@ -5,7 +5,7 @@
  * every rule live. Targets: ≥ 500,000 events/s with 1,000 rules, p99 of a whole dispatch < 1 ms,
  * ≥ 80 % of the rate kept from 100 to 10,000 rules (also with 1 % `re:` patterns).
  */
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,10 +68,15 @@ function matches(p: ParsedPattern, tag: string): boolean {
   );
 }
 
-/** Logs as the agent writes them, through its own logger and sink, to /dev/null. */
+/** Logs as the agent writes them, through its own logger and sink, to /dev/null; `close` once they are written. */
 function devNullLog() {
-  const sink = new LogSink(openSync('/dev/null', 'w'));
-  return { sink, log: jsonLogger('info', sink) };
+  const fd = openSync('/dev/null', 'w');
+  const sink = new LogSink(fd);
+  const close = async () => {
+    await sink.settled();
+    closeSync(fd);
+  };
+  return { sink, log: jsonLogger('info', sink), close };
 }
 
 /**
@@ -97,7 +102,7 @@ async function floor(n: number, stages: Stages = {}): Promise<number> {
   const unit = { id: 'bench', timezone: 'Europe/Oslo' };
   const condition = conditionFactory({ signals, clock: realClock, unit });
   const state = { tree: { parked: false, mode: 'eco' } };
-  const { sink, log } = devNullLog();
+  const { sink, log, close } = devNullLog();
   const bus = new Bus(realClock);
   let consumed = 0;
   bus.on('out/#', (e) => {
@@ -150,7 +155,7 @@ async function floor(n: number, stages: Stages = {}): Promise<number> {
   }
   const rate = EVENTS / ((performance.now() - t0) / 1000);
   if (sink.dropped > 0) throw new Error(`${sink.dropped} log lines dropped: the floor outpaced its log`);
-  await sink.settled();
+  await close();
   if (consumed < 0) console.log(consumed);
   return rate;
 }
@@ -159,7 +164,7 @@ async function run(n: number, reShare = 0) {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-bench-'));
   const state = new StateStore(dir);
   const signals = new SignalStore();
-  const { sink, log } = devNullLog();
+  const { sink, log, close } = devNullLog();
   const fail = () => Promise.reject(new Error('not in this benchmark'));
   const h: ReactorHost = {
     bus: new Bus(realClock),
@@ -205,6 +210,7 @@ async function run(n: number, reShare = 0) {
   const rate = EVENTS / ((performance.now() - t0) / 1000);
   if (sink.dropped > 0) throw new Error(`${sink.dropped} log lines dropped: the run outpaced its log`);
   await reactor.stop();
+  await close();
   state.close();
   rmSync(dir, { recursive: true, force: true });
   if (consumed < 0) console.log(consumed);
