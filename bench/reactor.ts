@@ -140,9 +140,13 @@ async function floor(n: number, stages: Stages = {}): Promise<number> {
     for (const r of byTag.get(tag)!) {
       if (r.when && !r.when(run)) continue;
       for (const e of r.emits) {
-        const out = e.data(run) as { value: number };
-        if (stages.bus) bus.emit(e.tag, out, 'bench');
-        else consumed += { tag: e.tag, data: out, ts: now, source: 'bench' }.data.value;
+        const data = e.data(run) as { value: number };
+        if (stages.bus) bus.emit(e.tag, data, 'bench');
+        else {
+          // The event an emit builds, read as the reactor's consumer reads it.
+          const out = { tag: e.tag, data, ts: now, source: 'bench' };
+          consumed += out.data.value;
+        }
       }
       for (const write of r.logs) write(run);
     }
