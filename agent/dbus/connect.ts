@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { errorText } from '../core/errors.js';
+import { requireOptional } from '../core/optional-dependency.js';
 
 type DBus = typeof import('dbus-next');
 export type MessageBus = import('dbus-next').MessageBus;
@@ -10,21 +10,14 @@ export type ClientInterface = import('dbus-next').ClientInterface;
  * `usocket` for the file descriptors logind's inhibitor locks are), loaded on first use.
  */
 function client(): DBus | string {
-  try {
-    return createRequire(import.meta.url)('dbus-next') as DBus;
-  } catch (e) {
-    return `the optional D-Bus client (dbus-next) is not installed: ${errorText(e)}`;
-  }
+  const dbus = requireOptional<DBus>('dbus-next');
+  return typeof dbus === 'string' ? `the optional D-Bus client: ${dbus}` : dbus;
 }
 
-/** Whether file descriptors can travel over the bus (logind's `Inhibit` answers with one). */
-export function fdPassing(): boolean {
-  try {
-    createRequire(import.meta.url)('usocket');
-    return true;
-  } catch {
-    return false;
-  }
+/** Why file descriptors cannot travel over the bus (logind's `Inhibit` answers with one), if they cannot. */
+export function fdPassingUnavailable(): string | undefined {
+  const usocket = requireOptional('usocket');
+  return typeof usocket === 'string' ? usocket : undefined;
 }
 
 /**

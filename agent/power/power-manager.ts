@@ -1,7 +1,7 @@
 import type { PowerT } from '../../schemas/power.js';
 import { realClock } from '../core/clock.js';
 import { within } from '../core/deadline.js';
-import { fdPassing } from '../dbus/connect.js';
+import { fdPassingUnavailable } from '../dbus/connect.js';
 import type { Part, PartContext, PowerControl, PowerStatus } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { errors, errorText } from './errors.js';
@@ -135,10 +135,8 @@ export class PowerManager implements Part, PowerControl {
   private async connect(): Promise<void> {
     const { cx } = this;
     try {
-      if (!fdPassing())
-        throw new Error(
-          "usocket is not installed: logind's inhibitor lock (a file descriptor) cannot be received",
-        );
+      const noFds = fdPassingUnavailable();
+      if (noFds) throw new Error(`${noFds}: logind's inhibitor lock (a file descriptor) cannot be received`);
       // logind is another process on the wall clock: its answer is waited for in real time.
       const late = (what: string) => () => new Error(`${what}: no answer within ${CONNECT_TIMEOUT_MS} ms`);
       this.logind = await within(

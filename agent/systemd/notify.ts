@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { errorText } from '../core/errors.js';
+import { requireOptional } from '../core/optional-dependency.js';
 import type { Part, PartContext } from '../parts/context.js';
 
 interface DgramSocket {
@@ -10,13 +10,7 @@ interface DgramSocket {
 }
 
 /** The datagram addon, or why it is not there. */
-function unixDgram(): { createSocket(type: 'unix_dgram'): DgramSocket } | string {
-  try {
-    return createRequire(import.meta.url)('unix-dgram');
-  } catch (e) {
-    return errorText(e).split('\n')[0]!;
-  }
-}
+const unixDgram = () => requireOptional<{ createSocket(type: 'unix_dgram'): DgramSocket }>('unix-dgram');
 
 /**
  * The agent's side of systemd's notify protocol (`Type=notify`, `WatchdogSec`): `READY=1` once
@@ -65,9 +59,7 @@ export class SystemdNotify implements Part {
     if (!this.path) return;
     const addon = unixDgram();
     if (typeof addon === 'string') {
-      this.log.warn(
-        `NOTIFY_SOCKET is set but systemd notify is unavailable: the unix-dgram addon did not load (${addon}); use Type=simple`,
-      );
+      this.log.warn(`NOTIFY_SOCKET is set but systemd notify is unavailable: ${addon}; use Type=simple`);
       return;
     }
     this.socket = addon.createSocket('unix_dgram');

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { requireOptional } from '../../core/optional-dependency.js';
 import { errors, errorText } from '../errors.js';
 import type { CanFrame } from './frame.js';
 import { virtualBus } from './virtual-bus.js';
@@ -52,13 +52,7 @@ interface RawChannel {
 type Addon = { createRawChannelWithOptions(iface: string, o: object): RawChannel };
 
 /** The optional native addon, or why it is not there. */
-function socketcanAddon(): Addon | string {
-  try {
-    return createRequire(import.meta.url)('socketcan');
-  } catch (e) {
-    return errorText(e).split('\n')[0]!;
-  }
-}
+const socketcanAddon = (): Addon | string => requireOptional<Addon>('socketcan');
 
 /**
  * A SocketCAN interface through the optional `socketcan` addon. Without the addon (a system it
@@ -76,7 +70,7 @@ export function socketcanSource(
     async start(deliver) {
       const addon = load();
       if (typeof addon === 'string') {
-        unavailable = `SocketCAN is unavailable on this system: the socketcan addon did not load (${addon})`;
+        unavailable = `SocketCAN is unavailable on this system: ${addon}`;
         log.warn(unavailable);
         return;
       }
