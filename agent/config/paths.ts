@@ -80,16 +80,25 @@ type Raw = Record<string, unknown>;
  * wherever it is stored (the last known good in data_dir, a cloud bundle laid over the config).
  */
 export function standalone(raw: unknown, config: ConfigT): Raw {
-  const out = structuredClone(raw !== null && typeof raw === 'object' ? raw : {}) as Raw;
+  // Copied on write, not cloned whole: the paths are a few keys, and the rest (a thousand rules)
+  // is shared, as written and frozen.
+  const copies = new WeakSet<object>();
+  const copy = (v: object): Raw => {
+    const c = (Array.isArray(v) ? [...v] : { ...v }) as Raw;
+    copies.add(c);
+    return c;
+  };
+  const out = copy(raw !== null && typeof raw === 'object' ? raw : {});
   delete out.include;
-  /** The map or list at `keys` in the document, if there is one. */
+  /** The map or list at `keys` in the document, if there is one: a copy of its own, to write to. */
   const container = (keys: (string | number)[]): Raw | undefined => {
-    let cur: unknown = out;
+    let cur = out;
     for (const k of keys) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Raw)[k as string];
+      const next = cur[k as string];
+      if (next === null || typeof next !== 'object') return undefined;
+      cur = copies.has(next) ? (next as Raw) : (cur[k as string] = copy(next));
     }
-    return cur !== null && typeof cur === 'object' ? (cur as Raw) : undefined;
+    return cur;
   };
   /** Sets `key` of the container at `keys` to `value` where the document has a string there. */
   const put = (keys: (string | number)[], key: string | number, value: unknown) => {
@@ -97,12 +106,15 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
     if (c && typeof c[key as string] === 'string') c[key as string] = value;
   };
   /** Sets a path whose default is relative (so it must be written even when the document left it out). */
-  const pin = (parent: Raw, section: string, key: string, value: unknown) => {
-    if (parent[section] === null || typeof parent[section] !== 'object') parent[section] = {};
-    (parent[section] as Raw)[key] = value;
+  const pin = (keys: string[], key: string, value: unknown) => {
+    const parent = container(keys.slice(0, -1));
+    const section = keys.at(-1)!;
+    if (parent && (parent[section] === null || typeof parent[section] !== 'object')) parent[section] = {};
+    const c = container(keys);
+    if (c) c[key] = value;
   };
-  pin(out, 'unit', 'data_dir', config.unit.data_dir);
-  pin(out, 'control', 'socket', config.control.socket);
+  pin(['unit'], 'data_dir', config.unit.data_dir);
+  pin(['control'], 'socket', config.control.socket);
   for (const [name, svc] of Object.entries(config.services)) {
     const base = ['services', name];
     for (const fp of driverNamed(svc.driver)?.files(svc.settings as Settings) ?? []) {
@@ -125,7 +137,7 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   const u = config.updates;
   if (u) {
     for (const [i, k] of (u.trust?.keys ?? []).entries()) put(['updates', 'trust', 'keys'], i, k);
-    pin(container(['updates'])!, 'download', 'dir', u.download.dir);
+    pin(['updates', 'download'], 'dir', u.download.dir);
     put(['updates'], 'desired_file', u.desired_file);
     if (u.sota?.installer.type === 'directory')
       put(['updates', 'sota', 'installer'], 'root', u.sota.installer.root);

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
+import { deepFreeze } from '../../agent/core/freeze.js';
 import { loadLastKnownGood, saveLastKnownGood } from '../../agent/rollout/last-known-good.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
@@ -23,6 +24,7 @@ unit: { id: u, data_dir: var }
 status: { window: 45s }
 cloud: { mqtt: { url: "mqtt://127.0.0.1:1", keepalive: 20s, reconnect: { min: 250ms, max: 2m } }, outbox: { max_bytes: 8MB } }
 rollout: { debounce: 2s, bundles: { trust: { keys: [key.pub] } } }
+updates: { trust: { keys: [key.pub] } }
 services:
   m:
     driver: module
@@ -33,12 +35,18 @@ services:
     const loaded = loadConfigSync(path.join(dir, 'pitcrew.yaml'), {});
     const dataDir = path.join(dir, 'elsewhere');
     mkdirSync(dataDir);
-    saveLastKnownGood(dataDir, loaded.raw, loaded.config);
+    // The document as loaded is shared (a reload's memo keeps its rules): saving writes a copy.
+    const before = JSON.stringify(loaded.raw);
+    saveLastKnownGood(dataDir, deepFreeze(loaded.raw), loaded.config);
+    assert.equal(JSON.stringify(loaded.raw), before);
     const back = (await loadLastKnownGood(dataDir))!.config;
     const { include: _i, ...want } = loaded.config;
     const { include: _j, ...got } = back;
     assert.deepEqual(got, want);
     assert.equal(got.status.window, 45_000);
     assert.equal(got.unit.data_dir, path.join(dir, 'var'));
+    assert.equal(got.updates!.download.dir, loaded.config.updates!.download.dir);
+    assert.ok(path.isAbsolute(got.updates!.download.dir));
+    assert.deepEqual(got.rollout!.bundles!.trust.keys, [path.join(dir, 'key.pub')]);
   });
 });
