@@ -94,9 +94,13 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   const container = (keys: (string | number)[]): Raw | undefined => {
     let cur = out;
     for (const k of keys) {
-      const next = cur[k as string];
+      let next = cur[k as string];
       if (next === null || typeof next !== 'object') return undefined;
-      cur = copies.has(next) ? (next as Raw) : (cur[k as string] = copy(next));
+      if (!copies.has(next)) {
+        next = copy(next);
+        cur[k as string] = next;
+      }
+      cur = next as Raw;
     }
     return cur;
   };
