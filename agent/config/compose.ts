@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
@@ -23,7 +24,7 @@ function where(p: Pos): string {
   return `${displayFile(p.file)}:${p.line}:${p.column}`;
 }
 
-/** Offset of the first byte that is not valid UTF-8, or -1. */
+/** Offset of the first byte that is not valid UTF-8, or -1 (found in JavaScript: only once `isUtf8` said there is one). */
 function invalidUtf8At(buf: Buffer): number {
   for (let i = 0; i < buf.length; ) {
     const b = buf[i]!;
@@ -73,7 +74,7 @@ function readSource(
       return undefined;
     }
     const buf = readFileSync(file);
-    const bad = buf.length <= MAX_FILE_BYTES ? invalidUtf8At(buf) : -1;
+    const bad = buf.length <= MAX_FILE_BYTES && !isUtf8(buf) ? invalidUtf8At(buf) : -1;
     if (bad >= 0) {
       const before = buf.subarray(0, bad);
       const line = before.filter((c) => c === 0x0a).length + 1;
