@@ -49,10 +49,32 @@ function typed(text: string): unknown {
 /** Offsets to 1-based line and column. */
 class Lines {
   private readonly starts = [0];
+  /** The line of the last offset asked for: a parse asks in document order, so the next is near. */
+  private last = 0;
   constructor(text: string) {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
   at(file: string, offset: number): Pos {
+    const { last } = this;
+    const line = this.holds(last, offset)
+      ? last
+      : this.holds(last + 1, offset)
+        ? last + 1
+        : this.search(offset);
+    this.last = line;
+    return { file, line: line + 1, column: offset - this.starts[line]! + 1 };
+  }
+
+  private holds(line: number, offset: number): boolean {
+    const { starts } = this;
+    return (
+      line < starts.length &&
+      starts[line]! <= offset &&
+      (line + 1 === starts.length || starts[line + 1]! > offset)
+    );
+  }
+
+  private search(offset: number): number {
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
@@ -60,7 +82,7 @@ class Lines {
       if (this.starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { file, line: lo + 1, column: offset - this.starts[lo]! + 1 };
+    return lo;
   }
 }
 
