@@ -136,7 +136,7 @@ export class PowerManager implements Part, PowerControl {
     const { cx } = this;
     try {
       const noFds = fdPassingUnavailable();
-      if (noFds) throw new Error(`${noFds}: logind's inhibitor lock (a file descriptor) cannot be received`);
+      if (noFds) throw new Error(`logind's inhibitor lock (a file descriptor) cannot be received: ${noFds}`);
       // logind is another process on the wall clock: its answer is waited for in real time.
       const late = (what: string) => () => new Error(`${what}: no answer within ${CONNECT_TIMEOUT_MS} ms`);
       this.logind = await within(
