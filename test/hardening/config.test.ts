@@ -233,6 +233,28 @@ describe('config: files', () => {
     );
   });
 
+  it('a key written __proto__ is a key: unknown where keys are fixed, kept as data where they are free', () => {
+    const dir = tmpDir();
+    const text = `version: 1
+unit:
+  id: u
+  __proto__: { data_dir: elsewhere }
+reactor:
+  rules:
+    - name: r
+      on: x
+      do: [{ emit: { tag: y, data: { __proto__: { a: 1 } } } }]
+`;
+    assert.deepEqual(issues({ 'main.yaml': text }, dir), [
+      ['main.yaml', 4, 3, 'unit.__proto__', "unknown key '__proto__'"],
+    ]);
+    writeFileSync(path.join(dir, 'main.yaml'), text.replace('  __proto__: { data_dir: elsewhere }\n', ''));
+    const { config } = loadConfigSync(path.join(dir, 'main.yaml'), {});
+    const data = (config.reactor.rules[0]!.do[0] as { emit: { data: Record<string, unknown> } }).emit.data;
+    assert.equal(Object.getPrototypeOf(data), Object.prototype);
+    assert.equal(JSON.stringify(data), '{"__proto__":{"a":1}}');
+  });
+
   it('invalid UTF-8 is an error at its position', () => {
     const bad = Buffer.concat([
       Buffer.from('version: 1\nunit:\n  id: ab'),
