@@ -193,5 +193,9 @@ describe('DBC files', () => {
       () => parseDbc('BO_ 1 M: 8 X\n SG_ A m1 : 0|8@1+ (1,0) [0|0] "" X\n', 'nomux.dbc'),
       /nomux\.dbc: signal A of M is multiplexed/,
     );
+    assert.throws(
+      () => parseDbc('BO_ 1 M: 8 X\n SG_ __proto__ : 0|8@1+ (1,0) [0|0] "" X\n', 'proto.dbc'),
+      /proto\.dbc:2: a signal named __proto__ cannot be decoded/,
+    );
   });
 });

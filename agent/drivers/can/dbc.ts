@@ -126,6 +126,8 @@ export function parseDbc(text: string, file: string): Dbc {
       if (!m) fail(line, `cannot read the signal: ${s}`);
       if (!current) continue; // a signal of the pseudo-message
       const [, name, mux, start, length, order, sign, scale, offset, min, max, unit] = m!;
+      // A decoded frame is an object keyed by signal name, where this name is the prototype's.
+      if (name === '__proto__') fail(line, 'a signal named __proto__ cannot be decoded: rename it');
       const sig: DbcSignal = {
         name: name!,
         start: Number(start),
