@@ -172,13 +172,8 @@ function flatten(node: LNode, budget: { left: number }, known?: WeakMap<LNode, u
   if (have !== undefined) return have;
   if (node.t === 'seq') return node.items.map((item) => flatten(item, budget, known));
   const obj: Record<string, unknown> = {};
-  for (const [k, entry] of node.entries) {
-    const value = flatten(entry.node, budget, known);
-    // A key written `__proto__` is a key like any other: assigned, it would become the prototype.
-    if (k === '__proto__')
-      Object.defineProperty(obj, k, { value, enumerable: true, writable: true, configurable: true });
-    else obj[k] = value;
-  }
+  // A key written `__proto__` never gets here: the parse refuses it (it would set the prototype).
+  for (const [k, entry] of node.entries) obj[k] = flatten(entry.node, budget, known);
   return obj;
 }
 

@@ -172,11 +172,14 @@ class Builder {
           this.path.push(key ?? '?');
           const value = this.node();
           const first = key === null ? undefined : node.entries.get(key);
-          if (key === null || first) {
+          if (key === null || first || key === '__proto__') {
             const message =
               key === null
                 ? 'keys must be plain strings'
-                : `duplicate key '${key}' (first at line ${first!.keyPos.line}:${first!.keyPos.column})`;
+                : first
+                  ? `duplicate key '${key}' (first at line ${first.keyPos.line}:${first.keyPos.column})`
+                  : // In JavaScript this name is an object's prototype, not a key: refused wherever it is written.
+                    "'__proto__' cannot be a key";
             this.issues.push({ ...keyNode.pos, path: formatPath(this.path), message });
             this.path.pop();
             continue;
