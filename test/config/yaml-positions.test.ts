@@ -20,7 +20,7 @@ g: last
 function positions(node: LNode, at: string, out: Record<string, string>): Record<string, string> {
   const p = (pos: Pos) => `${pos.line}:${pos.column}`;
   out[at || '.'] = p(node.pos);
-  if (node.t === 'seq') node.items.forEach((item, i) => positions(item, `${at}[${i}]`, out));
+  if (node.t === 'seq') for (const [i, item] of node.items.entries()) positions(item, `${at}[${i}]`, out);
   if (node.t === 'map')
     for (const [k, entry] of node.entries) {
       out[`${at}.${k}@`] = p(entry.keyPos);
