@@ -36,6 +36,37 @@ function instance(clock: FakeClock, dir: string, run: string[]) {
   return { p, states };
 }
 
+/** The first test's steps: a failed first run, the restart after the backoff, `active`, and the SIGKILL stop. */
+async function startAndStop(clock: FakeClock, dir: string, p: InstanceProcess, states: InstanceState[]) {
+  p.start();
+  await waitFor(() => p.state === 'failed', 'the first run fails');
+  assert.equal(p.error?.exitCode, 5);
+  assert.equal(p.earlyExits, 1);
+  await clock.advance(999);
+  assert.equal(
+    readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').length,
+    1,
+    'not before the backoff',
+  );
+  await clock.advance(1);
+  await waitFor(() => existsSync(path.join(dir, 'env')), 'the second run is up');
+  assert.equal(readFileSync(path.join(dir, 'env'), 'utf8').trim(), '0');
+  assert.equal(p.state, 'activating');
+  await clock.advance(ACTIVE_AFTER_MS);
+  assert.equal(p.state, 'active');
+  assert.equal(p.wasActive, true);
+
+  const pid = Number(readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n')[1]);
+  const stopped = p.stop();
+  // SIGTERM is ignored: still there until the stop timeout passes.
+  await new Promise((r) => setImmediate(r));
+  assert.doesNotThrow(() => process.kill(pid, 0));
+  await clock.advance(5000);
+  await stopped;
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  assert.deepEqual(states, ['activating', 'failed', 'activating', 'active', 'inactive']);
+}
+
 describe('a service instance', () => {
   it('is active only after 2 s up, restarts after the backoff, and is SIGKILLed when SIGTERM does not end it', async () => {
     const clock = new FakeClock();
@@ -44,36 +75,19 @@ describe('a service instance', () => {
     const run = [
       'sh',
       '-c',
-      'trap "" TERM; echo $$ >> "$MARK/starts"; [ -e "$MARK/again" ] || { touch "$MARK/again"; exit 5; }; echo $PITCREW_INSTANCE > "$MARK/env"; exec sleep 600',
+      'trap "" TERM; echo $$ >> "$MARK/starts"; [ -e "$MARK/again" ] || { touch "$MARK/again"; exit 5; }; echo $PITCREW_INSTANCE > "$MARK/env.new"; mv "$MARK/env.new" "$MARK/env"; exec sleep 600',
     ];
     const { p, states } = instance(clock, dir, run);
-    p.start();
-    await waitFor(() => p.state === 'failed', 'the first run fails');
-    assert.equal(p.error?.exitCode, 5);
-    assert.equal(p.earlyExits, 1);
-    await clock.advance(999);
-    assert.equal(
-      readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').length,
-      1,
-      'not before the backoff',
-    );
-    await clock.advance(1);
-    await waitFor(() => existsSync(path.join(dir, 'env')), 'the second run is up');
-    assert.equal(readFileSync(path.join(dir, 'env'), 'utf8').trim(), '0');
-    assert.equal(p.state, 'activating');
-    await clock.advance(ACTIVE_AFTER_MS);
-    assert.equal(p.state, 'active');
-    assert.equal(p.wasActive, true);
-
-    const pid = Number(readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n')[1]);
-    const stopped = p.stop();
-    // SIGTERM is ignored: still there until the stop timeout passes.
-    await new Promise((r) => setImmediate(r));
-    assert.doesNotThrow(() => process.kill(pid, 0));
-    await clock.advance(5000);
-    await stopped;
-    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
-    assert.deepEqual(states, ['activating', 'failed', 'activating', 'active', 'inactive']);
+    try {
+      await startAndStop(clock, dir, p, states);
+    } finally {
+      // Whatever a failed assertion left running ends with the test: a live child holds the file open.
+      const starts = path.join(dir, 'starts');
+      for (const pid of existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').map(Number) : [])
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {}
+    }
   });
 
   it('reports a program that cannot start as failed with 127', async () => {
