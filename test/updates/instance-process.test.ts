@@ -36,37 +36,6 @@ function instance(clock: FakeClock, dir: string, run: string[]) {
   return { p, states };
 }
 
-/** The first test's steps: a failed first run, the restart after the backoff, `active`, and the SIGKILL stop. */
-async function startAndStop(clock: FakeClock, dir: string, p: InstanceProcess, states: InstanceState[]) {
-  p.start();
-  await waitFor(() => p.state === 'failed', 'the first run fails');
-  assert.equal(p.error?.exitCode, 5);
-  assert.equal(p.earlyExits, 1);
-  await clock.advance(999);
-  assert.equal(
-    readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').length,
-    1,
-    'not before the backoff',
-  );
-  await clock.advance(1);
-  await waitFor(() => existsSync(path.join(dir, 'env')), 'the second run is up');
-  assert.equal(readFileSync(path.join(dir, 'env'), 'utf8').trim(), '0');
-  assert.equal(p.state, 'activating');
-  await clock.advance(ACTIVE_AFTER_MS);
-  assert.equal(p.state, 'active');
-  assert.equal(p.wasActive, true);
-
-  const pid = Number(readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n')[1]);
-  const stopped = p.stop();
-  // SIGTERM is ignored: still there until the stop timeout passes.
-  await new Promise((r) => setImmediate(r));
-  assert.doesNotThrow(() => process.kill(pid, 0));
-  await clock.advance(5000);
-  await stopped;
-  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
-  assert.deepEqual(states, ['activating', 'failed', 'activating', 'active', 'inactive']);
-}
-
 describe('a service instance', () => {
   it('is active only after 2 s up, restarts after the backoff, and is SIGKILLed when SIGTERM does not end it', async () => {
     const clock = new FakeClock();
@@ -79,7 +48,33 @@ describe('a service instance', () => {
     ];
     const { p, states } = instance(clock, dir, run);
     try {
-      await startAndStop(clock, dir, p, states);
+      p.start();
+      await waitFor(() => p.state === 'failed', 'the first run fails');
+      assert.equal(p.error?.exitCode, 5);
+      assert.equal(p.earlyExits, 1);
+      await clock.advance(999);
+      assert.equal(
+        readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').length,
+        1,
+        'not before the backoff',
+      );
+      await clock.advance(1);
+      await waitFor(() => existsSync(path.join(dir, 'env')), 'the second run is up');
+      assert.equal(readFileSync(path.join(dir, 'env'), 'utf8').trim(), '0');
+      assert.equal(p.state, 'activating');
+      await clock.advance(ACTIVE_AFTER_MS);
+      assert.equal(p.state, 'active');
+      assert.equal(p.wasActive, true);
+
+      const pid = Number(readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n')[1]);
+      const stopped = p.stop();
+      // SIGTERM is ignored: still there until the stop timeout passes.
+      await new Promise((r) => setImmediate(r));
+      assert.doesNotThrow(() => process.kill(pid, 0));
+      await clock.advance(5000);
+      await stopped;
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+      assert.deepEqual(states, ['activating', 'failed', 'activating', 'active', 'inactive']);
     } finally {
       // Whatever a failed assertion left running ends with the test: a live child holds the file open.
       const starts = path.join(dir, 'starts');
