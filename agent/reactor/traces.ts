@@ -48,25 +48,32 @@ const SKIP_MASK = 3 << SKIP_SHIFT;
 const COUNT_SHIFT = 8;
 const FLAGS = (1 << COUNT_SHIFT) - 1;
 
+/** A slot's numbers, side by side in `nums`: the trace's time, its event's time, its flags, then INLINE durations. */
+const TS = 0;
+const EVENT_TS = 1;
+const META = 2;
+const MS = 3;
+const NUMS = MS + INLINE;
+/** A slot's strings, side by side in `strs`: its event's tag ('' for an empty slot), then INLINE action names. */
+const NAMES = 1;
+const STRS = NAMES + INLINE;
+
 /**
- * Every rule's last traces, laid out as columns (times, tags, flags, the first actions' names and
- * durations), one ring of 20 slots per rule. A dispatch writes a few numbers and a tag pointer
- * into dense arrays rather than into 20 objects per rule scattered over the heap: with 1,000 rules
- * the traces are ~1.3 MB of columns, not ~5 MB of objects, and an event touches a few cache lines.
+ * Every rule's last traces, laid out as columns, one ring of 20 slots per rule. A dispatch writes a
+ * few numbers and a tag pointer into two dense arrays rather than into 20 objects per rule
+ * scattered over the heap: with 1,000 rules the traces are ~1.3 MB of columns, not ~5 MB of
+ * objects. A slot's numbers lie side by side, and so do its strings, so a run's trace is two cache
+ * lines, not one per column: with 10,000 rules the traces are memory the cache does not hold.
  * Recording allocates nothing. What is rare (errors, failed or dry actions, more than two) is
  * kept beside, by slot. A run that outlives its dispatch (it awaits) moves its trace to a slot
  * outside the rings (`detach`) and back into its ring, as the newest, when it ends.
  */
 export class TraceStore {
   private cap = 0;
-  /** Per slot: the trace's time, then its event's time. */
-  private times = new Float64Array(0);
-  /** Per slot: its event's tag; '' for an empty slot. */
-  private tags: string[] = [];
-  private meta = new Uint32Array(0);
-  /** Per slot, INLINE each: the first actions' names and durations (all of them succeeded, live). */
-  private names: string[] = [];
-  private ms = new Float64Array(0);
+  /** Per slot, NUMS each: times, flags and the first actions' durations (all of them succeeded, live). */
+  private nums = new Float64Array(0);
+  /** Per slot, STRS each: its event's tag and the first actions' names. */
+  private strs: string[] = [];
   /** The actions of slots flagged LISTED, and the errors of slots flagged FAILED. */
   private readonly lists = new Map<SlotId, ActionTrace[]>();
   private readonly failures = new Map<SlotId, { error: string; code: string | undefined }>();
@@ -96,29 +103,29 @@ export class TraceStore {
   }
 
   skip(s: SlotId, why: Skip): void {
-    this.meta[s] = (this.meta[s]! & ~SKIP_MASK) | (SKIPS.indexOf(why) << SKIP_SHIFT);
+    this.nums[s * NUMS + META] = (this.meta(s) & ~SKIP_MASK) | (SKIPS.indexOf(why) << SKIP_SHIFT);
   }
 
   private skipped(s: SlotId): Skip | undefined {
-    return SKIPS[(this.meta[s]! & SKIP_MASK) >> SKIP_SHIFT];
+    return SKIPS[(this.meta(s) & SKIP_MASK) >> SKIP_SHIFT];
   }
 
   cancel(s: SlotId): void {
-    this.meta[s] = this.meta[s]! | CANCELLED;
+    this.nums[s * NUMS + META] = this.meta(s) | CANCELLED;
   }
 
   fail(s: SlotId, error: string, code: string | undefined): void {
-    this.meta[s] = this.meta[s]! | FAILED;
+    this.nums[s * NUMS + META] = this.meta(s) | FAILED;
     this.failures.set(s, { error, code });
   }
 
   /** Records one action's outcome. */
   action(s: SlotId, name: string, ok: boolean, ms: number, error?: string, code?: string, dry?: true): void {
-    let m = this.meta[s]!;
+    let m = this.meta(s);
     const n = m >>> COUNT_SHIFT;
     if (!(m & LISTED) && n < INLINE && ok && error === undefined && !dry) {
-      this.names[s * INLINE + n] = name;
-      this.ms[s * INLINE + n] = ms;
+      this.strs[s * STRS + NAMES + n] = name;
+      this.nums[s * NUMS + MS + n] = ms;
     } else {
       if (!(m & LISTED)) {
         this.lists.set(s, this.inline(s, n));
@@ -126,7 +133,7 @@ export class TraceStore {
       }
       this.lists.get(s)!.push(entry(name, ok, ms, error, code, dry));
     }
-    this.meta[s] = (m & FLAGS) | ((n + 1) << COUNT_SHIFT);
+    this.nums[s * NUMS + META] = (m & FLAGS) | ((n + 1) << COUNT_SHIFT);
   }
 
   /** The trace of a run that goes on past its dispatch, in a slot of its own; its ring slot left empty. */
@@ -153,14 +160,14 @@ export class TraceStore {
 
   /** A copy of a slot's trace in the trace line's JSON form (unset fields left out). */
   trace(s: SlotId, rule: string): Trace {
-    const m = this.meta[s]!;
+    const m = this.meta(s);
     const skipped = this.skipped(s);
     const failure = m & FAILED ? this.failures.get(s) : undefined;
     // Keys in the trace line's order.
     return {
       rule,
-      ts: this.times[2 * s]!,
-      event: { tag: this.tags[s]!, ts: this.times[2 * s + 1]! },
+      ts: this.nums[s * NUMS + TS]!,
+      event: { tag: this.strs[s * STRS]!, ts: this.nums[s * NUMS + EVENT_TS]! },
       condition: (m & CONDITION) !== 0,
       ...(skipped ? { skipped } : {}),
       ...(m & CANCELLED ? { cancelled: true as const } : {}),
@@ -176,7 +183,7 @@ export class TraceStore {
     if (r.base < 0) return out;
     for (let i = 0; i < TRACES_PER_RULE; i++) {
       const s = r.base + ((r.next + i) % TRACES_PER_RULE);
-      if (this.tags[s] !== '') out.push(this.trace(s, rule));
+      if (this.strs[s * STRS] !== '') out.push(this.trace(s, rule));
     }
     return out;
   }
@@ -186,35 +193,33 @@ export class TraceStore {
     if (r.base < 0) return undefined;
     for (let i = 1; i <= TRACES_PER_RULE; i++) {
       const s = r.base + ((r.next - i + TRACES_PER_RULE) % TRACES_PER_RULE);
-      if (this.tags[s] !== '') return this.trace(s, rule);
+      if (this.strs[s * STRS] !== '') return this.trace(s, rule);
     }
     return undefined;
   }
 
   private write(s: SlotId, ts: number, tag: string, eventTs: number, condition: boolean): void {
-    if (this.meta[s]! & (LISTED | FAILED)) this.clear(s);
-    this.times[2 * s] = ts;
-    this.times[2 * s + 1] = eventTs;
-    this.tags[s] = tag;
-    this.meta[s] = condition ? CONDITION : 0;
+    const n = s * NUMS;
+    if (this.nums[n + META]! & (LISTED | FAILED)) this.clear(s);
+    this.nums[n + TS] = ts;
+    this.nums[n + EVENT_TS] = eventTs;
+    this.nums[n + META] = condition ? CONDITION : 0;
+    this.strs[s * STRS] = tag;
   }
 
   private clear(s: SlotId): void {
-    const m = this.meta[s]!;
+    const m = this.meta(s);
     if (m & LISTED) this.lists.delete(s);
     if (m & FAILED) this.failures.delete(s);
-    this.meta[s] = 0;
-    this.tags[s] = '';
+    this.nums[s * NUMS + META] = 0;
+    this.strs[s * STRS] = '';
   }
 
   private copy(from: SlotId, to: SlotId): void {
-    const m = this.meta[from]!;
-    this.write(to, this.times[2 * from]!, this.tags[from]!, this.times[2 * from + 1]!, false);
-    this.meta[to] = m;
-    for (let i = 0; i < INLINE; i++) {
-      this.names[to * INLINE + i] = this.names[from * INLINE + i]!;
-      this.ms[to * INLINE + i] = this.ms[from * INLINE + i]!;
-    }
+    const m = this.meta(from);
+    if (this.meta(to) & (LISTED | FAILED)) this.clear(to);
+    this.nums.copyWithin(to * NUMS, from * NUMS, (from + 1) * NUMS);
+    for (let i = 0; i < STRS; i++) this.strs[to * STRS + i] = this.strs[from * STRS + i]!;
     if (m & LISTED)
       this.lists.set(
         to,
@@ -225,9 +230,9 @@ export class TraceStore {
 
   private inline(s: SlotId, n: number): ActionTrace[] {
     return Array.from({ length: n }, (_, i) => ({
-      action: this.names[s * INLINE + i]!,
+      action: this.strs[s * STRS + NAMES + i]!,
       ok: true,
-      ms: this.ms[s * INLINE + i]!,
+      ms: this.nums[s * NUMS + MS + i]!,
     }));
   }
 
@@ -247,19 +252,16 @@ export class TraceStore {
   }
 
   private grow(cap: number): void {
-    const times = new Float64Array(2 * cap);
-    times.set(this.times);
-    const meta = new Uint32Array(cap);
-    meta.set(this.meta);
-    const ms = new Float64Array(cap * INLINE);
-    ms.set(this.ms);
-    this.times = times;
-    this.meta = meta;
-    this.ms = ms;
-    // Filled, not holey: the arrays stay of one element kind.
-    this.tags = [...this.tags, ...Array<string>(cap - this.cap).fill('')];
-    this.names = [...this.names, ...Array<string>((cap - this.cap) * INLINE).fill('')];
+    const nums = new Float64Array(cap * NUMS);
+    nums.set(this.nums);
+    this.nums = nums;
+    // Filled, not holey: the array stays of one element kind.
+    this.strs = [...this.strs, ...Array<string>((cap - this.cap) * STRS).fill('')];
     this.cap = cap;
+  }
+
+  private meta(s: SlotId): number {
+    return this.nums[s * NUMS + META]!;
   }
 }
 
