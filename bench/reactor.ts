@@ -231,13 +231,15 @@ const CASES: Record<string, [number, number]> = {
 };
 const rates = new Map<string, number[]>();
 const p99s: number[] = [];
-/** The floors: at 100, 1,000 and 10,000 rules, and at 1,000 with the reactor's log lines, then its bus too. */
+/** The floors: at 100, 1,000 and 10,000 rules, at 1,000 with the reactor's log lines, then its bus too, and with both at 100 and 10,000. */
 const FLOORS: Record<string, [number, Stages]> = {
   small: [100, {}],
   main: [1000, {}],
   large: [10_000, {}],
   logs: [1000, { logs: true }],
   logsBus: [1000, { logs: true, bus: true }],
+  smallLogsBus: [100, { logs: true, bus: true }],
+  largeLogsBus: [10_000, { logs: true, bus: true }],
 };
 const floors = new Map<string, number[]>();
 for (const [n, re] of Object.values(CASES)) await run(n, re); // the JIT settles first
@@ -274,7 +276,9 @@ console.log(
 );
 console.log(
   `the floor, 10,000 rules vs 100: ${k(floorOf('large'))} vs ${k(floorOf('small'))} events/s, ` +
-    `${share(floorOf('large'), floorOf('small'))} (the cost of rules cold in the cache, with nothing else)`,
+    `${share(floorOf('large'), floorOf('small'))} (the cost of rules cold in the cache, with nothing else); ` +
+    `with the log lines and the bus: ${k(floorOf('largeLogsBus'))} vs ${k(floorOf('smallLogsBus'))}, ` +
+    `${share(floorOf('largeLogsBus'), floorOf('smallLogsBus'))}`,
 );
 report('reactor p99 of a whole dispatch (1,000 rules)', median(p99s) * 1000, 'µs', 50, 'lower');
 report(
