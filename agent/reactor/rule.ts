@@ -32,7 +32,8 @@ interface Pending {
  */
 export class RuleRunner implements Handler, Ring {
   // What a dispatch reads comes first, in the order it reads it: with 10,000 rules a matched rule is
-  // memory the cache no longer holds, and these fields lie in the runner's first two cache lines.
+  // memory the cache no longer holds, and these fields lie together at the runner's start (V8 lays
+  // out a class's fields in the order they are declared).
   /** One pattern, enabled, no debounce and no `for`: an event goes straight to the condition. */
   private readonly direct: boolean;
   private readonly env: ActionEnv;
