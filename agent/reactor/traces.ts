@@ -61,7 +61,7 @@ const STRS = NAMES + INLINE;
 /**
  * Every rule's last traces, laid out as columns, one ring of 20 slots per rule. A dispatch writes a
  * few numbers and a tag pointer into two dense arrays rather than into 20 objects per rule
- * scattered over the heap: with 1,000 rules the traces are ~1.3 MB of columns, not ~5 MB of
+ * scattered over the heap: with 1,000 rules the traces are ~1 MB of columns, not ~5 MB of
  * objects. A slot's numbers lie side by side, and so do its strings, so a run's trace is two cache
  * lines, not one per column: with 10,000 rules the traces are memory the cache does not hold.
  * Recording allocates nothing. What is rare (errors, failed or dry actions, more than two) is
@@ -103,7 +103,7 @@ export class TraceStore {
   }
 
   skip(s: SlotId, why: Skip): void {
-    this.nums[s * NUMS + META] = (this.meta(s) & ~SKIP_MASK) | (SKIPS.indexOf(why) << SKIP_SHIFT);
+    this.setMeta(s, (this.meta(s) & ~SKIP_MASK) | (SKIPS.indexOf(why) << SKIP_SHIFT));
   }
 
   private skipped(s: SlotId): Skip | undefined {
@@ -111,11 +111,11 @@ export class TraceStore {
   }
 
   cancel(s: SlotId): void {
-    this.nums[s * NUMS + META] = this.meta(s) | CANCELLED;
+    this.setMeta(s, this.meta(s) | CANCELLED);
   }
 
   fail(s: SlotId, error: string, code: string | undefined): void {
-    this.nums[s * NUMS + META] = this.meta(s) | FAILED;
+    this.setMeta(s, this.meta(s) | FAILED);
     this.failures.set(s, { error, code });
   }
 
@@ -133,7 +133,7 @@ export class TraceStore {
       }
       this.lists.get(s)!.push(entry(name, ok, ms, error, code, dry));
     }
-    this.nums[s * NUMS + META] = (m & FLAGS) | ((n + 1) << COUNT_SHIFT);
+    this.setMeta(s, (m & FLAGS) | ((n + 1) << COUNT_SHIFT));
   }
 
   /** The trace of a run that goes on past its dispatch, in a slot of its own; its ring slot left empty. */
@@ -211,7 +211,7 @@ export class TraceStore {
     const m = this.meta(s);
     if (m & LISTED) this.lists.delete(s);
     if (m & FAILED) this.failures.delete(s);
-    this.nums[s * NUMS + META] = 0;
+    this.setMeta(s, 0);
     this.strs[s * STRS] = '';
   }
 
@@ -262,6 +262,10 @@ export class TraceStore {
 
   private meta(s: SlotId): number {
     return this.nums[s * NUMS + META]!;
+  }
+
+  private setMeta(s: SlotId, m: number): void {
+    this.nums[s * NUMS + META] = m;
   }
 }
 
