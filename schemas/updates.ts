@@ -11,7 +11,8 @@ export const Schedule = z.discriminatedUnion('type', [
 /** An installer's argv: the program is written out, never filled in from a message. */
 const Argv = z
   .array(z.string())
-  .min(1)
+  // An empty argv ends the checks here: the program check below reads the first element.
+  .min(1, { abort: true })
   .refine((a) => !a[0]!.includes('{{'), {
     error: 'the program (first element) cannot be a placeholder: name the program, pass values as arguments',
   });

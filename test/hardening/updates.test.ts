@@ -238,6 +238,21 @@ updates:
     );
   });
 
+  test('an empty command is a config error at its position, not a crash of the check for a placeholder', () => {
+    const { file } = configFile(
+      () => `version: 1
+updates:
+  trust: { keys: [k.pub] }
+  fota:
+    installers: [{ command: [] }]
+`,
+    );
+    const r = runCli(['validate', '-c', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /:5:29 updates\.fota\.installers\[0\]\.command: needs at least 1 item/);
+    assert.doesNotMatch(r.stderr, /PITCREW_UNCATALOGUED|placeholder/);
+  });
+
   const item: ItemT = { ...service('ecu-main', '2.1.0'), section: 'components', type: 'ecu' };
 
   test('expect: exit code 0 is not enough when a file must exist or the output must match', async () => {
