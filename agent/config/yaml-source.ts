@@ -23,9 +23,11 @@ import { type ConfigIssue, formatPath, type Pos } from './errors.js';
 
 /** A YAML value that remembers where it was written. */
 export type LNode =
-  | { t: 'map'; pos: Pos; entries: Map<string, { keyPos: Pos; node: LNode }> }
+  | { t: 'map'; pos: Pos; entries: MapEntries }
   | { t: 'seq'; pos: Pos; items: LNode[] }
   | { t: 'val'; pos: Pos; value: unknown };
+
+type MapEntries = Map<string, { keyPos: Pos; node: LNode }>;
 
 export type Env = Record<string, string | undefined>;
 
@@ -45,6 +47,12 @@ function typed(text: string): unknown {
   }
   return text;
 }
+
+const duplicate = (key: string, first: Pos) =>
+  `duplicate key '${key}' (first at line ${first.line}:${first.column})`;
+
+/** A key written `<<` merges (YAML's merge key); quoted or tagged, it is only a key. */
+const isPlain = (ev: Event) => ev.type === EVENT_SCALAR && ev.style === SCALAR_STYLE_PLAIN && ev.tagStart < 0;
 
 /** Offsets to 1-based line and column. */
 class Lines {
@@ -163,7 +171,11 @@ class Builder {
       }
       case EVENT_MAPPING: {
         const node: LNode = { t: 'map', pos: this.pos(ev.start), entries: new Map() };
+        /** Keys a merge (`<<`) brought in: a key written in this mapping itself overrides them. */
+        const merged = new Set<string>();
+        let mergedAt: Pos | undefined;
         while (this.events[this.i]!.type !== EVENT_POP) {
+          const keyEvent = this.events[this.i]!;
           const keyNode = this.node();
           const key =
             keyNode.t === 'val' && keyNode.value !== null && typeof keyNode.value !== 'object'
@@ -171,13 +183,25 @@ class Builder {
               : null;
           this.path.push(key ?? '?');
           const value = this.node();
-          const first = key === null ? undefined : node.entries.get(key);
+          if (key === '<<' && isPlain(keyEvent)) {
+            if (mergedAt)
+              this.issues.push({
+                ...keyNode.pos,
+                path: formatPath(this.path),
+                message: duplicate(key, mergedAt),
+              });
+            else this.merge(node.entries, merged, value);
+            mergedAt ??= keyNode.pos;
+            this.path.pop();
+            continue;
+          }
+          const first = key === null || merged.delete(key) ? undefined : node.entries.get(key);
           if (key === null || first || key === '__proto__') {
             const message =
               key === null
                 ? 'keys must be plain strings'
                 : first
-                  ? `duplicate key '${key}' (first at line ${first.keyPos.line}:${first.keyPos.column})`
+                  ? duplicate(key, first.keyPos)
                   : // In JavaScript this name is an object's prototype, not a key: refused wherever it is written.
                     "'__proto__' cannot be a key";
             this.issues.push({ ...keyNode.pos, path: formatPath(this.path), message });
@@ -192,6 +216,29 @@ class Builder {
       }
       default:
         throw new Error(`unexpected YAML event ${ev.type}`);
+    }
+  }
+
+  /**
+   * A merge key (`<<: *defaults`, or a list of mappings, the first of them winning): the mappings'
+   * entries are added where not yet present, each keeping the position it was written at.
+   */
+  private merge(entries: MapEntries, merged: Set<string>, value: LNode): void {
+    const sources = value.t === 'seq' ? value.items : [value];
+    for (const source of sources) {
+      if (source.t !== 'map') {
+        this.issues.push({
+          ...source.pos,
+          path: formatPath(this.path),
+          message: "YAML: '<<' merges a mapping, or a list of mappings, into this one",
+        });
+        continue;
+      }
+      for (const [key, entry] of source.entries) {
+        if (entries.has(key)) continue;
+        entries.set(key, entry);
+        merged.add(key);
+      }
     }
   }
 

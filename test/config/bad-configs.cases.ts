@@ -25,19 +25,13 @@ reactor:
       on: vehicle/engine/running
 ${body}`;
 
+const DURATION = 'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds';
+
 export const BAD_CASES: BadCase[] = [
   {
     name: 'wrong type for a duration',
     files: { 'main.yaml': 'version: 1\nstatus:\n  window: true\n' },
-    errors: [
-      [
-        'main.yaml',
-        3,
-        11,
-        'status.window',
-        'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds',
-      ],
-    ],
+    errors: [['main.yaml', 3, 11, 'status.window', DURATION]],
     schema: true,
   },
   {
@@ -76,29 +70,13 @@ export const BAD_CASES: BadCase[] = [
         '    workers:\n      - name: w\n        interval: 1 sec\n        messages: [{ handler: vin }]\n',
       ),
     },
-    errors: [
-      [
-        'main.yaml',
-        8,
-        19,
-        'services.obd.workers[0].interval',
-        'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds',
-      ],
-    ],
+    errors: [['main.yaml', 8, 19, 'services.obd.workers[0].interval', DURATION]],
     schema: true,
   },
   {
     name: 'negative duration',
     files: { 'main.yaml': rule('      throttle: -5\n      do: [{ log: { message: hi } }]\n') },
-    errors: [
-      [
-        'main.yaml',
-        6,
-        17,
-        'reactor.rules[0].throttle',
-        'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds',
-      ],
-    ],
+    errors: [['main.yaml', 6, 17, 'reactor.rules[0].throttle', DURATION]],
     schema: true,
   },
   {
@@ -433,15 +411,7 @@ updates:
     name: 'env var substituted with the wrong type',
     files: { 'main.yaml': 'version: 1\nstatus:\n  window: ${env:PITCREW_TEST_WINDOW}\n' },
     env: { PITCREW_TEST_WINDOW: 'soon' },
-    errors: [
-      [
-        'main.yaml',
-        3,
-        11,
-        'status.window',
-        'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds',
-      ],
-    ],
+    errors: [['main.yaml', 3, 11, 'status.window', DURATION]],
     schema: true,
   },
   {
@@ -575,6 +545,50 @@ updates:
     schema: false,
   },
   {
+    name: 'an error in a merged mapping is at the line it was written, under the key path that uses it',
+    files: {
+      'main.yaml': svc(`    restart: &backoff { delay: soon, factor: 2 }
+  gnss:
+    driver: sim-vehicle
+    settings: {}
+    restart:
+      <<: *backoff
+      factor: 0.5
+      jitter: lots
+`),
+    },
+    errors: [
+      ['main.yaml', 6, 32, 'services.gnss.restart.delay', DURATION],
+      ['main.yaml', 6, 32, 'services.obd.restart.delay', DURATION],
+      ['main.yaml', 12, 15, 'services.gnss.restart.factor', 'must be >= 1'],
+      ['main.yaml', 13, 15, 'services.gnss.restart.jitter', "expected number, got 'lots'"],
+    ],
+    schema: true,
+  },
+  {
+    name: 'a merge key whose value is not a mapping',
+    files: { 'main.yaml': 'version: 1\nstatus:\n  <<: 30s\n  window: 10s\n' },
+    errors: [
+      ['main.yaml', 3, 7, 'status.<<', "YAML: '<<' merges a mapping, or a list of mappings, into this one"],
+    ],
+    schema: false,
+  },
+  {
+    name: 'two merge keys in one mapping',
+    files: { 'main.yaml': 'version: 1\nx: &x { window: 10s }\nstatus:\n  <<: *x\n  <<: *x\n' },
+    errors: [
+      ['main.yaml', 2, 1, 'x', "unknown key 'x'"],
+      ['main.yaml', 5, 3, 'status.<<', "duplicate key '<<' (first at line 4:3)"],
+    ],
+    schema: true,
+  },
+  {
+    name: 'a quoted "<<" is a key of its own, not a merge',
+    files: { 'main.yaml': 'version: 1\nstatus:\n  "<<": { window: 10s }\n' },
+    errors: [['main.yaml', 3, 3, 'status.<<', "unknown key '<<'"]],
+    schema: true,
+  },
+  {
     name: 'included file not found',
     files: { 'main.yaml': 'version: 1\ninclude: [missing.yaml]\n' },
     errors: [['main.yaml', 2, 11, 'include', 'included file missing.yaml not found']],
@@ -625,13 +639,7 @@ updates:
         'log.level',
         "expected one of 'trace', 'debug', 'info', 'warn', 'error', got 'loud'",
       ],
-      [
-        'r.yaml',
-        5,
-        12,
-        'reactor.rules[0].for',
-        'expected a duration such as 250ms, 30s, 5m, 2h, 30d or a number of seconds',
-      ],
+      ['r.yaml', 5, 12, 'reactor.rules[0].for', DURATION],
     ],
     schema: true,
   },
