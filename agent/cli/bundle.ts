@@ -8,7 +8,7 @@ import { DEFAULT_TOPIC_PREFIX } from '../../schemas/cloud.js';
 import { DesiredStatus } from '../../schemas/wire.js';
 import { type BrokerOptions, pushMessage } from '../cloud/push.js';
 import { unitPrefix } from '../cloud/topics.js';
-import { Bundle } from '../config/schema.js';
+import { Bundle, protoFileIssue } from '../config/schema.js';
 import { errors } from '../errors.js';
 import { keygen, signEnvelope } from '../rollout/signing.js';
 import { brokerFlags, brokerOf } from './broker-flags.js';
@@ -51,7 +51,8 @@ const SIGNED: Signed[] = [
  */
 function packDir(dir: string): unknown {
   const data = load(readFileSync(path.join(dir, 'bundle.yaml'), 'utf8')) as Record<string, unknown>;
-  const files: Record<string, { sha256: string; content: string }> = {};
+  // No prototype: a file named __proto__ is a key like any other, for the check to refuse.
+  const files: Record<string, { sha256: string; content: string }> = Object.create(null);
   for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
     const abs = path.join(dir, rel);
     if (rel === 'bundle.yaml' || !lstatSync(abs).isFile()) continue;
@@ -103,9 +104,10 @@ function registerSigned(program: Command, s: Signed): void {
       const data =
         s.stamp && read && typeof read === 'object' ? s.stamp(read as Record<string, unknown>) : read;
       const checked = s.schema.safeParse(data);
-      if (!checked.success)
+      const proto = s.command === 'bundle' ? protoFileIssue((data as { files?: unknown })?.files) : undefined;
+      if (!checked.success || proto)
         throw errors.CLI_ARG(
-          `${file}: not a ${s.command}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          `${file}: not a ${s.command}: ${proto ?? checked.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
       console.log(
         JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(data)), readFileSync(opts.key, 'utf8'))),

@@ -90,6 +90,17 @@ const BundlePath = z
 export const BundleFile = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), content: z.base64() });
 
 /**
+ * A bundle's files named by a whole path of `__proto__`: zod's records skip such a key (assigning
+ * it would set the record's prototype), so the file would vanish unseen; its signer and the unit
+ * refuse it with this reason instead.
+ */
+export function protoFileIssue(files: unknown): string | undefined {
+  if (typeof files === 'object' && files !== null && Object.hasOwn(files, '__proto__'))
+    return "files/__proto__: '__proto__' cannot be a file's whole path: put it in a folder";
+  return undefined;
+}
+
+/**
  * A signed rule bundle's payload (DESIGN §8): replaces the rule set and the named services, and
  * may carry files (modules, their package.json, DBCs) its services name by relative path.
  */

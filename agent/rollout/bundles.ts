@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
-import { Bundle } from '../config/schema.js';
+import { Bundle, protoFileIssue } from '../config/schema.js';
 import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { writeBundleFiles } from './bundle-files.js';
@@ -112,6 +112,8 @@ export class BundleReceiver implements Part {
       // The same bundle again (a fleet rollout's retry): its outcome again, nothing applied twice.
       if (this.last?.version === version && this.last.digest === digest) return this.ack(this.last.ack);
       if (version <= this.applied) throw errors.BUNDLE_VERSION(version, this.applied);
+      const proto = protoFileIssue(payload.files);
+      if (proto) throw errors.SIGNATURE(proto);
       const files = Bundle.shape.files.safeParse(payload.files);
       if (!files.success)
         throw errors.SIGNATURE(

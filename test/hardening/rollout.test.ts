@@ -1,6 +1,7 @@
 /** Signed bundles under concurrency: versions only go forward, whatever order they arrive in. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
@@ -75,6 +76,21 @@ describe('bundles under concurrency', () => {
         assert.equal((await bundles.receive(bundle(older))).status, 'rejected');
       }
     }
+  });
+
+  it('a signed bundle carrying a file whose whole path is __proto__ is refused with the reason, not applied without it', async () => {
+    const { h, key, bundles } = await bundleAgent();
+    const file = {
+      sha256: createHash('sha256').update('x').digest('hex'),
+      content: Buffer.from('x').toString('base64'),
+    };
+    const payload = `{"version":1,"rules":[],"files":{"__proto__":${JSON.stringify(file)},"a.txt":${JSON.stringify(file)}}}`;
+    const ack = await bundles.receive(
+      Buffer.from(JSON.stringify(signEnvelope(Buffer.from(payload), key.privatePem))),
+    );
+    assert.equal(ack.status, 'rejected');
+    assert.match(ack.errors.join('\n'), /files\/__proto__: '__proto__' cannot be a file's whole path/);
+    assert.equal(existsSync(path.join(h.agent.dataDir, 'rollout', 'bundle-1')), false);
   });
 
   it('a flood of junk bundles costs ten reports a minute, then one saying how many were held back', async () => {

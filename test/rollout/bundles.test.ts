@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Bundle } from '../../agent/config/schema.js';
+import { Bundle, protoFileIssue } from '../../agent/config/schema.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
@@ -139,10 +139,41 @@ describe('bundles carrying code', () => {
       'x'.repeat(600),
     ])
       assert.equal(paths(bad), false, bad);
+    // As it arrives, parsed from JSON: an own key that zod's record skips, so it is looked for.
+    const arrived = JSON.parse(`{"version":1,"rules":[],"files":{"__proto__":${JSON.stringify(file)}}}`);
+    assert.equal(
+      protoFileIssue(arrived.files),
+      "files/__proto__: '__proto__' cannot be a file's whole path: put it in a folder",
+    );
+    assert.equal(protoFileIssue({ 'lib/__proto__': file }), undefined);
+    assert.equal(paths('lib/__proto__'), true);
     assert.equal(
       Bundle.safeParse({ version: 1, rules: [], files: { 'a.js': { sha256: 'not-hex', content: '' } } })
         .success,
       false,
+    );
+  });
+
+  it('the signer refuses a file whose whole path is __proto__ (a record would drop it unseen), through the installed command', async () => {
+    const dir = tmpDir();
+    assert.equal((await runBin(['keygen', '-o', path.join(dir, 'fleet.key')])).code, 0);
+    const b = path.join(dir, 'bundle');
+    mkdirSync(path.join(b, 'lib'), { recursive: true });
+    writeFileSync(path.join(b, 'bundle.yaml'), 'version: 1\nrules: []\n');
+    writeFileSync(path.join(b, 'lib/__proto__'), 'in a folder it is a name like any other\n');
+    const sign = () => runBin(['bundle', 'sign', '-k', path.join(dir, 'fleet.key'), b]);
+    const signed = await sign();
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.deepEqual(
+      Object.keys(JSON.parse(Buffer.from(JSON.parse(signed.stdout).payload, 'base64').toString()).files),
+      ['lib/__proto__'],
+    );
+    writeFileSync(path.join(b, '__proto__'), 'at the top it is not\n');
+    const refused = await sign();
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /files\/__proto__: '__proto__' cannot be a file's whole path: put it in a folder/,
     );
   });
 
