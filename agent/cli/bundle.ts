@@ -9,6 +9,7 @@ import { DesiredStatus } from '../../schemas/wire.js';
 import { type BrokerOptions, pushMessage } from '../cloud/push.js';
 import { unitPrefix } from '../cloud/topics.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
+import { describeIssues } from '../config/schema-issues.js';
 import { errors } from '../errors.js';
 import { keygen, signEnvelope } from '../rollout/signing.js';
 import { brokerFlags, brokerOf } from './broker-flags.js';
@@ -103,11 +104,11 @@ function registerSigned(program: Command, s: Signed): void {
           : (load(readFileSync(file, 'utf8')) as unknown);
       const data =
         s.stamp && read && typeof read === 'object' ? s.stamp(read as Record<string, unknown>) : read;
-      const checked = s.schema.safeParse(data);
+      const checked = s.schema.safeParse(data, { reportInput: true });
       const proto = s.command === 'bundle' ? protoFileIssue((data as { files?: unknown })?.files) : undefined;
       if (!checked.success || proto)
         throw errors.CLI_ARG(
-          `${file}: not a ${s.command}: ${proto ?? checked.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          `${file}: not a ${s.command}: ${proto ?? describeIssues(s.schema, checked.error!.issues, [], s.command)}`,
         );
       console.log(
         JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(data)), readFileSync(opts.key, 'utf8'))),

@@ -44,11 +44,14 @@ function keysAt(root: AnySchema, path: KeyPath): string[] {
   return [...keys];
 }
 
+const MAX_SHOWN = 64;
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
-  if (typeof v === 'string') return `'${v}'`;
+  // Cut short: a message from the network could bring a megabyte, which its ack and log need not echo.
+  if (typeof v === 'string') return `'${v.length > MAX_SHOWN ? `${v.slice(0, MAX_SHOWN)}…` : v}'`;
   return String(v);
 }
 
@@ -168,4 +171,21 @@ export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): Sc
     default:
       return at(issue.message);
   }
+}
+
+/**
+ * A message's schema errors (a bundle's, a desired status's: no file, no positions) in the same
+ * words as a config's: `key.path: reason`, joined; `whole` names the message itself. Parsed with
+ * `reportInput`, as a config is: a wrong value is told from a missing one by its input.
+ */
+export function describeIssues(
+  root: AnySchema,
+  issues: readonly z.core.$ZodIssue[],
+  base: KeyPath = [],
+  whole = 'payload',
+): string {
+  return issues
+    .flatMap((i) => translate(root, i, base))
+    .map((p) => `${p.path.join('.') || whole}: ${p.message}`)
+    .join('; ');
 }

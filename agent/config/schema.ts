@@ -96,7 +96,7 @@ export const BundleFile = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{6
  */
 export function protoFileIssue(files: unknown): string | undefined {
   if (typeof files === 'object' && files !== null && Object.hasOwn(files, '__proto__'))
-    return "files/__proto__: '__proto__' cannot be a file's whole path: put it in a folder";
+    return "files.__proto__: '__proto__' cannot be a file's whole path: put it in a folder";
   return undefined;
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
+import { describeIssues } from '../config/schema-issues.js';
 import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { writeBundleFiles } from './bundle-files.js';
@@ -114,11 +115,8 @@ export class BundleReceiver implements Part {
       if (version <= this.applied) throw errors.BUNDLE_VERSION(version, this.applied);
       const proto = protoFileIssue(payload.files);
       if (proto) throw errors.SIGNATURE(proto);
-      const files = Bundle.shape.files.safeParse(payload.files);
-      if (!files.success)
-        throw errors.SIGNATURE(
-          `files: ${files.error.issues.map((i) => `${i.path.join('/')}: ${i.message}`).join('; ')}`,
-        );
+      const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
+      if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
       const dir = writeBundleFiles(path.join(this.dir, `bundle-${version}`), files.data ?? {});
       const file = await this.layOver(dir, payload);
       this.pending = version;
@@ -143,13 +141,19 @@ export class BundleReceiver implements Part {
     }
   }
 
-  /** The config file's config with the bundle's rules and services, as a file to load and check. */
+  /**
+   * The config file's config with the bundle's rules and services, as a file to load and check. A
+   * bundle without `rules` (one that ships services) keeps the file's rules: none is not all gone.
+   */
   private async layOver(dir: string, payload: Record<string, unknown>): Promise<string> {
     const loaded = await loadChecked(this.reloader.configFile);
     const base = standalone(loaded.raw, loaded.config);
     const merged = {
       ...base,
-      reactor: { ...(base.reactor as object), rules: payload.rules },
+      reactor: {
+        ...(base.reactor as object),
+        ...(payload.rules === undefined ? {} : { rules: payload.rules }),
+      },
       services: {
         ...(base.services as object),
         ...(payload.services as Record<string, unknown> | undefined),

@@ -2,6 +2,7 @@ import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AosDesiredStatus, DesiredStatus, type DesiredStatusT } from '../../schemas/wire.js';
+import { describeIssues } from '../config/schema-issues.js';
 import { openEnvelope } from '../rollout/signing.js';
 import { errors, errorText } from './errors.js';
 
@@ -40,12 +41,9 @@ export function openDesired(
   } catch (e) {
     throw errors.DESIRED_STATUS(`the payload is not JSON: ${errorText(e)}`);
   }
-  const checked =
-    protocol === 'aos' ? AosDesiredStatus.safeParse(unwrapAos(data)) : DesiredStatus.safeParse(data);
-  if (!checked.success)
-    throw errors.DESIRED_STATUS(
-      checked.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
-    );
+  const schema = protocol === 'aos' ? AosDesiredStatus : DesiredStatus;
+  const checked = schema.safeParse(protocol === 'aos' ? unwrapAos(data) : data, { reportInput: true });
+  if (!checked.success) throw errors.DESIRED_STATUS(describeIssues(schema, checked.error.issues));
   return checked.data;
 }
 

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { ConfigError } from '../../agent/config/errors.js';
 import { loadConfigSync } from '../../agent/config/load.js';
+import { mutate } from '../helpers/mutate.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { CONFIG_FILES } from './config-files.js';
 
@@ -70,17 +71,7 @@ describe('the loader never crashes', () => {
     fc.assert(
       fc.property(fc.constantFrom(...texts), fc.nat(), fc.jsonValue({ maxDepth: 2 }), (text, pick, value) => {
         const doc = parse(text) as unknown;
-        const slots: [Record<string, unknown> | unknown[], string | number][] = [];
-        const walk = (v: unknown) => {
-          if (v === null || typeof v !== 'object') return;
-          for (const [k, x] of Object.entries(v)) {
-            slots.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k]);
-            walk(x);
-          }
-        };
-        walk(doc);
-        const [holder, key] = slots[pick % slots.length]!;
-        (holder as Record<string | number, unknown>)[key] = value;
+        mutate(doc, { pick, value, drop: false });
         loadsOrExplains(stringify(doc));
       }),
       runs,

@@ -1,4 +1,7 @@
-/** Signed bundles under concurrency: versions only go forward, whatever order they arrive in. */
+/**
+ * Signed bundles under concurrency (versions only go forward, whatever order they arrive in), and
+ * what a payload may hold.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -78,6 +81,18 @@ describe('bundles under concurrency', () => {
     }
   });
 
+  it('a flood of junk bundles costs ten reports a minute, then one saying how many were held back', async () => {
+    const { h, bundles } = await bundleAgent();
+    for (let i = 0; i < 5000; i++) void bundles.receive(Buffer.from('junk'));
+    await bundles.receive(Buffer.from('junk'));
+    assert.equal(h.tags('system/config/rejected').length, 10);
+    await h.clock.advance(60_000);
+    const ack = await bundles.receive(Buffer.from('junk'));
+    assert.equal(ack.held, 4991);
+  });
+});
+
+describe('what a bundle holds', () => {
   it('a signed bundle carrying a file whose whole path is __proto__ is refused with the reason, not applied without it', async () => {
     const { h, key, bundles } = await bundleAgent();
     const file = {
@@ -89,17 +104,23 @@ describe('bundles under concurrency', () => {
       Buffer.from(JSON.stringify(signEnvelope(Buffer.from(payload), key.privatePem))),
     );
     assert.equal(ack.status, 'rejected');
-    assert.match(ack.errors.join('\n'), /files\/__proto__: '__proto__' cannot be a file's whole path/);
+    assert.match(ack.errors.join('\n'), /files\.__proto__: '__proto__' cannot be a file's whole path/);
     assert.equal(existsSync(path.join(h.agent.dataDir, 'rollout', 'bundle-1')), false);
   });
 
-  it('a flood of junk bundles costs ten reports a minute, then one saying how many were held back', async () => {
-    const { h, bundles } = await bundleAgent();
-    for (let i = 0; i < 5000; i++) void bundles.receive(Buffer.from('junk'));
-    await bundles.receive(Buffer.from('junk'));
-    assert.equal(h.tags('system/config/rejected').length, 10);
-    await h.clock.advance(60_000);
-    const ack = await bundles.receive(Buffer.from('junk'));
-    assert.equal(ack.held, 4991);
+  it("a bundle without rules ships services only: the config file's rules stay, not all gone", async () => {
+    const { h, key, bundles } = await bundleAgent(
+      'reactor:\n  rules:\n    - { name: r0, on: ping, do: [{ emit: { tag: pong/0 } }] }\n',
+    );
+    const payload = { version: 1, services: { car: { driver: 'sim-vehicle', settings: { seed: 7 } } } };
+    const ack = await bundles.receive(
+      Buffer.from(JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(payload)), key.privatePem))),
+    );
+    assert.deepEqual(ack, { version: 1, status: 'applied', errors: [] });
+    assert.deepEqual(
+      h.agent.reactor.list().map((r) => r.name),
+      ['r0'],
+    );
+    assert.ok(h.agent.services.has('car'));
   });
 });

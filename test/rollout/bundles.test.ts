@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Bundle, protoFileIssue } from '../../agent/config/schema.js';
+import { describeIssues } from '../../agent/config/schema-issues.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { runBin, startCli } from '../helpers/cli.js';
@@ -143,10 +144,18 @@ describe('bundles carrying code', () => {
     const arrived = JSON.parse(`{"version":1,"rules":[],"files":{"__proto__":${JSON.stringify(file)}}}`);
     assert.equal(
       protoFileIssue(arrived.files),
-      "files/__proto__: '__proto__' cannot be a file's whole path: put it in a folder",
+      "files.__proto__: '__proto__' cannot be a file's whole path: put it in a folder",
     );
     assert.equal(protoFileIssue({ 'lib/__proto__': file }), undefined);
     assert.equal(paths('lib/__proto__'), true);
+    const missing = Bundle.shape.files.safeParse(
+      { 'a.js': { sha256: '0'.repeat(64) } },
+      { reportInput: true },
+    );
+    assert.equal(
+      describeIssues(Bundle, missing.error!.issues, ['files']),
+      "files.a.js.content: missing required key 'content'",
+    );
     assert.equal(
       Bundle.safeParse({ version: 1, rules: [], files: { 'a.js': { sha256: 'not-hex', content: '' } } })
         .success,
@@ -173,7 +182,7 @@ describe('bundles carrying code', () => {
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /files\/__proto__: '__proto__' cannot be a file's whole path: put it in a folder/,
+      /files\.__proto__: '__proto__' cannot be a file's whole path: put it in a folder/,
     );
   });
 

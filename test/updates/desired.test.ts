@@ -33,6 +33,16 @@ describe('desired status intake', () => {
         /components\.0\.(urls|sha256|size)/,
       ],
       [Buffer.alloc(1_048_577, 32), /over the 1048576/],
+      // In a config's words: what is missing, and what a value was instead of what it should be.
+      [
+        signedDesired({ ...desired, components: [{ id: 'a', version: 7 }] }, key.privatePem),
+        /components\.0\.type: missing required key 'type'; components\.0\.version: expected string, got 7/,
+      ],
+      [signedDesired({ ...desired, sequence: 'x' }, key.privatePem), /sequence: expected number, got 'x'/],
+      [
+        signedDesired({ ...desired, sequence: 'y'.repeat(100_000) }, key.privatePem),
+        new RegExp(`sequence: expected number, got '${'y'.repeat(64)}…'$`),
+      ],
     ];
     for (const [message, why] of bad) assert.throws(() => openDesired(message, keys), why);
   });
