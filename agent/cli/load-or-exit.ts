@@ -10,6 +10,8 @@ import {
   placeOf,
 } from '../config/load.js';
 import type { ConfigMemo } from '../config/memo.js';
+import { keptBundle, layOver } from '../rollout/bundles.js';
+import { errorText } from '../rollout/errors.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
 /** Where an installed unit keeps its config. */
@@ -55,18 +57,19 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 }
 
 /**
- * `run`'s load: the config file, or, when it does not load and the data directory it names holds
- * a last known good config, that one, said loudly (every problem on stderr; `fallback` lists them
- * for the log, the event and the status). With neither, every problem and exit 1. `files` are the
- * config file's own (to watch for the fix), whichever config runs.
+ * `run`'s load: the config file, with the signed bundle the unit last applied laid over it (kept
+ * across restarts), or, when the config file does not load and the data directory it names holds
+ * a last known good config, that one, said loudly (every problem on stderr; `fallback` says what
+ * was not run and why, for the log, the event and the status). With neither, every problem and
+ * exit 1. `files` are the config file's own (to watch for the fix), whichever config runs.
  */
 export async function loadOrLastKnownGood(
   file: string,
   memo?: ConfigMemo,
 ): Promise<{ loaded: LoadedConfig; files: string[]; fallback?: string[] }> {
+  let loaded: LoadedConfig;
   try {
-    const loaded = await loadChecked(file, process.env, { memo });
-    return { loaded, files: loaded.files };
+    loaded = await loadChecked(file, process.env, { memo });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     printIssues(e);
@@ -74,6 +77,29 @@ export async function loadOrLastKnownGood(
     const lkg = await loadLastKnownGood(dataDir).catch(() => undefined);
     if (!lkg) process.exit(1);
     console.error(`${file} does not load: running the last known good config, ${lastKnownGoodFile(dataDir)}`);
-    return { loaded: lkg, files: filesOf(file), fallback: e.issues.map(formatIssue) };
+    const fallback = [
+      `${file} does not load; running the last known good config`,
+      ...e.issues.map(formatIssue),
+    ];
+    return { loaded: lkg, files: filesOf(file), fallback };
+  }
+  const kept = loaded.config.rollout?.bundles && keptBundle(loaded.config.unit.data_dir);
+  if (!kept) return { loaded, files: loaded.files };
+  try {
+    const laid = await loadChecked(await layOver(loaded.file, kept), process.env, {
+      unitDir: path.dirname(loaded.file),
+      memo,
+    });
+    return { loaded: laid, files: loaded.files };
+  } catch (e) {
+    // The config file changed under the bundle (edited while the unit was off): the file alone runs.
+    const problems = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
+    for (const p of problems) console.error(p);
+    const fallback = [
+      `the kept bundle (${kept}) does not load over ${file}; running the config file alone`,
+      ...problems,
+    ];
+    console.error(fallback[0]);
+    return { loaded, files: loaded.files, fallback };
   }
 }

@@ -123,10 +123,6 @@ export function registerRun(program: Command, snapshot?: boolean): void {
       }
       slowHeapGrowth();
       if (snapshot === false) renewSnapshot(log);
-      if (fallback)
-        agent.rejected('boot', [
-          `${opts.config} does not load; running the last known good config`,
-          ...fallback,
-        ]);
+      if (fallback) agent.rejected('boot', fallback);
     });
 }

@@ -177,6 +177,11 @@ export interface ReloaderPort {
   readonly configFile: string;
   /** Reloads the config file (SIGHUP); resolves whether its config now runs. */
   reload(source: string): Promise<boolean>;
+  /**
+   * What a reload of the config file applies instead, when `overlay` gives a file: the config file
+   * with a kept bundle laid over it (otherwise the bundle would be gone at the file's next change).
+   */
+  layOver(overlay: (configFile: string) => Promise<string | undefined>): void;
   /** Loads, checks and applies a config file, one at a time; `within` bounds what it may read. */
   applyFile(source: string, file: string, within?: string): Promise<Outcome>;
   onReverted(fn: (reason: string, source: string) => void): void;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
@@ -10,6 +10,57 @@ import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { writeBundleFiles } from './bundle-files.js';
 import { errors, errorText } from './errors.js';
 import { openEnvelope, readTrustedKeys } from './signing.js';
+
+/** A bundle's rules and services, kept in its directory: laid over the config file at every load. */
+const OVERLAY = 'overlay.json';
+const VERSION_FILE = 'bundle-version.json';
+
+type Overlay = { rules?: unknown; services?: Record<string, unknown> };
+
+const overlayOf = (payload: Record<string, unknown>): Overlay => ({
+  ...(payload.rules === undefined ? {} : { rules: payload.rules }),
+  ...(payload.services === undefined ? {} : { services: payload.services as Record<string, unknown> }),
+});
+
+/**
+ * The directory of the bundle this unit runs: the last one applied and not reverted, whose rules and
+ * services are laid over the config file at every start and reload (`pitcrew run`, the reloader).
+ */
+export function keptBundle(dataDir: string): string | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(path.join(dataDir, 'rollout', VERSION_FILE), 'utf8')) as {
+      version?: number;
+      ack?: Ack;
+    };
+    if (saved.ack?.status !== 'applied') return undefined;
+    const dir = path.join(dataDir, 'rollout', `bundle-${saved.version}`);
+    return existsSync(path.join(dir, OVERLAY)) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The config file's config with the kept bundle's rules and services (in `dir`), as a file to load
+ * and check, beside the files it carries: a service's relative paths resolve among them. A bundle
+ * without `rules` (one that ships services) keeps the file's rules: none is not all gone.
+ */
+export async function layOver(configFile: string, dir: string): Promise<string> {
+  const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as Overlay;
+  const loaded = await loadChecked(configFile);
+  const base = standalone(loaded.raw, loaded.config);
+  const merged = {
+    ...base,
+    reactor: {
+      ...(base.reactor as object),
+      ...(overlay.rules === undefined ? {} : { rules: overlay.rules }),
+    },
+    services: { ...(base.services as object), ...overlay.services },
+  };
+  const file = path.join(dir, 'bundle.json');
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
 
 /** The largest bundle message taken: a rule set, not a firmware image. */
 const MAX_BUNDLE_BYTES = 1024 * 1024;
@@ -53,13 +104,18 @@ export class BundleReceiver implements Part {
     this.refusals = new RefusalLimiter(cx.clock);
     this.dir = path.join(cx.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.versionFile = path.join(this.dir, 'bundle-version.json');
+    this.versionFile = path.join(this.dir, VERSION_FILE);
     // A bare number is the form before the last bundle was kept with it.
     const saved = existsSync(this.versionFile)
       ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | NonNullable<BundleReceiver['last']>)
       : -1;
     this.applied = typeof saved === 'number' ? saved : saved.version;
     if (typeof saved !== 'number') this.last = saved;
+    // The config file changed (or SIGHUP): what runs is that file with the kept bundle over it.
+    this.reloader.layOver(async (file) => {
+      const kept = keptBundle(cx.dataDir);
+      return kept && layOver(file, kept);
+    });
     this.reloader.onReverted((reason, source) => {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
@@ -118,10 +174,15 @@ export class BundleReceiver implements Part {
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
       const dir = writeBundleFiles(path.join(this.dir, `bundle-${version}`), files.data ?? {});
-      const file = await this.layOver(dir, payload);
+      writeFileSync(path.join(dir, OVERLAY), JSON.stringify(overlayOf(payload)), { mode: 0o600 });
+      const file = await layOver(this.reloader.configFile, dir);
       this.pending = version;
       const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
-      if (!outcome.ok) return this.ack({ version, status: 'rejected', errors: outcome.reasons });
+      if (!outcome.ok) {
+        // Only the bundle that runs keeps its directory (its modules run from there).
+        rmSync(dir, { recursive: true, force: true });
+        return this.ack({ version, status: 'rejected', errors: outcome.reasons });
+      }
       this.applied = version;
       const probation = this.cx.config.current.rollout?.health?.window;
       const ack = this.ack({ version, status: 'applied', errors: [], ...(probation ? { probation } : {}) });
@@ -139,30 +200,6 @@ export class BundleReceiver implements Part {
       );
       return this.ack({ ...refused, ...(held ? { held } : {}) });
     }
-  }
-
-  /**
-   * The config file's config with the bundle's rules and services, as a file to load and check. A
-   * bundle without `rules` (one that ships services) keeps the file's rules: none is not all gone.
-   */
-  private async layOver(dir: string, payload: Record<string, unknown>): Promise<string> {
-    const loaded = await loadChecked(this.reloader.configFile);
-    const base = standalone(loaded.raw, loaded.config);
-    const merged = {
-      ...base,
-      reactor: {
-        ...(base.reactor as object),
-        ...(payload.rules === undefined ? {} : { rules: payload.rules }),
-      },
-      services: {
-        ...(base.services as object),
-        ...(payload.services as Record<string, unknown> | undefined),
-      },
-    };
-    // Beside the files it carries: a service's relative paths resolve among them.
-    const file = path.join(dir, 'bundle.json');
-    writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
-    return file;
   }
 
   /** The applied version and the last bundle's outcome, kept across restarts. */

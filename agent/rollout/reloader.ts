@@ -35,6 +35,8 @@ export class Reloader implements Part, ReloaderPort {
   private raw: unknown;
   /** What the last load parsed and checked: a reload redoes only the files and rules that changed. */
   private readonly memo: ConfigMemo;
+  /** The config file with what runs over it (the kept bundle), when there is one: what its reloads apply. */
+  private overlay?: (configFile: string) => Promise<string | undefined>;
 
   constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
     this.file = cx.origin.file;
@@ -72,6 +74,10 @@ export class Reloader implements Part, ReloaderPort {
     this.healthyListeners.push(fn);
   }
 
+  layOver(overlay: (configFile: string) => Promise<string | undefined>): void {
+    this.overlay = overlay;
+  }
+
   /** The config file this reloader reads: the base a cloud bundle is laid over. */
   get configFile(): string {
     return this.file;
@@ -96,8 +102,10 @@ export class Reloader implements Part, ReloaderPort {
 
   private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
+    let laid: string | undefined;
     try {
-      loaded = await loadChecked(file, process.env, {
+      laid = file === this.file ? await this.overlay?.(file) : undefined;
+      loaded = await loadChecked(laid ?? file, process.env, {
         within,
         unitDir: path.dirname(this.file),
         memo: this.memo,
@@ -118,6 +126,7 @@ export class Reloader implements Part, ReloaderPort {
     this.checkHealth(previous, source, loaded.raw);
     if (
       file === this.file &&
+      laid === undefined &&
       this.cx.config.current.rollout?.watch &&
       loaded.files.join() !== this.files.join()
     ) {

@@ -11,6 +11,7 @@ import { Bundle, protoFileIssue } from '../../agent/config/schema.js';
 import { describeIssues } from '../../agent/config/schema-issues.js';
 import type { Event } from '../../agent/core/bus.js';
 import { FIXTURES } from '../helpers/agent.js';
+import { bundleUnit } from '../helpers/bundle-unit.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { Broker } from '../helpers/mosquitto.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -187,28 +188,8 @@ describe('bundles carrying code', () => {
   });
 
   it('a bundle with a module and a DBC runs them from its own directory; one with a tampered file is refused whole', async () => {
-    const broker = await Broker.start();
-    after(() => broker.close());
-    const dir = tmpDir();
-    assert.equal((await runBin(['keygen', '-o', path.join(dir, 'fleet.key')])).code, 0);
-    const file = path.join(dir, 'pitcrew.yaml');
-    writeFileSync(
-      file,
-      `version: 1
-unit: { id: b-2, data_dir: var }
-control: { socket: ${dir}/ctl.sock }
-cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
-rollout: { bundles: { trust: { keys: [fleet.key.pub] } } }
-`,
-    );
-    const sub = await broker.client();
-    after(() => sub.endAsync());
-    const acks: { version: number | null; status: string; errors: string[] }[] = [];
-    await sub.subscribeAsync('pitcrew/b-2/ack', { qos: 1 });
-    sub.on('message', (_t, m) => acks.push(JSON.parse(m.toString())));
-    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
-    after(() => agent.child.kill('SIGKILL'));
-    await agent.waitFor(tagged('system/cloud/connected'));
+    const unit = await bundleUnit('b-2');
+    const { dir, file, agent } = unit;
 
     // The bundle as a directory: bundle.yaml, a module, a DBC and a log to replay.
     const b = path.join(dir, 'bundle');
@@ -235,9 +216,7 @@ services:
 `,
       );
     const push = async (tamper = false) => {
-      const signed = await runBin(['bundle', 'sign', '-k', path.join(dir, 'fleet.key'), b]);
-      assert.equal(signed.code, 0, signed.stderr);
-      let envelope = signed.stdout;
+      let envelope = await unit.sign(b);
       if (tamper) {
         // Signed by the fleet's key, but a file's bytes changed after its digest was taken.
         const e = JSON.parse(envelope) as { payload: string };
@@ -245,19 +224,9 @@ services:
         payload.files['probe.mjs'].content = Buffer.from('process.exit(1)\n').toString('base64');
         const f = path.join(dir, 'tampered.json');
         writeFileSync(f, JSON.stringify(payload));
-        const resigned = await runBin(['bundle', 'sign', '-k', path.join(dir, 'fleet.key'), f]);
-        envelope = resigned.stdout;
+        envelope = await unit.sign(f);
       }
-      const env = path.join(dir, 'b.json');
-      writeFileSync(env, envelope);
-      const n = acks.length;
-      assert.equal((await runBin(['bundle', 'push', '--url', broker.url, '--unit', 'b-2', env])).code, 0);
-      await waitFor(
-        () => acks.length > n,
-        'the ack',
-        () => agent.stderr(),
-      );
-      return acks.at(-1)!;
+      return unit.push(envelope);
     };
     bundle(1);
     assert.deepEqual(await push(), { version: 1, status: 'applied', errors: [] });
