@@ -171,6 +171,9 @@ export interface Outcome {
   shared: string[];
 }
 
+/** What runs in place of the config file when it reloads: a file, and what that file may read. */
+export type Overlay = (configFile: string) => Promise<{ file: string; within?: string } | undefined>;
+
 /** The reloader as the other config sources (git, bundles) use it. */
 export interface ReloaderPort {
   /** The config file the agent was started with: the base a bundle is laid over. */
@@ -178,10 +181,11 @@ export interface ReloaderPort {
   /** Reloads the config file (SIGHUP); resolves whether its config now runs. */
   reload(source: string): Promise<boolean>;
   /**
-   * What a reload of the config file applies instead, when `overlay` gives a file: the config file
-   * with a kept bundle laid over it (otherwise the bundle would be gone at the file's next change).
+   * What a reload of the config file applies instead, when `overlay` gives one: the config file with
+   * a kept bundle laid over it, or the git checkout's config (`within` it), which would otherwise be
+   * gone at the file's next change. One source sets it.
    */
-  layOver(overlay: (configFile: string) => Promise<string | undefined>): void;
+  layOver(overlay: Overlay): void;
   /** Loads, checks and applies a config file, one at a time; `within` bounds what it may read. */
   applyFile(source: string, file: string, within?: string): Promise<Outcome>;
   onReverted(fn: (reason: string, source: string) => void): void;

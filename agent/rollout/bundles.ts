@@ -114,7 +114,7 @@ export class BundleReceiver implements Part {
     // The config file changed (or SIGHUP): what runs is that file with the kept bundle over it.
     this.reloader.layOver(async (file) => {
       const kept = keptBundle(cx.dataDir);
-      return kept && layOver(file, kept);
+      return kept ? { file: await layOver(file, kept) } : undefined;
     });
     this.reloader.onReverted((reason, source) => {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;

@@ -65,6 +65,10 @@ export class GitRollout implements Part {
     this.reloader.onReverted((reason, source) => {
       if (source.startsWith('git ')) void this.reverted(reason);
     });
+    // The config file changed (or SIGHUP): the commit's config still runs, not the file's.
+    this.reloader.layOver(async () =>
+      this.commit ? { file: this.configIn(), within: this.dir } : undefined,
+    );
     this.provides = { rollout: { status: () => this.status(), pull: () => this.pull() } };
   }
 
@@ -115,10 +119,14 @@ export class GitRollout implements Part {
     return this.polling;
   }
 
+  private configIn(): string {
+    return path.join(this.dir, this.git.path);
+  }
+
   private async pullNow(): Promise<void> {
     if (!existsSync(path.join(this.dir, '.git'))) {
       await this.cmd(['clone', '--quiet', '--no-checkout', this.git.repo, this.dir], path.dirname(this.dir));
-    }
+    } else if (this.commit === undefined) await this.applyKept();
     await this.cmd(['fetch', '--quiet', 'origin', this.git.branch]);
     const head = await this.cmd(['rev-parse', 'FETCH_HEAD']);
     this.lastError = undefined;
@@ -126,11 +134,7 @@ export class GitRollout implements Part {
     await this.cmd(['checkout', '--quiet', '--force', '--detach', head]);
     // Bad until it proves good: a commit whose load kills or hangs the agent is not tried again after a restart.
     this.markBad(head);
-    const outcome = await this.reloader.applyFile(
-      `git ${head.slice(0, 12)}`,
-      path.join(this.dir, this.git.path),
-      this.dir,
-    );
+    const outcome = await this.reloader.applyFile(`git ${head.slice(0, 12)}`, this.configIn(), this.dir);
     if (outcome.ok) {
       this.bad.delete(head);
       this.saveBad();
@@ -141,6 +145,19 @@ export class GitRollout implements Part {
       if (this.commit) await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]);
       this.report(head, 'rejected', outcome.reasons, outcome.shared);
     }
+  }
+
+  /**
+   * After a start: the commit checked out before it runs again at once, without waiting for the
+   * fetch (a unit starts offline as often as not). Unless it is bad, or nothing was checked out.
+   */
+  private async applyKept(): Promise<void> {
+    const head = await this.cmd(['rev-parse', 'HEAD']).catch(() => undefined);
+    if (!head || this.bad.has(head) || !existsSync(this.configIn())) return;
+    const outcome = await this.reloader.applyFile(`git ${head.slice(0, 12)}`, this.configIn(), this.dir);
+    if (!outcome.ok) return;
+    this.commit = head;
+    this.cx.log.info({ commit: head }, `git rollout: ${head.slice(0, 12)} runs again, as before the start`);
   }
 
   /** The health check failed after `commit` was applied: it is bad, the previous commit is back. */

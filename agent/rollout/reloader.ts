@@ -6,7 +6,7 @@ import { loadChecked } from '../config/load.js';
 import { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
-import type { AgentStatus, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
+import type { AgentStatus, Outcome, Overlay, Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { errorText } from './errors.js';
 import { saveLastKnownGood } from './last-known-good.js';
@@ -36,7 +36,7 @@ export class Reloader implements Part, ReloaderPort {
   /** What the last load parsed and checked: a reload redoes only the files and rules that changed. */
   private readonly memo: ConfigMemo;
   /** The config file with what runs over it (the kept bundle), when there is one: what its reloads apply. */
-  private overlay?: (configFile: string) => Promise<string | undefined>;
+  private overlay?: Overlay;
 
   constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
     this.file = cx.origin.file;
@@ -74,7 +74,7 @@ export class Reloader implements Part, ReloaderPort {
     this.healthyListeners.push(fn);
   }
 
-  layOver(overlay: (configFile: string) => Promise<string | undefined>): void {
+  layOver(overlay: Overlay): void {
     this.overlay = overlay;
   }
 
@@ -102,11 +102,11 @@ export class Reloader implements Part, ReloaderPort {
 
   private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
-    let laid: string | undefined;
+    let laid: Awaited<ReturnType<Overlay>>;
     try {
       laid = file === this.file ? await this.overlay?.(file) : undefined;
-      loaded = await loadChecked(laid ?? file, process.env, {
-        within,
+      loaded = await loadChecked(laid?.file ?? file, process.env, {
+        within: laid ? laid.within : within,
         unitDir: path.dirname(this.file),
         memo: this.memo,
       });

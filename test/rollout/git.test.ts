@@ -139,6 +139,34 @@ describe('git rollout', () => {
     );
   });
 
+  it("keeps the commit it applied over a reload of the unit's config file, and runs it again after a start, before any fetch", async () => {
+    const { dir, origin, commit } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const a = commit(
+      config(home, origin, 'reactor: { rules: [{ name: r1, on: x, do: [{ emit: { tag: y } }] }] }\n'),
+      'good',
+    );
+    const first = await rolloutAgent(home, origin, '');
+    const names = (h: typeof first) => h.agent.reactor.list().map((r) => r.name);
+    await waitFor(() => (first.rollout.status() as GitRolloutStatus).commit === a, 'the commit');
+    await first.agent.reload('SIGHUP');
+    assert.deepEqual(first.tags('system/config/rejected'), []);
+    assert.deepEqual(names(first), ['r1']);
+    await first.agent.stop();
+
+    // Started again with the repository out of reach (a unit offline): the checkout's commit runs.
+    execFileSync('mv', [origin, path.join(dir, 'gone.git')]);
+    const again = await rolloutAgent(home, origin, '');
+    const s = () => again.rollout.status() as GitRolloutStatus;
+    await waitFor(
+      () => s().last_error !== undefined,
+      'the fetch to fail',
+      () => JSON.stringify(s()),
+    );
+    assert.equal(s().commit, a);
+    assert.deepEqual(names(again), ['r1']);
+  });
+
   it("resolves the unit's places against the unit's config, and what the commit brings in the checkout", async () => {
     const { origin, commitFiles } = repo();
     // As a fleet writes it: the same relative places in the unit's config and in git.
