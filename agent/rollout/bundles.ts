@@ -16,6 +16,7 @@ const OVERLAY = 'overlay.json';
 const VERSION_FILE = 'bundle-version.json';
 
 type Overlay = { rules?: unknown; services?: Record<string, unknown> };
+type Kept = { version: number; digest: string; ack: Ack; kept?: number };
 
 const overlayOf = (payload: Record<string, unknown>): Overlay => ({
   ...(payload.rules === undefined ? {} : { rules: payload.rules }),
@@ -28,12 +29,13 @@ const overlayOf = (payload: Record<string, unknown>): Overlay => ({
  */
 export function keptBundle(dataDir: string): string | undefined {
   try {
-    const saved = JSON.parse(readFileSync(path.join(dataDir, 'rollout', VERSION_FILE), 'utf8')) as {
-      version?: number;
-      ack?: Ack;
-    };
-    if (saved.ack?.status !== 'applied') return undefined;
-    const dir = path.join(dataDir, 'rollout', `bundle-${saved.version}`);
+    const saved = JSON.parse(
+      readFileSync(path.join(dataDir, 'rollout', VERSION_FILE), 'utf8'),
+    ) as Partial<Kept>;
+    // Saved before `kept` was: the last bundle, if it was applied.
+    const kept = 'kept' in saved ? saved.kept : saved.ack?.status === 'applied' ? saved.version : undefined;
+    if (kept === undefined) return undefined;
+    const dir = path.join(dataDir, 'rollout', `bundle-${kept}`);
     return existsSync(path.join(dir, OVERLAY)) ? dir : undefined;
   } catch {
     return undefined;
@@ -93,8 +95,14 @@ export class BundleReceiver implements Part {
   private readonly versionFile: string;
   private trusted: string[] = [];
   private applied: number;
-  /** The last bundle taken, as acknowledged: sent again, it is acknowledged again and changes nothing. */
-  private last?: { version: number; digest: string; ack: Ack };
+  /**
+   * The last bundle taken, as acknowledged: sent again, it is acknowledged again and changes nothing.
+   * `kept`: the bundle that runs (laid over the config file at every start): this one once applied,
+   * the one before it again if this one is reverted.
+   */
+  private last?: Kept;
+  /** What ran before the bundle on probation: kept again if it is reverted. */
+  private keptBefore?: number;
   private pending?: number;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly refusals: RefusalLimiter;
@@ -107,7 +115,7 @@ export class BundleReceiver implements Part {
     this.versionFile = path.join(this.dir, VERSION_FILE);
     // A bare number is the form before the last bundle was kept with it.
     const saved = existsSync(this.versionFile)
-      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | NonNullable<BundleReceiver['last']>)
+      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | Kept)
       : -1;
     this.applied = typeof saved === 'number' ? saved : saved.version;
     if (typeof saved !== 'number') this.last = saved;
@@ -119,7 +127,9 @@ export class BundleReceiver implements Part {
     this.reloader.onReverted((reason, source) => {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
-      if (this.last?.version === this.pending) this.keep({ ...this.last, ack });
+      if (this.last?.version !== this.pending) return;
+      rmSync(path.join(this.dir, `bundle-${this.pending}`), { recursive: true, force: true });
+      this.keep({ ...this.last, ack, kept: this.keptBefore });
     });
     this.reloader.onHealthy((source) => {
       const last = this.last;
@@ -186,7 +196,8 @@ export class BundleReceiver implements Part {
       this.applied = version;
       const probation = this.cx.config.current.rollout?.health?.window;
       const ack = this.ack({ version, status: 'applied', errors: [], ...(probation ? { probation } : {}) });
-      this.keep({ version, digest, ack });
+      this.keptBefore = this.last?.kept;
+      this.keep({ version, digest, ack, kept: version });
       this.cx.cloud.reportItem('config', 'agent', { bundle: version });
       return ack;
     } catch (e) {
@@ -203,7 +214,7 @@ export class BundleReceiver implements Part {
   }
 
   /** The applied version and the last bundle's outcome, kept across restarts. */
-  private keep(last: NonNullable<BundleReceiver['last']>): void {
+  private keep(last: Kept): void {
     this.last = last;
     writeFileSync(this.versionFile, JSON.stringify(last), { mode: 0o600 });
   }

@@ -8,15 +8,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
-import { BundleReceiver } from '../../agent/rollout/bundles.js';
+import { BundleReceiver, keptBundle } from '../../agent/rollout/bundles.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
 import { signEnvelope } from '../../agent/rollout/signing.js';
 import { agentFor } from '../helpers/agent.js';
 import { signingKey } from '../helpers/updates.js';
 
 /** A started agent taking bundles signed by its `fleet` key, with `extra` config. */
-async function bundleAgent(extra = '') {
-  const h = agentFor(`version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } } }\n${extra}`);
+async function bundleAgent(extra = '', rollout = '') {
+  const h = agentFor(
+    `version: 1\nrollout: { bundles: { trust: { keys: [fleet.pub] } }${rollout} }\n${extra}`,
+  );
   const key = signingKey(h.dir, 'fleet');
   const file = path.join(h.dir, 'pitcrew.yaml');
   h.agent.use(
@@ -122,5 +124,34 @@ describe('what a bundle holds', () => {
       ['r0'],
     );
     assert.ok(h.agent.services.has('car'));
+  });
+
+  it('a bundle reverted by its health check is not kept: the one before it is, its files removed', async () => {
+    const { h, key, bundles } = await bundleAgent('', ', health: { window: 1m }');
+    const send = (version: number, payload: object) =>
+      bundles.receive(
+        Buffer.from(
+          JSON.stringify(signEnvelope(Buffer.from(JSON.stringify({ version, ...payload })), key.privatePem)),
+        ),
+      );
+    const rules = (name: string) => [{ name, on: 'ping', do: [{ emit: { tag: 'pong' } }] }];
+    assert.equal((await send(1, { rules: rules('r1') })).status, 'applied');
+    await h.clock.advance(60_000);
+    assert.equal(keptBundle(h.agent.dataDir), path.join(h.agent.dataDir, 'rollout', 'bundle-1'));
+    const flaky = path.resolve(import.meta.dirname, '../fixtures/modules/flaky.mjs');
+    const unhealthy = {
+      rules: rules('r2'),
+      services: { flaky: { driver: 'module', settings: { module: flaky }, restart: { delay: '5s' } } },
+    };
+    assert.equal((await send(2, unhealthy)).status, 'applied');
+    assert.equal(keptBundle(h.agent.dataDir), path.join(h.agent.dataDir, 'rollout', 'bundle-2'));
+    await h.clock.advance(60_000);
+    assert.ok(h.tags('system/config/reverted').length > 0);
+    assert.deepEqual(
+      h.agent.reactor.list().map((r) => r.name),
+      ['r1'],
+    );
+    assert.equal(keptBundle(h.agent.dataDir), path.join(h.agent.dataDir, 'rollout', 'bundle-1'));
+    assert.equal(existsSync(path.join(h.agent.dataDir, 'rollout', 'bundle-2')), false);
   });
 });
