@@ -12,6 +12,7 @@ import {
 import type { ConfigMemo } from '../config/memo.js';
 import { keptBundle, layOver } from '../rollout/bundles.js';
 import { errorText } from '../rollout/errors.js';
+import { keptCommit } from '../rollout/git-rollout.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
 
 /** Where an installed unit keeps its config. */
@@ -57,8 +58,8 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 }
 
 /**
- * `run`'s load: the config file, with the signed bundle the unit last applied laid over it (kept
- * across restarts), or, when the config file does not load and the data directory it names holds
+ * `run`'s load: the config file, with what ran with it before this start (the commit checked out
+ * from git, or the signed bundle last applied, laid over it), or, when the config file does not load and the data directory it names holds
  * a last known good config, that one, said loudly (every problem on stderr; `fallback` says what
  * was not run and why, for the log, the event and the status). With neither, every problem and
  * exit 1. `files` are the config file's own (to watch for the fix), whichever config runs.
@@ -83,23 +84,39 @@ export async function loadOrLastKnownGood(
     ];
     return { loaded: lkg, files: filesOf(file), fallback };
   }
-  const kept = loaded.config.rollout?.bundles && keptBundle(loaded.config.unit.data_dir);
+  const kept = keptConfig(loaded);
   if (!kept) return { loaded, files: loaded.files };
   try {
-    const laid = await loadChecked(await layOver(loaded.file, kept), process.env, {
+    const runs = await loadChecked(await kept.file(), process.env, {
+      within: kept.within,
       unitDir: path.dirname(loaded.file),
       memo,
     });
-    return { loaded: laid, files: loaded.files };
+    return { loaded: runs, files: loaded.files };
   } catch (e) {
-    // The config file changed under the bundle (edited while the unit was off): the file alone runs.
+    // The config file changed under it (edited while the unit was off): the file alone runs.
     const problems = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
     for (const p of problems) console.error(p);
-    const fallback = [
-      `the kept bundle (${kept}) does not load over ${file}; running the config file alone`,
-      ...problems,
-    ];
+    const fallback = [`${kept.what} does not load with ${file}; running the config file alone`, ...problems];
     console.error(fallback[0]);
     return { loaded, files: loaded.files, fallback };
   }
+}
+
+/**
+ * What ran with the config file before this start, and runs again: the commit checked out from git
+ * (`rollout.git`), else the signed bundle last applied (`rollout.bundles`), laid over the file.
+ */
+function keptConfig(loaded: LoadedConfig) {
+  const { rollout, unit } = loaded.config;
+  const commit = rollout?.git && keptCommit(unit.data_dir, rollout.git);
+  if (commit)
+    return {
+      what: `git commit ${commit.commit.slice(0, 12)}`,
+      file: async () => commit.file,
+      within: commit.within,
+    };
+  const bundle = rollout?.bundles && keptBundle(unit.data_dir);
+  if (bundle) return { what: `the kept bundle (${bundle})`, file: () => layOver(loaded.file, bundle) };
+  return undefined;
 }

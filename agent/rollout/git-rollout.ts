@@ -29,6 +29,31 @@ export interface GitRolloutStatus {
   last_error?: string;
 }
 
+/** Where the checkout is, and the commits that failed, under the data directory. */
+const checkoutOf = (dataDir: string) => path.join(dataDir, 'rollout', 'git');
+const badCommitsOf = (dataDir: string) => path.join(dataDir, 'rollout', 'bad-commits.json');
+
+/**
+ * The commit checked out when the agent last ran (the checkout is left detached at the one that
+ * runs), with its config file: what a start runs over the unit's config file. Not a bad commit.
+ */
+export function keptCommit(
+  dataDir: string,
+  git: Pick<GitSettings, 'path'>,
+): { commit: string; file: string; within: string } | undefined {
+  const within = checkoutOf(dataDir);
+  try {
+    const commit = readFileSync(path.join(within, '.git', 'HEAD'), 'utf8').trim();
+    const badFile = badCommitsOf(dataDir);
+    const bad = existsSync(badFile) ? (JSON.parse(readFileSync(badFile, 'utf8')) as string[]) : [];
+    const file = path.join(within, git.path);
+    if (!/^[0-9a-f]{40,64}$/.test(commit) || bad.includes(commit) || !existsSync(file)) return undefined;
+    return { commit, file, within };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Config rollout from git (DESIGN §8) with the `git` command: every `interval` (and on `pitcrew
  * rollout pull`) fetch the branch; a new commit is checked out in `data_dir/rollout/git` and its
@@ -55,10 +80,9 @@ export class GitRollout implements Part {
 
   constructor(private readonly cx: PartContext<GitSettings>) {
     this.git = cx.section;
-    const root = path.join(cx.dataDir, 'rollout');
-    this.dir = path.join(root, 'git');
-    this.badFile = path.join(root, 'bad-commits.json');
-    mkdirSync(root, { recursive: true, mode: 0o700 });
+    this.dir = checkoutOf(cx.dataDir);
+    this.badFile = badCommitsOf(cx.dataDir);
+    mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
     this.bad = new Set(
       existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
     );
@@ -148,16 +172,20 @@ export class GitRollout implements Part {
   }
 
   /**
-   * After a start: the commit checked out before it runs again at once, without waiting for the
-   * fetch (a unit starts offline as often as not). Unless it is bad, or nothing was checked out.
+   * After a start: the commit checked out before it runs again (`pitcrew run` started with it
+   * already, unless it no longer loads over the unit's config), without waiting for the fetch: a
+   * unit starts offline as often as not.
    */
   private async applyKept(): Promise<void> {
-    const head = await this.cmd(['rev-parse', 'HEAD']).catch(() => undefined);
-    if (!head || this.bad.has(head) || !existsSync(this.configIn())) return;
-    const outcome = await this.reloader.applyFile(`git ${head.slice(0, 12)}`, this.configIn(), this.dir);
+    const kept = keptCommit(this.cx.dataDir, this.git);
+    if (!kept) return;
+    const outcome = await this.reloader.applyFile(`git ${kept.commit.slice(0, 12)}`, kept.file, kept.within);
     if (!outcome.ok) return;
-    this.commit = head;
-    this.cx.log.info({ commit: head }, `git rollout: ${head.slice(0, 12)} runs again, as before the start`);
+    this.commit = kept.commit;
+    this.cx.log.info(
+      { commit: kept.commit },
+      `git rollout: ${kept.commit.slice(0, 12)} runs, as before the start`,
+    );
   }
 
   /** The health check failed after `commit` was applied: it is bad, the previous commit is back. */

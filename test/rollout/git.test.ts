@@ -14,6 +14,7 @@ import { realClock } from '../../agent/core/clock.js';
 import { GitRollout, type GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
 import { agentWith, FIXTURES } from '../helpers/agent.js';
+import { runBin, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -165,6 +166,35 @@ describe('git rollout', () => {
     );
     assert.equal(s().commit, a);
     assert.deepEqual(names(again), ['r1']);
+  });
+
+  it('a start runs the commit checked out before it, from its first event, through the installed command', async () => {
+    const { dir, origin, commit } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const hourly = (body: string) => config(home, origin, body).replace('interval: 100ms', 'interval: 1h');
+    commit(
+      hourly('reactor: { rules: [{ name: from_git, on: ping, do: [{ emit: { tag: pong } }] }] }\n'),
+      'good',
+    );
+    const file = path.join(home, 'pitcrew.yaml');
+    writeFileSync(file, hourly(''));
+    const rules = async () =>
+      (JSON.parse((await runBin(['rules', '-c', file])).stdout) as { name: string }[]).map((r) => r.name);
+    let agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"system/config/applied"'));
+    assert.deepEqual(await rules(), ['from_git']);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+
+    // Offline at the next start: the checkout's commit runs from the start, before any fetch.
+    execFileSync('mv', [origin, path.join(dir, 'gone.git')]);
+    agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
+    assert.match(agent.stderr(), /"config":"[^"]*\/var\/rollout\/git\/pitcrew\.yaml"[^\n]*"msg":"starting"/);
+    assert.deepEqual(await rules(), ['from_git']);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
   });
 
   it("resolves the unit's places against the unit's config, and what the commit brings in the checkout", async () => {
