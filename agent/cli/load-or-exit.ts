@@ -59,10 +59,11 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 
 /**
  * `run`'s load: the config file, with what ran with it before this start (the commit checked out
- * from git, or the signed bundle last applied, laid over it), or, when the config file does not load and the data directory it names holds
- * a last known good config, that one, said loudly (every problem on stderr; `fallback` says what
- * was not run and why, for the log, the event and the status). With neither, every problem and
- * exit 1. `files` are the config file's own (to watch for the fix), whichever config runs.
+ * from git, or the signed bundle last applied, laid over it), or, when the config file does not
+ * load and the data directory it names holds a last known good config, that one, said loudly
+ * (every problem on stderr; `fallback` says what was not run and why, for the log, the event and
+ * the status). With neither, every problem and exit 1. `files` are the config file's own (to
+ * watch for the fix), whichever config runs.
  */
 export async function loadOrLastKnownGood(
   file: string,

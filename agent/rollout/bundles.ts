@@ -15,10 +15,10 @@ import { openEnvelope, readTrustedKeys } from './signing.js';
 const OVERLAY = 'overlay.json';
 const VERSION_FILE = 'bundle-version.json';
 
-type Overlay = { rules?: unknown; services?: Record<string, unknown> };
+type RulesAndServices = { rules?: unknown; services?: Record<string, unknown> };
 type Kept = { version: number; digest: string; ack: Ack; kept?: number };
 
-const overlayOf = (payload: Record<string, unknown>): Overlay => ({
+const overlayOf = (payload: Record<string, unknown>): RulesAndServices => ({
   ...(payload.rules === undefined ? {} : { rules: payload.rules }),
   ...(payload.services === undefined ? {} : { services: payload.services as Record<string, unknown> }),
 });
@@ -48,7 +48,7 @@ export function keptBundle(dataDir: string): string | undefined {
  * without `rules` (one that ships services) keeps the file's rules: none is not all gone.
  */
 export async function layOver(configFile: string, dir: string): Promise<string> {
-  const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as Overlay;
+  const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as RulesAndServices;
   const loaded = await loadChecked(configFile);
   const base = standalone(loaded.raw, loaded.config);
   const merged = {
@@ -120,10 +120,12 @@ export class BundleReceiver implements Part {
     this.applied = typeof saved === 'number' ? saved : saved.version;
     if (typeof saved !== 'number') this.last = saved;
     // The config file changed (or SIGHUP): what runs is that file with the kept bundle over it.
-    this.reloader.layOver(async (file) => {
-      const kept = keptBundle(cx.dataDir);
-      return kept ? { file: await layOver(file, kept) } : undefined;
-    });
+    // With git rollout too, the commit's config is what runs (as at a start).
+    if (!cx.config.current.rollout?.git)
+      this.reloader.layOver(async (file) => {
+        const kept = keptBundle(cx.dataDir);
+        return kept ? { file: await layOver(file, kept) } : undefined;
+      });
     this.reloader.onReverted((reason, source) => {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });

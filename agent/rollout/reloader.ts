@@ -35,7 +35,7 @@ export class Reloader implements Part, ReloaderPort {
   private raw: unknown;
   /** What the last load parsed and checked: a reload redoes only the files and rules that changed. */
   private readonly memo: ConfigMemo;
-  /** The config file with what runs over it (the kept bundle), when there is one: what its reloads apply. */
+  /** What runs with the config file (the git commit, or the kept bundle over it), if any: what its reloads apply. */
   private overlay?: Overlay;
 
   constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
