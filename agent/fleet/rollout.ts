@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Payload, Rollout, RolloutStore, Target, TargetState } from './store.js';
-import type { Ack, FleetView } from './view.js';
+import { type Ack, type FleetView, shown } from './view.js';
 import { tooMany } from './waves.js';
 
 /** How the run reaches the broker: publish at QoS 1, resolved on the broker's PUBACK. */
@@ -19,7 +19,11 @@ const TOPIC: Record<Payload['kind'], string> = { bundle: 'config', desired: 'des
  * `fail` with why, or undefined when it is about something else.
  */
 export function verdict(p: Payload, a: Ack): { ok: true } | { wait: string } | { fail: string } | undefined {
-  const why = () => [a.status, ...((a.errors ?? a.reasons ?? []) as string[])].join(': ');
+  // A unit's ack is not trusted to be well formed: reasons are read only from a list, shown safely.
+  const why = () => {
+    const reasons = a.errors ?? a.reasons;
+    return [a.status, ...(Array.isArray(reasons) ? reasons : [])].map(shown).join(': ');
+  };
   if (p.kind === 'bundle') {
     if (a.messageType !== undefined || a.source !== undefined || a.version !== p.key) return undefined;
     if (a.status !== 'applied') return { fail: why() };

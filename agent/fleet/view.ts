@@ -21,6 +21,16 @@ const LEAVES = ['online', 'status', 'ack'];
 /** The fields that tell a status item from another of its section; the rest are its state. */
 const IDENTITY = ['id', 'type', 'serviceId', 'subjectId', 'instance', 'digest', 'nodeId', 'name'];
 const identity = (item: Item) => JSON.stringify(IDENTITY.map((k) => item[k]));
+const isItem = (v: unknown): v is Item => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A value a unit sent, as it can be shown: a primitive as it is, anything else as its JSON (an
+ * object of JSON may hide `toString`, and a template literal would throw on it).
+ */
+export function shown(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
+}
 
 function parse(payload: Buffer): unknown {
   try {
@@ -89,18 +99,23 @@ export class FleetView {
     return { unit: u, leaf: 'ack', ack };
   }
 
-  /** A whole status replaces what was known; a delta updates its items. */
+  /**
+   * A whole status replaces what was known; a delta updates its items. What a unit sends is not
+   * trusted to be well formed: only lists of objects are taken, and a section named `__proto__` is
+   * a section like any other (no prototype to set).
+   */
   private status(u: UnitView, msg: Record<string, unknown>): void {
     const whole = msg.isDeltaInfo === false || !u.status;
-    const next: Record<string, Item[]> = whole ? {} : { ...u.status };
+    const next: Record<string, Item[]> = Object.assign(Object.create(null), whole ? {} : u.status);
     for (const [section, list] of Object.entries(msg)) {
       if (!Array.isArray(list)) continue;
+      const taken = list.filter(isItem);
       if (whole) {
-        next[section] = list as Item[];
+        next[section] = taken;
         continue;
       }
       const items = new Map((next[section] ?? []).map((i) => [identity(i), i]));
-      for (const item of list as Item[]) items.set(identity(item), { ...items.get(identity(item)), ...item });
+      for (const item of taken) items.set(identity(item), { ...items.get(identity(item)), ...item });
       next[section] = [...items.values()];
     }
     u.status = next;
@@ -113,23 +128,24 @@ export function summary(u: UnitView): Record<string, unknown> {
   const updates: Record<string, number> = {};
   for (const section of ['components', 'services', 'layers'])
     for (const item of u.status?.[section] ?? []) {
-      const s = String(item.status ?? '?');
+      const s = String(shown(item.status) ?? '?');
       updates[s] = (updates[s] ?? 0) + 1;
     }
   const bundleAck = u.acks.bundle;
   // The whole status is retained from the last connect and the ack from the last bundle: the newer says.
-  const applied = bundleAck?.status === 'applied' ? Number(bundleAck.version) : -1;
+  const applied =
+    bundleAck?.status === 'applied' && typeof bundleAck.version === 'number' ? bundleAck.version : -1;
   const bundle = Math.max(applied, typeof config?.bundle === 'number' ? config.bundle : -1);
   return {
     unit: u.id,
     online: u.online ?? null,
-    config: config?.version ?? null,
+    config: shown(config?.version),
     bundle: bundle >= 0 ? bundle : null,
-    config_status: config?.status ?? null,
+    config_status: shown(config?.status),
     updates,
-    last_ack: bundleAck ? { version: bundleAck.version, status: bundleAck.status } : null,
+    last_ack: bundleAck ? { version: shown(bundleAck.version), status: shown(bundleAck.status) } : null,
     desired: u.acks.desired
-      ? { sequence: u.acks.desired.sequence ?? null, status: u.acks.desired.status }
+      ? { sequence: shown(u.acks.desired.sequence), status: shown(u.acks.desired.status) }
       : null,
     seen: u.seen ?? null,
     status: u.status ?? null,

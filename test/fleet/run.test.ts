@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { FakeClock } from '../../agent/core/clock.js';
 import { RolloutRun, verdict } from '../../agent/fleet/rollout.js';
 import { type Payload, RolloutStore } from '../../agent/fleet/store.js';
 import { FleetTopics } from '../../agent/fleet/topics.js';
-import { FleetView } from '../../agent/fleet/view.js';
+import { FleetView, summary } from '../../agent/fleet/view.js';
 import { parseShare, tooMany, waveEnds } from '../../agent/fleet/waves.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-run-'));
@@ -180,5 +181,43 @@ describe('acknowledgements, waves and topics', () => {
     assert.equal(t.unitOf('fleet/eu/bikes/b-1/ack'), undefined);
     assert.equal(t.prefixOf('eu/van-2'), 'fleet/eu/cars/van-2');
     assert.throws(() => new FleetTopics('pitcrew/#'), /a \+ where each unit's id goes/);
+  });
+});
+
+describe('what units send is not trusted to be well formed', () => {
+  it('any status or ack a unit publishes is taken or ignored, never thrown, and `fleet status` still summarises it', async () => {
+    const { run, say, states } = setup(3, [1]);
+    const view = (run as unknown as { view: FleetView }).view;
+    await tick();
+    // Well formed at first, so deltas after it merge into something.
+    say('u0', 'status', { isDeltaInfo: false, components: [{ id: 'a', status: 'installed' }] });
+    const anything = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      // Shaped like an ack for the bundle being rolled out, with anything in its fields.
+      fc.record({
+        version: fc.constant(7),
+        status: fc.jsonValue(),
+        errors: fc.jsonValue(),
+        probation: fc.jsonValue(),
+      }),
+      // Shaped like a status, with anything in its sections and items.
+      fc.dictionary(
+        fc.constantFrom('components', 'config', '__proto__', 'isDeltaInfo'),
+        fc.jsonValue({ maxDepth: 3 }),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('u0', 'u1', 'u2'),
+        fc.constantFrom('status', 'ack', 'online'),
+        anything,
+        (unit, leaf, body) => {
+          say(unit, leaf, body);
+          for (const u of view.units.values()) JSON.stringify(summary(u));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    assert.equal(Object.keys(states()).length, 3);
   });
 });
