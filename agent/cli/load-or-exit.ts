@@ -118,6 +118,6 @@ function keptConfig(loaded: LoadedConfig) {
       within: commit.within,
     };
   const bundle = rollout?.bundles && keptBundle(unit.data_dir);
-  if (bundle) return { what: `the kept bundle (${bundle})`, file: () => layOver(loaded.file, bundle) };
+  if (bundle) return { what: `the kept bundle (${bundle})`, file: () => layOver(loaded, bundle) };
   return undefined;
 }

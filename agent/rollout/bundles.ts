@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadChecked } from '../config/load.js';
+import { type LoadedConfig, loadChecked } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
 import { describeIssues } from '../config/schema-issues.js';
@@ -47,9 +47,10 @@ export function keptBundle(dataDir: string): string | undefined {
  * and check, beside the files it carries: a service's relative paths resolve among them. A bundle
  * without `rules` (one that ships services) keeps the file's rules: none is not all gone.
  */
-export async function layOver(configFile: string, dir: string): Promise<string> {
+export async function layOver(config: string | LoadedConfig, dir: string): Promise<string> {
   const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as RulesAndServices;
-  const loaded = await loadChecked(configFile);
+  // A start has loaded the config file already.
+  const loaded = typeof config === 'string' ? await loadChecked(config) : config;
   const base = standalone(loaded.raw, loaded.config);
   const merged = {
     ...base,
