@@ -191,7 +191,8 @@ describe('git rollout', () => {
     execFileSync('mv', [origin, path.join(dir, 'gone.git')]);
     agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     await agent.waitFor((l) => l.includes('"tag":"system/agent/started"'));
-    assert.match(agent.stderr(), /"config":"[^"]*\/var\/rollout\/git\/pitcrew\.yaml"[^\n]*"msg":"starting"/);
+    const starting = await agent.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
+    assert.match(starting, /"config":"[^"]*\/var\/rollout\/git\/pitcrew\.yaml"/);
     assert.deepEqual(await rules(), ['from_git']);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);

@@ -100,7 +100,7 @@ describe('config reload (real process)', () => {
       /does not load; running the last known good[\s\S]*version must be 1/,
     );
     await second.waitFor(tagged('system/agent/started'));
-    assert.match(second.stderr(), /running the last known good config/);
+    await second.waitFor((l) => l.includes('running the last known good config'), 20_000, 'stderr');
     // The last known good is the config SIGHUP applied.
     await runBin(['emit', 'ping', '--socket', `${dir}/ctl.sock`]);
     await second.waitFor(tagged('pong/hup'));
