@@ -61,7 +61,7 @@ export function registerRun(program: Command, snapshot?: boolean): void {
         logger: log,
         baseDir: path.dirname(loaded.file),
         // The file as configured (not the last known good that runs when it does not load): the one to watch and reload.
-        origin: { file: path.resolve(opts.config), files, raw: loaded.raw, memo },
+        origin: { file: path.resolve(opts.config), files, raw: loaded.raw, memo, loaded: loaded.file },
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
       process.on('SIGHUP', () => void agent.reload('SIGHUP'));

@@ -208,6 +208,8 @@ export interface ConfigOrigin {
   file: string;
   files: string[];
   raw: unknown;
+  /** The file the running config was loaded from, where not `file` (a git commit's, a kept bundle's). */
+  loaded?: string;
   /** What loading it parsed and checked: the first reload redoes only what changed. */
   memo?: ConfigMemo;
 }

@@ -86,6 +86,9 @@ export class GitRollout implements Part {
     this.bad = new Set(
       existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
     );
+    // `pitcrew run` started with the commit checked out before (keptCommit): it runs already.
+    const kept = keptCommit(cx.dataDir, this.git);
+    if (kept && cx.origin.loaded === kept.file) this.commit = kept.commit;
     this.reloader.onReverted((reason, source) => {
       if (source.startsWith('git ')) void this.reverted(reason);
     });
@@ -172,9 +175,9 @@ export class GitRollout implements Part {
   }
 
   /**
-   * After a start: the commit checked out before it runs again (`pitcrew run` started with it
-   * already, unless it no longer loads over the unit's config), without waiting for the fetch: a
-   * unit starts offline as often as not.
+   * After a start that did not run it already (the agent built otherwise than by `pitcrew run`, or
+   * the commit's config did not load with the unit's then): the commit checked out before runs
+   * again, without waiting for the fetch, as a unit starts offline as often as not.
    */
   private async applyKept(): Promise<void> {
     const kept = keptCommit(this.cx.dataDir, this.git);

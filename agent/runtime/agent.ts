@@ -155,7 +155,7 @@ export class Agent {
       unit: this.current.unit,
       signals: this.signals,
       env,
-      origin: { file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw, memo: origin.memo },
+      origin: { ...origin, file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw },
       status: () => this.status(),
       flush: async () => this.flush(),
       cloud: {

@@ -194,6 +194,9 @@ describe('git rollout', () => {
     const starting = await agent.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
     assert.match(starting, /"config":"[^"]*\/var\/rollout\/git\/pitcrew\.yaml"/);
     assert.deepEqual(await rules(), ['from_git']);
+    // It runs already: the first poll, whose fetch fails, applies nothing again.
+    await agent.waitFor((l) => l.includes('git rollout: git fetch'), 20_000, 'stderr');
+    assert.equal(agent.lines.filter((l) => l.includes('"tag":"system/config/applied"')).length, 0);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
   });
