@@ -5,7 +5,8 @@ import { globSync, isDynamicPattern } from 'tinyglobby';
 import { deepFreeze } from '../core/freeze.js';
 import { type ConfigIssue, displayFile, formatPath, type KeyPath, type Pos } from './errors.js';
 import type { ConfigMemo } from './memo.js';
-import { type Env, type LNode, parseYamlSource } from './yaml-source.js';
+import { type Env, type LNode, parseYaml, parseYamlSource } from './yaml-source.js';
+import { spliceYaml } from './yaml-splice.js';
 
 /** Plain config data plus the merged tree that knows where every value and key came from. */
 export interface Composed {
@@ -103,13 +104,20 @@ function readSource(
     });
     return undefined;
   }
-  const known = memo?.tree(file, text);
+  if (!memo) return parseYamlSource(file, text, env, issues);
+  const known = memo.tree(file, text);
   if (known) return known;
+  const earlier = memo.earlier(file);
+  const spliced = earlier && spliceYaml(file, earlier, text, env);
+  if (spliced) {
+    memo.keep(file, text, spliced);
+    return spliced.node;
+  }
   const own: ConfigIssue[] = [];
-  const node = parseYamlSource(file, text, env, own);
-  if (node && own.length === 0) memo?.keep(file, text, node);
+  const parsed = parseYaml(file, text, env, own);
+  if (own.length === 0) memo.keep(file, text, parsed);
   issues.push(...own);
-  return node;
+  return parsed.node;
 }
 
 function includesOf(node: LNode, issues: ConfigIssue[]): { pattern: string; pos: Pos }[] {

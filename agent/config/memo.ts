@@ -1,6 +1,14 @@
 import type { RuleT } from '../reactor/schema.js';
 import type { SchemaProblem } from './schema-issues.js';
-import type { LNode } from './yaml-source.js';
+import type { LNode, ParsedYaml } from './yaml-source.js';
+
+/** A file's text as last read, and its tree. */
+export interface KeptTree {
+  text: string;
+  node: LNode;
+  /** Whether a node may stand for more than itself (anchors, aliases): then no part is parsed alone. */
+  linked: boolean;
+}
 
 /** Numbers JSON cannot write (`.nan`, `.inf` in YAML) kept apart from null in a rule's key. */
 const keyed = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v);
@@ -9,10 +17,11 @@ const keyed = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFi
  * What one load of a config hands the next (a reloader keeps one): each file's parse tree while its
  * text stays the same, and, by what a rule says, the rule as validated and its semantic problems.
  * A reload then parses only the files that changed, and validates and checks only the rules that
- * changed, wherever they moved. The trees are never modified after parsing.
+ * changed, wherever they moved. A file's tree changes only when the file's next text is spliced
+ * into it (`spliceYaml`): its nodes after the edit move to their new lines, and it is that text's tree.
  */
 export class ConfigMemo {
-  private readonly trees = new Map<string, { text: string; node: LNode }>();
+  private readonly trees = new Map<string, KeptTree>();
   private readonly keys = new WeakMap<LNode, string>();
   /** A rule as written (plain data, frozen: loads share it), by its node. */
   readonly values = new WeakMap<LNode, unknown>();
@@ -27,9 +36,18 @@ export class ConfigMemo {
     return have?.text === text ? have.node : undefined;
   }
 
-  /** Keeps a file's tree: only one parsed cleanly and without `${env:…}` (whose values may change). */
-  keep(file: string, text: string, node: LNode): void {
-    if (!text.includes('${env:')) this.trees.set(file, { text, node });
+  /** The tree kept for `file`, whatever its text is now: a changed file's parts that did not change are taken from it. */
+  earlier(file: string): KeptTree | undefined {
+    return this.trees.get(file);
+  }
+
+  /**
+   * Keeps a file's tree: only one parsed cleanly and without `${env:…}` (whose values may change).
+   * Another forgets the file's tree before, which a splice may have moved to this text's lines.
+   */
+  keep(file: string, text: string, { node, linked }: ParsedYaml): void {
+    if (node && !text.includes('${env:')) this.trees.set(file, { text, node, linked });
+    else this.trees.delete(file);
   }
 
   /** What the rule at `node` says, as a key (equal keys, equal rules): worked out once per node. */

@@ -54,12 +54,15 @@ const duplicate = (key: string, first: Pos) =>
 /** A key written `<<` merges (YAML's merge key); quoted or tagged, it is only a key. */
 const isPlain = (ev: Event) => ev.type === EVENT_SCALAR && ev.style === SCALAR_STYLE_PLAIN && ev.tagStart < 0;
 
-/** Offsets to 1-based line and column. */
+/** Offsets to 1-based line and column; `firstLine` lines come before the text (a part of a file). */
 class Lines {
   private readonly starts = [0];
   /** The line of the last offset asked for: a parse asks in document order, so the next is near. */
   private last = 0;
-  constructor(text: string) {
+  constructor(
+    text: string,
+    private readonly firstLine = 0,
+  ) {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
   at(file: string, offset: number): Pos {
@@ -70,7 +73,7 @@ class Lines {
         ? last + 1
         : this.search(offset);
     this.last = line;
-    return { file, line: line + 1, column: offset - this.starts[line]! + 1 };
+    return { file, line: this.firstLine + line + 1, column: offset - this.starts[line]! + 1 };
   }
 
   private holds(line: number, offset: number): boolean {
@@ -100,6 +103,10 @@ class Builder {
   private readonly path: (string | number)[] = [];
   private readonly anchors = new Map<string, LNode>();
   private readonly lines: Lines;
+  /** Where the last node read starts. */
+  private read = 0;
+  /** Whether a node may stand for more than itself: an anchor, an alias or a directive was read. */
+  linked = false;
 
   constructor(
     private readonly file: string,
@@ -107,12 +114,17 @@ class Builder {
     private readonly events: Event[],
     private readonly env: Env,
     private readonly issues: ConfigIssue[],
+    firstLine = 0,
   ) {
-    this.lines = new Lines(text);
+    this.lines = new Lines(text, firstLine);
   }
 
   document(): LNode | undefined {
-    if (this.events[this.i]?.type === EVENT_DOCUMENT) this.i++;
+    const start = this.events[this.i];
+    if (start?.type === EVENT_DOCUMENT) {
+      this.i++;
+      if (start.directives.length > 0) this.linked = true;
+    }
     if (this.i >= this.events.length || this.events[this.i]!.type === EVENT_POP) return undefined;
     const root = this.node();
     if (this.events.slice(this.i).some((e) => e.type === EVENT_DOCUMENT)) {
@@ -132,7 +144,10 @@ class Builder {
   }
 
   private anchor(ev: { anchorStart: number; anchorEnd: number }, node: LNode): LNode {
-    if (ev.anchorStart >= 0) this.anchors.set(this.text.slice(ev.anchorStart, ev.anchorEnd), node);
+    if (ev.anchorStart >= 0) {
+      this.anchors.set(this.text.slice(ev.anchorStart, ev.anchorEnd), node);
+      this.linked = true;
+    }
     return node;
   }
 
@@ -142,13 +157,19 @@ class Builder {
       case EVENT_SCALAR: {
         // Point at the opening quote of a quoted scalar, as an editor shows it.
         const quoted = ev.style === SCALAR_STYLE_SINGLE_QUOTED || ev.style === SCALAR_STYLE_DOUBLE_QUOTED;
-        // An empty scalar (`key:` or a lone tag) has no text: point at its tag, anchor, or the start.
+        // An empty scalar (`key:` or a lone tag) has no text: point at its tag or anchor, else at
+        // what was read before it (its key).
         const start =
-          ev.valueStart >= 0 ? ev.valueStart - (quoted ? 1 : 0) : Math.max(ev.tagStart, ev.anchorStart, 0);
+          ev.valueStart >= 0
+            ? ev.valueStart - (quoted ? 1 : 0)
+            : Math.max(ev.tagStart, ev.anchorStart, this.read);
+        this.read = start;
         const pos = this.pos(start);
         return this.anchor(ev, { t: 'val', pos, value: this.scalar(ev, pos) });
       }
       case EVENT_ALIAS: {
+        this.linked = true;
+        this.read = ev.anchorStart;
         const name = this.text.slice(ev.anchorStart, ev.anchorEnd);
         const target = this.anchors.get(name);
         if (target) return target;
@@ -160,6 +181,7 @@ class Builder {
         return { t: 'val', pos: this.pos(ev.anchorStart), value: null };
       }
       case EVENT_SEQUENCE: {
+        this.read = ev.start;
         const node: LNode = { t: 'seq', pos: this.pos(ev.start), items: [] };
         while (this.events[this.i]!.type !== EVENT_POP) {
           this.path.push(node.items.length);
@@ -170,6 +192,7 @@ class Builder {
         return this.anchor(ev, node);
       }
       case EVENT_MAPPING: {
+        this.read = ev.start;
         const node: LNode = { t: 'map', pos: this.pos(ev.start), entries: new Map() };
         /** Keys a merge (`<<`) brought in: a key written in this mapping itself overrides them. */
         const merged = new Set<string>();
@@ -263,27 +286,47 @@ class Builder {
   }
 }
 
-/** Parses one YAML file; syntax errors and unset env variables go to `issues`. */
-export function parseYamlSource(
+/** A parsed YAML text: its tree, and whether a node in it may stand for more than itself (`linked`: anchors, aliases, directives). */
+export interface ParsedYaml {
+  node: LNode | undefined;
+  linked: boolean;
+}
+
+/**
+ * Parses YAML text; syntax errors and unset env variables go to `issues`. `at` places a part of a
+ * file: the text starts at line `line` + 1 of it, `depth` levels deep in its tree.
+ */
+export function parseYaml(
   file: string,
   text: string,
   env: Env,
   issues: ConfigIssue[],
-): LNode | undefined {
+  at: { line: number; depth: number } = { line: 0, depth: 0 },
+): ParsedYaml {
   try {
-    const events = parseEvents(text, { filename: file, maxDepth: MAX_DEPTH });
-    return new Builder(file, text, events, env, issues).document();
+    const events = parseEvents(text, { filename: file, maxDepth: MAX_DEPTH - at.depth });
+    const builder = new Builder(file, text, events, env, issues, at.line);
+    const node = builder.document();
+    return { node, linked: builder.linked };
   } catch (e) {
     if (!(e instanceof YAMLException)) throw e;
     const mark = (e as YAMLException & { mark?: { line: number; column: number } }).mark;
     const reason = (e as YAMLException & { reason?: string }).reason ?? e.message;
     issues.push({
       file,
-      line: (mark?.line ?? 0) + 1,
+      line: at.line + (mark?.line ?? 0) + 1,
       column: (mark?.column ?? 0) + 1,
       path: '',
       message: `YAML: ${reason}`,
     });
-    return undefined;
+    return { node: undefined, linked: false };
   }
 }
+
+/** Parses one YAML file; syntax errors and unset env variables go to `issues`. */
+export const parseYamlSource = (
+  file: string,
+  text: string,
+  env: Env,
+  issues: ConfigIssue[],
+): LNode | undefined => parseYaml(file, text, env, issues).node;

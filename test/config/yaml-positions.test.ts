@@ -39,8 +39,8 @@ describe('YAML positions', () => {
       '.a@': '1:1',
       '.a': '1:4',
       '.b@': '2:1',
-      // An empty value has no text of its own: the start of the file.
-      '.b': '1:1',
+      // An empty value has no text of its own: where its key is.
+      '.b': '2:1',
       '.c@': '3:1',
       '.c': '3:4',
       '.c[0]': '3:5',
