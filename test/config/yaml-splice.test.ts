@@ -26,16 +26,21 @@ function shape(node: LNode | undefined): unknown {
 
 function kept(text: string): KeptTree | undefined {
   const issues: ConfigIssue[] = [];
-  const parsed = parseYaml('f.yaml', text, {}, issues);
+  const parsed = parseYaml('f.yaml', text, ENV, issues);
   return issues.length === 0 && parsed.node ? { text, node: parsed.node, linked: parsed.linked } : undefined;
 }
 
-/** The splice of `next` over `before`, checked against a whole parse; whether it spliced. */
-function check(before: KeptTree, next: string): boolean {
+const ENV = { X: 'x' };
+
+/**
+ * The splice of `next` over `before`, checked against a whole parse. A splice moves nodes of
+ * `before` in place: after one, `before` is of no use (as in the memo).
+ */
+function splice(before: KeptTree, next: string): KeptTree | undefined {
   const issues: ConfigIssue[] = [];
-  const whole = parseYaml('f.yaml', next, { X: 'x' }, issues);
-  const spliced = spliceYaml('f.yaml', before, next, { X: 'x' });
-  if (!spliced) return false;
+  const whole = parseYaml('f.yaml', next, ENV, issues);
+  const spliced = spliceYaml('f.yaml', before, next, ENV);
+  if (!spliced) return undefined;
   assert.deepEqual(issues, [], `spliced, though a whole parse finds problems:\n${next}`);
   assert.deepEqual(
     shape(spliced.node),
@@ -43,8 +48,11 @@ function check(before: KeptTree, next: string): boolean {
     `a splice differs from a whole parse of:\n${next}`,
   );
   assert.equal(spliced.linked, whole.linked);
-  return true;
+  return { text: next, node: spliced.node!, linked: spliced.linked };
 }
+
+/** Whether `next` spliced over `before` (checked against a whole parse). */
+const check = (before: KeptTree, next: string): boolean => splice(before, next) !== undefined;
 
 const RULES = Array.from({ length: 6 }, (_, i) => ({
   name: `r${i}`,
@@ -70,6 +78,45 @@ const texts = [
   `${stringify(CONFIG).replace(/\n {4}on:/, '\n    # a comment\n    on:')}# trailing\n`,
   // Kept trailing lines (`|+`), which belong to the scalar before the next item.
   stringify({ reactor: { rules: RULES.map((r) => ({ ...r, do: [{ log: 'keep\n\n\n' }] })) } }),
+  // What people write by hand: an explicit start, flow collections over lines, an indentation
+  // indicator, folded and quoted scalars over lines, comments at every column, empty values.
+  `--- # a config
+version: 1
+reactor:
+  rules:
+  - name: a   # first
+    on: [obd/speed,
+      obd/rpm]
+    when: {">": [{var: value},
+        10]}
+    do:
+    - log: |2
+          indented
+        text
+    - emit: { tag: x }
+# between rules
+  - name: b
+    on: "vehicle/\
+      engine"
+    do:
+      -
+        log: >-
+          folded
+          text
+
+      - emit:
+          tag: 'it''s'
+          data:
+  -   name: c
+      on: a/b
+      do: [ { log: x } ]
+other:
+  - - nested
+    - list
+  - [flow, list]
+`,
+  // Windows line ends.
+  stringify(CONFIG).replace(/\n/g, '\r\n'),
 ];
 
 const SNIPPETS = [
@@ -146,8 +193,10 @@ describe('YAML splice (a changed file parsed where it changed)', () => {
           for (const e of edits) {
             text = edited(text, e);
             runs++;
-            if (check(before, text)) spliced++;
-            before = kept(text) ?? before;
+            // A spliced tree is spliced into again: splices of splices must hold too.
+            const next = splice(before, text);
+            if (next) spliced++;
+            before = next ?? kept(text) ?? before;
           }
         },
       ),
