@@ -129,4 +129,51 @@ describe('config reload (real process)', () => {
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
   });
+
+  it('a block-style rule file edited in the middle: a rule put in runs, and a later error names its line', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'pitcrew.yaml');
+    const rule = (name: string, tag: string) =>
+      `    - name: ${name}\n      on: ping\n      do:\n        - emit:\n            tag: ${tag}\n`;
+    const rules = (middle: string, last: string) =>
+      Array.from(
+        { length: 30 },
+        (_, i) => (i === 15 ? middle : '') + rule(`r${i}`, i === 29 ? last : `pong/${i}`),
+      ).join('');
+    const head = config(dir, true, 'x').replace(/reactor:[\s\S]*/, 'reactor:\n  rules:\n');
+    writeFileSync(file, head + rules('', 'pong/last'));
+    const agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor(tagged('system/agent/started'));
+    const ping = () => runBin(['emit', 'ping', '--socket', `${dir}/ctl.sock`]);
+
+    // A rule put in between two: the rules below it move by its lines.
+    writeFileSync(file, head + rules(rule('inserted', 'pong/inserted'), 'pong/last'));
+    await agent.waitFor(tagged('system/config/applied'));
+    await ping();
+    await agent.waitFor(tagged('pong/inserted'));
+    await agent.waitFor(tagged('pong/last'));
+
+    // The last rule broken: the error names its line in the file as it is now.
+    const broken =
+      head +
+      rules(rule('inserted', 'pong/inserted'), 'pong/last').replace(
+        /( {8}- )emit(:\n {12}tag: pong\/last)/,
+        '$1emt$2',
+      );
+    writeFileSync(file, broken);
+    const rejected = JSON.parse(await agent.waitFor(tagged('system/config/rejected'))) as Event;
+    const line = broken.split('\n').findIndex((l) => l.includes('- emt:')) + 1;
+    assert.match(
+      (rejected.data.reasons as string[])[0]!,
+      new RegExp(`pitcrew\\.yaml:${line}:\\d+ reactor\\.rules\\[30\\]`),
+    );
+
+    writeFileSync(file, head + rules(rule('inserted', 'pong/inserted'), 'pong/fixed'));
+    await agent.waitFor(() => agent.lines.filter(tagged('system/config/applied')).length === 2);
+    await ping();
+    await agent.waitFor(tagged('pong/fixed'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+  });
 });
