@@ -1,5 +1,6 @@
 import {
   boolCoreTag,
+  COLLECTION_STYLE,
   EVENT_ALIAS,
   EVENT_DOCUMENT,
   EVENT_MAPPING,
@@ -50,6 +51,17 @@ function typed(text: string): unknown {
 
 const duplicate = (key: string, first: Pos) =>
   `duplicate key '${key}' (first at line ${first.line}:${first.column})`;
+
+const DASH = 0x2d;
+const SPACE = 0x20;
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const HASH = 0x23;
+
+/** A scalar with no text, tag or anchor: nothing in the text says where it is. */
+const isEmpty = (ev: Event) =>
+  ev.type === EVENT_SCALAR && ev.valueStart < 0 && ev.tagStart < 0 && ev.anchorStart < 0;
 
 /** A key written `<<` merges (YAML's merge key); quoted or tagged, it is only a key. */
 const isPlain = (ev: Event) => ev.type === EVENT_SCALAR && ev.style === SCALAR_STYLE_PLAIN && ev.tagStart < 0;
@@ -184,6 +196,10 @@ class Builder {
         this.read = ev.start;
         const node: LNode = { t: 'seq', pos: this.pos(ev.start), items: [] };
         while (this.events[this.i]!.type !== EVENT_POP) {
+          // An empty item (`-` alone) has no text: it is placed at its dash, found in the text.
+          const next = this.events[this.i]!;
+          if (node.items.length > 0 && ev.style === COLLECTION_STYLE.BLOCK && isEmpty(next))
+            this.read = this.dashAfter(this.read, node.pos.column - 1);
           this.path.push(node.items.length);
           node.items.push(this.node());
           this.path.pop();
@@ -263,6 +279,27 @@ class Builder {
         merged.add(key);
       }
     }
+  }
+
+  /**
+   * The dash of a block sequence's next item, at `column` on a line after `offset`'s (the item
+   * before it is indented deeper); `offset` itself if a line ends the sequence first.
+   */
+  private dashAfter(offset: number, column: number): number {
+    const { text } = this;
+    for (let nl = text.indexOf('\n', offset); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
+      let at = nl + 1;
+      while (text.charCodeAt(at) === SPACE) at++;
+      const c = text.charCodeAt(at);
+      if (c === LF || c === CR || c === HASH || Number.isNaN(c)) continue;
+      const after = text.charCodeAt(at + 1);
+      const item =
+        c === DASH &&
+        (Number.isNaN(after) || after === SPACE || after === TAB || after === LF || after === CR);
+      if (at - nl - 1 === column && item) return at;
+      if (at - nl - 1 <= column) break;
+    }
+    return offset;
   }
 
   /** Decodes a scalar and substitutes `${env:NAME}` / `${env:NAME:-default}`. */

@@ -177,9 +177,6 @@ export function spliceYaml(file: string, before: KeptTree, text: string, env: En
     const parsed = parseYaml(file, part, env, issues, { line: startLine, depth: span.path.length });
     const seq = parsed.node;
     if (issues.length > 0 || seq?.t !== 'seq' || seq.pos.column !== span.indent + 1) continue;
-    // An empty first item is placed by what was read before it, which the part alone does not have.
-    const head = seq.items[0]!;
-    if (span.first > 0 && head.pos.line === seq.pos.line && head.pos.column === seq.pos.column) continue;
     const shift = countLines(part) - countLines(old.slice(span.start, span.end));
     const endLine = startLine + countLines(old.slice(span.start, span.end));
     return { node: rebuilt(before.node, span, seq.items, endLine, shift), linked: parsed.linked };

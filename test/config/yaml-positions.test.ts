@@ -62,4 +62,17 @@ describe('YAML positions', () => {
       '.g': '10:4',
     });
   });
+
+  it('places an empty list item at its dash, after items of any size, comments and blank lines', () => {
+    const issues: ConfigIssue[] = [];
+    const root = parseYamlSource(
+      'f.yaml',
+      'do:\n  - log:\n      message: x\n  -\n  -\t# c\n\n  # c\n  -\n  - b\n',
+      {},
+      issues,
+    )!;
+    assert.deepEqual(issues, []);
+    const p = positions(root, '', {});
+    assert.deepEqual([p['.do[1]'], p['.do[2]'], p['.do[3]'], p['.do[4]']], ['4:3', '5:3', '8:3', '9:5']);
+  });
 });
