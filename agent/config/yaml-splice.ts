@@ -6,7 +6,6 @@ type Seq = Extract<LNode, { t: 'seq' }>;
 
 /** Items `first`..`last` of a block sequence, and the lines they take: `start` to `end` (offsets in the old text). */
 interface Span {
-  seq: Seq;
   /** Keys and indexes from the root to `seq`. */
   path: (string | number)[];
   first: number;
@@ -95,7 +94,7 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
     let last = first;
     while (last < dashes.length && endOf(last) < b) last++;
     if (last === dashes.length) return;
-    out.push({ seq: node, path, first, last, start: dashes[first]!, end: endOf(last), indent });
+    out.push({ path, first, last, start: dashes[first]!, end: endOf(last), indent });
     if (first === last) walk(node.items[first]!, endOf(first), [...path, first]);
   };
   walk(root, text.length, []);
@@ -152,9 +151,10 @@ const countLines = (s: string) => {
  * A changed file's tree from its tree before: when the edit lies within items of one block sequence
  * (rules, a rule's actions), only those items' lines are parsed again and put in place of the old
  * items, and the nodes that follow are moved by the lines added or removed, in place (the old tree
- * is of no use after: the caller keeps the new one, or forgets both). Undefined where a whole parse is needed: the old text has anchors,
- * aliases or directives (a part could stand for more than itself), the edit is elsewhere, or the
- * new items do not parse alone without a problem (the whole parse then reports it, where it is).
+ * is of no use after: the caller keeps the new one, or forgets both). Undefined where a whole parse
+ * is needed: the old text has anchors, aliases or directives (a part could stand for more than
+ * itself), the edit is elsewhere, or the new items do not parse alone without a problem (the whole
+ * parse then reports it, where it is).
  */
 export function spliceYaml(file: string, before: KeptTree, text: string, env: Env): ParsedYaml | undefined {
   const old = before.text;
