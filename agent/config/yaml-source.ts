@@ -66,16 +66,42 @@ const isEmpty = (ev: Event) =>
 /** A key written `<<` merges (YAML's merge key); quoted or tagged, it is only a key. */
 const isPlain = (ev: Event) => ev.type === EVENT_SCALAR && ev.style === SCALAR_STYLE_PLAIN && ev.tagStart < 0;
 
+/** Offsets where each line of `text` starts. */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** The line (0-based) holding `offset`, of a text whose `lineStarts` are `starts`. */
+export function lineOf(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Whether the character at `at` is a dash that opens a block sequence item: a blank or the end follows it. */
+export function opensItem(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== DASH) return false;
+  const after = text.charCodeAt(at + 1);
+  return Number.isNaN(after) || after === SPACE || after === TAB || after === LF || after === CR;
+}
+
 /** Offsets to 1-based line and column; `firstLine` lines come before the text (a part of a file). */
 class Lines {
-  private readonly starts = [0];
+  private readonly starts: number[];
   /** The line of the last offset asked for: a parse asks in document order, so the next is near. */
   private last = 0;
   constructor(
     text: string,
     private readonly firstLine = 0,
   ) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    this.starts = lineStarts(text);
   }
   at(file: string, offset: number): Pos {
     const { last } = this;
@@ -83,7 +109,7 @@ class Lines {
       ? last
       : this.holds(last + 1, offset)
         ? last + 1
-        : this.search(offset);
+        : lineOf(this.starts, offset);
     this.last = line;
     return { file, line: this.firstLine + line + 1, column: offset - this.starts[line]! + 1 };
   }
@@ -95,17 +121,6 @@ class Lines {
       starts[line]! <= offset &&
       (line + 1 === starts.length || starts[line + 1]! > offset)
     );
-  }
-
-  private search(offset: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 }
 
@@ -292,11 +307,7 @@ class Builder {
       while (text.charCodeAt(at) === SPACE) at++;
       const c = text.charCodeAt(at);
       if (c === LF || c === CR || c === HASH || Number.isNaN(c)) continue;
-      const after = text.charCodeAt(at + 1);
-      const item =
-        c === DASH &&
-        (Number.isNaN(after) || after === SPACE || after === TAB || after === LF || after === CR);
-      if (at - nl - 1 === column && item) return at;
+      if (at - nl - 1 === column && opensItem(text, at)) return at;
       if (at - nl - 1 <= column) break;
     }
     return offset;

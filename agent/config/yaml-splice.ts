@@ -1,6 +1,14 @@
 import type { ConfigIssue, Pos } from './errors.js';
 import type { KeptTree } from './memo.js';
-import { type Env, type LNode, type ParsedYaml, parseYaml } from './yaml-source.js';
+import {
+  type Env,
+  type LNode,
+  lineOf,
+  lineStarts,
+  opensItem,
+  type ParsedYaml,
+  parseYaml,
+} from './yaml-source.js';
 
 type Seq = Extract<LNode, { t: 'seq' }>;
 
@@ -12,38 +20,20 @@ interface Span {
   last: number;
   start: number;
   end: number;
+  /** The lines (0-based) of `start` and `end`. */
+  startLine: number;
+  endLine: number;
   /** The column of the sequence's dashes, 0-based. */
   indent: number;
 }
 
-/** Offsets where each line of `text` starts. */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
-
-/** The line (0-based) holding `offset`. */
-function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 const SPACE = 0x20;
-const DASH = 0x2d;
 
 /** Whether `text` at `offset` is a dash that opens a block sequence item at column `indent`: only spaces before it on its line. */
 function isDash(text: string, offset: number, indent: number, lineStart: number): boolean {
-  if (text.charCodeAt(offset) !== DASH || offset - lineStart !== indent) return false;
+  if (offset - lineStart !== indent || !opensItem(text, offset)) return false;
   for (let i = lineStart; i < offset; i++) if (text.charCodeAt(i) !== SPACE) return false;
-  const next = text.charCodeAt(offset + 1);
-  return Number.isNaN(next) || next === SPACE || next === 0x0a || next === 0x0d;
+  return true;
 }
 
 /**
@@ -94,7 +84,17 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
     let last = first;
     while (last < dashes.length && endOf(last) < b) last++;
     if (last === dashes.length) return;
-    out.push({ path, first, last, start: dashes[first]!, end: endOf(last), indent });
+    const [start, stop] = [dashes[first]!, endOf(last)];
+    out.push({
+      path,
+      first,
+      last,
+      start,
+      end: stop,
+      startLine: lineOf(starts, start),
+      endLine: lineOf(starts, stop),
+      indent,
+    });
     if (first === last) walk(node.items[first]!, endOf(first), [...path, first]);
   };
   walk(root, text.length, []);
@@ -169,17 +169,15 @@ export function spliceYaml(file: string, before: KeptTree, text: string, env: En
     const span = found[k]!;
     const stop = span.end + grown;
     // The items' lines end where the old ones did: unless the edit joined the next line to them.
-    if (span.end < old.length && text.charCodeAt(stop - 1) !== 0x0a) continue;
+    if (span.end < old.length && text[stop - 1] !== '\n') continue;
     const part = text.slice(span.start, stop);
     if (!standsAlone(part, span.indent)) continue;
-    const startLine = countLines(old.slice(0, span.start));
     const issues: ConfigIssue[] = [];
-    const parsed = parseYaml(file, part, env, issues, { line: startLine, depth: span.path.length });
+    const parsed = parseYaml(file, part, env, issues, { line: span.startLine, depth: span.path.length });
     const seq = parsed.node;
     if (issues.length > 0 || seq?.t !== 'seq' || seq.pos.column !== span.indent + 1) continue;
-    const shift = countLines(part) - countLines(old.slice(span.start, span.end));
-    const endLine = startLine + countLines(old.slice(span.start, span.end));
-    return { node: rebuilt(before.node, span, seq.items, endLine, shift), linked: parsed.linked };
+    const shift = countLines(part) - (span.endLine - span.startLine);
+    return { node: rebuilt(before.node, span, seq.items, shift), linked: parsed.linked };
   }
   return undefined;
 }
@@ -197,12 +195,12 @@ function move(node: LNode, shift: number): void {
 
 /**
  * The old tree with the span's items replaced: new nodes on the path to them, the nodes after them
- * (from `endLine`, 0-based) the old ones moved by `shift` lines in place. The old tree is its file's
+ * (from the span's `endLine`) the old ones moved by `shift` lines in place. The old tree is its file's
  * text before, which nothing reads once the new one is parsed; a node and what is known of it
  * (`ConfigMemo.values`) stay one object.
  */
-function rebuilt(root: LNode, span: Span, items: LNode[], endLine: number, shift: number): LNode {
-  const after = (p: Pos) => p.line - 1 >= endLine;
+function rebuilt(root: LNode, span: Span, items: LNode[], shift: number): LNode {
+  const after = (p: Pos) => p.line - 1 >= span.endLine;
   const moved = <T extends LNode | { keyPos: Pos; node: LNode }>(x: T): T => {
     if (shift === 0) return x;
     if ('keyPos' in x) {
