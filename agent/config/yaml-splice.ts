@@ -28,6 +28,7 @@ interface Span {
 }
 
 const SPACE = 0x20;
+const LONE_CR = /\r(?!\n)/;
 
 /** Whether `text` at `offset` is a dash that opens a block sequence item at column `indent`: only spaces before it on its line. */
 function isDash(text: string, offset: number, indent: number, lineStart: number): boolean {
@@ -104,9 +105,11 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
 /**
  * Whether `part` parses in place as it does alone: it opens with an item at the sequence's column,
  * and every other line is blank, a comment, another item, or indented deeper (so it cannot close
- * the sequence, or belong to what holds it).
+ * the sequence, or belong to what holds it). A carriage return alone breaks a line in YAML, where
+ * these lines do not: a part with one is not taken.
  */
 function standsAlone(part: string, indent: number): boolean {
+  if (LONE_CR.test(part)) return false;
   let first = true;
   for (let at = 0; at < part.length; ) {
     let nl = part.indexOf('\n', at);

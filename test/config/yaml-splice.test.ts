@@ -237,6 +237,12 @@ describe('YAML splice (a changed file parsed where it changed)', () => {
     }
     // A change that is not within items is parsed whole.
     assert.equal(check(kept(base)!, base.replace('version: 1', 'version: 2')), false);
+    // A carriage return alone breaks a line (here before a document end marker): parsed whole.
+    const crlf = texts.at(-1)!;
+    assert.equal(
+      check(kept(crlf)!, crlf.replace('"{{ event.value }}"\r\n', '"{{ event.value }}"\r...\n#')),
+      false,
+    );
     // Anchors make every part a whole-file matter.
     const anchored = `base: &b { on: a/b }\n${base}`;
     assert.equal(check(kept(anchored)!, anchored.replace('out/3', 'out/33')), false);
