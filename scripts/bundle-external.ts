@@ -37,5 +37,31 @@ var packageLib = require('node:path').join(require.resolve('better-sqlite3/packa
   },
 };
 
-/** What every bundle of the agent's code needs, so it loads what it keeps outside. */
-export const BUNDLE_PLUGINS: Plugin[] = [sqliteAddonBeside];
+/**
+ * better-sqlite3 builds each statement's row objects with a constructor it generates from a string
+ * (`Function(...)`), which a node run with `--disallow-code-generation-from-strings` refuses: every
+ * query that returns rows threw, so the agent could not open its first database. Where generation is
+ * refused, its own closure builder (the one it uses for a `__proto__` column) makes the rows. The
+ * build fails if the line is not found, so an update of the library is looked at again.
+ */
+const GENERATED_ROW = 'return Function(`return (${parameters}) => ({${properties}})`)();';
+const sqliteRowsWithoutCodeGeneration: Plugin = {
+  name: 'better-sqlite3-rows',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ }, ({ path: file }) => {
+      const text = readFileSync(file, 'utf8');
+      if (!text.includes(GENERATED_ROW))
+        throw new Error(`${file}: its row constructor is not the one this build expects; look at it again`);
+      return {
+        contents: text.replace(
+          GENERATED_ROW,
+          `try { ${GENERATED_ROW} } catch (e) { if (!(e instanceof EvalError)) throw e; }`,
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** What every bundle of the agent's code needs, so it loads what it keeps outside and runs where code generation is refused. */
+export const BUNDLE_PLUGINS: Plugin[] = [sqliteAddonBeside, sqliteRowsWithoutCodeGeneration];

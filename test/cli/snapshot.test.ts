@@ -269,6 +269,21 @@ describe('the startup snapshot', () => {
     assert.equal(logic.stdout, 'true\n');
   });
 
+  it('runs an agent where code generation is disallowed, from the snapshot and without it', async () => {
+    // The databases' rows are read without generated code too: the second start reads the first's.
+    const config = agentConfig();
+    for (const PITCREW_SNAPSHOT of ['on', 'off', 'on']) {
+      const { run, starting } = await start(
+        path.join(ROOT, 'bin/pitcrew.js'),
+        { NODE_OPTIONS: '--disallow-code-generation-from-strings', PITCREW_SNAPSHOT },
+        '',
+        { config },
+      );
+      assert.match(starting, PITCREW_SNAPSHOT === 'on' ? /"snapshot":true/ : /"snapshot":false/);
+      await stop(run);
+    }
+  });
+
   it('is not used for an agent whose services run in worker threads, which Node cannot start from it', async () => {
     // The same process (execve) starts again without the snapshot, before anything of the agent started.
     const { run, starting } = await start(
