@@ -44,6 +44,7 @@ var packageLib = require('node:path').join(require.resolve('better-sqlite3/packa
  * refused, its own closure builder (the one it uses for a `__proto__` column) makes the rows. The
  * build fails if the line is not found, so an update of the library is looked at again.
  */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the library's source text, matched as written.
 const GENERATED_ROW = 'return Function(`return (${parameters}) => ({${properties}})`)();';
 const sqliteRowsWithoutCodeGeneration: Plugin = {
   name: 'better-sqlite3-rows',
