@@ -26,6 +26,39 @@ export const realClock: Clock = {
   },
 };
 
+/** A clock whose pending timers can all be cancelled at once. */
+export interface ScopedClock extends Clock {
+  cancelAll(): void;
+}
+
+/**
+ * `clock`, its timers tracked until they fire or are cancelled: what one run of a service schedules
+ * (a hook's hold, a driver's retry) ends when the run ends, and fires from no stopped service.
+ */
+export function timerScope(clock: Clock): ScopedClock {
+  const pending = new Set<Timer>();
+  return {
+    now: () => clock.now(),
+    setTimeout(fn, ms) {
+      const timer = clock.setTimeout(() => {
+        pending.delete(timer);
+        fn();
+      }, ms);
+      pending.add(timer);
+      return {
+        cancel: () => {
+          pending.delete(timer);
+          timer.cancel();
+        },
+      };
+    },
+    cancelAll() {
+      for (const timer of pending) timer.cancel();
+      pending.clear();
+    },
+  };
+}
+
 /**
  * The real clock running `factor` times faster: time, timers, workers, rules and the simulated car
  * all at once (a soak test or a demo lives an hour in a minute).

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { HookKind, ServiceT } from '../../schemas/services.js';
 import type { Bus } from './bus.js';
-import type { Clock } from './clock.js';
+import { type Clock, type ScopedClock, timerScope } from './clock.js';
 import { within } from './deadline.js';
 import type { ErrorReports } from './error-reports.js';
 import { asError, errors } from './errors.js';
@@ -53,6 +53,8 @@ export class ServiceRuntime {
   private fail: (reason: Error) => void = () => {};
   readonly workers = new Map<string, Worker>();
   readonly inlet: Inlet;
+  /** The clock of this run's driver, hooks and workers: what they left pending ends with the run. */
+  private readonly clock: ScopedClock;
 
   constructor(
     readonly name: string,
@@ -60,6 +62,7 @@ export class ServiceRuntime {
     private readonly deps: ServiceDeps,
   ) {
     this.inlet = new Inlet(deps.bus, (n) => deps.onFlood?.(name, n));
+    this.clock = timerScope(deps.clock);
   }
 
   start(fail: (reason: Error) => void): Promise<void> {
@@ -68,7 +71,8 @@ export class ServiceRuntime {
   }
 
   private async startOwned(fail: (reason: Error) => void): Promise<void> {
-    const { bus, clock, log, unit, baseDir, dataDir, signals } = this.deps;
+    const { bus, log, unit, baseDir, dataDir, signals } = this.deps;
+    const clock = this.clock;
     const ctx: DriverContext = {
       service: this.name,
       bus: this.inlet,
@@ -120,6 +124,7 @@ export class ServiceRuntime {
   async stop(): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.kill()));
     await this.parts?.driver.stop();
+    this.clock.cancelAll();
   }
 
   /** The driver's own status, when it reports one. */

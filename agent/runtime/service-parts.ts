@@ -23,7 +23,8 @@ export async function serviceParts(
     handlers: driverDef.handlers,
     driverHooks: driverDef.hooks,
   };
-  const hookCtx: HookContext = { ...shared, service: name, log: ctx.log };
+  // The service's own clock: a hook's timers end with the service's run.
+  const hookCtx: HookContext = { ...shared, service: name, log: ctx.log, clock: ctx.clock };
   return {
     driver,
     resolve: (step, kind) => buildStep(resolveStep(step, kind, scope), kind, hookCtx, driver.handlers),

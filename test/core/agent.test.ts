@@ -86,6 +86,27 @@ services:
     ]);
   });
 
+  it("a service's hooks leave nothing pending once it stops: a trigger's hold ends with it", async () => {
+    const { agent, clock, tags } = agentFor(`
+version: 1
+services:
+  car:
+    driver: sim-vehicle
+    settings: { seed: 1 }
+    hooks: [{ name: battery, kind: trigger, use: battery_state, args: { hold: 3s } }]
+    workers: [{ name: volts, interval: 10s, messages: [{ handler: voltage, trigger: battery, returner: emit }] }]
+`);
+    await agent.start();
+    await clock.advance(1000);
+    // A reading went through the trigger, whose state has not held for 3 s yet.
+    assert.equal(tags('vehicle/car/voltage').length, 1);
+    assert.deepEqual(tags('vehicle/battery/'), []);
+    await agent.stop();
+    await clock.advance(5000);
+    assert.deepEqual(tags('vehicle/battery/'), []);
+    assert.equal(tags().at(-1), 'system/service/car/stopped');
+  });
+
   it('a stop asked for during the start waits for it: everything started is stopped, in order', async () => {
     const { agent, tags } = agentFor('version: 1\n');
     let finish!: () => void;

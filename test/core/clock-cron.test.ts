@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../../agent/core/clock.js';
+import { FakeClock, timerScope } from '../../agent/core/clock.js';
 import { CronSchedule } from '../../agent/core/cron.js';
 
 describe('FakeClock', () => {
@@ -20,6 +20,24 @@ describe('FakeClock', () => {
     assert.equal(clock.now(), 19);
     await clock.advance(1);
     assert.deepEqual(order, ['a@10', 'c@10', 'd@15', 'b@20']);
+  });
+});
+
+describe('timerScope', () => {
+  it('cancels every timer still pending at once, and keeps none that fired or was cancelled', async () => {
+    const clock = new FakeClock(0);
+    const scope = timerScope(clock);
+    const fired: string[] = [];
+    scope.setTimeout(() => fired.push('early'), 10);
+    scope.setTimeout(() => fired.push('cancelled'), 20).cancel();
+    scope.setTimeout(() => fired.push('late'), 30);
+    clock.setTimeout(() => fired.push('outside'), 30);
+    await clock.advance(15);
+    assert.equal(scope.now(), 15);
+    scope.cancelAll();
+    await clock.advance(100);
+    assert.deepEqual(fired, ['early', 'outside']);
+    assert.equal(clock.timers, 0);
   });
 });
 
