@@ -5,12 +5,10 @@ import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
 import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
-import { ConfigMemo } from '../config/memo.js';
 import { allRules } from '../config/rules.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
-import { buildAgent } from '../runtime/root.js';
 import { registerBundle } from './bundle.js';
 import { registerCan } from './can.js';
 import { registerControl } from './control.js';
@@ -19,6 +17,7 @@ import { registerFleet } from './fleet.js';
 import { registerImport } from './import.js';
 import { CONFIG_HELP, defaultConfig } from './load-or-exit.js';
 import { registerLogic } from './logic.js';
+import { rehearseStart } from './rehearsal.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerScaffold } from './scaffold.js';
@@ -49,16 +48,23 @@ export interface MainOptions {
 
 /**
  * What the startup snapshot runs once as it is built, so that the code a start runs is compiled in
- * it: the command's parser built, the bundled default config loaded and checked as `run` loads it,
- * and its agent built (not started). Nothing is printed, and nothing it reads (the environment in
- * the config, the time) is kept: a run loads its own config and builds its own agent.
+ * it: the command line parsed as a start parses it (up to its action), and a start of the bundled
+ * default config rehearsed (rehearsal.ts). Nothing is printed, and nothing it reads (the
+ * environment, the time) is kept: a run loads its own config and builds its own agent.
  */
 export async function warmUp(): Promise<void> {
-  command({});
   const file = fileURLToPath(new URL('../../config/pitcrew.yaml', import.meta.url));
-  const memo = new ConfigMemo();
-  const loaded = await loadChecked(file, process.env, { memo });
-  await buildAgent(loaded.config, { origin: { file, files: loaded.files, raw: loaded.raw, memo } });
+  const argv = ['node', 'pitcrew', 'run', '-c', file, '--events'];
+  const parsed = new Error('parsed');
+  await command({}, argv)
+    .hook('preAction', () => {
+      throw parsed;
+    })
+    .parseAsync(argv)
+    .catch((e: unknown) => {
+      if (e !== parsed) throw e;
+    });
+  await rehearseStart(file);
 }
 
 function registerValidate(program: Command): void {

@@ -22,13 +22,49 @@ const fromBundle = createRequire(bundle);
 let ready = false;
 
 /**
- * A module the bundle requires when it loads, standing in until it is used: the bundle keeps
- * these as CommonJS objects, so its stand-in answers `__esModule` without loading it.
+ * better-sqlite3's addon while the snapshot is built, when no addon can load: databases that hold
+ * nothing, which the start the bundle rehearses (its `warmUp`) opens. A query gives no rows, or a
+ * row of zeros where it asks for one (the outbox's counts); nothing is written.
+ */
+function emptySqlite() {
+  const zeros = new Proxy({}, { get: () => 0 });
+  const statement = {
+    run: () => ({ changes: 0, lastInsertRowid: 0 }),
+    get: () => zeros,
+    all: () => [],
+    iterate: () => [][Symbol.iterator](),
+    columns: () => [],
+  };
+  for (const mode of ['pluck', 'raw', 'expand', 'bind', 'safeIntegers']) statement[mode] = () => statement;
+  class Database {
+    open = true;
+    inTransaction = false;
+    prepare() {
+      return statement;
+    }
+    exec() {}
+    close() {
+      this.open = false;
+    }
+    defaultSafeIntegers() {}
+    unsafeMode() {}
+  }
+  return { initialize() {}, Database };
+}
+
+/**
+ * A module the bundle requires, standing in until it is used once the process runs: the bundle
+ * keeps these as CommonJS objects, so its stand-in answers `__esModule` without loading it. Used
+ * while the snapshot is built, it fails, but for better-sqlite3's addon, which is then `emptySqlite`.
  */
 function onFirstUse(name) {
   let real;
+  const building = /[\\/]better-sqlite3[\\/].+\.node$/.test(name) ? emptySqlite() : undefined;
   const load = () => {
-    if (!ready) throw new Error(`${name} is used while the startup snapshot is built`);
+    if (!ready) {
+      if (building) return building;
+      throw new Error(`${name} is used while the startup snapshot is built`);
+    }
     real ??= fromBundle(name);
     return real;
   };
@@ -36,6 +72,8 @@ function onFirstUse(name) {
     construct: (_, args, target) => Reflect.construct(load(), args, target),
     apply: (_, self, args) => Reflect.apply(load(), self, args),
     get: (_, key) => (key === '__esModule' && !real ? undefined : load()[key]),
+    // better-sqlite3 marks its addon initialized: on the addon in use, the stand-in's not the real one's.
+    set: (_, key, value) => Reflect.set(load(), key, value),
   });
 }
 

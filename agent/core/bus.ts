@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
+import { asyncScope } from './async-scope.js';
 import { type Clock, realClock } from './clock.js';
 import { errors } from './errors.js';
 import type { BuiltinEvents, BuiltinTag } from './events.js';
@@ -53,7 +53,7 @@ export function chainOf(c: Cause): string[] {
 const CAUSE = Symbol('cause');
 
 /** Carries a rule run's cause across its awaits (`call`, `return`), to what the awaited code emits. */
-const causeScope = new AsyncLocalStorage<Cause>();
+const causeScope = asyncScope<Cause>();
 
 /** An event held back by `hold`, emitted later. */
 export interface HeldEvent {

@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { asyncScope } from './async-scope.js';
 import { asError } from './errors.js';
 
 /** Who an error belongs to: a service's `fail`, which restarts that service. */
 type Owner = (reason: Error) => void;
 
-const scope = new AsyncLocalStorage<Owner>();
+const scope = asyncScope<Owner>();
 const fallbacks = new Set<(reason: Error) => void>();
 let installed = false;
 

@@ -5,15 +5,18 @@
  * is changed is done on a copy of it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import {
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   symlinkSync,
   utimesSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -221,6 +224,46 @@ describe('the startup snapshot', () => {
     await stop(upgraded.run);
     assert.match(readFileSync(path.join(cache, 'stamp'), 'utf8'), new RegExp(` ${'0'.repeat(32)} `));
     assert.match((await start(bin, { PITCREW_SNAPSHOT_DIR: cache })).starting, /"snapshot":true/);
+  });
+
+  it('rehearses a start as it is built: in a scratch directory it removes, on none of the environment it was built in', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = tmpDir('pitcrew-rehearsal-');
+    const scratch = path.join(dir, 'tmp');
+    mkdirSync(scratch);
+    const bin = copyInstall(path.join(dir, 'install'));
+    const seen = new Set<string>();
+    const watcher = watch(scratch, (_, name) => name && seen.add(name));
+    const build = spawn(bin, ['snapshot'], {
+      env: {
+        ...env,
+        TMPDIR: scratch,
+        PITCREW_DATA_DIR: path.join(dir, 'var'),
+        PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+        PITCREW_MQTT_URL: 'mqtt://127.0.0.1:9',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    build.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const [code] = (await once(build, 'close')) as [number];
+    watcher.close();
+    assert.equal(code, 0, stderr);
+    assert.ok(
+      [...seen].some((n) => n.startsWith('pitcrew-rehearsal-')),
+      [...seen].join(),
+    );
+    // (The command's own compile cache is node's, kept there for every start without the snapshot.)
+    assert.deepEqual(
+      readdirSync(scratch).filter((n) => n !== 'node-compile-cache'),
+      [],
+    );
+    assert.ok(!existsSync(path.join(dir, 'var')) && !existsSync(path.join(dir, 'ctl.sock')));
+    // Its databases held nothing: the blob starts an agent on real ones.
+    assert.match((await start(bin)).starting, /"snapshot":true/);
   });
 
   it('holds nothing of the process that built it: the home directory is the running one', () => {
