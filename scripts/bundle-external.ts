@@ -38,31 +38,51 @@ var packageLib = require('node:path').join(require.resolve('better-sqlite3/packa
 };
 
 /**
+ * A library's file bundled with one line of it changed: `line`, found exactly as written (the build
+ * fails if it is not, so an update of the library is looked at again), becomes `to(line)`.
+ */
+function patched(name: string, filter: RegExp, line: string, to: (line: string) => string): Plugin {
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, ({ path: file }) => {
+        const text = readFileSync(file, 'utf8');
+        if (!text.includes(line)) throw new Error(`${file}: '${line}' is not in it; look at ${name} again`);
+        return { contents: text.replace(line, to(line)), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * better-sqlite3 builds each statement's row objects with a constructor it generates from a string
  * (`Function(...)`), which a node run with `--disallow-code-generation-from-strings` refuses: every
  * query that returns rows threw, so the agent could not open its first database. Where generation is
- * refused, its own closure builder (the one it uses for a `__proto__` column) makes the rows. The
- * build fails if the line is not found, so an update of the library is looked at again.
+ * refused, its own closure builder (the one it uses for a `__proto__` column) makes the rows.
  */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the library's source text, matched as written.
-const GENERATED_ROW = 'return Function(`return (${parameters}) => ({${properties}})`)();';
-const sqliteRowsWithoutCodeGeneration: Plugin = {
-  name: 'better-sqlite3-rows',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ }, ({ path: file }) => {
-      const text = readFileSync(file, 'utf8');
-      if (!text.includes(GENERATED_ROW))
-        throw new Error(`${file}: its row constructor is not the one this build expects; look at it again`);
-      return {
-        contents: text.replace(
-          GENERATED_ROW,
-          `try { ${GENERATED_ROW} } catch (e) { if (!(e instanceof EvalError)) throw e; }`,
-        ),
-        loader: 'js',
-      };
-    });
-  },
-};
+const sqliteRowsWithoutCodeGeneration = patched(
+  'better-sqlite3-rows',
+  /[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the library's source text, matched as written.
+  'return Function(`return (${parameters}) => ({${properties}})`)();',
+  (line) => `try { ${line} } catch (e) { if (!(e instanceof EvalError)) throw e; }`,
+);
+
+/**
+ * pino finds its callers' files (`util.getCallSites`) for every logger it makes, which only a
+ * transport's relative paths use: the first call sets up V8's stack-trace positions for the whole
+ * bundle, ~1.8 ms of a start. The agent gives pino no transport (its lines go to a LogSink).
+ */
+const pinoCallersForTransportsOnly = patched(
+  'pino-callers',
+  /[\\/]pino[\\/]pino\.js$/,
+  'normalize(instance, caller(), ...args)',
+  () => 'normalize(instance, args[0]?.transport ? caller() : undefined, ...args)',
+);
 
 /** What every bundle of the agent's code needs, so it loads what it keeps outside and runs where code generation is refused. */
-export const BUNDLE_PLUGINS: Plugin[] = [sqliteAddonBeside, sqliteRowsWithoutCodeGeneration];
+export const BUNDLE_PLUGINS: Plugin[] = [
+  sqliteAddonBeside,
+  sqliteRowsWithoutCodeGeneration,
+  pinoCallersForTransportsOnly,
+];
