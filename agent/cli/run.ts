@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { listenerWarnings } from '../config/listeners.js';
 import { ConfigMemo } from '../config/memo.js';
+import { configWarnings } from '../config/warnings.js';
 import { realClock, scaledClock } from '../core/clock.js';
 import { within } from '../core/deadline.js';
 import { createLogger } from '../core/logger.js';
@@ -110,7 +110,7 @@ export function registerRun(program: Command, snapshot?: boolean): void {
         { config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir, snapshot },
         'starting',
       );
-      for (const w of [nodeSupportProblem(), ...loaded.warnings, ...listenerWarnings(config)])
+      for (const w of [nodeSupportProblem(), ...loaded.warnings, ...configWarnings(config)])
         if (w) log.warn(w);
       try {
         await agent.start();

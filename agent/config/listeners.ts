@@ -54,7 +54,7 @@ export function listenerProblems(c: Composed): SchemaProblem[] {
   return problems;
 }
 
-/** What `validate` and `run` say about a valid config's listeners: reachable from the network. */
+/** A valid config's listeners that the network reaches (`validate` and `run` warn of them). */
 export function listenerWarnings(config: {
   metrics?: { listen: string } | undefined;
   updates?:

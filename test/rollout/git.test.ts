@@ -328,3 +328,21 @@ export function createService() { return { handlers: {} }; }
     assert.ok(!readFileSync(badFile, 'utf8').includes(slow));
   });
 });
+
+describe('git rollout beside signed bundles', () => {
+  it('is warned of: a bundle lays over the file, not the commit, and the next commit replaces it', async () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'fleet.pub'), '');
+    const file = path.join(dir, 'pitcrew.yaml');
+    const rollout = (sources: string) => {
+      writeFileSync(file, `version: 1\nrollout:\n${sources}`);
+      return runBin(['validate', '-c', file]);
+    };
+    const git = '  git: { repo: "https://example.invalid/fleet.git", branch: main, path: pitcrew.yaml }\n';
+    const bundles = '  bundles: { trust: { keys: [fleet.pub] } }\n';
+    const both = await rollout(git + bundles);
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stderr, /warning: rollout\.git and rollout\.bundles both decide what runs/);
+    for (const one of [git, bundles]) assert.doesNotMatch((await rollout(one)).stderr, /warning/);
+  });
+});
