@@ -3,21 +3,40 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadChecked } from '../config/load.js';
 import { ConfigMemo } from '../config/memo.js';
+import type { ConfigT } from '../config/schema.js';
 import { releaseAsyncScopes } from '../core/async-scope.js';
 import { LogSink } from '../core/log-sink.js';
 import { jsonLogger } from '../core/logger.js';
+import { enabledParts } from '../runtime/extensions.js';
 import { buildAgent } from '../runtime/root.js';
 
 /** How long the rehearsal waits for the agent's first reading after its start, at most. */
 const FIRST_READING_MS = 5000;
 
+/** Parts whose start stays within the process and its scratch directory. */
+const LOCAL_PARTS = new Set(['rollout', 'control.socket', 'systemd', 'storage']);
+
 /**
- * An agent started on `file` and stopped again, as the startup snapshot is built: what a start
- * runs is then compiled in the blob, where each function a start compiles itself costs it its
- * parse and bytecode (~9 ms of a start from the snapshot, bench/startup). It runs until its first
- * reading after the start, in a scratch directory removed after it, its logs written nowhere, the
- * environment only its own (a service's NOTIFY_SOCKET, say, is not its business), and its
- * databases hold nothing: no addon loads while a snapshot is built (snapshot-entry.cjs).
+ * Whether an agent on `config` keeps to itself: the simulated car only, no cloud link, no part that
+ * reaches outside (an update manager, the power manager, a metrics port, git). The bundled default
+ * config is; one edited in an install may not be, and is then loaded and built but not started.
+ */
+function selfContained(config: ConfigT): boolean {
+  return (
+    !config.cloud?.mqtt.url &&
+    Object.values(config.services).every((s) => s.driver === 'sim-vehicle') &&
+    enabledParts(config).every((p) => LOCAL_PARTS.has(p.key))
+  );
+}
+
+/**
+ * An agent on `file` built, started (when it keeps to itself) and stopped again, as the startup
+ * snapshot is built: what a start runs is then compiled in the blob, where each function a start
+ * compiles itself costs it its parse and bytecode (~9 ms of a start from the snapshot,
+ * bench/startup). It runs until its first reading after the start, in a scratch directory removed
+ * after it, its logs written nowhere, the environment only its own (a service's NOTIFY_SOCKET, say,
+ * is not its business), and its databases hold nothing: no addon loads while a snapshot is built
+ * (snapshot-entry.cjs).
  */
 export async function rehearseStart(file: string): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-rehearsal-'));
@@ -36,6 +55,7 @@ export async function rehearseStart(file: string): Promise<void> {
       origin: { file, files: loaded.files, raw: loaded.raw, memo },
       env,
     });
+    if (!selfContained(loaded.config)) return;
     await agent.start();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, FIRST_READING_MS);
@@ -47,9 +67,9 @@ export async function rehearseStart(file: string): Promise<void> {
       }
     });
     await agent.stop();
+  } finally {
     await sink.settled();
     releaseAsyncScopes();
-  } finally {
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   }

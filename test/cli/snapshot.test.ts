@@ -19,6 +19,7 @@ import {
   watch,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
@@ -264,6 +265,34 @@ describe('the startup snapshot', () => {
     assert.ok(!existsSync(path.join(dir, 'var')) && !existsSync(path.join(dir, 'ctl.sock')));
     // Its databases held nothing: the blob starts an agent on real ones.
     assert.match((await start(bin)).starting, /"snapshot":true/);
+  });
+
+  it('starts no agent as it is built from a default config that reaches outside (a cloud link, here)', {
+    timeout: 180_000,
+  }, async () => {
+    const dir = tmpDir('pitcrew-rehearsal-');
+    const bin = copyInstall(path.join(dir, 'install'));
+    const broker = net.createServer((s) => s.destroy());
+    let connections = 0;
+    broker.on('connection', () => connections++);
+    broker.listen(0, '127.0.0.1');
+    await once(broker, 'listening');
+    after(() => broker.close());
+    const config = path.join(path.dirname(bin), '../config/pitcrew.yaml');
+    const { port } = broker.address() as net.AddressInfo;
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('url: ${env:PITCREW_MQTT_URL:-}', `url: mqtt://127.0.0.1:${port}`),
+    );
+    assert.match(readFileSync(config, 'utf8'), new RegExp(`127\\.0\\.0\\.1:${port}`));
+    const built = spawn(bin, ['snapshot'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    built.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const [code] = (await once(built, 'close')) as [number];
+    assert.equal(code, 0, stderr);
+    assert.equal(connections, 0);
   });
 
   it('holds nothing of the process that built it: the home directory is the running one', () => {
