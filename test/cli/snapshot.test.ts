@@ -86,6 +86,17 @@ function copyInstall(dir: string): string {
 
 const stampFile = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
 
+/** `bin snapshot` under `buildEnv`, not blocking the event loop (a test watches what it does meanwhile); it must succeed. */
+async function buildsIn(bin: string, buildEnv: NodeJS.ProcessEnv): Promise<void> {
+  const build = spawn(bin, ['snapshot'], { env: buildEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  build.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  const [code] = (await once(build, 'close')) as [number];
+  assert.equal(code, 0, stderr);
+}
+
 /**
  * Starts `bin` with one module service (`module`, asked `handler`): its first answer's value,
  * whether the agent started from the snapshot, and what `running` read of the agent's process.
@@ -236,23 +247,14 @@ describe('the startup snapshot', () => {
     const bin = copyInstall(path.join(dir, 'install'));
     const seen = new Set<string>();
     const watcher = watch(scratch, (_, name) => name && seen.add(name));
-    const build = spawn(bin, ['snapshot'], {
-      env: {
-        ...env,
-        TMPDIR: scratch,
-        PITCREW_DATA_DIR: path.join(dir, 'var'),
-        PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
-        PITCREW_MQTT_URL: 'mqtt://127.0.0.1:9',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    await buildsIn(bin, {
+      ...env,
+      TMPDIR: scratch,
+      PITCREW_DATA_DIR: path.join(dir, 'var'),
+      PITCREW_CONTROL_SOCKET: path.join(dir, 'ctl.sock'),
+      PITCREW_MQTT_URL: 'mqtt://127.0.0.1:9',
     });
-    let stderr = '';
-    build.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const [code] = (await once(build, 'close')) as [number];
     watcher.close();
-    assert.equal(code, 0, stderr);
     assert.ok(
       [...seen].some((n) => n.startsWith('pitcrew-rehearsal-')),
       [...seen].join(),
@@ -285,13 +287,7 @@ describe('the startup snapshot', () => {
       readFileSync(config, 'utf8').replace('url: ${env:PITCREW_MQTT_URL:-}', `url: mqtt://127.0.0.1:${port}`),
     );
     assert.match(readFileSync(config, 'utf8'), new RegExp(`127\\.0\\.0\\.1:${port}`));
-    const built = spawn(bin, ['snapshot'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    built.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const [code] = (await once(built, 'close')) as [number];
-    assert.equal(code, 0, stderr);
+    await buildsIn(bin, env);
     assert.equal(connections, 0);
   });
 
