@@ -49,10 +49,11 @@ export interface MainOptions {
 /**
  * What the startup snapshot runs once as it is built, so that the code a start runs is compiled in
  * it: the command line parsed as a start parses it (up to its action), and a start of the bundled
- * default config rehearsed (rehearsal.ts). Nothing is printed, and nothing it reads (the
- * environment, the time) is kept: a run loads its own config and builds its own agent.
+ * default config rehearsed (rehearsal.ts), which says what it did. Nothing else is printed, and
+ * nothing it reads (the environment, the time) is kept: a run loads its own config and builds its
+ * own agent.
  */
-export async function warmUp(): Promise<void> {
+export async function warmUp(): Promise<string> {
   const file = fileURLToPath(new URL('../../config/pitcrew.yaml', import.meta.url));
   const argv = ['node', 'pitcrew', 'run', '-c', file, '--events'];
   const parsed = new Error('parsed');
@@ -64,7 +65,7 @@ export async function warmUp(): Promise<void> {
     .catch((e: unknown) => {
       if (e !== parsed) throw e;
     });
-  await rehearseStart(file);
+  return rehearseStart(file);
 }
 
 function registerValidate(program: Command): void {

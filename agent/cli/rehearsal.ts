@@ -17,16 +17,16 @@ const FIRST_READING_MS = 5000;
 const LOCAL_PARTS = new Set(['rollout', 'control.socket', 'systemd', 'storage']);
 
 /**
- * Whether an agent on `config` keeps to itself: the simulated car only, no cloud link, no part that
- * reaches outside (an update manager, the power manager, a metrics port, git). The bundled default
- * config is; one edited in an install may not be, and is then loaded and built but not started.
+ * What in `config` reaches outside, if anything: a service other than the simulated car, a cloud
+ * link, a part beyond the process (an update manager, the power manager, a metrics port, git). The
+ * bundled default config has none; one edited in an install may, and is then loaded and built but
+ * not started.
  */
-function selfContained(config: ConfigT): boolean {
-  return (
-    !config.cloud?.mqtt.url &&
-    Object.values(config.services).every((s) => s.driver === 'sim-vehicle') &&
-    enabledParts(config).every((p) => LOCAL_PARTS.has(p.key))
-  );
+function reachesOutside(config: ConfigT): string | undefined {
+  const service = Object.entries(config.services).find(([, s]) => s.driver !== 'sim-vehicle');
+  if (service) return `service ${service[0]} (${service[1].driver})`;
+  if (config.cloud?.mqtt.url) return 'cloud.mqtt.url';
+  return enabledParts(config).find((p) => !LOCAL_PARTS.has(p.key))?.key;
 }
 
 /**
@@ -36,9 +36,9 @@ function selfContained(config: ConfigT): boolean {
  * bench/startup). It runs until its first reading after the start, in a scratch directory removed
  * after it, its logs written nowhere, the environment only its own (a service's NOTIFY_SOCKET, say,
  * is not its business), and its databases hold nothing: no addon loads while a snapshot is built
- * (snapshot-entry.cjs).
+ * (snapshot-entry.cjs). Says what it did.
  */
-export async function rehearseStart(file: string): Promise<void> {
+export async function rehearseStart(file: string): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pitcrew-rehearsal-'));
   const fd = openSync('/dev/null', 'w');
   const sink = new LogSink(fd);
@@ -55,7 +55,8 @@ export async function rehearseStart(file: string): Promise<void> {
       origin: { file, files: loaded.files, raw: loaded.raw, memo },
       env,
     });
-    if (!selfContained(loaded.config)) return;
+    const outside = reachesOutside(loaded.config);
+    if (outside) return `${file} loaded, its agent not started: ${outside} reaches outside`;
     await agent.start();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, FIRST_READING_MS);
@@ -67,6 +68,7 @@ export async function rehearseStart(file: string): Promise<void> {
       }
     });
     await agent.stop();
+    return `a start of ${file} rehearsed`;
   } finally {
     await sink.settled();
     releaseAsyncScopes();

@@ -109,7 +109,7 @@ const STALE_BUILD_MS = 10 * 60_000;
 export async function buildSnapshot(
   files: SnapshotFiles,
   opts: { background?: boolean } = {},
-): Promise<void> {
+): Promise<string> {
   const node = process.execPath;
   const lock = path.join(files.dir, '.building');
   mkdirSync(files.dir, { recursive: true });
@@ -130,15 +130,17 @@ export async function buildSnapshot(
     const build = spawn(
       node,
       ['--disallow-code-generation-from-strings', '--snapshot-blob', blob, '--build-snapshot', files.entry],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // Beside a running agent, it yields the CPU to it.
     if (opts.background && build.pid) setPriority(build.pid, 19);
     let stderr = '';
+    let said = '';
     build.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
+    });
+    build.stdout.setEncoding('utf8').on('data', (s: string) => {
+      said += s;
     });
     const code = await new Promise<number | null>((resolve, reject) => {
       build.once('error', reject);
@@ -156,6 +158,7 @@ export async function buildSnapshot(
     const stamp = `${files.stamp}.building`;
     writeFileSync(stamp, stampOf(files, node));
     renameSync(stamp, files.stamp);
+    return said.trim();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -175,7 +178,7 @@ export function renewSnapshot(log: Logger, files = snapshotFiles()): void {
   }
   log.info(`building a startup snapshot for Node.js ${process.version}, for the next start`);
   buildSnapshot(files, { background: true }).then(
-    () => log.info(`startup snapshot built (${files.blob}): the next start uses it`),
+    (did) => log.info(`startup snapshot built (${files.blob}; ${did}): the next start uses it`),
     (e: unknown) => log.warn(errorText(e)),
   );
 }
@@ -236,7 +239,7 @@ export function registerSnapshot(program: Command): void {
     )
     .action(async () => {
       const files = snapshotFiles();
-      await buildSnapshot(files);
-      console.log(`${files.blob}: built for Node.js ${process.version} (${process.execPath})`);
+      const did = await buildSnapshot(files);
+      console.log(`${files.blob}: built for Node.js ${process.version} (${process.execPath}); ${did}`);
     });
 }

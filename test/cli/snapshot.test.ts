@@ -86,15 +86,23 @@ function copyInstall(dir: string): string {
 
 const stampFile = (bin: string) => path.join(path.dirname(bin), '../dist/bin/snapshot/stamp');
 
-/** `bin snapshot` under `buildEnv`, not blocking the event loop (a test watches what it does meanwhile); it must succeed. */
-async function buildsIn(bin: string, buildEnv: NodeJS.ProcessEnv): Promise<void> {
-  const build = spawn(bin, ['snapshot'], { env: buildEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * `bin snapshot` under `buildEnv`, not blocking the event loop (a test watches what it does
+ * meanwhile); it must succeed. What it printed.
+ */
+async function buildsIn(bin: string, buildEnv: NodeJS.ProcessEnv): Promise<string> {
+  const build = spawn(bin, ['snapshot'], { env: buildEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  build.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
   build.stderr.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;
   });
   const [code] = (await once(build, 'close')) as [number];
   assert.equal(code, 0, stderr);
+  return stdout;
 }
 
 /**
@@ -247,7 +255,7 @@ describe('the startup snapshot', () => {
     const bin = copyInstall(path.join(dir, 'install'));
     const seen = new Set<string>();
     const watcher = watch(scratch, (_, name) => name && seen.add(name));
-    await buildsIn(bin, {
+    const said = await buildsIn(bin, {
       ...env,
       TMPDIR: scratch,
       PITCREW_DATA_DIR: path.join(dir, 'var'),
@@ -255,6 +263,8 @@ describe('the startup snapshot', () => {
       PITCREW_MQTT_URL: 'mqtt://127.0.0.1:9',
     });
     watcher.close();
+    const config = path.join(path.dirname(bin), '../config/pitcrew.yaml');
+    assert.ok(said.includes(`; a start of ${config} rehearsed`), said);
     assert.ok(
       [...seen].some((n) => n.startsWith('pitcrew-rehearsal-')),
       [...seen].join(),
@@ -287,8 +297,12 @@ describe('the startup snapshot', () => {
       readFileSync(config, 'utf8').replace('url: ${env:PITCREW_MQTT_URL:-}', `url: mqtt://127.0.0.1:${port}`),
     );
     assert.match(readFileSync(config, 'utf8'), new RegExp(`127\\.0\\.0\\.1:${port}`));
-    await buildsIn(bin, env);
+    const said = await buildsIn(bin, env);
     assert.equal(connections, 0);
+    assert.ok(
+      said.includes(`; ${config} loaded, its agent not started: cloud.mqtt.url reaches outside`),
+      said,
+    );
   });
 
   it('holds nothing of the process that built it: the home directory is the running one', () => {
@@ -429,7 +443,7 @@ describe('the startup snapshot', () => {
     const first = await start(bin, { PITCREW_SNAPSHOT_DIR: dir });
     assert.match(first.starting, /"snapshot":false/);
     await first.run.waitFor(
-      (l) => l.includes(`startup snapshot built (${dir}/pitcrew.blob)`),
+      (l) => l.includes(`startup snapshot built (${dir}/pitcrew.blob; a start of `),
       120_000,
       'stderr',
     );
