@@ -80,7 +80,7 @@ const pinoCallersForTransportsOnly = patched(
   () => 'normalize(instance, args[0]?.transport ? caller() : undefined, ...args)',
 );
 
-/** What every bundle of the agent's code needs, so it loads what it keeps outside and runs where code generation is refused. */
+/** What every bundle of the agent's code needs: what it keeps outside loaded, and the libraries' lines above changed. */
 export const BUNDLE_PLUGINS: Plugin[] = [
   sqliteAddonBeside,
   sqliteRowsWithoutCodeGeneration,

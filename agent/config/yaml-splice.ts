@@ -49,19 +49,21 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
   const out: Span[] = [];
   const walk = (node: LNode, end: number, path: (string | number)[]): void => {
     if (node.t === 'map') {
+      // Where each entry's lines start: its key's line.
+      const entries = [...node.entries].map(([key, e]) => ({
+        key,
+        at: lineStart(offsetOf(e.keyPos)),
+        node: e.node,
+      }));
       // The entry the edit starts in: as with items, one from whose key's line on it starts may also end the entry before.
-      let found: { key: string; at: number; node: LNode } | undefined;
-      let next = end;
-      for (const [key, entry] of node.entries) {
-        const at = lineStart(offsetOf(entry.keyPos));
-        const better = !found || (found.at === a ? at < a : at < a && at > found.at);
-        if (at <= a && better) found = { key, at, node: entry.node };
+      let found: (typeof entries)[number] | undefined;
+      for (const e of entries) {
+        const better = !found || (found.at === a ? e.at < a : e.at < a && e.at > found.at);
+        if (e.at <= a && better) found = e;
       }
       if (!found) return;
-      for (const entry of node.entries.values()) {
-        const at = lineStart(offsetOf(entry.keyPos));
-        if (at > found.at && at < next) next = at;
-      }
+      let next = end;
+      for (const e of entries) if (e.at > found.at && e.at < next) next = e.at;
       if (b <= next) walk(found.node, next, [...path, found.key]);
       return;
     }
@@ -144,12 +146,6 @@ function common(x: string, y: string, from: number, limit: number, dir: 1 | -1):
   return n;
 }
 
-const countLines = (s: string) => {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  return n;
-};
-
 /**
  * A changed file's tree from its tree before: when the edit lies within items of one block sequence
  * (rules, a rule's actions), only those items' lines are parsed again and put in place of the old
@@ -179,7 +175,7 @@ export function spliceYaml(file: string, before: KeptTree, text: string, env: En
     const parsed = parseYaml(file, part, env, issues, { line: span.startLine, depth: span.path.length });
     const seq = parsed.node;
     if (issues.length > 0 || seq?.t !== 'seq' || seq.pos.column !== span.indent + 1) continue;
-    const shift = countLines(part) - (span.endLine - span.startLine);
+    const shift = lineStarts(part).length - 1 - (span.endLine - span.startLine);
     return { node: rebuilt(before.node, span, seq.items, shift), linked: parsed.linked };
   }
   return undefined;
