@@ -6,6 +6,7 @@ import { realClock, scaledClock } from '../core/clock.js';
 import { within } from '../core/deadline.js';
 import { createLogger } from '../core/logger.js';
 import { errorCode, errors, errorText, PitcrewError } from '../errors.js';
+import { codegenAllowed } from '../reactor/logic-codegen.js';
 import { buildAgent } from '../runtime/root.js';
 import { slowHeapGrowth } from './heap-growth.js';
 import { CONFIG_HELP, defaultConfig, loadOrLastKnownGood } from './load-or-exit.js';
@@ -106,8 +107,10 @@ export function registerRun(program: Command, snapshot?: boolean): void {
 
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
+      // How conditions run: generated functions, or closures where this process disallows code generation.
+      const conditions = codegenAllowed() ? 'generated' : 'closures';
       log.info(
-        { config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir, snapshot },
+        { config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir, snapshot, conditions },
         'starting',
       );
       for (const w of [nodeSupportProblem(), ...loaded.warnings, ...configWarnings(config)])

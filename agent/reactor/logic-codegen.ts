@@ -7,6 +7,7 @@
  * disabled (`--disallow-code-generation-from-strings`), or for a shape it has nothing to gain on,
  * the closure compiler runs instead.
  */
+import { startupSnapshot } from 'node:v8';
 import { deepFreeze } from '../core/freeze.js';
 import { distanceOfNumbers, distanceOfPoints } from './distance.js';
 import type { Compiled, LogicOptions } from './logic.js';
@@ -24,21 +25,20 @@ export interface LogicHelpers {
 }
 
 /**
- * Whether this process may make functions from text; worked out once per process (by its pid: a
- * process started from the startup snapshot is not the one that built it, where it was not allowed).
+ * Whether this process may make functions from text; worked out once per process. Not kept while
+ * the startup snapshot is built, where it is refused: a process started from the snapshot asks again.
  */
-let allowed: { pid: number; yes: boolean } | undefined;
+let allowed: boolean | undefined;
 export function codegenAllowed(): boolean {
-  if (allowed?.pid !== process.pid) {
-    let yes: boolean;
-    try {
-      yes = new Function('return true')() === true;
-    } catch {
-      yes = false;
-    }
-    allowed = { pid: process.pid, yes };
+  if (allowed !== undefined) return allowed;
+  let yes: boolean;
+  try {
+    yes = new Function('return true')() === true;
+  } catch {
+    yes = false;
   }
-  return allowed.yes;
+  if (!startupSnapshot.isBuildingSnapshot()) allowed = yes;
+  return yes;
 }
 
 /**

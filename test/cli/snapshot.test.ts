@@ -144,6 +144,8 @@ describe('the startup snapshot', () => {
     const bin = path.join(ROOT, 'bin/pitcrew.js');
     const { run, starting } = await start(bin);
     assert.match(starting, /"snapshot":true/);
+    // The builder, which refuses code generation, left no answer of its own in the blob.
+    assert.match(starting, /"conditions":"generated"/);
     await stop(run);
     // PITCREW_SNAPSHOT=off: the bundle, and no build of a snapshot either.
     const off = await start(bin, { PITCREW_SNAPSHOT: 'off' });
@@ -362,6 +364,7 @@ describe('the startup snapshot', () => {
         { config },
       );
       assert.match(starting, PITCREW_SNAPSHOT === 'on' ? /"snapshot":true/ : /"snapshot":false/);
+      assert.match(starting, /"conditions":"closures"/);
       await stop(run);
     }
   });
