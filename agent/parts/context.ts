@@ -174,6 +174,12 @@ export interface Outcome {
 /** What runs in place of the config file when it reloads: a file, and what that file may read. */
 export type Overlay = (configFile: string) => Promise<{ file: string; within?: string } | undefined>;
 
+/** The bundle receiver as the housekeeper sees it. */
+export interface BundleControl {
+  /** The directories of the bundles that run or may run again: the kept one, and the one a revert returns to. */
+  inUse(): string[];
+}
+
 /** The reloader as the other config sources (git, bundles) use it. */
 export interface ReloaderPort {
   /** The config file the agent was started with: the base a bundle is laid over. */
@@ -197,6 +203,7 @@ export interface ReloaderPort {
 export interface Ports {
   reloader?: ReloaderPort;
   rollout?: RolloutControl;
+  bundles?: BundleControl;
   updates?: UpdateControl;
   power?: PowerControl;
   storage?: StorageControl;

@@ -91,6 +91,7 @@ type Ack = {
  * outcome is acknowledged on `<prefix>/ack` as `{version, status, errors}`.
  */
 export class BundleReceiver implements Part {
+  readonly provides: Part['provides'];
   readonly name = 'rollout.bundles';
   private readonly dir: string;
   private readonly versionFile: string;
@@ -114,6 +115,12 @@ export class BundleReceiver implements Part {
     this.dir = path.join(cx.dataDir, 'rollout');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, VERSION_FILE);
+    const inUse = () =>
+      [
+        keptBundle(cx.dataDir),
+        this.keptBefore === undefined ? undefined : this.bundleDir(this.keptBefore),
+      ].filter((d) => d !== undefined);
+    this.provides = { bundles: { inUse } };
     // A bare number is the form before the last bundle was kept with it.
     const saved = existsSync(this.versionFile)
       ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | Kept)
@@ -131,7 +138,7 @@ export class BundleReceiver implements Part {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
       if (this.last?.version !== this.pending) return;
-      rmSync(path.join(this.dir, `bundle-${this.pending}`), { recursive: true, force: true });
+      rmSync(this.bundleDir(this.pending), { recursive: true, force: true });
       this.keep({ ...this.last, ack, kept: this.keptBefore });
     });
     this.reloader.onHealthy((source) => {
@@ -142,6 +149,10 @@ export class BundleReceiver implements Part {
         ack: this.ack({ version: last.version, status: 'applied', errors: [], healthy: true }),
       });
     });
+  }
+
+  private bundleDir(version: number): string {
+    return path.join(this.dir, `bundle-${version}`);
   }
 
   /** Declared in the registry (`needs: ['reloader']`), so it is there. */
@@ -186,7 +197,7 @@ export class BundleReceiver implements Part {
       if (proto) throw errors.SIGNATURE(proto);
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
-      const dir = writeBundleFiles(path.join(this.dir, `bundle-${version}`), files.data ?? {});
+      const dir = writeBundleFiles(this.bundleDir(version), files.data ?? {});
       writeFileSync(path.join(dir, OVERLAY), JSON.stringify(overlayOf(payload)), { mode: 0o600 });
       const file = await layOver(this.reloader.configFile, dir);
       this.pending = version;

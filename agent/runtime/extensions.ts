@@ -52,6 +52,7 @@ export const PARTS: PartSpec[] = [
     key: 'rollout.bundles',
     section: (c) => c.rollout?.bundles,
     needs: ['reloader'],
+    provides: ['bundles'],
     load: async () => {
       const { BundleReceiver } = await import('../rollout/bundles.js');
       return (cx) => new BundleReceiver(cx);

@@ -14,7 +14,18 @@ interface Place {
   keepNewest?: number;
   /** Its items are the directories `match` names (a bundle and the files it carried), each taken whole. */
   whole?: boolean;
+  /**
+   * Which of its items is newer, where not the later mtime: a unit without a real-time clock writes
+   * files with a wrong time until it has synced, so a name that says its age is trusted first.
+   */
+  age?: (name: string, mtime: number) => number;
+  /** Paths never taken, whatever their age: what runs now, or may run again. */
+  inUse?: () => string[];
 }
+
+/** A bundle's version, from its directory's name: versions only grow. */
+const bundleVersion = (name: string) => Number(name.slice('bundle-'.length));
+const LAST_KNOWN_GOOD = 'last-known-good.json';
 
 /** Depth a kind's directory is walked to (recorded drives in dated folders, say). */
 const MAX_DEPTH = 4;
@@ -25,7 +36,8 @@ const MAX_DEPTH = 4;
  * kind go first (logs, recorded drives, downloads no update wants, old bundles, old last-known-good
  * copies), and the outbox's oldest records only when nothing else is left. Only regular files the
  * housekeeper found itself are deleted, never through a symbolic link; what an update is
- * downloading, the newest bundle and the last-known-good config are never taken.
+ * downloading, the bundle that runs, the one a revert would return to, the newest bundle (by
+ * version) and the last-known-good config are never taken, whatever their files' times say.
  */
 export class Housekeeper implements Part, StorageControl {
   readonly name = 'storage';
@@ -74,12 +86,22 @@ export class Housekeeper implements Part, StorageControl {
       { kind: 'logs', dir: at('logs', 'logs') },
       { kind: 'drives', dir: at('drives', 'drives') },
       { kind: 'downloads', dir: at('downloads', cx.config.current.updates?.download.dir ?? 'downloads') },
-      { kind: 'bundles', dir: at('bundles', 'rollout'), match: /^bundle-\d+$/, keepNewest: 1, whole: true },
+      {
+        kind: 'bundles',
+        dir: at('bundles', 'rollout'),
+        match: /^bundle-\d+$/,
+        keepNewest: 1,
+        whole: true,
+        age: bundleVersion,
+        inUse: () => cx.ports.bundles?.inUse() ?? [],
+      },
       {
         kind: 'last_known_good',
         dir: at('last_known_good', '.'),
         match: /^last-known-good.*\.json$/,
         keepNewest: 1,
+        // The copy a bad config falls back to is the current one, whatever its time says.
+        age: (name, mtime) => (name === LAST_KNOWN_GOOD ? Number.POSITIVE_INFINITY : mtime),
       },
     ];
   }
@@ -161,7 +183,10 @@ async function sizeOf(dir: string): Promise<number> {
   return n;
 }
 
-/** The regular files of a place (symbolic links neither followed nor taken), without the newest it keeps. */
+/**
+ * The regular files of a place (symbolic links neither followed nor taken), without the newest it
+ * keeps and those in use.
+ */
 async function scan(place: Place): Promise<Kept[]> {
   const out: Kept[] = [];
   if (place.whole) {
@@ -171,20 +196,24 @@ async function scan(place: Place): Promise<Kept[]> {
       const st = await lstat(p);
       out.push({ path: p, kind: place.kind, size: await sizeOf(p), mtime: st.mtimeMs });
     }
-    out.sort((a, b) => b.mtime - a.mtime);
-    return out.slice(place.keepNewest ?? 0);
+  } else {
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory() && depth < MAX_DEPTH && !place.match) await walk(p, depth + 1);
+        if (!e.isFile() || (place.match && !place.match.test(e.name))) continue;
+        const st = await lstat(p).catch(() => undefined);
+        if (st?.isFile()) out.push({ path: p, kind: place.kind, size: st.size, mtime: st.mtimeMs });
+      }
+    };
+    await walk(place.dir, 0);
   }
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory() && depth < MAX_DEPTH && !place.match) await walk(p, depth + 1);
-      if (!e.isFile() || (place.match && !place.match.test(e.name))) continue;
-      const st = await lstat(p).catch(() => undefined);
-      if (st?.isFile()) out.push({ path: p, kind: place.kind, size: st.size, mtime: st.mtimeMs });
-    }
-  };
-  await walk(place.dir, 0);
-  out.sort((a, b) => b.mtime - a.mtime);
-  return out.slice(place.keepNewest ?? 0);
+  const age = place.age ?? ((_: string, mtime: number) => mtime);
+  const newest = out
+    .map((f) => ({ f, age: age(path.basename(f.path), f.mtime) }))
+    .sort((a, b) => b.age - a.age)
+    .map(({ f }) => f);
+  const inUse = new Set(place.inUse?.() ?? []);
+  return newest.slice(place.keepNewest ?? 0).filter((f) => !inUse.has(f.path));
 }

@@ -3,7 +3,7 @@
  * over a restart (a vehicle's every ignition), and over a change of the config file it lies on.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleUnit } from '../helpers/bundle-unit.js';
@@ -14,18 +14,21 @@ const RULE0 = 'reactor:\n  rules:\n    - { name: r0, on: ping, do: [{ emit: { ta
 const CAR =
   'services:\n  car: { driver: sim-vehicle, settings: { seed: 3 }, workers: [{ name: w, interval: 1s, messages: [{ handler: query, args: { pid: SPEED }, returner: emit }] }] }\n';
 
+type Unit = Awaited<ReturnType<typeof bundleUnit>>;
+const pusher = (unit: Unit) => async (version: number, rules: string) => {
+  const b = path.join(unit.dir, `b${version}.yaml`);
+  writeFileSync(b, `version: ${version}\nrules:\n${rules}`);
+  return (await unit.push(await unit.sign(b))).status;
+};
+const rulesOf = (unit: Unit) => async () =>
+  (JSON.parse((await runBin(['rules', '-c', unit.file])).stdout) as { name: string }[]).map((r) => r.name);
+const rule = (name: string) => `  - { name: ${name}, on: ping, do: [{ emit: { tag: pong/${name} } }] }\n`;
+
 describe('the applied bundle is kept', () => {
   it('over a restart and a change of the config file; a refused bundle leaves nothing behind', async () => {
     const unit = await bundleUnit('k-1', RULE0);
-    const push = async (version: number, rules: string) => {
-      const b = path.join(unit.dir, `b${version}.yaml`);
-      writeFileSync(b, `version: ${version}\nrules:\n${rules}`);
-      return (await unit.push(await unit.sign(b))).status;
-    };
-    const rules = async () =>
-      (JSON.parse((await runBin(['rules', '-c', unit.file])).stdout) as { name: string }[]).map(
-        (r) => r.name,
-      );
+    const push = pusher(unit);
+    const rules = rulesOf(unit);
 
     assert.equal(await push(1, '  - { name: r1, on: ping, do: [{ emit: { tag: pong/one } }] }\n'), 'applied');
     assert.deepEqual(await rules(), ['r1']);
@@ -52,6 +55,46 @@ describe('the applied bundle is kept', () => {
     await unit.restart();
     assert.deepEqual(await rules(), ['r1']);
     await unit.agent.waitFor(tagged('vehicle/car/speed'));
+    await unit.stop();
+  });
+
+  it('by disk housekeeping, whatever times a clock not yet synced gave its files', async () => {
+    // A unit without a real-time clock writes files with a wrong time until it has synced.
+    const storage =
+      'storage: { every: 100ms, keep: { bundles: { max_age: 1h }, last_known_good: { max_age: 1h } } }\n';
+    const unit = await bundleUnit('k-2', RULE0 + storage);
+    const push = pusher(unit);
+    for (const v of [1, 2, 3]) assert.equal(await push(v, rule(`r${v}`)), 'applied');
+    await unit.stop();
+    const at = (rel: string, agoMs: number) => {
+      const t = (Date.now() - agoMs) / 1000;
+      utimesSync(path.join(unit.dir, 'var', rel), t, t);
+    };
+    const HOUR = 3_600_000;
+    at('rollout/bundle-3', 3 * HOUR); // the bundle that runs, written before the clock was set
+    at('rollout/bundle-2', 2 * HOUR);
+    at('rollout/bundle-1', 60_000); // a bundle left behind, its time from after the clock was set
+    await unit.start();
+    const cleaned = JSON.parse(await unit.agent.waitFor(tagged('system/storage/cleaned'))) as {
+      data: { kinds: Record<string, number> };
+    };
+    assert.deepEqual(cleaned.data.kinds, { bundles: 1 });
+    const bundles = () =>
+      readdirSync(path.join(unit.dir, 'var/rollout')).filter((f) => f.startsWith('bundle-'));
+    assert.deepEqual(bundles().sort(), ['bundle-1', 'bundle-3', 'bundle-version.json']);
+    // The last-known-good config, its time wrong, stays; an older copy past its age goes.
+    writeFileSync(path.join(unit.dir, 'var/last-known-good.old.json'), '{}');
+    at('last-known-good.old.json', 2 * HOUR);
+    at('last-known-good.json', 3 * HOUR);
+    const lkg = JSON.parse(
+      await unit.agent.waitFor((l) => tagged('system/storage/cleaned')(l) && l.includes('last_known_good')),
+    ) as { data: { kinds: Record<string, number> } };
+    assert.deepEqual(lkg.data.kinds, { last_known_good: 1 });
+    assert.ok(existsSync(path.join(unit.dir, 'var/last-known-good.json')));
+    assert.equal(existsSync(path.join(unit.dir, 'var/last-known-good.old.json')), false);
+    // The bundle that runs is there for the next start.
+    await unit.restart();
+    assert.deepEqual(await rulesOf(unit)(), ['r3']);
     await unit.stop();
   });
 });
