@@ -90,20 +90,18 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   };
   const out = copy(raw !== null && typeof raw === 'object' ? raw : {});
   delete out.include;
-  /** The map or list at `keys` in the document, if there is one: a copy of its own, to write to. */
-  const container = (keys: (string | number)[]): Raw | undefined => {
-    let cur = out;
-    for (const k of keys) {
-      let next = cur[k as string];
-      if (next === null || typeof next !== 'object') return undefined;
-      if (!copies.has(next)) {
-        next = copy(next);
-        cur[k as string] = next;
-      }
-      cur = next as Raw;
-    }
-    return cur;
+  /** The map or list under `k` of `cur`, if there is one: a copy of its own, to write to. */
+  const child = (cur: Raw, k: string | number): Raw | undefined => {
+    const next = cur[k as string];
+    if (next === null || typeof next !== 'object') return undefined;
+    if (copies.has(next)) return next as Raw;
+    const c = copy(next);
+    cur[k as string] = c;
+    return c;
   };
+  /** The map or list at `keys` in the document, if there is one: a copy of its own, to write to. */
+  const container = (keys: (string | number)[]): Raw | undefined =>
+    keys.reduce<Raw | undefined>((cur, k) => cur && child(cur, k), out);
   /** Sets `key` of the container at `keys` to `value` where the document has a string there. */
   const put = (keys: (string | number)[], key: string | number, value: unknown) => {
     const c = container(keys);
@@ -112,10 +110,11 @@ export function standalone(raw: unknown, config: ConfigT): Raw {
   /** Sets a path whose default is relative (so it must be written even when the document left it out). */
   const pin = (keys: string[], key: string, value: unknown) => {
     const parent = container(keys.slice(0, -1));
+    if (!parent) return;
     const section = keys.at(-1)!;
-    if (parent && (parent[section] === null || typeof parent[section] !== 'object')) parent[section] = {};
-    const c = container(keys);
-    if (c) c[key] = value;
+    const c = child(parent, section) ?? copy({});
+    parent[section] = c;
+    c[key] = value;
   };
   pin(['unit'], 'data_dir', config.unit.data_dir);
   pin(['control'], 'socket', config.control.socket);

@@ -53,7 +53,8 @@ const duplicate = (key: string, first: Pos) =>
   `duplicate key '${key}' (first at line ${first.line}:${first.column})`;
 
 const DASH = 0x2d;
-const SPACE = 0x20;
+/** Shared with the splice, which reads the same indentation. */
+export const SPACE = 0x20;
 const LF = 0x0a;
 const CR = 0x0d;
 const TAB = 0x09;

@@ -8,6 +8,7 @@ import {
   opensItem,
   type ParsedYaml,
   parseYaml,
+  SPACE,
 } from './yaml-source.js';
 
 type Seq = Extract<LNode, { t: 'seq' }>;
@@ -27,7 +28,6 @@ interface Span {
   indent: number;
 }
 
-const SPACE = 0x20;
 const LONE_CR = /\r(?!\n)/;
 
 /** Whether `text` at `offset` is a dash that opens a block sequence item at column `indent`: only spaces before it on its line. */
