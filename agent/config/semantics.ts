@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import cron from 'node-cron';
 import { HOOK_KINDS, type HookKind } from '../../schemas/services.js';
-import { cronStepProblem } from '../core/cron.js';
+import { checkCron, cronStepProblem } from '../core/cron.js';
 import { errors, errorText, isCatalogued } from '../core/errors.js';
 import { parsePattern } from '../core/patterns.js';
 import { didYouMean } from '../core/suggest.js';
@@ -202,7 +201,7 @@ export class SemanticChecker {
   }
 
   private cron(expr: string, p: KeyPath) {
-    const r = cron.validateDetailed(expr);
+    const r = checkCron(expr);
     const why = r.valid ? cronStepProblem(expr) : r.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     if (!r.valid || why) this.add(p, `bad cron expression '${expr}'${why ? ` (${why})` : ''}`);
   }

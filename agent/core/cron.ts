@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { errors } from './errors.js';
+import { deepFreeze } from './freeze.js';
 
 const HOUR_S = 3600;
 
@@ -21,6 +22,26 @@ const FIELDS: [string, number][] = [
   ['month', 12],
   ['day of week', 7],
 ];
+
+type CronCheck = ReturnType<typeof cron.validateDetailed>;
+const checked = new Map<string, CronCheck>();
+/** Expressions come from the config: a few, each checked again only after this many others. */
+const MAX_CHECKED = 256;
+
+/**
+ * node-cron's check of an expression (its errors, or its fields), once per expression: the config's
+ * check and the schedule built from it read the same, where each had compiled its dozens of
+ * regular expressions again.
+ */
+export function checkCron(expression: string): CronCheck {
+  let r = checked.get(expression);
+  if (r === undefined) {
+    if (checked.size >= MAX_CHECKED) checked.clear();
+    r = deepFreeze(cron.validateDetailed(expression));
+    checked.set(expression, r);
+  }
+  return r;
+}
 
 /**
  * What node-cron lets through but should not: a step larger than its field (every 70th second
@@ -156,7 +177,10 @@ export class CronSchedule {
     readonly expression: string,
     timeZone?: string,
   ) {
-    const p = cron.parse(expression);
+    const checked = checkCron(expression);
+    // node-cron's parse, without its second check.
+    if (!checked.valid) throw new Error(checked.errors[0]!.message);
+    const p = checked.fields!;
     const set = (xs: (number | string)[]) => new Set(xs.map(Number));
     const dow = set(p.dayOfWeek);
     if (dow.has(7)) dow.add(0);

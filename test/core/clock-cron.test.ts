@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock, timerScope } from '../../agent/core/clock.js';
-import { CronSchedule } from '../../agent/core/cron.js';
+import { CronSchedule, checkCron } from '../../agent/core/cron.js';
 
 describe('FakeClock', () => {
   it('runs timers in time order, same-time ones in the order set, and those they set', async () => {
@@ -77,5 +77,14 @@ describe('CronSchedule (node-cron syntax, any clock)', () => {
       () => new CronSchedule('0 0 0 31 2 *', 'UTC').next(0),
       /impossible day of month|never fires/,
     );
+  });
+
+  it("checks an expression once: the config's check and the schedule read the same, frozen", () => {
+    const first = checkCron('0 */5 * * * *');
+    assert.equal(checkCron('0 */5 * * * *'), first);
+    assert.ok(first.valid && Object.isFrozen(first.fields?.minute));
+    const bad = checkCron('0 0 0 31 2 *');
+    assert.equal(bad.valid, false);
+    assert.throws(() => new CronSchedule('0 0 0 31 2 *', 'UTC'), { message: bad.errors[0]!.message });
   });
 });
