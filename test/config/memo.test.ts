@@ -109,6 +109,29 @@ describe('config memo (a reload parses, validates and checks only what changed)'
     assert.match(limit({ LIMIT: '4000' }), /4000/);
   });
 
+  it("a file that gains ${env:…}: a later change's errors are where a load without the memo puts them", () => {
+    const plain = rulesFile(rule('a1'), rule('a2'), rule('a3'));
+    const { file, write } = setup({ 'rules/a.yaml': plain });
+    const memo = new ConfigMemo();
+    loadConfigSync(file, {}, { memo });
+    // A rule near the top gains two lines, one with a variable: every rule below it moves.
+    const withEnv = rulesFile(
+      rule('a1', '    when: { ">": [{ var: event.data.rpm }, "${env:LIMIT}"] }\n    throttle: 1s\n'),
+      rule('a2'),
+      rule('a3'),
+    );
+    write('rules/a.yaml', withEnv);
+    loadConfigSync(file, { LIMIT: '3000' }, { memo });
+    // Then a rule below it goes wrong: its error is where it now is, as a load without the memo says.
+    write('rules/a.yaml', withEnv.replace('name: a3', 'name: a3\n    when: { "nope": [1] }'));
+    const fresh = errorsOf(() => loadConfigSync(file, { LIMIT: '3000' }));
+    assert.match(fresh[0]!, /^a\.yaml:14:13 reactor\.rules\[2\]\.when\.nope/);
+    assert.deepEqual(
+      errorsOf(() => loadConfigSync(file, { LIMIT: '3000' }, { memo })),
+      fresh,
+    );
+  });
+
   it('tells .inf and .nan from null: a rule that changes between them is validated anew', () => {
     const when = (v: string) => rule('a1', `    when: { ">": [{ var: event.data.rpm }, ${v}] }\n`);
     const { file, write } = setup({ 'rules/a.yaml': rulesFile(when('.inf')) });
