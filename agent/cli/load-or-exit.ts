@@ -59,7 +59,7 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 
 /**
  * `run`'s load: the config file, with what ran with it before this start (the commit checked out
- * from git, or the signed bundle last applied, laid over it), or, when the config file does not
+ * from git in its place, `instead`; the signed bundle last applied over either), or, when the config file does not
  * load and the data directory it names holds a last known good config, that one, said loudly
  * (every problem on stderr; `fallback` says what was not run and why, for the log, the event and
  * the status). With neither, every problem and exit 1. `files` are the config file's own (to
@@ -68,7 +68,7 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 export async function loadOrLastKnownGood(
   file: string,
   memo?: ConfigMemo,
-): Promise<{ loaded: LoadedConfig; files: string[]; fallback?: string[] }> {
+): Promise<{ loaded: LoadedConfig; files: string[]; fallback?: string[]; instead?: string }> {
   let loaded: LoadedConfig;
   try {
     loaded = await loadChecked(file, process.env, { memo });
@@ -85,15 +85,10 @@ export async function loadOrLastKnownGood(
     ];
     return { loaded: lkg, files: filesOf(file), fallback };
   }
-  const kept = keptConfig(loaded);
+  const kept = keptConfig(loaded, memo);
   if (!kept) return { loaded, files: loaded.files };
   try {
-    const runs = await loadChecked(await kept.file(), process.env, {
-      within: kept.within,
-      unitDir: path.dirname(loaded.file),
-      memo,
-    });
-    return { loaded: runs, files: loaded.files };
+    return { loaded: await kept.load(), files: loaded.files, instead: kept.instead };
   } catch (e) {
     // The config file changed under it (edited while the unit was off): the file alone runs.
     const problems = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
@@ -106,18 +101,25 @@ export async function loadOrLastKnownGood(
 
 /**
  * What ran with the config file before this start, and runs again: the commit checked out from git
- * (`rollout.git`), else the signed bundle last applied (`rollout.bundles`), laid over the file.
+ * (`rollout.git`) in its place, and the signed bundle last applied (`rollout.bundles`) over either.
  */
-function keptConfig(loaded: LoadedConfig) {
+function keptConfig(loaded: LoadedConfig, memo?: ConfigMemo) {
   const { rollout, unit } = loaded.config;
   const commit = rollout?.git && keptCommit(unit.data_dir, rollout.git);
-  if (commit)
-    return {
-      what: `git commit ${commit.commit.slice(0, 12)}`,
-      file: async () => commit.file,
-      within: commit.within,
-    };
   const bundle = rollout?.bundles && keptBundle(unit.data_dir);
-  if (bundle) return { what: `the kept bundle (${bundle})`, file: () => layOver(loaded, bundle) };
-  return undefined;
+  if (!commit && !bundle) return undefined;
+  const what = [commit && `git commit ${commit.commit.slice(0, 12)}`, bundle && `the kept bundle (${bundle})`]
+    .filter(Boolean)
+    .join(' with ');
+  return {
+    what,
+    /** The commit's config file, which runs in place of the config file. */
+    instead: commit ? commit.file : undefined,
+    load: async () => {
+      const load = (file: string, within?: string, memo?: ConfigMemo) =>
+        loadChecked(file, process.env, { within, unitDir: path.dirname(loaded.file), memo });
+      const base = commit ? await load(commit.file, commit.within, bundle ? undefined : memo) : loaded;
+      return bundle ? load(await layOver(base, bundle), undefined, memo) : base;
+    },
+  };
 }

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, printIssues } from '../config/errors.js';
+import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
 import { allRules } from '../config/rules.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
-import { configWarnings } from '../config/warnings.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
 import { registerBundle } from './bundle.js';
@@ -79,7 +79,7 @@ function registerValidate(program: Command): void {
       try {
         const loaded = await loadChecked(opts.config);
         const c = loaded.config;
-        for (const w of [...loaded.warnings, ...configWarnings(c)]) console.error(`warning: ${w}`);
+        for (const w of [...loaded.warnings, ...listenerWarnings(c)]) console.error(`warning: ${w}`);
         console.log(
           `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
             `${Object.keys(c.services).length} services, ${allRules(c).length} rules)`,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { listenerWarnings } from '../config/listeners.js';
 import { ConfigMemo } from '../config/memo.js';
-import { configWarnings } from '../config/warnings.js';
 import { realClock, scaledClock } from '../core/clock.js';
 import { within } from '../core/deadline.js';
 import { createLogger } from '../core/logger.js';
@@ -35,7 +35,7 @@ export function registerRun(program: Command, snapshot?: boolean): void {
       if (!(scale >= 1 && scale <= 3600))
         throw errors.CLI_ARG(`--time-scale takes a number from 1 to 3600, not ${opts.timeScale}`);
       const memo = new ConfigMemo();
-      const { loaded, files, fallback } = await loadOrLastKnownGood(opts.config, memo);
+      const { loaded, files, fallback, instead } = await loadOrLastKnownGood(opts.config, memo);
       const { config } = loaded;
       const { log, settled } = await createLogger(config.log.level, Boolean(opts.events));
       /** The last log lines written, in order, not cut off with a write in flight, before the process ends. */
@@ -62,7 +62,7 @@ export function registerRun(program: Command, snapshot?: boolean): void {
         logger: log,
         baseDir: path.dirname(loaded.file),
         // The file as configured (not the last known good that runs when it does not load): the one to watch and reload.
-        origin: { file: path.resolve(opts.config), files, raw: loaded.raw, memo, loaded: loaded.file },
+        origin: { file: path.resolve(opts.config), files, raw: loaded.raw, memo, loaded: instead },
         ...(scale > 1 ? { clock: scaledClock(scale) } : {}),
       });
       process.on('SIGHUP', () => void agent.reload('SIGHUP'));
@@ -113,7 +113,7 @@ export function registerRun(program: Command, snapshot?: boolean): void {
         { config: loaded.file, unit: config.unit.id, data_dir: config.unit.data_dir, snapshot, conditions },
         'starting',
       );
-      for (const w of [nodeSupportProblem(), ...loaded.warnings, ...configWarnings(config)])
+      for (const w of [nodeSupportProblem(), ...loaded.warnings, ...listenerWarnings(config)])
         if (w) log.warn(w);
       try {
         await agent.start();

@@ -172,7 +172,7 @@ export interface Outcome {
 }
 
 /** What runs in place of the config file when it reloads: a file, and what that file may read. */
-export type Overlay = (configFile: string) => Promise<{ file: string; within?: string } | undefined>;
+export type Instead = () => Promise<{ file: string; within?: string } | undefined>;
 
 /** The bundle receiver as the housekeeper sees it. */
 export interface BundleControl {
@@ -182,18 +182,26 @@ export interface BundleControl {
 
 /** The reloader as the other config sources (git, bundles) use it. */
 export interface ReloaderPort {
-  /** The config file the agent was started with: the base a bundle is laid over. */
+  /** The config file the agent was started with: what runs, unless git runs a commit's config instead. */
   readonly configFile: string;
   /** Reloads the config file (SIGHUP); resolves whether its config now runs. */
   reload(source: string): Promise<boolean>;
   /**
-   * What a reload of the config file applies instead, when `overlay` gives one: the config file with
-   * a kept bundle laid over it, or the git checkout's config (`within` it), which would otherwise be
-   * gone at the file's next change. One source sets it.
+   * What a reload of the config file applies instead, when `instead` gives one: the git checkout's
+   * config (`within` it), which would otherwise be gone at the file's next change. One source sets it.
    */
-  layOver(overlay: Overlay): void;
-  /** Loads, checks and applies a config file, one at a time; `within` bounds what it may read. */
-  applyFile(source: string, file: string, within?: string): Promise<Outcome>;
+  runInstead(instead: Instead): void;
+  /**
+   * The bundle laid over every config applied, the config file's or a commit's (its directory, when
+   * there is one): its rules and services go over theirs. One source sets it.
+   */
+  layOver(bundle: () => string | undefined): void;
+  /**
+   * Loads, checks and applies a config file (the config file: what runs instead, if anything), with
+   * the bundle laid over it (`bundle`: this one, not the kept one), one at a time; `within` bounds
+   * what the file may read.
+   */
+  applyFile(source: string, file: string, within?: string, bundle?: string): Promise<Outcome>;
   onReverted(fn: (reason: string, source: string) => void): void;
   /** Told when a config from `source` passed its health check (only with `rollout.health`). */
   onHealthy(fn: (source: string) => void): void;
@@ -215,7 +223,7 @@ export interface ConfigOrigin {
   file: string;
   files: string[];
   raw: unknown;
-  /** The file the running config was loaded from, where not `file` (a git commit's, a kept bundle's). */
+  /** The file that runs in place of `file` (a git commit's config), a kept bundle laid over it or not. */
   loaded?: string;
   /** What loading it parsed and checked: the first reload redoes only what changed. */
   memo?: ConfigMemo;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type LoadedConfig, loadChecked } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
 import { describeIssues } from '../config/schema-issues.js';
@@ -43,14 +43,13 @@ export function keptBundle(dataDir: string): string | undefined {
 }
 
 /**
- * The config file's config with the kept bundle's rules and services (in `dir`), as a file to load
- * and check, beside the files it carries: a service's relative paths resolve among them. A bundle
- * without `rules` (one that ships services) keeps the file's rules: none is not all gone.
+ * A config (the config file's, or a git commit's) with a bundle's rules and services (in `dir`), as
+ * a file to load and check, beside the files the bundle carries: a service's relative paths resolve
+ * among them. A bundle without `rules` (one that ships services) keeps the config's rules: none is
+ * not all gone.
  */
-export async function layOver(config: string | LoadedConfig, dir: string): Promise<string> {
+export async function layOver(loaded: LoadedConfig, dir: string): Promise<string> {
   const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as RulesAndServices;
-  // A start has loaded the config file already.
-  const loaded = typeof config === 'string' ? await loadChecked(config) : config;
   const base = standalone(loaded.raw, loaded.config);
   const merged = {
     ...base,
@@ -127,13 +126,8 @@ export class BundleReceiver implements Part {
       : -1;
     this.applied = typeof saved === 'number' ? saved : saved.version;
     if (typeof saved !== 'number') this.last = saved;
-    // The config file changed (or SIGHUP): what runs is that file with the kept bundle over it.
-    // With git rollout too, the commit's config is what runs (as at a start).
-    if (!cx.config.current.rollout?.git)
-      this.reloader.layOver(async (file) => {
-        const kept = keptBundle(cx.dataDir);
-        return kept ? { file: await layOver(file, kept) } : undefined;
-      });
+    // Every config applied (the file changed, SIGHUP, a git commit) runs with the kept bundle over it.
+    this.reloader.layOver(() => keptBundle(cx.dataDir));
     this.reloader.onReverted((reason, source) => {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
@@ -199,9 +193,14 @@ export class BundleReceiver implements Part {
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
       const dir = writeBundleFiles(this.bundleDir(version), files.data ?? {});
       writeFileSync(path.join(dir, OVERLAY), JSON.stringify(overlayOf(payload)), { mode: 0o600 });
-      const file = await layOver(this.reloader.configFile, dir);
       this.pending = version;
-      const outcome = await this.reloader.applyFile(`bundle ${version}`, file);
+      // Over what runs: the config file, or the git commit's config in its place.
+      const outcome = await this.reloader.applyFile(
+        `bundle ${version}`,
+        this.reloader.configFile,
+        undefined,
+        dir,
+      );
       if (!outcome.ok) {
         // Only the bundle that runs keeps its directory (its modules run from there).
         rmSync(dir, { recursive: true, force: true });

@@ -93,7 +93,7 @@ export class GitRollout implements Part {
       if (source.startsWith('git ')) void this.reverted(reason);
     });
     // The config file changed (or SIGHUP): the commit's config still runs, not the file's.
-    this.reloader.layOver(async () =>
+    this.reloader.runInstead(async () =>
       this.commit ? { file: this.configIn(), within: this.dir } : undefined,
     );
     this.provides = { rollout: { status: () => this.status(), pull: () => this.pull() } };

@@ -6,8 +6,9 @@ import { loadChecked } from '../config/load.js';
 import { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
-import type { AgentStatus, Outcome, Overlay, Part, PartContext, ReloaderPort } from '../parts/context.js';
+import type { AgentStatus, Instead, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
+import { layOver } from './bundles.js';
 import { errorText } from './errors.js';
 import { saveLastKnownGood } from './last-known-good.js';
 
@@ -35,8 +36,10 @@ export class Reloader implements Part, ReloaderPort {
   private raw: unknown;
   /** What the last load parsed and checked: a reload redoes only the files and rules that changed. */
   private readonly memo: ConfigMemo;
-  /** What runs with the config file (the git commit, or the kept bundle over it), if any: what its reloads apply. */
-  private overlay?: Overlay;
+  /** What runs in place of the config file (the git commit's config), if anything: what its reloads apply. */
+  private instead?: Instead;
+  /** The directory of the bundle laid over every config applied, if there is one. */
+  private bundle?: () => string | undefined;
 
   constructor(private readonly cx: PartContext<ConfigT['rollout']>) {
     this.file = cx.origin.file;
@@ -74,11 +77,15 @@ export class Reloader implements Part, ReloaderPort {
     this.healthyListeners.push(fn);
   }
 
-  layOver(overlay: Overlay): void {
-    this.overlay = overlay;
+  runInstead(instead: Instead): void {
+    this.instead = instead;
   }
 
-  /** The config file this reloader reads: the base a cloud bundle is laid over. */
+  layOver(bundle: () => string | undefined): void {
+    this.bundle = bundle;
+  }
+
+  /** The config file this reloader reads: what runs, unless git runs a commit's config instead. */
   get configFile(): string {
     return this.file;
   }
@@ -90,29 +97,34 @@ export class Reloader implements Part, ReloaderPort {
 
   /**
    * Loads, checks and applies a config file (the config's own, or a git checkout's, which with its
-   * includes must stay `within` the checkout); one at a time.
+   * includes must stay `within` the checkout), with the bundle laid over it; one at a time.
    */
-  applyFile(source: string, file: string, within?: string): Promise<Outcome> {
-    const run = this.busy.then(() => this.applyNow(source, file, within));
+  applyFile(source: string, file: string, within?: string, bundle?: string): Promise<Outcome> {
+    const run = this.busy.then(() => this.applyNow(source, file, within, bundle));
     // A failure the outcome does not cover (a full disk saving the last known good) must not
     // block every change after it.
     this.busy = run.catch((e) => this.cx.log.error(`applying ${source}: ${errorText(e)}`));
     return run;
   }
 
-  private async applyNow(source: string, file: string, within?: string): Promise<Outcome> {
+  private async applyNow(source: string, file: string, within?: string, bundle?: string): Promise<Outcome> {
     let loaded: Awaited<ReturnType<typeof loadChecked>>;
-    let laid: Awaited<ReturnType<Overlay>>;
+    let base: { file: string; within?: string } = { file, within };
+    let laid = false;
     try {
-      laid = file === this.file ? await this.overlay?.(file) : undefined;
-      loaded = await loadChecked(laid?.file ?? file, process.env, {
-        within: laid ? laid.within : within,
-        unitDir: path.dirname(this.file),
-        memo: this.memo,
-      });
+      const instead = file === this.file ? await this.instead?.() : undefined;
+      if (instead) base = instead;
+      const load = (f: string, w?: string, memo?: ConfigMemo) =>
+        loadChecked(f, process.env, { within: w, unitDir: path.dirname(this.file), memo });
+      const dir = bundle ?? this.bundle?.();
+      laid = instead !== undefined || dir !== undefined;
+      loaded =
+        dir === undefined
+          ? await load(base.file, base.within, this.memo)
+          : await load(await layOver(await load(base.file, base.within), dir), undefined, this.memo);
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
-      const shared = within && e instanceof ConfigError ? positions(e, within) : reasons;
+      const shared = base.within && e instanceof ConfigError ? positions(e, base.within) : reasons;
       this.cx.config.rejected(source, reasons, shared);
       return { ok: false, reasons, shared };
     }
@@ -126,7 +138,7 @@ export class Reloader implements Part, ReloaderPort {
     this.checkHealth(previous, source, loaded.raw);
     if (
       file === this.file &&
-      laid === undefined &&
+      !laid &&
       this.cx.config.current.rollout?.watch &&
       loaded.files.join() !== this.files.join()
     ) {

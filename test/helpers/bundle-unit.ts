@@ -15,9 +15,10 @@ export type BundleAck = { version: number | null; status: string; errors: string
 /**
  * A unit taking signed bundles from a fleet key, through the installed command, on a real broker:
  * `config(extra)` (re)writes its config file with `extra` after the bundle settings; `start` and
- * `restart` run it; `push` sends a signed envelope and resolves with the unit's ack.
+ * `restart` run it; `push` sends a signed envelope and resolves with the unit's ack. `rollout`: more
+ * of the rollout section (another source beside the bundles).
  */
-export async function bundleUnit(id: string, extra = '') {
+export async function bundleUnit(id: string, extra = '', rollout = '') {
   const broker = await Broker.start();
   after(() => broker.close());
   const dir = tmpDir();
@@ -31,7 +32,7 @@ export async function bundleUnit(id: string, extra = '') {
 unit: { id: ${id}, data_dir: var }
 control: { socket: ${dir}/ctl.sock }
 cloud: { mqtt: { url: "${broker.url}", reconnect: { min: 100ms, max: 1s } } }
-rollout: { bundles: { trust: { keys: [fleet.key.pub] } } }
+rollout: { bundles: { trust: { keys: [fleet.key.pub] } }${rollout ? `, ${rollout}` : ''} }
 ${more}`,
     );
   config();
@@ -45,6 +46,7 @@ ${more}`,
   const unit = {
     dir,
     file,
+    url: broker.url,
     key,
     config,
     get agent(): Cli {

@@ -14,6 +14,7 @@ import { realClock } from '../../agent/core/clock.js';
 import { GitRollout, type GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
 import { agentWith, FIXTURES } from '../helpers/agent.js';
+import { bundleUnit } from '../helpers/bundle-unit.js';
 import { runBin, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -330,19 +331,60 @@ export function createService() { return { handlers: {} }; }
 });
 
 describe('git rollout beside signed bundles', () => {
-  it('is warned of: a bundle lays over the file, not the commit, and the next commit replaces it', async () => {
-    const dir = tmpDir();
-    writeFileSync(path.join(dir, 'fleet.pub'), '');
-    const file = path.join(dir, 'pitcrew.yaml');
-    const rollout = (sources: string) => {
-      writeFileSync(file, `version: 1\nrollout:\n${sources}`);
-      return runBin(['validate', '-c', file]);
+  it("a bundle runs over the commit's config: its rules stay over the next commit, and over a restart", async () => {
+    const { origin, commitFiles } = repo();
+    const services = (...names: string[]) =>
+      `services:\n${names.map((n) => `  ${n}: { driver: sim-vehicle, settings: {} }\n`).join('')}`;
+    const rules = (name: string) =>
+      `reactor: { rules: [{ name: ${name}, on: ping, do: [{ emit: { tag: pong } }] }] }\n`;
+    const fromFile = services('obd') + rules('from_file');
+    const unit = await bundleUnit(
+      'gb-1',
+      fromFile,
+      `git: { repo: "${origin}", branch: main, path: pitcrew.yaml, interval: 100ms }`,
+    );
+    // The fleet's config: the unit's own (its trust key where the unit keeps it), other services and rules.
+    const commit = (body: string, message: string) =>
+      commitFiles(
+        {
+          'pitcrew.yaml': readFileSync(unit.file, 'utf8')
+            .replace(fromFile, body)
+            .replace('[fleet.key.pub]', `[${unit.key}.pub]`),
+        },
+        message,
+      );
+    const applied = (c: string) =>
+      unit.agent.waitFor((l) => l.includes(`git rollout: ${c.slice(0, 12)} applied`), 20_000, 'stderr');
+    const running = async () => {
+      const status = JSON.parse((await runBin(['status', '-c', unit.file])).stdout) as {
+        services: Record<string, unknown>;
+      };
+      const names = (JSON.parse((await runBin(['rules', '-c', unit.file])).stdout) as { name: string }[]).map(
+        (r) => r.name,
+      );
+      return { services: Object.keys(status.services).sort(), rules: names };
     };
-    const git = '  git: { repo: "https://example.invalid/fleet.git", branch: main, path: pitcrew.yaml }\n';
-    const bundles = '  bundles: { trust: { keys: [fleet.pub] } }\n';
-    const both = await rollout(git + bundles);
-    assert.equal(both.code, 0, both.stderr);
-    assert.match(both.stderr, /warning: rollout\.git and rollout\.bundles both decide what runs/);
-    for (const one of [git, bundles]) assert.doesNotMatch((await rollout(one)).stderr, /warning/);
+
+    await applied(commit(services('obd', 'gps') + rules('from_git'), 'the fleet config'));
+    assert.deepEqual(await running(), { services: ['gps', 'obd'], rules: ['from_git'] });
+
+    // The bundle's rules replace the commit's; the commit's services stay.
+    const bundle = path.join(unit.dir, 'b1.yaml');
+    writeFileSync(
+      bundle,
+      'version: 1\nrules:\n  - { name: from_bundle, on: ping, do: [{ emit: { tag: pong } }] }\n',
+    );
+    assert.equal((await unit.push(await unit.sign(bundle))).status, 'applied');
+    assert.deepEqual(await running(), { services: ['gps', 'obd'], rules: ['from_bundle'] });
+
+    // The next commit brings a service: it runs, under the bundle's rules still.
+    await applied(commit(services('obd', 'gps', 'car') + rules('from_git_2'), 'one more service'));
+    assert.deepEqual(await running(), { services: ['car', 'gps', 'obd'], rules: ['from_bundle'] });
+
+    // A restart runs the commit with the bundle over it, from the start, applying nothing again.
+    await unit.restart();
+    assert.deepEqual(await running(), { services: ['car', 'gps', 'obd'], rules: ['from_bundle'] });
+    assert.equal(unit.agent.lines.filter((l) => l.includes('"tag":"system/config/applied"')).length, 0);
+    await unit.stop();
   });
 });
