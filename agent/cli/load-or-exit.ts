@@ -59,11 +59,11 @@ export async function loadOrExit(file: string, drivers = true): Promise<LoadedCo
 
 /**
  * `run`'s load: the config file, with what ran with it before this start (the commit checked out
- * from git in its place, `instead`; the signed bundle last applied over either), or, when the config file does not
- * load and the data directory it names holds a last known good config, that one, said loudly
- * (every problem on stderr; `fallback` says what was not run and why, for the log, the event and
- * the status). With neither, every problem and exit 1. `files` are the config file's own (to
- * watch for the fix), whichever config runs.
+ * from git in its place, `instead`; the signed bundle last applied over either), or, when the
+ * config file does not load and the data directory it names holds a last known good config, that
+ * one, said loudly (every problem on stderr; `fallback` says what was not run and why, for the
+ * log, the event and the status). With neither, every problem and exit 1. `files` are the config
+ * file's own (to watch for the fix), whichever config runs.
  */
 export async function loadOrLastKnownGood(
   file: string,
@@ -116,8 +116,9 @@ function keptConfig(loaded: LoadedConfig, memo?: ConfigMemo) {
     /** The commit's config file, which runs in place of the config file. */
     instead: commit ? commit.file : undefined,
     load: async () => {
-      const load = (file: string, within?: string, memo?: ConfigMemo) =>
-        loadChecked(file, process.env, { within, unitDir: path.dirname(loaded.file), memo });
+      const load = (file: string, within?: string, keep?: ConfigMemo) =>
+        loadChecked(file, process.env, { within, unitDir: path.dirname(loaded.file), memo: keep });
+      // What runs keeps the memo (its reloads redo only what changed), not the base under a bundle.
       const base = commit ? await load(commit.file, commit.within, bundle ? undefined : memo) : loaded;
       return bundle ? load(await layOver(base, bundle), undefined, memo) : base;
     },

@@ -114,10 +114,11 @@ export class Reloader implements Part, ReloaderPort {
     try {
       const instead = file === this.file ? await this.instead?.() : undefined;
       if (instead) base = instead;
-      const load = (f: string, w?: string, memo?: ConfigMemo) =>
-        loadChecked(f, process.env, { within: w, unitDir: path.dirname(this.file), memo });
+      const load = (f: string, w?: string, keep?: ConfigMemo) =>
+        loadChecked(f, process.env, { within: w, unitDir: path.dirname(this.file), memo: keep });
       const dir = bundle ?? this.bundle?.();
       laid = instead !== undefined || dir !== undefined;
+      // What runs keeps the memo (the next reload redoes only what changed), not the base under a bundle.
       loaded =
         dir === undefined
           ? await load(base.file, base.within, this.memo)
