@@ -299,6 +299,16 @@ describe('git rollout', () => {
     assert.doesNotMatch(JSON.stringify(agent.status()), /SECRET/);
     assert.equal(s().commit, a);
     assert.deepEqual(s().bad.sort(), [out, zero, junk].sort());
+    // The checkout's file changed on the unit, then a reload (SIGHUP): what runs is the commit's, so
+    // its errors leave the unit as positions too.
+    const checkout = path.join(home, 'var', 'rollout', 'git', 'pitcrew.yaml');
+    writeFileSync(checkout, `${readFileSync(checkout, 'utf8')}root:SECRET-ON-UNIT: 1\n`);
+    const before = rejected().length;
+    await agent.reload('SIGHUP');
+    assert.equal(rejected().length, before + 1);
+    const onReload = JSON.stringify(rejected().at(-1)!.data);
+    assert.doesNotMatch(onReload, /SECRET/);
+    assert.match(onReload, /pitcrew\.yaml:\d+:\d+: invalid/);
   });
 
   it('a commit is marked bad before its config is loaded, and cleared once it applies', async () => {
