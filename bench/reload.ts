@@ -7,7 +7,8 @@
  * is parsed, validated and compiled again); all 1,000 in the config file itself, one rule changed
  * (only that rule's lines are parsed again); the same with the rule near the top growing by a line
  * at each change (every rule below it moves); and beside them, the file parsed whole at each change,
- * as a file with an anchor is. Target < 20 ms each. The files are YAML in block style, as people
+ * as a file with an anchor is, and a service's setting changed in the file of 1,000 rules (only
+ * that service's lines are parsed again). Target < 20 ms for the rule-only changes. The files are YAML in block style, as people
  * write them (JSON, a flow style, parses twice as fast).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,17 @@ const oneFile =
     // An anchor anywhere: no part of the file may stand alone, it is parsed whole.
     return [file, anchored ? text.replace('unit:', 'unit: &unit') : text];
   };
+
+/** All 1,000 rules in the config file, and a service whose setting changes: only its lines are parsed again. */
+const oneFileSetting: Layout = (dir, file) => (change) => [
+  file,
+  stringify(
+    base(dir, {
+      services: { car: { driver: 'sim-vehicle', settings: { seed: change } } },
+      reactor: { rules: [COUNT, ...rules] },
+    }),
+  ),
+];
 
 const ruleFiles: Layout = (dir, file) => {
   mkdirSync(path.join(dir, 'rules'));
@@ -125,18 +137,19 @@ async function measure(layout: Layout): Promise<{ times: number[]; emitted: numb
 
 let lostOrDoubled = 0;
 const layouts: [string, Layout, number | undefined][] = [
-  [`1,000 rules in ${FILES} files, one rule of one file changed`, ruleFiles, 20],
-  ['1,000 rules in the config file itself, one rule changed', oneFile(false), 20],
+  [`rule-only change, 1,000 rules in ${FILES} files, one rule of one file changed`, ruleFiles, 20],
+  ['rule-only change, 1,000 rules in the config file itself, one rule changed', oneFile(false), 20],
   [
-    '1,000 rules in the config file itself, a rule near the top a line longer at each change',
+    'rule-only change, 1,000 rules in the config file itself, a rule near the top a line longer at each change',
     oneFile(true),
     20,
   ],
   [
-    '1,000 rules in the config file itself, one rule changed, the file parsed whole (it has an anchor)',
+    'rule-only change, 1,000 rules in the config file itself, one rule changed, the file parsed whole (it has an anchor)',
     oneFile(false, true),
     undefined,
   ],
+  ["a service's setting changed, 1,000 rules in the config file itself", oneFileSetting, undefined],
 ];
 for (const [what, layout, target] of layouts) {
   const { times, emitted, counted } = await measure(layout);
@@ -145,7 +158,7 @@ for (const [what, layout, target] of layouts) {
     `${what}: ${times.map((t) => t.toFixed(0)).join(', ')} ms; ` +
       `${emitted} events during ${CHANGES} changes, ${counted} counted`,
   );
-  const name = `rule-only change, ${what}: file written to rules active`;
+  const name = `${what}: file written to the new config active`;
   if (target) report(name, median(times), 'ms', target, 'lower');
   else console.log(`${name}: ${median(times).toFixed(0)} ms (beside the rows above)`);
 }

@@ -12,10 +12,15 @@ import {
 } from './yaml-source.js';
 
 type Seq = Extract<LNode, { t: 'seq' }>;
+type MapNode = Extract<LNode, { t: 'map' }>;
 
-/** Items `first`..`last` of a block sequence, and the lines they take: `start` to `end` (offsets in the old text). */
+/**
+ * Items `first`..`last` of a block sequence, or entries of a block mapping, and the lines they
+ * take: `start` to `end` (offsets in the old text).
+ */
 interface Span {
-  /** Keys and indexes from the root to `seq`. */
+  kind: 'seq' | 'map';
+  /** Keys and indexes from the root to the collection. */
   path: (string | number)[];
   first: number;
   last: number;
@@ -24,17 +29,21 @@ interface Span {
   /** The lines (0-based) of `start` and `end`. */
   startLine: number;
   endLine: number;
-  /** The column of the sequence's dashes, 0-based. */
+  /** The column of the sequence's dashes, or of the mapping's keys, 0-based. */
   indent: number;
+}
+
+/** Whether the text from `lineStart` to `offset` is spaces only: what starts at `offset` begins its line. */
+function beginsLine(text: string, offset: number, lineStart: number): boolean {
+  for (let i = lineStart; i < offset; i++) if (text.charCodeAt(i) !== SPACE) return false;
+  return true;
 }
 
 const LONE_CR = /\r(?!\n)/;
 
 /** Whether `text` at `offset` is a dash that opens a block sequence item at column `indent`: only spaces before it on its line. */
 function isDash(text: string, offset: number, indent: number, lineStart: number): boolean {
-  if (offset - lineStart !== indent || !opensItem(text, offset)) return false;
-  for (let i = lineStart; i < offset; i++) if (text.charCodeAt(i) !== SPACE) return false;
-  return true;
+  return offset - lineStart === indent && opensItem(text, offset) && beginsLine(text, offset, lineStart);
 }
 
 /**
@@ -50,21 +59,37 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
   const walk = (node: LNode, end: number, path: (string | number)[]): void => {
     if (node.t === 'map') {
       // Where each entry's lines start: its key's line.
-      const entries = [...node.entries].map(([key, e]) => ({
-        key,
-        at: lineStart(offsetOf(e.keyPos)),
-        node: e.node,
-      }));
-      // The entry the edit starts in: as with items, one from whose key's line on it starts may also end the entry before.
-      let found: (typeof entries)[number] | undefined;
-      for (const e of entries) {
-        const better = !found || (found.at === a ? e.at < a : e.at < a && e.at > found.at);
-        if (e.at <= a && better) found = e;
-      }
-      if (!found) return;
-      let next = end;
-      for (const e of entries) if (e.at > found.at && e.at < next) next = e.at;
-      if (b <= next) walk(found.node, next, [...path, found.key]);
+      const entries = [...node.entries].map(([key, e]) => {
+        const keyAt = offsetOf(e.keyPos);
+        return { key, keyAt, at: lineStart(keyAt), node: e.node };
+      });
+      if (entries.length === 0) return;
+      // As with items: an edit from an entry's key line on may also end the entry before.
+      let first = entries[0]!.at <= a ? 0 : -1;
+      for (let i = 1; i < entries.length && entries[i]!.at < a; i++) first = i;
+      if (first < 0) return;
+      const endOf = (i: number) => (i + 1 < entries.length ? entries[i + 1]!.at : end);
+      let last = first;
+      while (last < entries.length && endOf(last) < b) last++;
+      if (last === entries.length) return;
+      // Entries whose keys each begin their line at the mapping's column.
+      const indent = node.pos.column - 1;
+      const block = entries
+        .slice(first, last + 1)
+        .every((e) => e.keyAt - e.at === indent && beginsLine(text, e.keyAt, e.at));
+      if (block)
+        out.push({
+          kind: 'map',
+          path,
+          first,
+          last,
+          start: entries[first]!.at,
+          end: endOf(last),
+          startLine: lineOf(starts, entries[first]!.at),
+          endLine: lineOf(starts, endOf(last)),
+          indent,
+        });
+      if (first === last) walk(entries[first]!.node, endOf(first), [...path, entries[first]!.key]);
       return;
     }
     if (node.t !== 'seq' || node.items.length === 0) return;
@@ -89,6 +114,7 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
     if (last === dashes.length) return;
     const [start, stop] = [dashes[first]!, endOf(last)];
     out.push({
+      kind: 'seq',
       path,
       first,
       last,
@@ -104,13 +130,17 @@ function spans(text: string, root: LNode, a: number, b: number): Span[] {
   return out;
 }
 
+/** What a line may open with at a mapping's column to be one of its keys: a plain or quoted word. */
+const KEY_START = /^[A-Za-z0-9_$"']/;
+
 /**
- * Whether `part` parses in place as it does alone: it opens with an item at the sequence's column,
- * and every other line is blank, a comment, another item, or indented deeper (so it cannot close
- * the sequence, or belong to what holds it). A carriage return alone breaks a line in YAML, where
+ * Whether `part` parses in place as it does alone: it opens with an item at the sequence's column
+ * (or a key at the mapping's), and every other line is blank, a comment, another item (key, or an
+ * item of a key's sequence written at the keys' column), or indented deeper (so it cannot close the
+ * collection, or belong to what holds it). A carriage return alone breaks a line in YAML, where
  * these lines do not: a part with one is not taken.
  */
-function standsAlone(part: string, indent: number): boolean {
+function standsAlone(part: string, indent: number, kind: Span['kind']): boolean {
   if (LONE_CR.test(part)) return false;
   let first = true;
   for (let at = 0; at < part.length; ) {
@@ -119,7 +149,14 @@ function standsAlone(part: string, indent: number): boolean {
     let i = at;
     while (i < nl && part.charCodeAt(i) === SPACE) i++;
     const item = i - at === indent && isDash(part, i, indent, at);
-    if (first ? !item : !(item || i - at > indent || /^\s*(#|$)/.test(part.slice(i, nl)))) return false;
+    const key = kind === 'map' && i - at === indent && KEY_START.test(part.slice(i, i + 1));
+    const opens = kind === 'seq' ? item : key;
+    if (
+      first
+        ? !opens
+        : !(opens || (kind === 'map' && item) || i - at > indent || /^\s*(#|$)/.test(part.slice(i, nl)))
+    )
+      return false;
     first = false;
     at = nl + 1;
   }
@@ -148,16 +185,18 @@ function common(x: string, y: string, from: number, limit: number, dir: 1 | -1):
 
 /**
  * A changed file's tree from its tree before: when the edit lies within items of one block sequence
- * (rules, a rule's actions), only those items' lines are parsed again and put in place of the old
- * items, and the nodes that follow are moved by the lines added or removed, in place (the old tree
- * is of no use after: the caller keeps the new one, or forgets both). Undefined where a whole parse
- * is needed: the old text has anchors, aliases or directives (a part could stand for more than
- * itself), the edit is elsewhere, or the new items do not parse alone without a problem (the whole
- * parse then reports it, where it is).
+ * (rules, a rule's actions) or entries of one block mapping (a service, its settings), only those
+ * lines are parsed again and put in place of the old items or entries, and the nodes that follow
+ * are moved by the lines added or removed, in place (the old tree is of no use after: the caller
+ * keeps the new one, or forgets both). Undefined where a whole parse is needed: the old text has
+ * anchors, aliases, merges or directives (a part could stand for more than itself), the edit is
+ * elsewhere, or the new part does not parse alone without a problem (the whole parse then reports
+ * it, where it is).
  */
 export function spliceYaml(file: string, before: KeptTree, text: string, env: Env): ParsedYaml | undefined {
   const old = before.text;
-  if (before.linked || old === text) return undefined;
+  // A merge (`<<`) brings keys in from elsewhere, which the mapping's own keys override: parsed whole.
+  if (before.linked || old === text || old.includes('<<') || text.includes('<<')) return undefined;
   const shortest = Math.min(old.length, text.length);
   const a = common(old, text, 0, shortest, 1);
   const b = old.length - common(old, text, old.length, shortest - a, -1);
@@ -170,13 +209,18 @@ export function spliceYaml(file: string, before: KeptTree, text: string, env: En
     // The items' lines end where the old ones did: unless the edit joined the next line to them.
     if (span.end < old.length && text[stop - 1] !== '\n') continue;
     const part = text.slice(span.start, stop);
-    if (!standsAlone(part, span.indent)) continue;
+    if (!standsAlone(part, span.indent, span.kind)) continue;
     const issues: ConfigIssue[] = [];
     const parsed = parseYaml(file, part, env, issues, { line: span.startLine, depth: span.path.length });
-    const seq = parsed.node;
-    if (issues.length > 0 || seq?.t !== 'seq' || seq.pos.column !== span.indent + 1) continue;
+    const got = parsed.node;
+    if (issues.length > 0 || got?.t !== span.kind || got.pos.column !== span.indent + 1) continue;
+    // A key the part brings that the mapping has outside it: the whole parse reports the duplicate.
+    if (got.t === 'map') {
+      const others = keysOutside(before.node, span);
+      if ([...got.entries.keys()].some((k) => others.has(k))) continue;
+    }
     const shift = lineStarts(part).length - 1 - (span.endLine - span.startLine);
-    return { node: rebuilt(before.node, span, seq.items, shift), linked: parsed.linked };
+    return { node: rebuilt(before.node, span, got, shift), linked: parsed.linked };
   }
   return undefined;
 }
@@ -192,13 +236,28 @@ function move(node: LNode, shift: number): void {
     }
 }
 
+/** The collection a span lies in. */
+function collectionOf(root: LNode, span: Span): LNode {
+  let node = root;
+  for (const step of span.path)
+    node =
+      node.t === 'seq' ? node.items[step as number]! : (node as MapNode).entries.get(step as string)!.node;
+  return node;
+}
+
+/** The keys of a span's mapping that are not in the span. */
+function keysOutside(root: LNode, span: Span): Set<string> {
+  const keys = [...(collectionOf(root, span) as MapNode).entries.keys()];
+  return new Set([...keys.slice(0, span.first), ...keys.slice(span.last + 1)]);
+}
+
 /**
- * The old tree with the span's items replaced: new nodes on the path to them, the nodes after them
- * (from the span's `endLine`) the old ones moved by `shift` lines in place. The old tree is its file's
- * text before, which nothing reads once the new one is parsed; a node and what is known of it
- * (`ConfigMemo.values`) stay one object.
+ * The old tree with the span's items (or entries) replaced by those of `part`: new nodes on the
+ * path to them, the nodes after them (from the span's `endLine`) the old ones moved by `shift`
+ * lines in place. The old tree is its file's text before, which nothing reads once the new one is
+ * parsed; a node and what is known of it (`ConfigMemo.values`) stay one object.
  */
-function rebuilt(root: LNode, span: Span, items: LNode[], shift: number): LNode {
+function rebuilt(root: LNode, span: Span, part: LNode, shift: number): LNode {
   const after = (p: Pos) => p.line - 1 >= span.endLine;
   const moved = <T extends LNode | { keyPos: Pos; node: LNode }>(x: T): T => {
     if (shift === 0) return x;
@@ -210,9 +269,18 @@ function rebuilt(root: LNode, span: Span, items: LNode[], shift: number): LNode 
   };
   const down = (node: LNode, depth: number): LNode => {
     if (depth === span.path.length) {
-      const seq = node as Seq;
-      const rest = seq.items.slice(span.last + 1).map(moved);
-      return { t: 'seq', pos: seq.pos, items: [...seq.items.slice(0, span.first), ...items, ...rest] };
+      if (node.t === 'seq') {
+        const rest = node.items.slice(span.last + 1).map(moved);
+        return {
+          t: 'seq',
+          pos: node.pos,
+          items: [...node.items.slice(0, span.first), ...(part as Seq).items, ...rest],
+        };
+      }
+      const all = [...(node as MapNode).entries];
+      const rest = all.slice(span.last + 1).map(([k, e]) => [k, moved(e)] as const);
+      const entries = new Map([...all.slice(0, span.first), ...(part as MapNode).entries, ...rest]);
+      return { t: 'map', pos: node.pos, entries };
     }
     const step = span.path[depth]!;
     if (node.t === 'seq') {
@@ -222,7 +290,7 @@ function rebuilt(root: LNode, span: Span, items: LNode[], shift: number): LNode 
       );
       return { t: 'seq', pos: node.pos, items };
     }
-    const map = node as Extract<LNode, { t: 'map' }>;
+    const map = node as MapNode;
     const entries = new Map<string, { keyPos: Pos; node: LNode }>();
     for (const [k, e] of map.entries)
       entries.set(

@@ -70,9 +70,22 @@ const CONFIG = {
   tail: { x: 1 },
 };
 
+/** Services as a unit's config has them: mappings in mappings, lists among them. */
+const SERVICES = {
+  obd: {
+    driver: 'elm327',
+    settings: { port: '/dev/ttyUSB0', baud: 38400, protocol: 'auto' },
+    restart: { delay: '2s' },
+    workers: [{ name: 'fast', interval: '1s', messages: [{ handler: 'query', args: { pid: 'RPM' } }] }],
+  },
+  gnss: { driver: 'nmea', settings: { port: '/dev/ttyACM0' }, hooks: { returners: ['cloud'] } },
+};
+
 /** The config written as people do, in a few of the block styles YAML allows. */
 const texts = [
   stringify(CONFIG),
+  stringify({ unit: { id: 'van-7', data_dir: 'var' }, ...CONFIG, services: SERVICES }),
+  stringify({ ...CONFIG, services: SERVICES }, { indentSeq: false, indent: 3 }),
   stringify(CONFIG, { indentSeq: false }),
   stringify(CONFIG, { indent: 4 }),
   `${stringify(CONFIG).replace(/\n {4}on:/, '\n    # a comment\n    on:')}# trailing\n`,
@@ -206,7 +219,7 @@ describe('YAML splice (a changed file parsed where it changed)', () => {
     assert.ok(spliced > runs / 10, `${spliced} of ${runs} edits spliced`);
   });
 
-  it('parses only the items an edit touches: a value changed, a rule added, removed, or appended', () => {
+  it('parses only the items or entries an edit touches: a value changed, a rule added, removed, or appended', () => {
     const base = texts[0]!;
     const cases: [string, string][] = [
       ['a value', base.replace('out/3', 'out/33')],
@@ -235,8 +248,24 @@ describe('YAML splice (a changed file parsed where it changed)', () => {
       assert.notEqual(next, base, what);
       assert.ok(check(kept(base)!, next), `${what}: spliced`);
     }
-    // A change that is not within items is parsed whole.
-    assert.equal(check(kept(base)!, base.replace('version: 1', 'version: 2')), false);
+    // A mapping's entries are parsed alone too: a setting, a top-level value, a key added or removed.
+    const entries: [string, string][] = [
+      [
+        'a service setting',
+        base.replace('driver: sim-vehicle', 'driver: elm327\n    settings: { port: /dev/x }'),
+      ],
+      ['a top-level value', base.replace('version: 1', 'version: 2')],
+      ['a key added', base.replace('tail:\n  x: 1', 'tail:\n  x: 1\n  y: [1, 2]')],
+      ['a key removed', base.replace('tail:\n  x: 1\n', '')],
+    ];
+    for (const [what, next] of entries) {
+      assert.notEqual(next, base, what);
+      assert.ok(check(kept(base)!, next), `${what}: spliced`);
+    }
+    // A key the mapping has elsewhere: parsed whole, which reports it.
+    assert.equal(check(kept(base)!, base.replace('tail:', 'version: 3\ntail:')), false);
+    // A change on a line of its own that no entry holds (a document marker) is parsed whole.
+    assert.equal(check(kept(base)!, `---\n${base}`), false);
     // A carriage return alone breaks a line (here before a document end marker): parsed whole.
     const crlf = texts.at(-1)!;
     assert.equal(
