@@ -213,10 +213,16 @@ export class SemanticChecker {
   private rules(rules: unknown[], services: Obj, root: Obj, base: KeyPath = ['reactor', 'rules']) {
     this.unique(rules, base, 'rule');
     const seq = this.memo && nodeAt(this.composed, base);
-    // What a rule's checks read beyond the rule: the services, and which sections exist.
+    // What a rule's checks read beyond the rule: of each service its driver, its workers' names and
+    // its hooks (`ActionCheck`: service, worker, handler), and which sections exist. A service's
+    // settings are not among it: a changed setting leaves every rule's check as it was.
     const ctx = seq
       ? JSON.stringify([
-          services,
+          Object.entries(services).map(([name, s]) =>
+            isObj(s)
+              ? [name, s.driver, list(s.workers).map((w) => (isObj(w) ? w.name : w)), s.hooks]
+              : [name, s],
+          ),
           ['sota', 'fota'].map((k) => isObj(root.updates) && isObj(root.updates[k])),
           isObj(root.cloud),
           isObj(root.power),

@@ -81,6 +81,30 @@ describe('config memo (a reload parses, validates and checks only what changed)'
     assert.equal(loadConfigSync(file, {}, { memo }).config.reactor.rules[0]!.name, 'a1');
   });
 
+  it("keeps every rule's check when only a service's setting changed, and checks again when its workers did", () => {
+    const { file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a1'), rule('a2')) });
+    const memo = new ConfigMemo();
+    loadConfigSync(file, {}, { memo });
+    const before = [...memo.checks.values()];
+    assert.equal(before.length, 2);
+    write('main.yaml', MAIN.replace('settings: {}', 'settings: { seed: 7 }'));
+    assert.equal(
+      (loadConfigSync(file, {}, { memo }).config.services.obd!.settings as { seed: number }).seed,
+      7,
+    );
+    const after = [...memo.checks.values()];
+    assert.equal(after.length, 2);
+    after.forEach((c, i) => assert.equal(c, before[i], 'taken as it was, not checked again'));
+    // The worker the rules pause, renamed: they are checked again, and say so where they are.
+    write('main.yaml', MAIN.replace('name: fast', 'name: quick'));
+    const errs = errorsOf(() => loadConfigSync(file, {}, { memo }));
+    assert.deepEqual(
+      errs,
+      errorsOf(() => loadConfigSync(file, {})),
+    );
+    assert.match(errs[0]!, /a\.yaml:6:\d+ reactor\.rules\[0\]\.do\[0\]\.worker.*has no worker 'fast'/);
+  });
+
   it("names a kept rule's error where it now is, when rules before it came and went", () => {
     const bad = rule('a1', '    when: { "nope": [1] }\n');
     const { file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a0')), 'rules/b.yaml': rulesFile(bad) });
