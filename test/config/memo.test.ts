@@ -94,7 +94,7 @@ describe('config memo (a reload parses, validates and checks only what changed)'
     );
     const after = [...memo.checks.values()];
     assert.equal(after.length, 2);
-    after.forEach((c, i) => assert.equal(c, before[i], 'taken as it was, not checked again'));
+    for (const [i, c] of after.entries()) assert.equal(c, before[i], 'taken as it was, not checked again');
     // The worker the rules pause, renamed: they are checked again, and say so where they are.
     write('main.yaml', MAIN.replace('name: fast', 'name: quick'));
     const errs = errorsOf(() => loadConfigSync(file, {}, { memo }));
