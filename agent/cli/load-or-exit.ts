@@ -10,7 +10,7 @@ import {
   placeOf,
 } from '../config/load.js';
 import type { ConfigMemo } from '../config/memo.js';
-import { keptBundle, layOver } from '../rollout/bundles.js';
+import { keptBundle, layOver, loadWithBundle } from '../rollout/bundles.js';
 import { errorText } from '../rollout/errors.js';
 import { keptCommit } from '../rollout/git-rollout.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
@@ -116,11 +116,10 @@ function keptConfig(loaded: LoadedConfig, memo?: ConfigMemo) {
     /** The commit's config file, which runs in place of the config file. */
     instead: commit ? commit.file : undefined,
     load: async () => {
-      const load = (file: string, within?: string, keep?: ConfigMemo) =>
-        loadChecked(file, process.env, { within, unitDir: path.dirname(loaded.file), memo: keep });
-      // What runs keeps the memo (its reloads redo only what changed), not the base under a bundle.
-      const base = commit ? await load(commit.file, commit.within, bundle ? undefined : memo) : loaded;
-      return bundle ? load(await layOver(base, bundle), undefined, memo) : base;
+      const unitDir = path.dirname(loaded.file);
+      if (commit) return loadWithBundle(commit.file, bundle, { within: commit.within, unitDir, memo });
+      // The config file is loaded already: only the bundle goes over it.
+      return loadChecked(await layOver(loaded, bundle!), process.env, { unitDir, memo });
     },
   };
 }

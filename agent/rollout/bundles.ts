@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
+import { type LoadedConfig, loadChecked } from '../config/load.js';
+import type { ConfigMemo } from '../config/memo.js';
 import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
 import { describeIssues } from '../config/schema-issues.js';
@@ -23,6 +24,10 @@ const overlayOf = (payload: Record<string, unknown>): RulesAndServices => ({
   ...(payload.services === undefined ? {} : { services: payload.services as Record<string, unknown> }),
 });
 
+/** Where a unit keeps its bundles, and the bundle of one version there. */
+const rolloutDir = (dataDir: string) => path.join(dataDir, 'rollout');
+const bundleDir = (dataDir: string, version: number) => path.join(rolloutDir(dataDir), `bundle-${version}`);
+
 /**
  * The directory of the bundle this unit runs: the last one applied and not reverted, whose rules and
  * services are laid over the config file at every start and reload (`pitcrew run`, the reloader).
@@ -30,12 +35,12 @@ const overlayOf = (payload: Record<string, unknown>): RulesAndServices => ({
 export function keptBundle(dataDir: string): string | undefined {
   try {
     const saved = JSON.parse(
-      readFileSync(path.join(dataDir, 'rollout', VERSION_FILE), 'utf8'),
+      readFileSync(path.join(rolloutDir(dataDir), VERSION_FILE), 'utf8'),
     ) as Partial<Kept>;
     // Saved before `kept` was: the last bundle, if it was applied.
     const kept = 'kept' in saved ? saved.kept : saved.ack?.status === 'applied' ? saved.version : undefined;
     if (kept === undefined) return undefined;
-    const dir = path.join(dataDir, 'rollout', `bundle-${kept}`);
+    const dir = bundleDir(dataDir, kept);
     return existsSync(path.join(dir, OVERLAY)) ? dir : undefined;
   } catch {
     return undefined;
@@ -62,6 +67,22 @@ export async function layOver(loaded: LoadedConfig, dir: string): Promise<string
   const file = path.join(dir, 'bundle.json');
   writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
   return file;
+}
+
+/**
+ * The config of `file` (reading within `within`, if given) with the bundle in `dir` over it, if
+ * one, loaded and checked. What runs keeps the memo (its reloads redo only what changed), not the
+ * base under a bundle.
+ */
+export async function loadWithBundle(
+  file: string,
+  dir: string | undefined,
+  opts: { within?: string | undefined; unitDir: string; memo?: ConfigMemo | undefined },
+): Promise<LoadedConfig> {
+  const load = (f: string, within?: string, memo?: ConfigMemo) =>
+    loadChecked(f, process.env, { within, unitDir: opts.unitDir, memo });
+  if (dir === undefined) return load(file, opts.within, opts.memo);
+  return load(await layOver(await load(file, opts.within), dir), undefined, opts.memo);
 }
 
 /** The largest bundle message taken: a rule set, not a firmware image. */
@@ -111,13 +132,13 @@ export class BundleReceiver implements Part {
   /** `section`: `rollout.bundles`, whose trusted key files (`pitcrew keygen` writes one beside the private key) are read at start. */
   constructor(private readonly cx: PartContext<{ trust: { keys: string[] } }>) {
     this.refusals = new RefusalLimiter(cx.clock);
-    this.dir = path.join(cx.dataDir, 'rollout');
+    this.dir = rolloutDir(cx.dataDir);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.versionFile = path.join(this.dir, VERSION_FILE);
     const inUse = () =>
       [
         keptBundle(cx.dataDir),
-        this.keptBefore === undefined ? undefined : this.bundleDir(this.keptBefore),
+        this.keptBefore === undefined ? undefined : bundleDir(cx.dataDir, this.keptBefore),
       ].filter((d) => d !== undefined);
     this.provides = { bundles: { inUse } };
     // A bare number is the form before the last bundle was kept with it.
@@ -132,7 +153,7 @@ export class BundleReceiver implements Part {
       if (!source.startsWith('bundle ') || this.pending === undefined) return;
       const ack = this.ack({ version: this.pending, status: 'reverted', errors: [reason] });
       if (this.last?.version !== this.pending) return;
-      rmSync(this.bundleDir(this.pending), { recursive: true, force: true });
+      rmSync(bundleDir(cx.dataDir, this.pending), { recursive: true, force: true });
       this.keep({ ...this.last, ack, kept: this.keptBefore });
     });
     this.reloader.onHealthy((source) => {
@@ -143,10 +164,6 @@ export class BundleReceiver implements Part {
         ack: this.ack({ version: last.version, status: 'applied', errors: [], healthy: true }),
       });
     });
-  }
-
-  private bundleDir(version: number): string {
-    return path.join(this.dir, `bundle-${version}`);
   }
 
   /** Declared in the registry (`needs: ['reloader']`), so it is there. */
@@ -191,7 +208,7 @@ export class BundleReceiver implements Part {
       if (proto) throw errors.SIGNATURE(proto);
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
-      const dir = writeBundleFiles(this.bundleDir(version), files.data ?? {});
+      const dir = writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {});
       writeFileSync(path.join(dir, OVERLAY), JSON.stringify(overlayOf(payload)), { mode: 0o600 });
       this.pending = version;
       // Over what runs: the config file, or the git commit's config in its place.

@@ -2,13 +2,13 @@ import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
 import { moduleFiles } from '../config/diff.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
-import { loadChecked } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Timer } from '../core/clock.js';
 import type { AgentStatus, Instead, Outcome, Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
-import { layOver } from './bundles.js';
+import { loadWithBundle } from './bundles.js';
 import { errorText } from './errors.js';
 import { saveLastKnownGood } from './last-known-good.js';
 
@@ -108,21 +108,19 @@ export class Reloader implements Part, ReloaderPort {
   }
 
   private async applyNow(source: string, file: string, within?: string, bundle?: string): Promise<Outcome> {
-    let loaded: Awaited<ReturnType<typeof loadChecked>>;
+    let loaded: LoadedConfig;
     let base: { file: string; within?: string } = { file, within };
     let laid = false;
     try {
       const instead = file === this.file ? await this.instead?.() : undefined;
       if (instead) base = instead;
-      const load = (f: string, w?: string, keep?: ConfigMemo) =>
-        loadChecked(f, process.env, { within: w, unitDir: path.dirname(this.file), memo: keep });
       const dir = bundle ?? this.bundle?.();
       laid = instead !== undefined || dir !== undefined;
-      // What runs keeps the memo (the next reload redoes only what changed), not the base under a bundle.
-      loaded =
-        dir === undefined
-          ? await load(base.file, base.within, this.memo)
-          : await load(await layOver(await load(base.file, base.within), dir), undefined, this.memo);
+      loaded = await loadWithBundle(base.file, dir, {
+        within: base.within,
+        unitDir: path.dirname(this.file),
+        memo: this.memo,
+      });
     } catch (e) {
       const reasons = e instanceof ConfigError ? e.issues.map(formatIssue) : [errorText(e)];
       const shared = base.within && e instanceof ConfigError ? positions(e, base.within) : reasons;
