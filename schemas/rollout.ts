@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Duration, Logic } from './common.js';
+import { Bytes, Duration, Logic } from './common.js';
 
 export const Rollout = z.strictObject({
   watch: z.boolean().default(false),
@@ -11,6 +11,10 @@ export const Rollout = z.strictObject({
       branch: z.string().min(1).default('main'),
       path: z.string().min(1).default('pitcrew.yaml'),
       interval: Duration.default(300_000),
+      /** Most bytes a commit's files may take (what a checkout writes); a fetch is bounded by it too. */
+      max_size: Bytes.default(64 * 1024 ** 2),
+      /** Most files a commit may hold. */
+      max_files: z.number().int().positive().default(10_000),
     })
     .optional(),
   bundles: z.strictObject({ trust: z.strictObject({ keys: z.array(z.string().min(1)).min(1) }) }).optional(),

@@ -1,19 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import type { RolloutT } from '../../schemas/rollout.js';
 import type { Timer } from '../core/clock.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { errors, errorText } from './errors.js';
+import { git, treeSize } from './git-command.js';
 
-const run = promisify(execFile);
-
-export interface GitSettings {
-  repo: string;
-  branch: string;
-  path: string;
-  interval: number;
-}
+export type GitSettings = NonNullable<RolloutT['git']>;
 
 /** What `pitcrew rollout status` and the ack say about the git source. */
 export interface GitRolloutStatus {
@@ -32,10 +26,34 @@ export interface GitRolloutStatus {
 /** Where the checkout is, and the commits that failed, under the data directory. */
 const checkoutOf = (dataDir: string) => path.join(dataDir, 'rollout', 'git');
 const badCommitsOf = (dataDir: string) => path.join(dataDir, 'rollout', 'bad-commits.json');
+/** Written before a checkout and removed after it: one cut short (a power cut) left a tree of two commits. */
+const tornOf = (checkout: string) => path.join(checkout, '.git', 'pitcrew-checkout');
+const packsOf = (checkout: string) => path.join(checkout, '.git', 'objects', 'pack');
+
+/**
+ * What a git stopped part-way leaves (the agent killed, a power cut, a fetch over its bound):
+ * lock files, which would refuse every later command, and partial packs. The largest partial
+ * pack's size, or 0.
+ */
+function clearStale(checkout: string): number {
+  let largest = 0;
+  const clear = (dir: string, stale: (name: string) => boolean) => {
+    const names = existsSync(dir) ? readdirSync(dir) : [];
+    for (const name of names.filter(stale)) {
+      const file = path.join(dir, name);
+      largest = Math.max(largest, statSync(file).size);
+      rmSync(file, { force: true });
+    }
+  };
+  clear(path.join(checkout, '.git'), (n) => n.endsWith('.lock'));
+  clear(packsOf(checkout), (n) => n.startsWith('tmp_'));
+  return largest;
+}
 
 /**
  * The commit checked out when the agent last ran (the checkout is left detached at the one that
- * runs), with its config file: what a start runs over the unit's config file. Not a bad commit.
+ * runs), with its config file: what a start runs over the unit's config file. Not a bad commit,
+ * nor one whose checkout was cut short.
  */
 export function keptCommit(
   dataDir: string,
@@ -47,7 +65,13 @@ export function keptCommit(
     const badFile = badCommitsOf(dataDir);
     const bad = existsSync(badFile) ? (JSON.parse(readFileSync(badFile, 'utf8')) as string[]) : [];
     const file = path.join(within, git.path);
-    if (!/^[0-9a-f]{40,64}$/.test(commit) || bad.includes(commit) || !existsSync(file)) return undefined;
+    if (
+      !/^[0-9a-f]{40,64}$/.test(commit) ||
+      bad.includes(commit) ||
+      !existsSync(file) ||
+      existsSync(tornOf(within))
+    )
+      return undefined;
     return { commit, file, within };
   } catch {
     return undefined;
@@ -75,6 +99,8 @@ export class GitRollout implements Part {
   private lastError?: string;
   private polling?: Promise<void>;
   private stopped = false;
+  /** Ends the git under way when the agent stops: what it leaves is cleared at the next start. */
+  private readonly stopping = new AbortController();
 
   private readonly git: GitSettings;
 
@@ -83,6 +109,8 @@ export class GitRollout implements Part {
     this.dir = checkoutOf(cx.dataDir);
     this.badFile = badCommitsOf(cx.dataDir);
     mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
+    // The agent holds the data directory: no other git works in this checkout.
+    clearStale(this.dir);
     this.bad = new Set(
       existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
     );
@@ -104,15 +132,8 @@ export class GitRollout implements Part {
     return this.cx.ports.reloader!;
   }
 
-  private async cmd(args: string[], cwd = this.dir): Promise<string> {
-    try {
-      return (
-        await run('git', args, { cwd, timeout: 120_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })
-      ).stdout.trim();
-    } catch (e) {
-      const err = e as { stderr?: string };
-      throw errors.DRIVER_ERROR(`git ${args[0]}: ${(err.stderr ?? errorText(e)).trim().split('\n').at(-1)}`);
-    }
+  private cmd(args: string[], cwd = this.dir): Promise<string> {
+    return git(args, { cwd, signal: this.stopping.signal });
   }
 
   async start(): Promise<void> {
@@ -122,6 +143,7 @@ export class GitRollout implements Part {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    this.stopping.abort();
     await this.polling;
   }
 
@@ -137,6 +159,7 @@ export class GitRollout implements Part {
     // Any git failure (clone, fetch, checkout) is reported the same way, and the next poll tries again.
     this.polling ??= this.pullNow()
       .catch((e) => {
+        if (this.stopped) return; // its git ended by the stop
         this.lastError = errorText(e);
         this.cx.log.warn(`git rollout: ${this.lastError}`);
       })
@@ -150,28 +173,109 @@ export class GitRollout implements Part {
     return path.join(this.dir, this.git.path);
   }
 
+  /**
+   * Asks the remote for the branch's head and fetches only a commit not tried before, and only
+   * that commit (no history); a commit larger than `max_size` or `max_files` allow, or than the
+   * disk has room for, is refused before any of it is checked out (marked bad, as any refusal).
+   */
   private async pullNow(): Promise<void> {
-    if (!existsSync(path.join(this.dir, '.git'))) {
-      await this.cmd(['clone', '--quiet', '--no-checkout', this.git.repo, this.dir], path.dirname(this.dir));
-    } else if (this.commit === undefined) await this.applyKept();
-    await this.cmd(['fetch', '--quiet', 'origin', this.git.branch]);
-    const head = await this.cmd(['rev-parse', 'FETCH_HEAD']);
+    if (!existsSync(path.join(this.dir, '.git')))
+      await this.cmd(['init', '--quiet', this.dir], path.dirname(this.dir));
+    else if (this.commit === undefined) await this.applyKept();
+    const head = await this.remoteHead();
     this.lastError = undefined;
     if (head === this.commit || this.bad.has(head)) return;
-    await this.cmd(['checkout', '--quiet', '--force', '--detach', head]);
+    const passed = await this.fetch();
+    // The branch may have moved since it was asked: what was fetched is what is tried.
+    const commit = passed ? head : await this.cmd(['rev-parse', 'FETCH_HEAD']);
+    if (commit === this.commit || this.bad.has(commit)) return;
+    const refused = passed ?? (await this.refusal(commit));
+    if (refused) {
+      this.markBad(commit);
+      this.report(commit, 'rejected', [errors.GIT_TOO_LARGE(commit.slice(0, 12), refused).message]);
+      return;
+    }
+    await this.checkout(commit);
     // Bad until it proves good: a commit whose load kills or hangs the agent is not tried again after a restart.
-    this.markBad(head);
-    const outcome = await this.reloader.applyFile(`git ${head.slice(0, 12)}`, this.configIn(), this.dir);
+    this.markBad(commit);
+    const outcome = await this.reloader.applyFile(`git ${commit.slice(0, 12)}`, this.configIn(), this.dir);
     if (outcome.ok) {
-      this.bad.delete(head);
+      this.bad.delete(commit);
       this.saveBad();
       this.previous = this.commit;
-      this.commit = head;
-      this.report(head, 'applied', []);
+      this.commit = commit;
+      this.report(commit, 'applied', []);
+      // Fetches keep each commit's objects in a pack of its own: gathered, and those of old commits
+      // dropped, once there are many (git's own thresholds).
+      const gc = { cwd: this.dir, config: ['gc.autoDetach=false'], signal: this.stopping.signal };
+      await git(['gc', '--auto', '--quiet'], gc).catch((e) =>
+        this.cx.log.warn(`git rollout: ${errorText(e)}`),
+      );
     } else {
-      if (this.commit) await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]);
-      this.report(head, 'rejected', outcome.reasons, outcome.shared);
+      if (this.commit) await this.checkout(this.commit);
+      this.report(commit, 'rejected', outcome.reasons, outcome.shared);
     }
+  }
+
+  /** The commit the branch's head is on the remote. */
+  private async remoteHead(): Promise<string> {
+    const { repo, branch } = this.git;
+    const ref = `refs/heads/${branch}`;
+    const lines = (await this.cmd(['ls-remote', '--', repo, ref])).split('\n');
+    // A pattern matches the ends of ref names: the branch is the line of exactly its name.
+    const head = lines.find((l) => l.endsWith(`\t${ref}`))?.split('\t')[0];
+    if (!head) throw errors.DRIVER_ERROR(`git ls-remote: ${repo} has no branch ${branch}`);
+    return head;
+  }
+
+  /**
+   * Fetches the branch's tip alone, no file of it larger than the commit may be: undefined, or,
+   * when that bound stopped it, why the commit is refused. Git's own housekeeping waits for `gc`.
+   * A commit of `max_size` over a slow mobile link takes minutes: the fetch may take 30, and over
+   * HTTP ends once it has stalled (under 1 kB/s) for one.
+   */
+  private async fetch(): Promise<string | undefined> {
+    const bound = this.git.max_size + this.git.max_files * 100 + 65_536;
+    try {
+      await git(['fetch', '--quiet', '--depth', '1', '--no-tags', '--', this.git.repo, this.git.branch], {
+        cwd: this.dir,
+        config: [
+          'fetch.unpackLimit=1',
+          'gc.auto=0',
+          'maintenance.auto=false',
+          'http.lowSpeedLimit=1000',
+          'http.lowSpeedTime=60',
+        ],
+        maxFileBytes: bound,
+        timeout: 30 * 60_000,
+        signal: this.stopping.signal,
+      });
+      return undefined;
+    } catch (e) {
+      if (clearStale(this.dir) >= bound) return `took more than ${bound} bytes while being fetched`;
+      throw e;
+    }
+  }
+
+  /** Why checking `commit` out is refused, if it is: its files, counted from its tree. */
+  private async refusal(commit: string): Promise<string | undefined> {
+    const { max_files: maxFiles, max_size: maxBytes } = this.git;
+    const size = await treeSize(this.dir, commit, { maxFiles, maxBytes, signal: this.stopping.signal });
+    if (size.over === 'files') return `has more than ${maxFiles} files (rollout.git.max_files)`;
+    if (size.over === 'bytes') return `has more than ${maxBytes} bytes of files (rollout.git.max_size)`;
+    const disk = await statfs(this.dir);
+    const free = Math.floor(disk.bavail * disk.bsize * 0.95);
+    if (size.bytes > free)
+      return `has ${size.bytes} bytes of files, and ${this.dir} has ${free} bytes free (less a 5 % reserve)`;
+    return undefined;
+  }
+
+  /** Checks `commit` out, marked while it is under way (keptCommit does not run a torn tree). */
+  private async checkout(commit: string): Promise<void> {
+    const torn = tornOf(this.dir);
+    writeFileSync(torn, commit);
+    await this.cmd(['checkout', '--quiet', '--force', '--detach', commit]);
+    rmSync(torn);
   }
 
   /**
@@ -197,8 +301,7 @@ export class GitRollout implements Part {
     if (!failed) return;
     this.markBad(failed);
     this.commit = this.previous;
-    if (this.commit)
-      await this.cmd(['checkout', '--quiet', '--force', '--detach', this.commit]).catch(() => {});
+    if (this.commit) await this.checkout(this.commit).catch(() => {});
     this.report(failed, 'reverted', [reason]);
   }
 

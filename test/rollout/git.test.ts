@@ -5,76 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfigSync } from '../../agent/config/load.js';
-import { realClock } from '../../agent/core/clock.js';
-import { GitRollout, type GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
-import { Reloader } from '../../agent/rollout/reloader.js';
-import { agentWith, FIXTURES } from '../helpers/agent.js';
+import type { GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
+import { FIXTURES } from '../helpers/agent.js';
 import { bundleUnit } from '../helpers/bundle-unit.js';
 import { runBin, startCli } from '../helpers/cli.js';
+import { config, repo, rolloutAgent } from '../helpers/git-repo.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=fleet', '-c', 'user.email=fleet@example.org', ...args], {
-    cwd,
-    encoding: 'utf8',
-  }).trim();
-
-/** A bare origin and a working clone that commits configs to it. */
-function repo() {
-  const dir = tmpDir('pitcrew-git-');
-  const origin = path.join(dir, 'origin.git');
-  git(dir, 'init', '--quiet', '--bare', '-b', 'main', origin);
-  const work = path.join(dir, 'work');
-  git(dir, 'clone', '--quiet', origin, work);
-  git(work, 'checkout', '--quiet', '-b', 'main');
-  const commitFiles = (files: Record<string, string | { link: string }>, message: string) => {
-    for (const [name, body] of Object.entries(files)) {
-      const file = path.join(work, name);
-      execFileSync('rm', ['-f', file]);
-      if (typeof body === 'string') writeFileSync(file, body);
-      else symlinkSync(body.link, file);
-      git(work, 'add', name);
-    }
-    git(work, 'commit', '--quiet', '-m', message);
-    git(work, 'push', '--quiet', 'origin', 'main');
-    return git(work, 'rev-parse', 'HEAD');
-  };
-  const commit = (yaml: string, message: string) => commitFiles({ 'pitcrew.yaml': yaml }, message);
-  return { dir, origin, commit, commitFiles };
-}
-
-/** A unit's config as committed; `home` is where its places are (relative: to the unit's own config). */
-const config = (home: string, repoUrl: string, body: string) => `version: 1
-unit: { data_dir: ${home ? `${home}/` : ''}var }
-control: { socket: ${home ? `${home}/` : ''}ctl.sock }
-rollout:
-  git: { repo: "${repoUrl}", branch: main, path: pitcrew.yaml, interval: 100ms }
-  health: { window: 400ms }
-services:
-  obd: { driver: sim-vehicle, settings: {} }
-${body}`;
-
-async function rolloutAgent(home: string, repoUrl: string, body: string) {
-  const h = agentWith(config(home, repoUrl, body), realClock);
-  const file = path.join(h.dir, 'pitcrew.yaml');
-  h.agent.use(
-    new Reloader(
-      h.agent.context(h.agent.config.rollout, { file, files: [file], raw: loadConfigSync(file, {}).raw }),
-    ),
-    'rollout',
-  );
-  const rollout = new GitRollout(h.agent.context(h.agent.config.rollout!.git!));
-  h.agent.use(rollout, 'rollout.git');
-  after(() => h.agent.stop());
-  await h.agent.start();
-  return { ...h, rollout };
-}
 
 describe('git rollout', () => {
   it('applies good commits, rejects a broken one, reverts an unhealthy one, and never retries either', async () => {
@@ -195,8 +136,8 @@ describe('git rollout', () => {
     const starting = await agent.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
     assert.match(starting, /"config":"[^"]*\/var\/rollout\/git\/pitcrew\.yaml"/);
     assert.deepEqual(await rules(), ['from_git']);
-    // It runs already: the first poll, whose fetch fails, applies nothing again.
-    await agent.waitFor((l) => l.includes('git rollout: git fetch'), 20_000, 'stderr');
+    // It runs already: the first poll, which cannot reach the repository, applies nothing again.
+    await agent.waitFor((l) => l.includes('git rollout: git ls-remote'), 20_000, 'stderr');
     assert.equal(agent.lines.filter((l) => l.includes('"tag":"system/config/applied"')).length, 0);
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);

@@ -1,0 +1,96 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { errors, errorText } from './errors.js';
+
+const run = promisify(execFile);
+
+/** Never a prompt for credentials: a unit has nobody to answer it. */
+const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
+
+export interface GitOptions {
+  cwd: string;
+  /** `-c name=value` settings for this command only. */
+  config?: string[];
+  /**
+   * No file the command (or a git it starts) writes may grow past this many bytes: the kernel
+   * stops it (RLIMIT_FSIZE, set by the shell's `ulimit -f` in 512-byte blocks), before a disk fills.
+   */
+  maxFileBytes?: number;
+  /** Most ms it may take (default 2 minutes). */
+  timeout?: number;
+  /** Ends it early (the agent stopping). */
+  signal?: AbortSignal;
+}
+
+/** Runs `git args`; its stdout, trimmed. A failure says which command and git's last line. */
+export async function git(
+  args: string[],
+  { cwd, config = [], maxFileBytes, timeout = 120_000, signal }: GitOptions,
+): Promise<string> {
+  const argv = [...config.flatMap((c) => ['-c', c]), ...args];
+  const [file, fileArgs] =
+    maxFileBytes === undefined
+      ? ['git', argv]
+      : ['sh', ['-c', 'ulimit -f "$0" && exec git "$@"', String(Math.ceil(maxFileBytes / 512)), ...argv]];
+  try {
+    return (await run(file, fileArgs, { cwd, timeout, signal, env: env() })).stdout.trim();
+  } catch (e) {
+    const err = e as { stderr?: string };
+    throw errors.DRIVER_ERROR(`git ${args[0]}: ${(err.stderr ?? errorText(e)).trim().split('\n').at(-1)}`);
+  }
+}
+
+/** What a commit's checkout writes: its files (blobs and symbolic links) and their bytes. */
+export interface TreeSize {
+  files: number;
+  bytes: number;
+  /** The limit passed, where counting stopped. */
+  over?: 'files' | 'bytes';
+}
+
+/**
+ * Counts what checking out `commit` would write, from its tree (`git ls-tree -r -l`), read as it
+ * streams: counting stops, and git with it, once `maxFiles` or `maxBytes` is passed, so a tree of
+ * a million entries costs no more memory than one of ten.
+ */
+export function treeSize(
+  cwd: string,
+  commit: string,
+  { maxFiles, maxBytes, signal }: { maxFiles: number; maxBytes: number; signal?: AbortSignal },
+): Promise<TreeSize> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['ls-tree', '-r', '-l', '-z', '--full-tree', commit], {
+      cwd,
+      signal,
+      env: env(),
+    });
+    const size: TreeSize = { files: 0, bytes: 0 };
+    let rest = '';
+    let stderr = '';
+    child.stdout.setEncoding('latin1').on('data', (chunk: string) => {
+      if (size.over) return;
+      const records = (rest + chunk).split('\0');
+      rest = records.pop()!;
+      for (const r of records) {
+        // `<mode> <type> <object> <size>\t<path>`; a submodule (type commit) writes nothing.
+        const [, type, , bytes] = r.slice(0, r.indexOf('\t')).split(/ +/);
+        if (type !== 'blob') continue;
+        size.files++;
+        size.bytes += Number(bytes);
+        size.over = size.files > maxFiles ? 'files' : size.bytes > maxBytes ? 'bytes' : undefined;
+        if (size.over) {
+          child.kill();
+          return;
+        }
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4096);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (size.over || code === 0) resolve(size);
+      else reject(errors.DRIVER_ERROR(`git ls-tree: ${stderr.trim().split('\n').at(-1)}`));
+    });
+  });
+}

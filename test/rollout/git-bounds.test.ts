@@ -1,0 +1,181 @@
+/**
+ * What a commit can cost a unit, against a real repository: a commit larger than `max_size` or
+ * `max_files` is refused before any of it is checked out (its tree counted, or its fetch stopped
+ * by the bound), and fetched no more; a git stopped part-way (a power cut) leaves nothing that
+ * stops the next, nor a torn checkout that a start would run; the repository the config names is
+ * the one fetched; a stop ends a git that hangs.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { type GitRolloutStatus, keptCommit } from '../../agent/rollout/git-rollout.js';
+import { startCli } from '../helpers/cli.js';
+import { config, repo, rolloutAgent } from '../helpers/git-repo.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const BOUNDS = ', max_size: 256KB, max_files: 20';
+const rule = (name: string) => `reactor: { rules: [{ name: ${name}, on: x, do: [{ emit: { tag: y } }] }] }\n`;
+
+describe('git rollout within bounds', () => {
+  it('refuses a commit too large or of too many files before checking it out, and fetches it no more', async () => {
+    const { origin, commitFiles } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const yaml = (name: string) => config(home, origin, rule(name), BOUNDS);
+    const a = commitFiles({ 'pitcrew.yaml': yaml('small') }, 'small');
+    const { agent, rollout } = await rolloutAgent(home, origin, '', BOUNDS);
+    const s = () => rollout.status() as GitRolloutStatus;
+    const checkout = path.join(home, 'var', 'rollout', 'git');
+    const tried = (c: string) =>
+      waitFor(
+        () => s().last?.commit === c,
+        `commit ${c} tried`,
+        () => JSON.stringify(s()),
+      );
+    await tried(a);
+    assert.equal(s().last!.status, 'applied');
+
+    // 1 MB that packs small: fetched, then refused by its tree's size.
+    const zeros = commitFiles(
+      { 'pitcrew.yaml': yaml('zeros'), 'drive.bin': Buffer.alloc(1024 ** 2) },
+      'zeros',
+    );
+    await tried(zeros);
+    assert.equal(s().last!.status, 'rejected');
+    assert.match(
+      s().last!.errors[0]!,
+      /^commit [0-9a-f]{12} has more than 262144 bytes of files \(rollout\.git\.max_size\): it was not checked out/,
+    );
+    assert.ok(!existsSync(path.join(checkout, 'drive.bin')));
+
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.txt`, `${i}\n`]));
+    const files = commitFiles({ ...many, 'drive.bin': null, 'pitcrew.yaml': yaml('many') }, 'many files');
+    await tried(files);
+    assert.equal(s().last!.status, 'rejected');
+    assert.match(s().last!.errors[0]!, /has more than 20 files \(rollout\.git\.max_files\)/);
+    assert.ok(!existsSync(path.join(checkout, 'f0.txt')));
+
+    // 1 MB that does not pack small: the fetch is stopped at its bound, and what it wrote removed.
+    const noise = commitFiles(
+      {
+        ...Object.fromEntries(Object.keys(many).map((f) => [f, null])),
+        'pitcrew.yaml': yaml('noise'),
+        'drive.bin': randomBytes(1024 ** 2),
+      },
+      'noise',
+    );
+    await tried(noise);
+    assert.equal(s().last!.status, 'rejected');
+    assert.match(
+      s().last!.errors[0]!,
+      /took more than \d+ bytes while being fetched: it was not checked out/,
+    );
+    const packs = path.join(checkout, '.git', 'objects', 'pack');
+    assert.deepEqual(
+      readdirSync(packs).filter((f) => f.startsWith('tmp_')),
+      [],
+    );
+    const refused = s().last;
+    await rollout.pull(); // the head is a bad commit: asked for, not fetched again
+    assert.equal(s().last, refused);
+    assert.deepEqual(s().bad.sort(), [zeros, files, noise].sort());
+    assert.equal(s().commit, a);
+    assert.deepEqual(
+      agent.reactor.list().map((r) => r.name),
+      ['small'],
+    );
+
+    const b = commitFiles({ 'drive.bin': null, 'pitcrew.yaml': yaml('after') }, 'small again');
+    await tried(b);
+    assert.equal(s().last!.status, 'applied');
+    assert.deepEqual(
+      agent.reactor.list().map((r) => r.name),
+      ['after'],
+    );
+  });
+
+  it('fetches from the repository the config names, when it names another than before', async () => {
+    const first = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const a = first.commit(config(home, first.origin, rule('first')), 'first');
+    const one = await rolloutAgent(home, first.origin, '');
+    await waitFor(() => (one.rollout.status() as GitRolloutStatus).commit === a, 'the first repository');
+    await one.agent.stop();
+
+    const moved = repo();
+    const b = moved.commit(config(home, moved.origin, rule('moved')), 'moved');
+    const two = await rolloutAgent(home, moved.origin, '');
+    await waitFor(
+      () => (two.rollout.status() as GitRolloutStatus).commit === b,
+      'the repository the config names',
+      () => JSON.stringify(two.rollout.status()),
+    );
+    assert.deepEqual(
+      two.agent.reactor.list().map((r) => r.name),
+      ['moved'],
+    );
+  });
+
+  it('a checkout cut short is not run at a start, and what the stopped git left does not stop the next, through the installed command', async () => {
+    const { origin, commit } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const hourly = (body: string) => config(home, origin, body).replace('interval: 100ms', 'interval: 1h');
+    commit(hourly(rule('from_git')), 'good');
+    const file = path.join(home, 'pitcrew.yaml');
+    writeFileSync(file, hourly(''));
+    let agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"system/config/applied"'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+
+    // What a power cut during a checkout leaves: its marker, git's lock and a partial pack.
+    const checkout = path.join(home, 'var', 'rollout', 'git');
+    const kept = keptCommit(path.join(home, 'var'), { path: 'pitcrew.yaml' });
+    assert.ok(kept, 'the commit is kept while its checkout is whole');
+    writeFileSync(path.join(checkout, '.git', 'pitcrew-checkout'), kept.commit);
+    writeFileSync(path.join(checkout, '.git', 'index.lock'), '');
+    writeFileSync(path.join(checkout, '.git', 'objects', 'pack', 'tmp_pack_cut'), 'partial');
+    writeFileSync(
+      path.join(checkout, 'pitcrew.yaml'),
+      `${readFileSync(path.join(checkout, 'pitcrew.yaml'), 'utf8')}  half: {`,
+    );
+    assert.equal(keptCommit(path.join(home, 'var'), { path: 'pitcrew.yaml' }), undefined);
+
+    // The unit's own config runs from the start, and the commit is checked out and applied again.
+    agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    const starting = await agent.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
+    assert.match(starting, new RegExp(`"config":"${file.replaceAll('/', '\\/')}"`));
+    await agent.waitFor((l) => l.includes('"tag":"system/config/applied"'));
+    await waitFor(() => !existsSync(path.join(checkout, '.git', 'pitcrew-checkout')), 'the checkout whole');
+    assert.ok(!existsSync(path.join(checkout, '.git', 'index.lock')));
+    assert.ok(!existsSync(path.join(checkout, '.git', 'objects', 'pack', 'tmp_pack_cut')));
+    assert.doesNotMatch(readFileSync(path.join(checkout, 'pitcrew.yaml'), 'utf8'), /half/);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+  });
+
+  it('a stop ends the git under way, where a repository that never answers held it', async () => {
+    const held: net.Socket[] = [];
+    let closed = 0;
+    const server = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('close', () => closed++).resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => {
+      for (const s of held) s.destroy();
+      server.close();
+    });
+    const url = `git://127.0.0.1:${(server.address() as net.AddressInfo).port}/fleet.git`;
+    const { agent, rollout } = await rolloutAgent(tmpDir('pitcrew-unit-'), url, '');
+    await waitFor(() => held.length > 0, 'git to connect');
+    await agent.stop();
+    // git is ended (its connection closes), not left to its two minutes' timeout.
+    await waitFor(() => closed === held.length, 'the git to end');
+    assert.equal((rollout.status() as GitRolloutStatus).last_error, undefined);
+  });
+});
