@@ -42,6 +42,11 @@ export const errors = {
   ),
   PATTERN_INVALID: define('PITCREW_PATTERN_INVALID', (why: string) => why),
   DRIVER_ERROR: define('PITCREW_DRIVER_ERROR', (why: string) => why),
+  STATE_UNREADABLE: define(
+    'PITCREW_STATE_UNREADABLE',
+    (file: string, why: string) =>
+      `${file} cannot be read (${why}): what it kept is worked out again where it can be, else started afresh`,
+  ),
   DRIVER_UNAVAILABLE: define(
     'PITCREW_DRIVER_UNAVAILABLE',
     (driver: string) =>

@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
 import type { BundleFile } from '../config/schema.js';
+import { flush, writeFlushed } from '../core/durable-file.js';
 import { errors } from './errors.js';
 
 /**
  * The files a bundle carries, written under `dir` (`data_dir/rollout/bundle-<version>/`) only once
  * every one matches its SHA-256: one wrong file refuses the bundle whole, and nothing is written.
  * Paths are names the schema already checked (no `..`, nothing absolute), so none leaves `dir`.
+ * `own`: the unit's files beside them (its overlay), by name. All are written into a directory
+ * beside `dir`, flushed to the disk, then renamed into place: a power cut leaves the bundle whole
+ * or not there.
  */
-export function writeBundleFiles(dir: string, files: Record<string, z.output<typeof BundleFile>>): string {
+export function writeBundleFiles(
+  dir: string,
+  files: Record<string, z.output<typeof BundleFile>>,
+  own: Record<string, string>,
+): string {
   const decoded = Object.entries(files).map(([rel, f]) => {
     const bytes = Buffer.from(f.content, 'base64');
     if (createHash('sha256').update(bytes).digest('hex') !== f.sha256)
@@ -20,12 +28,16 @@ export function writeBundleFiles(dir: string, files: Record<string, z.output<typ
   const staging = `${dir}.writing`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
-  for (const [rel, bytes] of decoded) {
+  const dirs = new Set([staging]);
+  for (const [rel, data] of [...decoded, ...Object.entries(own)]) {
     const file = path.join(staging, ...rel.split('/'));
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, bytes, { mode: 0o600 });
+    for (let d = path.dirname(file); d !== staging; d = path.dirname(d)) dirs.add(d);
+    writeFlushed(file, data);
   }
+  for (const d of dirs) flush(d);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
+  flush(path.dirname(dir));
   return dir;
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type LoadedConfig, loadChecked } from '../config/load.js';
 import type { ConfigMemo } from '../config/memo.js';
 import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
 import { describeIssues } from '../config/schema-issues.js';
+import { readJsonFile, writeDurably } from '../core/durable-file.js';
 import { RefusalLimiter } from '../core/refusals.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { writeBundleFiles } from './bundle-files.js';
@@ -29,22 +30,42 @@ const rolloutDir = (dataDir: string) => path.join(dataDir, 'rollout');
 const bundleDir = (dataDir: string, version: number) => path.join(rolloutDir(dataDir), `bundle-${version}`);
 
 /**
+ * What a unit keeps of its bundles: the version it last applied (none newer is taken again: no
+ * replay, no downgrade), the last bundle taken, and the one that runs (`kept`). From the version
+ * file; where that cannot be read (torn by a power cut before it was written durably), from the
+ * bundles' directories, said in `unreadable`: the highest version is the one applied, and the
+ * highest whole one (its overlay written) the one that runs.
+ */
+function savedState(dataDir: string): { applied: number; kept?: number; last?: Kept; unreadable?: string } {
+  let saved: number | Partial<Kept> | undefined;
+  try {
+    saved = readJsonFile(path.join(rolloutDir(dataDir), VERSION_FILE)) as typeof saved;
+  } catch (e) {
+    const versions = (existsSync(rolloutDir(dataDir)) ? readdirSync(rolloutDir(dataDir)) : [])
+      .map((name) => /^bundle-(\d+)$/.exec(name)?.[1])
+      .filter((v) => v !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a);
+    const kept = versions.find((v) => existsSync(path.join(bundleDir(dataDir, v), OVERLAY)));
+    return { applied: versions[0] ?? -1, ...(kept === undefined ? {} : { kept }), unreadable: errorText(e) };
+  }
+  if (saved === undefined) return { applied: -1 };
+  // A bare number is the form before the last bundle was kept with it.
+  if (typeof saved === 'number') return { applied: saved };
+  // Saved before `kept` was: the last bundle, if it was applied.
+  const kept = 'kept' in saved ? saved.kept : saved.ack?.status === 'applied' ? saved.version : undefined;
+  return { applied: saved.version ?? -1, ...(kept === undefined ? {} : { kept }), last: saved as Kept };
+}
+
+/**
  * The directory of the bundle this unit runs: the last one applied and not reverted, whose rules and
  * services are laid over the config file at every start and reload (`pitcrew run`, the reloader).
  */
 export function keptBundle(dataDir: string): string | undefined {
-  try {
-    const saved = JSON.parse(
-      readFileSync(path.join(rolloutDir(dataDir), VERSION_FILE), 'utf8'),
-    ) as Partial<Kept>;
-    // Saved before `kept` was: the last bundle, if it was applied.
-    const kept = 'kept' in saved ? saved.kept : saved.ack?.status === 'applied' ? saved.version : undefined;
-    if (kept === undefined) return undefined;
-    const dir = bundleDir(dataDir, kept);
-    return existsSync(path.join(dir, OVERLAY)) ? dir : undefined;
-  } catch {
-    return undefined;
-  }
+  const { kept } = savedState(dataDir);
+  if (kept === undefined) return undefined;
+  const dir = bundleDir(dataDir, kept);
+  return existsSync(path.join(dir, OVERLAY)) ? dir : undefined;
 }
 
 /**
@@ -141,12 +162,13 @@ export class BundleReceiver implements Part {
         this.keptBefore === undefined ? undefined : bundleDir(cx.dataDir, this.keptBefore),
       ].filter((d) => d !== undefined);
     this.provides = { bundles: { inUse } };
-    // A bare number is the form before the last bundle was kept with it.
-    const saved = existsSync(this.versionFile)
-      ? (JSON.parse(readFileSync(this.versionFile, 'utf8')) as number | Kept)
-      : -1;
-    this.applied = typeof saved === 'number' ? saved : saved.version;
-    if (typeof saved !== 'number') this.last = saved;
+    const saved = savedState(cx.dataDir);
+    if (saved.unreadable)
+      cx.log.warn(
+        `${saved.unreadable}; taking bundles newer than ${saved.applied}, running ${saved.kept ?? 'none'}`,
+      );
+    this.applied = saved.applied;
+    this.last = saved.last;
     // Every config applied (the file changed, SIGHUP, a git commit) runs with the kept bundle over it.
     this.reloader.layOver(() => keptBundle(cx.dataDir));
     this.reloader.onReverted((reason, source) => {
@@ -208,8 +230,9 @@ export class BundleReceiver implements Part {
       if (proto) throw errors.SIGNATURE(proto);
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
-      const dir = writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {});
-      writeFileSync(path.join(dir, OVERLAY), JSON.stringify(overlayOf(payload)), { mode: 0o600 });
+      const dir = writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {}, {
+        [OVERLAY]: JSON.stringify(overlayOf(payload)),
+      });
       this.pending = version;
       // Over what runs: the config file, or the git commit's config in its place.
       const outcome = await this.reloader.applyFile(
@@ -246,7 +269,7 @@ export class BundleReceiver implements Part {
   /** The applied version and the last bundle's outcome, kept across restarts. */
   private keep(last: Kept): void {
     this.last = last;
-    writeFileSync(this.versionFile, JSON.stringify(last), { mode: 0o600 });
+    writeDurably(this.versionFile, JSON.stringify(last));
   }
 
   /** Retained: a fleet tool that was away reads each unit's last outcome (DESIGN §15). */

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutT } from '../../schemas/rollout.js';
 import type { Timer } from '../core/clock.js';
+import { flushFileSystem, readJsonFile, writeDurably } from '../core/durable-file.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { errors, errorText } from './errors.js';
 import { git, treeSize } from './git-command.js';
@@ -26,6 +27,7 @@ export interface GitRolloutStatus {
 /** Where the checkout is, and the commits that failed, under the data directory. */
 const checkoutOf = (dataDir: string) => path.join(dataDir, 'rollout', 'git');
 const badCommitsOf = (dataDir: string) => path.join(dataDir, 'rollout', 'bad-commits.json');
+const readBad = (dataDir: string) => (readJsonFile(badCommitsOf(dataDir)) as string[] | undefined) ?? [];
 /** Written before a checkout and removed after it: one cut short (a power cut) left a tree of two commits. */
 const tornOf = (checkout: string) => path.join(checkout, '.git', 'pitcrew-checkout');
 const packsOf = (checkout: string) => path.join(checkout, '.git', 'objects', 'pack');
@@ -62,8 +64,8 @@ export function keptCommit(
   const within = checkoutOf(dataDir);
   try {
     const commit = readFileSync(path.join(within, '.git', 'HEAD'), 'utf8').trim();
-    const badFile = badCommitsOf(dataDir);
-    const bad = existsSync(badFile) ? (JSON.parse(readFileSync(badFile, 'utf8')) as string[]) : [];
+    // Bad commits that cannot be read: any commit may be one, and none is run before a fetch.
+    const bad = readBad(dataDir);
     const file = path.join(within, git.path);
     if (
       !/^[0-9a-f]{40,64}$/.test(commit) ||
@@ -111,9 +113,13 @@ export class GitRollout implements Part {
     mkdirSync(path.dirname(this.dir), { recursive: true, mode: 0o700 });
     // The agent holds the data directory: no other git works in this checkout.
     clearStale(this.dir);
-    this.bad = new Set(
-      existsSync(this.badFile) ? (JSON.parse(readFileSync(this.badFile, 'utf8')) as string[]) : [],
-    );
+    let bad: string[] = [];
+    try {
+      bad = readBad(cx.dataDir);
+    } catch (e) {
+      cx.log.warn(`git rollout: ${errorText(e)}`);
+    }
+    this.bad = new Set(bad);
     // `pitcrew run` started with the commit checked out before (keptCommit): it runs already.
     const kept = keptCommit(cx.dataDir, this.git);
     if (kept && cx.origin.loaded === kept.file) this.commit = kept.commit;
@@ -270,11 +276,15 @@ export class GitRollout implements Part {
     return undefined;
   }
 
-  /** Checks `commit` out, marked while it is under way (keptCommit does not run a torn tree). */
+  /**
+   * Checks `commit` out, marked from before it begins until its files are on the disk: keptCommit
+   * does not run a tree a power cut left torn.
+   */
   private async checkout(commit: string): Promise<void> {
     const torn = tornOf(this.dir);
-    writeFileSync(torn, commit);
+    writeDurably(torn, commit);
     await this.cmd(['checkout', '--quiet', '--force', '--detach', commit]);
+    await flushFileSystem(this.dir);
     rmSync(torn);
   }
 
@@ -311,7 +321,7 @@ export class GitRollout implements Part {
   }
 
   private saveBad(): void {
-    writeFileSync(this.badFile, JSON.stringify([...this.bad]), { mode: 0o600 });
+    writeDurably(this.badFile, JSON.stringify([...this.bad]));
   }
 
   /** `shared`: the errors as the ack carries them off the unit (see Reloader's Outcome). */

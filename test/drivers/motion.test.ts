@@ -10,9 +10,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { Bus, type Event } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
-import { silentLogger } from '../../agent/core/logger.js';
 import { SignalStore } from '../../agent/core/signals.js';
 import type { DriverInstance, Result } from '../../agent/core/types.js';
 import { MotionDetector } from '../../agent/drivers/motion/detector.js';
@@ -62,18 +62,19 @@ async function driverOn(settings: Record<string, unknown>, clock = new FakeClock
   const events: Event[] = [];
   bus.on('vehicle/motion/#', (e) => events.push(e));
   const signals = new SignalStore();
+  const logs: string[] = [];
   const d: DriverInstance = await motion.create(motion.settings.parse(settings), {
     service: 'motion',
     bus,
     clock,
-    log: silentLogger,
+    log: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }),
     baseDir: process.cwd(),
     dataDir: process.cwd(),
     fail: () => {},
     signal: (type, value, ts) => signals.set('motion', type, value, ts),
     read: (p) => signals.byPath(p)?.value,
   });
-  return { d, events, signals, clock, call: async (h: string) => (await d.handlers[h]!({})) as Result };
+  return { d, events, signals, clock, logs, call: async (h: string) => (await d.handlers[h]!({})) as Result };
 }
 
 const near = (a: readonly number[], b: readonly number[], eps = 1e-3) =>
@@ -81,6 +82,21 @@ const near = (a: readonly number[], b: readonly number[], eps = 1e-3) =>
     a.every((v, i) => Math.abs(v - b[i]!) < eps),
     `${a} ≉ ${b}`,
   );
+
+/** Mounted tilted 30° about x, at rest it reads (0, 0.5, 0.866) g; once calibrated, (0, 0, 1). */
+async function tiltedThenCalibrated(
+  tree: ReturnType<typeof iioTree>,
+  call: (h: string) => Promise<Result>,
+  clock: FakeClock,
+): Promise<void> {
+  tree.raw([0, 0.5, 0.866]);
+  await clock.advance(20);
+  near(Object.values((await call('accel')).value as object), [0, 0.5, 0.866], 2e-3);
+  const calibrated = call('calibrate');
+  await clock.advance(600);
+  await calibrated;
+  near(Object.values((await call('accel')).value as object), [0, 0, 1], 2e-3);
+}
 
 describe('IIO: hand-computed vectors', () => {
   it('decodes le:s12/16>>4 scans, signs and all, and lays out a timestamp after padding', () => {
@@ -169,14 +185,7 @@ describe('the motion driver', () => {
       harsh_cornering: { g: 0.6, for: '200ms' },
     });
     await d.start();
-    // Mounted tilted 30° about x: at rest it reads (0, 0.5, 0.866) g.
-    tree.raw([0, 0.5, 0.866]);
-    await clock.advance(20);
-    near(Object.values((await call('accel')).value as object), [0, 0.5, 0.866], 2e-3);
-    const calibrated = call('calibrate');
-    await clock.advance(600);
-    await calibrated;
-    near(Object.values((await call('accel')).value as object), [0, 0, 1], 2e-3);
+    await tiltedThenCalibrated(tree, call, clock);
     assert.ok(signals.byPath('motion.accel'), 'signals.motion.accel is set');
     // Braking at 0.5 g along the car's x, in the tilted sensor's frame that is still its x.
     tree.raw([-0.5, 0.5, 0.866]);
@@ -187,6 +196,26 @@ describe('the motion driver', () => {
       events.map((e) => e.tag),
       ['vehicle/motion/harsh_braking'],
     );
+    await d.stop();
+  });
+
+  it('a calibration a power cut left torn: it runs uncalibrated, says so, and is calibrated again', async () => {
+    const tree = iioTree();
+    const calibration = path.join(tmpDir(), 'level.json');
+    writeFileSync(calibration, '');
+    const { d, call, clock, logs } = await driverOn({
+      device: 'lis3dh',
+      sysfs: tree.root,
+      rate: 100,
+      calibration,
+    });
+    await d.start();
+    assert.match(
+      logs.join('\n'),
+      /level\.json cannot be read \(0 bytes, not JSON.*taken as level until calibrated again/,
+    );
+    await tiltedThenCalibrated(tree, call, clock);
+    assert.equal((JSON.parse(readFileSync(calibration, 'utf8')) as number[][]).length, 3);
     await d.stop();
   });
 

@@ -3,7 +3,7 @@
  * over a restart (a vehicle's every ignition), and over a change of the config file it lies on.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleUnit } from '../helpers/bundle-unit.js';
@@ -95,6 +95,34 @@ describe('the applied bundle is kept', () => {
     // The bundle that runs is there for the next start.
     await unit.restart();
     assert.deepEqual(await rulesOf(unit)(), ['r3']);
+    await unit.stop();
+  });
+
+  it('over a power cut that tore its state file: the unit starts, runs the bundle and refuses a replay', async () => {
+    const unit = await bundleUnit('k-3', RULE0);
+    const push = pusher(unit);
+    const rules = rulesOf(unit);
+    const one = path.join(unit.dir, 'b1.yaml');
+    writeFileSync(one, `version: 1\nrules:\n${rule('r1')}`);
+    const captured = await unit.sign(one);
+    assert.equal((await unit.push(captured)).status, 'applied');
+    assert.equal(await push(2, rule('r2')), 'applied');
+    await unit.stop();
+
+    // What writing in place could leave: an empty state file, and a bundle half written.
+    const rollout = path.join(unit.dir, 'var/rollout');
+    writeFileSync(path.join(rollout, 'bundle-version.json'), '');
+    mkdirSync(path.join(rollout, 'bundle-3.writing'));
+    await unit.start();
+    await unit.agent.waitFor((l) => l.includes('bundle-version.json cannot be read'), 20_000, 'stderr');
+    assert.match(unit.agent.stderr(), /taking bundles newer than 2, running 2/);
+    assert.deepEqual(await rules(), ['r2']);
+    const replay = await unit.push(captured);
+    assert.equal(replay.status, 'rejected');
+    assert.match(replay.errors[0]!, /bundle version 1 is not newer than the applied 2/);
+    assert.equal(await push(3, rule('r3')), 'applied');
+    await unit.restart();
+    assert.deepEqual(await rules(), ['r3']);
     await unit.stop();
   });
 });

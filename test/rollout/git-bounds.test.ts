@@ -132,13 +132,15 @@ describe('git rollout within bounds', () => {
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
 
-    // What a power cut during a checkout leaves: its marker, git's lock and a partial pack.
+    // What a power cut during a checkout leaves: its marker, git's lock, a partial pack, and (as
+    // writing it in place could) an empty list of bad commits.
     const checkout = path.join(home, 'var', 'rollout', 'git');
     const kept = keptCommit(path.join(home, 'var'), { path: 'pitcrew.yaml' });
     assert.ok(kept, 'the commit is kept while its checkout is whole');
     writeFileSync(path.join(checkout, '.git', 'pitcrew-checkout'), kept.commit);
     writeFileSync(path.join(checkout, '.git', 'index.lock'), '');
     writeFileSync(path.join(checkout, '.git', 'objects', 'pack', 'tmp_pack_cut'), 'partial');
+    writeFileSync(path.join(home, 'var', 'rollout', 'bad-commits.json'), '');
     writeFileSync(
       path.join(checkout, 'pitcrew.yaml'),
       `${readFileSync(path.join(checkout, 'pitcrew.yaml'), 'utf8')}  half: {`,
@@ -150,6 +152,7 @@ describe('git rollout within bounds', () => {
     const starting = await agent.waitFor((l) => l.includes('"msg":"starting"'), 20_000, 'stderr');
     assert.match(starting, new RegExp(`"config":"${file.replaceAll('/', '\\/')}"`));
     await agent.waitFor((l) => l.includes('"tag":"system/config/applied"'));
+    assert.match(agent.stderr(), /bad-commits\.json cannot be read \(0 bytes, not JSON/);
     await waitFor(() => !existsSync(path.join(checkout, '.git', 'pitcrew-checkout')), 'the checkout whole');
     assert.ok(!existsSync(path.join(checkout, '.git', 'index.lock')));
     assert.ok(!existsSync(path.join(checkout, '.git', 'objects', 'pack', 'tmp_pack_cut')));

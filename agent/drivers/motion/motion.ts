@@ -1,8 +1,10 @@
-import { createReadStream, existsSync, type ReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, type ReadStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
 import type { Timer } from '../../core/clock.js';
+import { readJsonFile, writeDurably } from '../../core/durable-file.js';
+import { errorText } from '../../core/errors.js';
 import { Reopener } from '../reopen.js';
 import { defineDriver } from '../types.js';
 import { MotionDetector, type MotionEvent } from './detector.js';
@@ -62,16 +64,25 @@ const CALIBRATION_SAMPLES = 50;
  * harsh_cornering, impact, tow}` from thresholds held over the samples' own time. A device that is
  * missing or not readable is said in the status and looked for again, as the serial drivers do.
  */
+const isMatrix = (m: unknown): m is Matrix =>
+  Array.isArray(m) &&
+  m.length === 3 &&
+  m.every((r) => Array.isArray(r) && r.length === 3 && r.every(Number.isFinite));
+
 export const motion = defineDriver({
   name: 'motion',
   settings: MotionSettings,
   handlers: ['accel', 'calibrate'],
   create(s, ctx) {
     const toVehicle = axisMapper(s.axes as AxisMap);
-    let level: Matrix =
-      s.calibration && existsSync(s.calibration)
-        ? (JSON.parse(readFileSync(s.calibration, 'utf8')) as Matrix)
-        : IDENTITY;
+    let level = IDENTITY;
+    try {
+      const kept = s.calibration ? readJsonFile(s.calibration) : undefined;
+      if (kept !== undefined && !isMatrix(kept)) throw new Error(`${s.calibration} holds no 3×3 matrix`);
+      level = kept ?? IDENTITY;
+    } catch (e) {
+      ctx.log.warn(`motion: ${errorText(e)}; the mounting is taken as level until calibrated again`);
+    }
     const counts = { samples: 0, events: 0, bad_reads: 0 };
     let device: string | undefined;
     let last: { g: Vec; t: number } | undefined;
@@ -205,7 +216,7 @@ export const motion = defineDriver({
             calibrated = resolve;
           });
           level = m;
-          if (s.calibration) writeFileSync(s.calibration, `${JSON.stringify(m)}\n`);
+          if (s.calibration) writeDurably(s.calibration, `${JSON.stringify(m)}\n`, 0o644);
           return { type: 'calibration', value: m.map((r) => r.map(milliG)), ts: ctx.clock.now() };
         },
       },
