@@ -24,12 +24,12 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { flush, writeDurably } from '../core/durable-file.js';
 import type { Logger } from '../core/logger.js';
 import { errors, errorText } from '../errors.js';
 
@@ -121,6 +121,7 @@ export async function buildSnapshot(
   }
   try {
     rmSync(files.stamp, { force: true });
+    flush(files.dir);
     // Names of its own, reused: the lock keeps them to this build, and one cut short leaves nothing new.
     const blob = `${files.blob}.building`;
     // What the bundle decides as it loads is frozen into the blob. zod decides for each object
@@ -154,10 +155,12 @@ export async function buildSnapshot(
         .filter((l) => l && !/Warning|may still work|issue tracker|--trace-/.test(l));
       throw errors.SNAPSHOT_FAILED(why.slice(-6).join('\n') || `node exited with ${code}`);
     }
+    // On the disk before it is named, and named before the stamp says it is there: after a power
+    // cut node is never handed a blob cut short (it aborts on one, and the unit could not start).
+    flush(blob);
     renameSync(blob, files.blob);
-    const stamp = `${files.stamp}.building`;
-    writeFileSync(stamp, stampOf(files, node));
-    renameSync(stamp, files.stamp);
+    flush(files.dir);
+    writeDurably(files.stamp, stampOf(files, node), 0o644);
     return said.trim();
   } finally {
     rmSync(lock, { recursive: true, force: true });

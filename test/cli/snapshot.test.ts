@@ -455,6 +455,43 @@ describe('the startup snapshot', () => {
     assert.equal(readFileSync(stampFile(bin), 'utf8'), installed, "the install's own snapshot is untouched");
   });
 
+  it('is on the disk before it is named, and named before its stamp says it is there (a power cut never leaves node a blob cut short)', () => {
+    const dir = path.join(tmpDir('pitcrew-cache-'), 'snapshot');
+    const trace = path.join(path.dirname(dir), 'trace');
+    const calls = 'trace=fsync,fdatasync,rename,renameat,renameat2';
+    const bin = path.join(ROOT, 'bin/pitcrew.js');
+    const built = spawnSync('strace', ['-f', '-y', '-e', calls, '-o', trace, bin, 'snapshot'], {
+      env: { ...env, PITCREW_SNAPSHOT_DIR: dir },
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
+    // Each call on the snapshot's directory, as `fsync <path>` or `rename <from> <to>`, in order.
+    const seen = readFileSync(trace, 'utf8')
+      .split('\n')
+      .flatMap((l) => {
+        const sync = /(?:fsync|fdatasync)\(\d+<([^>]+)>\) = 0/.exec(l);
+        if (sync) return [`fsync ${sync[1]}`];
+        const moved = /rename\w*\(.*?"([^"]+)", .*?"([^"]+)"(?:, \w+)?\) = 0/.exec(l);
+        return moved ? [`rename ${moved[1]} ${moved[2]}`] : [];
+      })
+      .filter((c) => c.includes(dir))
+      .map((c) => c.replaceAll(`${dir}/`, '').replaceAll(dir, '.'));
+    const at = (call: string) => {
+      const i = seen.indexOf(call);
+      assert.ok(i >= 0, `${call} in ${JSON.stringify(seen)}`);
+      return i;
+    };
+    const named = at('rename pitcrew.blob.building pitcrew.blob');
+    assert.ok(at('fsync pitcrew.blob.building') < named);
+    const stamped = at('rename stamp.tmp stamp');
+    assert.ok(
+      seen.slice(named + 1, stamped).includes('fsync .'),
+      'the blob named on the disk before the stamp',
+    );
+    assert.ok(seen.slice(named + 1, stamped).includes('fsync stamp.tmp'));
+    assert.equal(seen.at(-1), 'fsync .');
+  });
+
   it('is built by one process at a time: `pitcrew snapshot` says when another build is under way', () => {
     const bin = copyInstall(path.join(tmpDir('pitcrew-install-'), 'a'));
     const lock = path.join(path.dirname(stampFile(bin)), '.building');
