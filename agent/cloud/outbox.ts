@@ -50,6 +50,9 @@ export interface OutboxHooks {
   onAccepted?: () => void;
 }
 
+/** Where a unit's outbox is. */
+export const outboxFile = (dataDir: string) => path.join(dataDir, 'outbox.db');
+
 /**
  * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL, synchronous
  * FULL: a committed record survives a power cut). Pushes are grouped: the records pushed in one
@@ -80,54 +83,62 @@ export class Outbox implements RecordSink {
     private readonly limits: OutboxLimits = { maxRecords: 1_000_000, maxBytes: 256 * 1024 ** 2 },
     private readonly hooks: OutboxHooks = {},
   ) {
-    this.file = path.join(dataDir, 'outbox.db');
+    this.file = outboxFile(dataDir);
     this.db = openDatabase(this.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    // A new queue is made as it is now (its columns as migrate() leaves an old one's): at a first
-    // boot, no second transaction, with its syncs, to bring it up to date.
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, topic TEXT, qos INTEGER NOT NULL DEFAULT 1, retain INTEGER NOT NULL DEFAULT 0)',
-    );
-    this.migrate();
-    const insert = this.db.prepare<[...Pending, number]>(
-      'INSERT INTO outbox (id, service, ts, record, topic, qos, retain, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    // The counters change only after the transaction commits: a write that fails (a full disk)
-    // rolls back and leaves them as they were, so they always match the rows on disk.
-    const write = this.db.transaction((rows: Pending[]): Written => {
-      let added = 0;
-      let addedBytes = 0;
-      for (const r of rows) {
-        const size = Buffer.byteLength(r[3]);
-        insert.run(...r, size);
-        added++;
-        addedBytes += size;
-      }
-      return { added, addedBytes, ...this.dropOldest(this.count + added, this.bytes + addedBytes) };
-    });
-    this.writeGroup = (rows) => {
-      const w = write(rows);
-      this.count += w.added - w.dropped;
-      this.bytes += w.addedBytes - w.freed;
-      if (w.dropped) {
-        this.droppedCount += w.dropped;
-        this.hooks.onDropped?.(w.dropped);
-      }
-    };
-    this.readAfter = this.db.prepare(
-      'SELECT seq, record, size, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
-    );
-    this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
-    this.deleteRange = this.db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? RETURNING size');
-    this.oldestAt = this.db.prepare('SELECT ts FROM outbox ORDER BY seq LIMIT 1');
-    this.walkOldest = this.db.prepare('SELECT seq, size FROM outbox ORDER BY seq');
-    const totals = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM outbox').get() as {
-      n: number;
-      b: number;
-    };
-    this.count = totals.n;
-    this.bytes = totals.b;
+    // A database that fails to set up is closed: a damaged one is then moved aside (openOrReplace).
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      // A new queue is made as it is now (its columns as migrate() leaves an old one's): at a first
+      // boot, no second transaction, with its syncs, to bring it up to date.
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, service TEXT NOT NULL, ts INTEGER NOT NULL, record TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, topic TEXT, qos INTEGER NOT NULL DEFAULT 1, retain INTEGER NOT NULL DEFAULT 0)',
+      );
+      this.migrate();
+      const insert = this.db.prepare<[...Pending, number]>(
+        'INSERT INTO outbox (id, service, ts, record, topic, qos, retain, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      // The counters change only after the transaction commits: a write that fails (a full disk)
+      // rolls back and leaves them as they were, so they always match the rows on disk.
+      const write = this.db.transaction((rows: Pending[]): Written => {
+        let added = 0;
+        let addedBytes = 0;
+        for (const r of rows) {
+          const size = Buffer.byteLength(r[3]);
+          insert.run(...r, size);
+          added++;
+          addedBytes += size;
+        }
+        return { added, addedBytes, ...this.dropOldest(this.count + added, this.bytes + addedBytes) };
+      });
+      this.writeGroup = (rows) => {
+        const w = write(rows);
+        this.count += w.added - w.dropped;
+        this.bytes += w.addedBytes - w.freed;
+        if (w.dropped) {
+          this.droppedCount += w.dropped;
+          this.hooks.onDropped?.(w.dropped);
+        }
+      };
+      this.readAfter = this.db.prepare(
+        'SELECT seq, record, size, topic, qos, retain = 1 AS retain FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+      );
+      this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
+      this.deleteRange = this.db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? RETURNING size');
+      this.oldestAt = this.db.prepare('SELECT ts FROM outbox ORDER BY seq LIMIT 1');
+      this.walkOldest = this.db.prepare('SELECT seq, size FROM outbox ORDER BY seq');
+      const totals = this.db
+        .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM outbox')
+        .get() as {
+        n: number;
+        b: number;
+      };
+      this.count = totals.n;
+      this.bytes = totals.b;
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
   /** Queues of earlier versions had no size, topic, qos or retain: added, sizes filled in. */

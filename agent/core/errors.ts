@@ -111,6 +111,11 @@ export const errors = {
     'PITCREW_STORAGE_WRITE',
     (file: string, why: string) => `cannot write ${file}: ${why}`,
   ),
+  STORAGE_DAMAGED: define(
+    'PITCREW_STORAGE_DAMAGED',
+    (file: string, why: string, movedTo: string) =>
+      `${file} is damaged (${why}): moved aside to ${movedTo}, and a new one started without what it held; check the unit's storage card`,
+  ),
   AGENT_LOCKED: define(
     'PITCREW_AGENT_LOCKED',
     (dir: string) =>

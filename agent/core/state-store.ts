@@ -98,15 +98,26 @@ class State implements AgentState {
   }
 }
 
+/** Where a unit's persistent state is. */
+export const stateFile = (dataDir: string) => path.join(dataDir, 'state.db');
+
 /** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
 export class StateStore extends State {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    const db = openDatabase(path.join(dataDir, 'state.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    super(new Table(sqliteRows(db, 'state')), new Table(sqliteRows(db, 'internal')));
+    const db = openDatabase(stateFile(dataDir));
+    let tables: [Table, Table];
+    // A database that fails to set up is closed: a damaged one is then moved aside (openOrReplace).
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      tables = [new Table(sqliteRows(db, 'state')), new Table(sqliteRows(db, 'internal'))];
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    super(...tables);
     this.db = db;
   }
 

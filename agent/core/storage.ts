@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Bus } from './bus.js';
 import type { Clock } from './clock.js';
-import { errors, errorText } from './errors.js';
+import { errors, errorText, type PitcrewError } from './errors.js';
 import type { Logger } from './logger.js';
 import { OncePer } from './once-per.js';
 
@@ -32,7 +32,40 @@ export function openDatabase(
     if (cacheKiB !== null) db.pragma(`cache_size = -${cacheKiB}`);
     return db;
   } catch (e) {
-    throw errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir');
+    throw Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
+  }
+}
+
+/** Whether SQLite said the file is not a database, or is damaged (not a disk, space or permission problem). */
+const isDamaged = (e: unknown): boolean => {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT)/.test(code)) return true;
+  const cause = (e as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== e && isDamaged(cause);
+};
+
+/**
+ * Builds what keeps its data in the database `file` (`open` opens it, and closes it if it then
+ * fails). A file that is not a database or is damaged (a failing card; a power cut where writes
+ * were not synced) is moved aside with its journals, as `<file>.damaged-<ms>`, and `open` runs
+ * again on a new one; `moved` says so. A unit then starts without what the file held, and says
+ * it, rather than not at all.
+ */
+export function openOrReplace<T>(
+  file: string,
+  open: () => T,
+  moved: (file: string, damaged: PitcrewError) => void,
+  now = Date.now(),
+): T {
+  try {
+    return open();
+  } catch (e) {
+    if (!isDamaged(e)) throw e;
+    const aside = `${file}.damaged-${now}`;
+    for (const part of ['', '-wal', '-shm', '-journal'])
+      if (existsSync(file + part)) renameSync(file + part, aside + part);
+    moved(file, errors.STORAGE_DAMAGED(file, errorText((e as { cause?: unknown }).cause ?? e), aside));
+    return open();
   }
 }
 
@@ -53,6 +86,13 @@ export class StorageFaults {
     private readonly log: Logger,
   ) {
     this.reports = new OncePer(clock, REPORT_EVERY_MS);
+  }
+
+  /** A damaged database moved aside at a start (`openOrReplace`): said once, and kept in the status. */
+  damaged(file: string, damaged: PitcrewError): void {
+    this.files.set(file, { failures: 1, last: damaged.message });
+    this.log.error({ file, code: damaged.code }, damaged.message);
+    this.bus.emit('system/storage/error', { file, error: damaged.message, failures: 1 }, 'agent');
   }
 
   report(file: string, e: unknown): void {
@@ -76,8 +116,13 @@ export class StorageFaults {
  * One agent per data directory: an exclusive SQLite lock held for the process's life (the
  * kernel releases it when the process ends, however it ends).
  */
-export function lockDataDir(dir: string): () => void {
+export function lockDataDir(dir: string, moved: (file: string, damaged: PitcrewError) => void): () => void {
   const file = path.join(dir, 'agent.lock');
+  // What it holds matters to no one: a damaged one (its writes are not synced) is replaced.
+  return openOrReplace(file, () => lock(file), moved);
+}
+
+function lock(file: string): () => void {
   // No pragma before the lock is taken: reading one would wait on the agent that holds it.
   const db = openDatabase(file, { timeout: 0 }, null);
   try {
@@ -90,8 +135,9 @@ export function lockDataDir(dir: string): () => void {
     db.exec('COMMIT');
   } catch (e) {
     db.close();
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') throw errors.AGENT_LOCKED(dir).at('unit.data_dir');
-    throw errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir');
+    if ((e as { code?: string }).code === 'SQLITE_BUSY')
+      throw errors.AGENT_LOCKED(path.dirname(file)).at('unit.data_dir');
+    throw Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
   }
   return () => db.close();
 }

@@ -11,12 +11,12 @@ import { catchStrayErrors } from '../core/fault-scope.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { SignalStore } from '../core/signals.js';
 import { watchStalls } from '../core/stall-watch.js';
-import { StateStore } from '../core/state-store.js';
-import { lockDataDir, StorageFaults } from '../core/storage.js';
+import { StateStore, stateFile } from '../core/state-store.js';
+import { lockDataDir, openOrReplace, StorageFaults } from '../core/storage.js';
 import type { Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
-import { errors, errorText } from '../errors.js';
+import { errors, errorText, type PitcrewError } from '../errors.js';
 import type { AgentStatus, ConfigOrigin, OperatorPort, Part, PartContext, Ports } from '../parts/context.js';
 import { conditionFactory } from '../reactor/condition.js';
 import { Reactor } from '../reactor/reactor.js';
@@ -204,15 +204,16 @@ export class Agent {
     this.startedAt = this.clock.now();
     try {
       // The lock's database creates the data directory (0700) before anything else touches it.
-      this.releases.push(lockDataDir(this.dataDir));
+      const damaged = (file: string, e: PitcrewError) => this.storage.damaged(file, e);
+      this.releases.push(lockDataDir(this.dataDir, damaged));
       this.releases.push(catchStrayErrors((e) => this.faults.stray(e)));
       this.releases.push(watchStalls((ms) => this.faults.stalled(ms)));
-      const uplink = this.openUplink();
+      const uplink = this.openUplink(damaged);
       this.shared = {
         bus: this.bus,
         clock: this.clock,
         signals: this.signals,
-        state: new StateStore(this.dataDir),
+        state: openOrReplace(stateFile(this.dataDir), () => new StateStore(this.dataDir), damaged),
         records: uplink.outbox,
         dataDir: this.dataDir,
         unit: { id: this.current.unit.id, timezone: this.current.unit.timezone },
@@ -247,8 +248,9 @@ export class Agent {
   };
 
   /** The outbox and cloud link, the link fed the unit status: the config's version, and each service as it changes. */
-  private openUplink(): Uplink {
+  private openUplink(damaged: (file: string, e: PitcrewError) => void): Uplink {
     const uplink = new Uplink(this.current, {
+      damaged,
       bus: this.bus,
       clock: this.clock,
       log: this.log,

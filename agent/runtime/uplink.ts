@@ -1,10 +1,12 @@
 import { CloudLink } from '../cloud/cloud-link.js';
 import type { LinkGate } from '../cloud/mqtt-link.js';
-import { Outbox } from '../cloud/outbox.js';
+import { Outbox, outboxFile } from '../cloud/outbox.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
+import type { PitcrewError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { openOrReplace } from '../core/storage.js';
 import { errors } from '../errors.js';
 import type { AgentStatus } from '../parts/context.js';
 import { outboxStatus, reportServices } from './status.js';
@@ -16,6 +18,8 @@ export interface UplinkDeps {
   dataDir: string;
   random?: () => number;
   onWriteError(file: string, e: unknown): void;
+  /** A damaged outbox moved aside at the start, a new one begun. */
+  damaged(file: string, e: PitcrewError): void;
   onDropped(n: number): void;
   gate?: LinkGate;
 }
@@ -30,10 +34,19 @@ export class Uplink {
 
   constructor(config: ConfigT, deps: UplinkDeps) {
     const box = config.cloud?.outbox;
-    this.outbox = new Outbox(
-      deps.dataDir,
-      { maxRecords: box?.max_records ?? 1_000_000, maxBytes: box?.max_bytes ?? 256 * 1024 ** 2 },
-      { onWriteError: deps.onWriteError, onDropped: deps.onDropped, onAccepted: () => this.link?.accepted() },
+    this.outbox = openOrReplace(
+      outboxFile(deps.dataDir),
+      () =>
+        new Outbox(
+          deps.dataDir,
+          { maxRecords: box?.max_records ?? 1_000_000, maxBytes: box?.max_bytes ?? 256 * 1024 ** 2 },
+          {
+            onWriteError: deps.onWriteError,
+            onDropped: deps.onDropped,
+            onAccepted: () => this.link?.accepted(),
+          },
+        ),
+      deps.damaged,
     );
     if (config.cloud)
       this.link = new CloudLink(config.cloud, {
