@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Bus } from './bus.js';
@@ -47,9 +47,9 @@ const isDamaged = (e: unknown): boolean => {
 /**
  * Builds what keeps its data in the database `file` (`open` opens it, and closes it if it then
  * fails). A file that is not a database or is damaged (a failing card; a power cut where writes
- * were not synced) is moved aside with its journals, as `<file>.damaged-<ms>`, and `open` runs
- * again on a new one; `moved` says so. A unit then starts without what the file held, and says
- * it, rather than not at all.
+ * were not synced) is moved aside with its journals, as `<file>.damaged-<ms>` (replacing one
+ * moved aside before), and `open` runs again on a new one; `moved` says so. A unit then starts
+ * without what the file held, and says it, rather than not at all.
  */
 export function openOrReplace<T>(
   file: string,
@@ -62,6 +62,10 @@ export function openOrReplace<T>(
   } catch (e) {
     if (!isDamaged(e)) throw e;
     const aside = `${file}.damaged-${now}`;
+    // One damaged copy is kept per database: a failing card must not fill up with them.
+    const base = path.basename(file);
+    for (const name of readdirSync(path.dirname(file)))
+      if (name.startsWith(`${base}.damaged-`)) rmSync(path.join(path.dirname(file), name), { force: true });
     for (const part of ['', '-wal', '-shm', '-journal'])
       if (existsSync(file + part)) renameSync(file + part, aside + part);
     moved(file, errors.STORAGE_DAMAGED(file, errorText((e as { cause?: unknown }).cause ?? e), aside));

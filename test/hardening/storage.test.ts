@@ -131,6 +131,8 @@ services:
       'state.db': Buffer.from('not a database, though long enough to have its header read '.repeat(4)),
     };
     for (const [name, bytes] of Object.entries(damaged)) writeFileSync(path.join(dataDir, name), bytes);
+    // One damaged before: only the newest copy is kept.
+    writeFileSync(path.join(dataDir, 'outbox.db.damaged-1'), 'older');
     const file = path.join(dir, 'p.yaml');
     writeFileSync(
       file,
@@ -155,8 +157,9 @@ reactor: { rules: [{ name: seen, on: vehicle/obd/speed, do: [{ state: { set: see
         `${f} is damaged \\([^)]+\\): moved aside to ${f}\\.damaged-\\d+, and a new one`,
       );
       await agent.waitFor((l) => said.test(l), 20_000, 'stderr');
-      assert.ok(
-        readdirSync(dataDir).some((n) => new RegExp(`^${name}\\.damaged-\\d+$`).test(n)),
+      assert.equal(
+        readdirSync(dataDir).filter((n) => new RegExp(`^${name}\\.damaged-\\d+$`).test(n)).length,
+        1,
         name,
       );
     }
