@@ -1,11 +1,15 @@
 /** The last known good config means the same when read back from data_dir: durations as written, paths absolute. */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { deepFreeze } from '../../agent/core/freeze.js';
-import { loadLastKnownGood, saveLastKnownGood } from '../../agent/rollout/last-known-good.js';
+import {
+  lastKnownGoodFile,
+  loadLastKnownGood,
+  saveLastKnownGood,
+} from '../../agent/rollout/last-known-good.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
@@ -48,5 +52,22 @@ services:
     assert.equal(got.updates!.download.dir, loaded.config.updates!.download.dir);
     assert.ok(path.isAbsolute(got.updates!.download.dir));
     assert.deepEqual(got.rollout!.bundles!.trust.keys, [path.join(dir, 'key.pub')]);
+  });
+
+  it('is written durably when it changes, and not again for the same config (a start flushes nothing)', () => {
+    const dir = tmpDir();
+    writeFiles(dir, { 'pitcrew.yaml': 'version: 1\nunit: { id: u, data_dir: var }\n' });
+    const loaded = loadConfigSync(path.join(dir, 'pitcrew.yaml'), {});
+    const file = lastKnownGoodFile(dir);
+    saveLastKnownGood(dir, loaded.raw, loaded.config);
+    const first = statSync(file).ino;
+    saveLastKnownGood(dir, loaded.raw, loaded.config);
+    assert.equal(statSync(file).ino, first, 'the same config: the file as it was');
+    writeFiles(dir, { 'pitcrew.yaml': 'version: 1\nunit: { id: v, data_dir: var }\n' });
+    const changed = loadConfigSync(path.join(dir, 'pitcrew.yaml'), {});
+    saveLastKnownGood(dir, changed.raw, changed.config);
+    assert.notEqual(statSync(file).ino, first, 'replaced whole, by a rename');
+    assert.match(readFileSync(file, 'utf8'), /"id": "v"/);
+    assert.deepEqual(readdirSync(dir).sort(), ['last-known-good.json', 'pitcrew.yaml']);
   });
 });
