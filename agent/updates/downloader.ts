@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { RestartT } from '../../schemas/services.js';
 import { backoffDelay } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
+import { flush } from '../core/durable-file.js';
 import type { Logger } from '../core/logger.js';
 import { fileDigest } from './digest.js';
 import { errors, errorText, isCatalogued, PitcrewError } from './errors.js';
@@ -243,7 +244,11 @@ export class Downloader {
       onProgress(0);
       throw errors.UPDATE_VERIFY(a.id, have !== a.size ? `${have} bytes, not ${a.size}` : 'SHA-256 differs');
     }
+    // Verified, then on the disk before it is named done: a power cut leaves a partial file to go on
+    // from, never a finished one that is empty.
+    flush(part);
     await rename(part, file);
+    flush(path.dirname(file));
     return file;
   }
 

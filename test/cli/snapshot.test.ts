@@ -24,6 +24,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES } from '../helpers/agent.js';
 import { ROOT, startCli } from '../helpers/cli.js';
+import { callsIn, positionOf } from '../helpers/syscalls.js';
 import { configFile, tmpDir } from '../helpers/tmp.js';
 
 const env = { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
@@ -465,22 +466,8 @@ describe('the startup snapshot', () => {
       encoding: 'utf8',
     });
     assert.equal(built.status, 0, built.stderr);
-    // Each call on the snapshot's directory, as `fsync <path>` or `rename <from> <to>`, in order.
-    const seen = readFileSync(trace, 'utf8')
-      .split('\n')
-      .flatMap((l) => {
-        const sync = /(?:fsync|fdatasync)\(\d+<([^>]+)>\) = 0/.exec(l);
-        if (sync) return [`fsync ${sync[1]}`];
-        const moved = /rename\w*\(.*?"([^"]+)", .*?"([^"]+)"(?:, \w+)?\) = 0/.exec(l);
-        return moved ? [`rename ${moved[1]} ${moved[2]}`] : [];
-      })
-      .filter((c) => c.includes(dir))
-      .map((c) => c.replaceAll(`${dir}/`, '').replaceAll(dir, '.'));
-    const at = (call: string) => {
-      const i = seen.indexOf(call);
-      assert.ok(i >= 0, `${call} in ${JSON.stringify(seen)}`);
-      return i;
-    };
+    const seen = callsIn(readFileSync(trace, 'utf8').split('\n'), dir);
+    const at = (call: string) => positionOf(seen, call);
     const named = at('rename pitcrew.blob.building pitcrew.blob');
     assert.ok(at('fsync pitcrew.blob.building') < named);
     const stamped = at('rename stamp.tmp stamp');

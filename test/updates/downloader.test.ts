@@ -7,6 +7,7 @@ import { FakeClock } from '../../agent/core/clock.js';
 import { silentLogger } from '../../agent/core/logger.js';
 import { Downloader } from '../../agent/updates/downloader.js';
 import { artifactServer } from '../helpers/artifact-server.js';
+import { callsIn, traced } from '../helpers/syscalls.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -41,6 +42,21 @@ describe('downloader', async () => {
     const before = http.hits('ok.bin');
     await d.fetch({ id: 'ok', ...a }, never(), () => {});
     assert.equal(http.hits('ok.bin'), before);
+  });
+
+  test('a verified file is on the disk before it is named done (a power cut leaves a partial file to go on from)', async () => {
+    const { d, dir } = downloader();
+    const a = http.serve('durable.bin', randomBytes(100_000));
+    let file = '';
+    const lines = await traced(['fsync', 'rename', 'renameat', 'renameat2'], async () => {
+      file = await d.fetch({ id: 'durable', ...a }, never(), () => {});
+    });
+    const seen = callsIn(lines, dir);
+    const name = path.relative(dir, file);
+    const named = seen.indexOf(`rename ${name}.part ${name}`);
+    assert.ok(named > 0, JSON.stringify(seen));
+    assert.equal(seen[named - 1], `fsync ${name}.part`);
+    assert.equal(seen[named + 1], 'fsync .');
   });
 
   test('a dropped connection is resumed with a Range request from the partial file', async () => {

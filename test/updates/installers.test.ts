@@ -8,6 +8,7 @@ import type { ArchiveLimits } from '../../agent/updates/installers/archive.js';
 import { CommandInstaller } from '../../agent/updates/installers/command.js';
 import { DirectoryInstaller } from '../../agent/updates/installers/directory.js';
 import type { ItemT } from '../../agent/updates/model.js';
+import { callsIn, positionOf, traced } from '../helpers/syscalls.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { type TarEntry, tarGz } from '../helpers/updates.js';
 
@@ -54,6 +55,23 @@ describe('directory installer', () => {
     assert.ok(existsSync(path.join(base, '1.1')));
     await inst.remove({ ...service('1.2'), action: 'remove' });
     assert.ok(!existsSync(base));
+  });
+
+  test('puts the files on the disk before current points at them, and the switch before the install ends (a power cut leaves one version whole)', async () => {
+    const dir = tmpDir();
+    const root = path.join(dir, 'apps');
+    const inst = new DirectoryInstaller(root, roomy);
+    const file = archive(dir, [{ name: 'run', body: 'v2' }]);
+    const lines = await traced(['fsync', 'syncfs', 'rename', 'renameat', 'renameat2'], () =>
+      inst.install(service('2.0'), file),
+    );
+    const seen = callsIn(lines, path.join(root, 'services', 'nav'));
+    const at = (call: string) => positionOf(seen, call);
+    const named = at('rename .2.0.unpacking 2.0');
+    assert.ok(at('syncfs .2.0.unpacking') < named, 'the files on the disk before they are named');
+    const switched = at('rename .current.new current');
+    assert.equal(seen.at(-1), 'fsync .', 'the switch on the disk last');
+    assert.ok(named < switched);
   });
 
   const evil: [string, TarEntry[], RegExp][] = [

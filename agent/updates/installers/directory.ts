@@ -1,5 +1,6 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { flush, flushFileSystem } from '../../core/durable-file.js';
 import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
 import { type ArchiveLimits, unpack } from './archive.js';
@@ -14,7 +15,8 @@ const versionDir = (item: ItemT) => segment(item.digest ?? item.version);
  * Installs a `.tar.gz` under `root/<section>/<id>/`: unpacked (entries checked first) into a new
  * directory named for its version, then the `current` symlink is switched to it atomically (a new
  * link renamed over the old), and `previous` points at what `current` was, kept for rollback.
- * Older versions are deleted. Removing the current version removes the item's whole directory.
+ * Older versions are deleted. The files are on the disk before the switch, and the switch before
+ * the install ends: a power cut leaves the old version or the new one whole. Removing the current version removes the item's whole directory.
  */
 export class DirectoryInstaller implements Installer {
   constructor(
@@ -40,6 +42,9 @@ export class DirectoryInstaller implements Installer {
     await mkdir(staging);
     try {
       await unpack(file, staging, await this.limits(file));
+      // On the disk before any name points at it: after a power cut `current` is never a version
+      // whose files are empty.
+      await flushFileSystem(staging);
     } catch (e) {
       await this.rm(staging);
       throw e;
@@ -50,6 +55,8 @@ export class DirectoryInstaller implements Installer {
     await this.rm(path.join(base, `.${name}.old`));
     if (was && was !== name) await relink(base, 'previous', was);
     await relink(base, 'current', name);
+    // The switch on the disk before the install is recorded as done.
+    flush(base);
     const keep = new Set(['current', 'previous', name, ...(was ? [was] : [])]);
     for (const entry of await readdir(base)) if (!keep.has(entry)) await this.rm(path.join(base, entry));
   }

@@ -1,5 +1,6 @@
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeDurably } from '../../core/durable-file.js';
 import type { ItemT } from '../model.js';
 import type { CommandInstaller } from './command.js';
 import { removeInside, segment } from './confined.js';
@@ -21,8 +22,7 @@ export class UnitConfigInstaller implements Installer {
     await mkdir(this.dir, { recursive: true });
     const name = `${segment(item.version)}.json`;
     const file = path.join(this.dir, name);
-    await writeFile(`${file}.new`, `${JSON.stringify(item.content, null, 2)}\n`);
-    await rename(`${file}.new`, file);
+    writeDurably(file, `${JSON.stringify(item.content, null, 2)}\n`, 0o644);
     await this.command.install(item, file);
     const was = await target(this.dir, 'current.json');
     await relink(this.dir, 'current.json', name);

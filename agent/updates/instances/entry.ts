@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import * as z from 'zod';
+import { flush, flushFileSystem } from '../../core/durable-file.js';
 import { errors, errorText, PitcrewError } from '../errors.js';
 import { archiveLimits, unpack } from '../installers/archive.js';
 import { removeInside } from '../installers/confined.js';
@@ -72,9 +73,12 @@ async function rootfs(dir: string, layers: readonly string[]): Promise<string> {
     const file = blob(dir, layer);
     await unpack(file, staging, await archiveLimits(file, dir, { ratio: 20, maxEntries: 100_000 }));
   }
+  // On the disk before it is named complete: a power cut never leaves a rootfs of empty files.
+  await flushFileSystem(staging);
   await removeInside(dir, root);
   await rename(staging, root);
   await mkdir(path.join(dir, '.rootfs.complete'));
+  flush(dir);
   return root;
 }
 
