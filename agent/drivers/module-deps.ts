@@ -1,16 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { flushFileSystem, writeDurably } from '../core/durable-file.js';
 import type { Logger } from '../core/logger.js';
 import { moduleDependencies } from '../sdk-resolve.js';
 import { errors } from './errors.js';
@@ -92,9 +84,12 @@ export async function installModuleDeps(
       rmSync(staging, { recursive: true, force: true });
       throw errors.MODULE_DEPS(moduleFile, (e as Error).message);
     }
+    // On the disk before it is named and marked installed: a power cut never leaves it marked with
+    // files of zero bytes, which no later start would install again.
+    await flushFileSystem(staging);
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
-    writeFileSync(path.join(dir, '.installed'), `${new Date().toISOString()}\n`);
+    writeDurably(path.join(dir, '.installed'), `${new Date().toISOString()}\n`, 0o644);
     log.info({ module: moduleFile, ms: Date.now() - t0 }, 'module dependencies installed');
   }
   moduleDependencies.set(from, dir);
