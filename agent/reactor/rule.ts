@@ -80,7 +80,7 @@ export class RuleRunner implements Handler, Ring {
 
   constructor(rule: RuleT, env: ActionEnv, onTrace: (slot: SlotId, rule: string) => void) {
     this.env = env;
-    this.base = env.traces.ring().base;
+    this.base = env.traces.ringBase();
     this.throttle = rule.throttle;
     this.mode = rule.mode;
     this.rootCause = { depth: 1, rule: rule.name, parent: undefined };

@@ -81,9 +81,9 @@ export class TraceStore {
   private readonly freeRings: number[] = [];
   private readonly freeSlots: SlotId[] = [];
 
-  /** A ring for a new rule. */
-  ring(): Ring {
-    return { base: this.freeRings.pop() ?? this.take(TRACES_PER_RULE), next: 0 };
+  /** The first slot of a ring for a new rule (the rule keeps the ring: `Ring`, from `next` 0). */
+  ringBase(): number {
+    return this.freeRings.pop() ?? this.take(TRACES_PER_RULE);
   }
 
   /** A rule gone: its slots are free again. */

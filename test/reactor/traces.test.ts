@@ -4,12 +4,14 @@ import { describe, it } from 'node:test';
 import { TRACES_PER_RULE, TraceStore } from '../../agent/reactor/traces.js';
 
 const ev = (i: number) => ({ tag: `vehicle/t${i}`, ts: 1000 + i });
+/** A rule's ring, as a rule keeps it. */
+const ring = (store: TraceStore) => ({ base: store.ringBase(), next: 0 });
 
 describe('trace store', () => {
   it('keeps the last 20 of each rule, oldest first, rules apart', () => {
     const store = new TraceStore();
-    const a = store.ring();
-    const b = store.ring();
+    const a = ring(store);
+    const b = ring(store);
     for (let i = 0; i < 25; i++) store.claim(a, i, ev(i), i % 2 === 0);
     store.claim(b, 99, ev(99), true);
     const kept = store.list(a, 'a');
@@ -34,7 +36,7 @@ describe('trace store', () => {
 
   it('actions: two held in columns, a third or a failed one turns the slot into a list, in order', () => {
     const store = new TraceStore();
-    const r = store.ring();
+    const r = ring(store);
     const s = store.claim(r, 1, ev(1), true);
     store.action(s, 'emit', true, 0.5);
     store.action(s, 'log', true, 0.25);
@@ -72,7 +74,7 @@ describe('trace store', () => {
 
   it('a detached run leaves its slot empty and comes back as the newest, its own slot reused', () => {
     const store = new TraceStore();
-    const r = store.ring();
+    const r = ring(store);
     store.claim(r, 1, ev(1), true);
     const s = store.claim(r, 2, ev(2), true);
     store.action(s, 'wait', true, 1);
@@ -99,7 +101,7 @@ describe('trace store', () => {
 
   it('a released ring lists nothing and is given to the next rule empty; the columns grow past their first size', () => {
     const store = new TraceStore();
-    const rings = Array.from({ length: 200 }, () => store.ring());
+    const rings = Array.from({ length: 200 }, () => ring(store));
     rings.forEach((r, i) => {
       store.claim(r, i, ev(i), true);
     });
@@ -108,7 +110,7 @@ describe('trace store', () => {
     const base = gone.base;
     store.release(gone);
     assert.deepEqual(store.list(gone, 'r'), []);
-    const fresh = store.ring();
+    const fresh = ring(store);
     assert.equal(fresh.base, base);
     assert.deepEqual(store.list(fresh, 'r'), []);
     assert.deepEqual(
