@@ -181,6 +181,8 @@ export class BundleReceiver implements Part {
     this.reloader.onHealthy((source) => {
       const last = this.last;
       if (!source.startsWith('bundle ') || !last || last.version !== this.pending) return;
+      // Healthy: no revert returns to the bundle before it, which housekeeping may now take.
+      this.keptBefore = undefined;
       this.keep({
         ...last,
         ack: this.ack({ version: last.version, status: 'applied', errors: [], healthy: true }),
@@ -249,7 +251,8 @@ export class BundleReceiver implements Part {
       this.applied = version;
       const probation = this.cx.config.current.rollout?.health?.window;
       const ack = this.ack({ version, status: 'applied', errors: [], ...(probation ? { probation } : {}) });
-      this.keptBefore = this.last?.kept;
+      // What a revert returns to, while one can come (`rollout.health`'s window).
+      this.keptBefore = probation ? this.last?.kept : undefined;
       this.keep({ version, digest, ack, kept: version });
       this.cx.cloud.reportItem('config', 'agent', { bundle: version });
       return ack;

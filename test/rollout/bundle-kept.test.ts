@@ -98,6 +98,33 @@ describe('the applied bundle is kept', () => {
     await unit.stop();
   });
 
+  it('by disk housekeeping: the bundle a revert would return to only while one can come (the health window)', async () => {
+    const storage = 'storage: { every: 100ms, keep: { bundles: { max_age: 1h } } }\n';
+    const unit = await bundleUnit('k-4', RULE0 + storage, 'health: { window: 1500ms }');
+    const push = pusher(unit);
+    const healthy = (v: number) =>
+      unit.agent.waitFor(
+        (l) => l.includes(`"version":${v}`) && l.includes('"healthy":true'),
+        20_000,
+        'stderr',
+      );
+    assert.equal(await push(1, rule('r1')), 'applied');
+    await healthy(1);
+    // Bundle 1, its time from before the clock was set, is what a revert of bundle 2 returns to.
+    const old = (Date.now() - 2 * 3_600_000) / 1000;
+    utimesSync(path.join(unit.dir, 'var/rollout/bundle-1'), old, old);
+    assert.equal(await push(2, rule('r2')), 'applied');
+    assert.ok(existsSync(path.join(unit.dir, 'var/rollout/bundle-1')), 'kept while bundle 2 is on probation');
+    await healthy(2);
+    const cleaned = JSON.parse(await unit.agent.waitFor(tagged('system/storage/cleaned'))) as {
+      data: { kinds: Record<string, number> };
+    };
+    assert.deepEqual(cleaned.data.kinds, { bundles: 1 });
+    assert.equal(existsSync(path.join(unit.dir, 'var/rollout/bundle-1')), false);
+    assert.ok(existsSync(path.join(unit.dir, 'var/rollout/bundle-2')));
+    await unit.stop();
+  });
+
   it('over a power cut that tore its state file: the unit starts, runs the bundle and refuses a replay', async () => {
     const unit = await bundleUnit('k-3', RULE0);
     const push = pusher(unit);
