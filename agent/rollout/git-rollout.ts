@@ -238,12 +238,13 @@ export class GitRollout implements Part {
    * Fetches the branch's tip alone, no file of it larger than the commit may be: undefined, or,
    * when that bound stopped it, why the commit is refused. Git's own housekeeping waits for `gc`.
    * A commit of `max_size` over a slow mobile link takes minutes: the fetch may take 30, and over
-   * HTTP ends once it has stalled (under 1 kB/s) for one.
+   * HTTP ends once it has stalled (under 1 kB/s) for one. A server that cannot send a commit
+   * without its history (git over plain HTTP, "dumb") sends it with its history.
    */
   private async fetch(): Promise<string | undefined> {
     const bound = this.git.max_size + this.git.max_files * 100 + 65_536;
-    try {
-      await git(['fetch', '--quiet', '--depth', '1', '--no-tags', '--', this.git.repo, this.git.branch], {
+    const fetch = (depth: string[]) =>
+      git(['fetch', '--quiet', ...depth, '--no-tags', '--', this.git.repo, this.git.branch], {
         cwd: this.dir,
         config: [
           'fetch.unpackLimit=1',
@@ -255,6 +256,11 @@ export class GitRollout implements Part {
         maxFileBytes: bound,
         timeout: 30 * 60_000,
         signal: this.stopping.signal,
+      });
+    try {
+      await fetch(['--depth', '1']).catch((e) => {
+        if (!/does not support shallow/.test(errorText(e))) throw e;
+        return fetch([]);
       });
       return undefined;
     } catch (e) {

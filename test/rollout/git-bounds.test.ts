@@ -3,17 +3,18 @@
  * `max_files` is refused before any of it is checked out (its tree counted, or its fetch stopped
  * by the bound), and fetched no more; a git stopped part-way (a power cut) leaves nothing that
  * stops the next, nor a torn checkout that a start would run; the repository the config names is
- * the one fetched; a stop ends a git that hangs.
+ * the one fetched, over plain HTTP too; a stop ends a git that hangs.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type GitRolloutStatus, keptCommit } from '../../agent/rollout/git-rollout.js';
 import { startCli } from '../helpers/cli.js';
-import { config, repo, rolloutAgent } from '../helpers/git-repo.js';
+import { config, git, repo, rolloutAgent } from '../helpers/git-repo.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -180,5 +181,34 @@ describe('git rollout within bounds', () => {
     // git is ended (its connection closes), not left to its two minutes' timeout.
     await waitFor(() => closed === held.length, 'the git to end');
     assert.equal((rollout.status() as GitRolloutStatus).last_error, undefined);
+  });
+
+  it('fetches from a plain HTTP server ("dumb" HTTP, which cannot send a commit without its history)', async () => {
+    const { origin, commit } = repo();
+    const server = http.createServer((req, res) => {
+      const file = path.join(
+        origin,
+        new URL(req.url ?? '/', 'http://unit').pathname.replace(/^\/origin\.git/, ''),
+      );
+      if (!file.startsWith(`${origin}/`) || !existsSync(file) || statSync(file).isDirectory())
+        res.writeHead(404).end();
+      else createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/origin.git`;
+    const home = tmpDir('pitcrew-unit-');
+    const a = commit(config(home, url, rule('over_plain_http')), 'plain');
+    git(origin, 'update-server-info');
+    const { agent, rollout } = await rolloutAgent(home, url, '');
+    await waitFor(
+      () => (rollout.status() as GitRolloutStatus).commit === a,
+      'the commit over plain HTTP',
+      () => JSON.stringify(rollout.status()),
+    );
+    assert.deepEqual(
+      agent.reactor.list().map((r) => r.name),
+      ['over_plain_http'],
+    );
   });
 });
