@@ -121,7 +121,7 @@ export async function buildSnapshot(
   }
   try {
     rmSync(files.stamp, { force: true });
-    flush(files.dir);
+    await flush(files.dir);
     // Names of its own, reused: the lock keeps them to this build, and one cut short leaves nothing new.
     const blob = `${files.blob}.building`;
     // What the bundle decides as it loads is frozen into the blob. zod decides for each object
@@ -157,9 +157,9 @@ export async function buildSnapshot(
     }
     // On the disk before it is named, and named before the stamp says it is there: after a power
     // cut node is never handed a blob cut short (it aborts on one, and the unit could not start).
-    flush(blob);
+    await flush(blob);
     renameSync(blob, files.blob);
-    flush(files.dir);
+    await flush(files.dir);
     writeDurably(files.stamp, stampOf(files, node), 0o644);
     return said.trim();
   } finally {

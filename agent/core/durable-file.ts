@@ -1,16 +1,20 @@
 import { execFile } from 'node:child_process';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errors, errorText } from './errors.js';
 
-/** Flushes what is written to `file` (a file or a directory) to the disk. */
-export function flush(file: string): void {
-  const fd = openSync(file, 'r');
+/**
+ * Flushes what is written to `file` (a file or a directory) to the disk, off the main thread: on
+ * a unit's card a large file takes long, which the event loop (rules, the watchdog) must not wait for.
+ */
+export async function flush(file: string): Promise<void> {
+  const f = await open(file, 'r');
   try {
-    fsyncSync(fd);
+    await f.sync();
   } finally {
-    closeSync(fd);
+    await f.close();
   }
 }
 
@@ -19,27 +23,27 @@ export async function flushFileSystem(dir: string): Promise<void> {
   await promisify(execFile)('sync', ['-f', dir]);
 }
 
-/** Writes `text` (or bytes) to `file` and flushes it to the disk before it returns. */
-export function writeFlushed(file: string, data: string | Uint8Array, mode = 0o600): void {
-  const fd = openSync(file, 'w', mode);
+const fsyncPath = (file: string, flags: string, data?: string | Uint8Array, mode?: number) => {
+  const fd = openSync(file, flags, mode);
   try {
-    writeFileSync(fd, data);
+    if (data !== undefined) writeFileSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-}
+};
 
 /**
- * Writes `file` so that a crash or a power cut leaves its old content or the new, never a part:
- * a file beside it, flushed, renamed over it, and the directory flushed. A unit loses power
- * whenever the car does; a state file written in place can be left empty.
+ * Writes a small state file so that a crash or a power cut leaves its old content or the new,
+ * never a part: a file beside it, flushed, renamed over it, and the directory flushed. A unit
+ * loses power whenever the car does; a state file written in place can be left empty. It is on
+ * the disk when this returns, as what reads or acknowledges it next expects.
  */
 export function writeDurably(file: string, data: string | Uint8Array, mode = 0o600): void {
   const tmp = `${file}.tmp`;
-  writeFlushed(tmp, data, mode);
+  fsyncPath(tmp, 'w', data, mode);
   renameSync(tmp, file);
-  flush(path.dirname(file));
+  fsyncPath(path.dirname(file), 'r');
 }
 
 /** A JSON file's content, or undefined when there is no file; PITCREW_STATE_UNREADABLE when it is not JSON. */

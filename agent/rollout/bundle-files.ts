@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as z from 'zod';
 import type { BundleFile } from '../config/schema.js';
-import { flush, writeFlushed } from '../core/durable-file.js';
+import { flush, flushFileSystem } from '../core/durable-file.js';
 import { errors } from './errors.js';
 
 /**
@@ -14,11 +14,11 @@ import { errors } from './errors.js';
  * beside `dir`, flushed to the disk, then renamed into place: a power cut leaves the bundle whole
  * or not there.
  */
-export function writeBundleFiles(
+export async function writeBundleFiles(
   dir: string,
   files: Record<string, z.output<typeof BundleFile>>,
   own: Record<string, string>,
-): string {
+): Promise<string> {
   const decoded = Object.entries(files).map(([rel, f]) => {
     const bytes = Buffer.from(f.content, 'base64');
     if (createHash('sha256').update(bytes).digest('hex') !== f.sha256)
@@ -28,16 +28,14 @@ export function writeBundleFiles(
   const staging = `${dir}.writing`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
-  const dirs = new Set([staging]);
   for (const [rel, data] of [...decoded, ...Object.entries(own)]) {
     const file = path.join(staging, ...rel.split('/'));
     mkdirSync(path.dirname(file), { recursive: true });
-    for (let d = path.dirname(file); d !== staging; d = path.dirname(d)) dirs.add(d);
-    writeFlushed(file, data);
+    writeFileSync(file, data, { mode: 0o600 });
   }
-  for (const d of dirs) flush(d);
+  await flushFileSystem(staging);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
-  flush(path.dirname(dir));
+  await flush(path.dirname(dir));
   return dir;
 }

@@ -232,7 +232,7 @@ export class BundleReceiver implements Part {
       if (proto) throw errors.SIGNATURE(proto);
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
-      const dir = writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {}, {
+      const dir = await writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {}, {
         [OVERLAY]: JSON.stringify(overlayOf(payload)),
       });
       this.pending = version;

@@ -246,9 +246,9 @@ export class Downloader {
     }
     // Verified, then on the disk before it is named done: a power cut leaves a partial file to go on
     // from, never a finished one that is empty.
-    flush(part);
+    await flush(part);
     await rename(part, file);
-    flush(path.dirname(file));
+    await flush(path.dirname(file));
     return file;
   }
 

@@ -56,7 +56,7 @@ export class DirectoryInstaller implements Installer {
     if (was && was !== name) await relink(base, 'previous', was);
     await relink(base, 'current', name);
     // The switch on the disk before the install is recorded as done.
-    flush(base);
+    await flush(base);
     const keep = new Set(['current', 'previous', name, ...(was ? [was] : [])]);
     for (const entry of await readdir(base)) if (!keep.has(entry)) await this.rm(path.join(base, entry));
   }

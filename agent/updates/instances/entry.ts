@@ -78,7 +78,7 @@ async function rootfs(dir: string, layers: readonly string[]): Promise<string> {
   await removeInside(dir, root);
   await rename(staging, root);
   await mkdir(path.join(dir, '.rootfs.complete'));
-  flush(dir);
+  await flush(dir);
   return root;
 }
 
