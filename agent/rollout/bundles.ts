@@ -155,6 +155,10 @@ export class BundleReceiver implements Part {
     this.refusals = new RefusalLimiter(cx.clock);
     this.dir = rolloutDir(cx.dataDir);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // A bundle a power cut stopped while it was written was never applied: nothing names it.
+    for (const name of readdirSync(this.dir))
+      if (/^bundle-\d+\.writing$/.test(name))
+        rmSync(path.join(this.dir, name), { recursive: true, force: true });
     this.versionFile = path.join(this.dir, VERSION_FILE);
     const inUse = () =>
       [

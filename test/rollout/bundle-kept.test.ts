@@ -147,6 +147,11 @@ describe('the applied bundle is kept', () => {
     const replay = await unit.push(captured);
     assert.equal(replay.status, 'rejected');
     assert.match(replay.errors[0]!, /bundle version 1 is not newer than the applied 2/);
+    assert.equal(
+      existsSync(path.join(rollout, 'bundle-3.writing')),
+      false,
+      'the half-written bundle cleared',
+    );
     assert.equal(await push(3, rule('r3')), 'applied');
     await unit.restart();
     assert.deepEqual(await rules(), ['r3']);
