@@ -167,10 +167,13 @@ export class BundleReceiver implements Part {
       ].filter((d) => d !== undefined);
     this.provides = { bundles: { inUse } };
     const saved = savedState(cx.dataDir);
-    if (saved.unreadable)
+    if (saved.unreadable) {
       cx.log.warn(
         `${saved.unreadable}; taking bundles newer than ${saved.applied}, running ${saved.kept ?? 'none'}`,
       );
+      // What was worked out is kept, said once.
+      writeDurably(this.versionFile, JSON.stringify({ version: saved.applied, kept: saved.kept }));
+    }
     this.applied = saved.applied;
     this.last = saved.last;
     // Every config applied (the file changed, SIGHUP, a git commit) runs with the kept bundle over it.

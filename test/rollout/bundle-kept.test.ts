@@ -3,7 +3,7 @@
  * over a restart (a vehicle's every ignition), and over a change of the config file it lies on.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleUnit } from '../helpers/bundle-unit.js';
@@ -143,6 +143,10 @@ describe('the applied bundle is kept', () => {
     await unit.start();
     await unit.agent.waitFor((l) => l.includes('bundle-version.json cannot be read'), 20_000, 'stderr');
     assert.match(unit.agent.stderr(), /taking bundles newer than 2, running 2/);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(rollout, 'bundle-version.json'), 'utf8')), {
+      version: 2,
+      kept: 2,
+    });
     assert.deepEqual(await rules(), ['r2']);
     const replay = await unit.push(captured);
     assert.equal(replay.status, 'rejected');
