@@ -8,7 +8,8 @@
  * (only that rule's lines are parsed again); the same with the rule near the top growing by a line
  * at each change (every rule below it moves); and beside them, the file parsed whole at each change,
  * as a file with an anchor is, and a service's setting changed in the file of 1,000 rules (only
- * that service's lines are parsed again). Target < 20 ms for the rule-only changes. The files are YAML in block style, as people
+ * that service's lines are parsed again), and the same under a kept bundle that brings the
+ * rules (a fleet's unit: its file the services, the bundle the rules). Target < 20 ms for the rule-only changes. The files are YAML in block style, as people
  * write them (JSON, a flow style, parses twice as fast).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
-import { loadChecked } from '../agent/config/load.js';
 import { ConfigMemo } from '../agent/config/memo.js';
+import { loadWithBundle } from '../agent/rollout/bundles.js';
 import { Reloader } from '../agent/rollout/reloader.js';
 import { Agent } from '../agent/runtime/agent.js';
 import { median, report } from './_report.js';
@@ -40,8 +41,11 @@ const changed = (list: Record<string, unknown>[], change: number, grow = false) 
       : r,
   );
 
-/** Writes the config; `change(c)` is change c: the file to write and its text, written once timed. */
-type Layout = (dir: string, file: string) => (change: number) => [string, string];
+/**
+ * Writes the config; `change(c)` is change c: the file to write and its text, written once timed.
+ * `bundle`: a kept bundle (the rules) lies over it.
+ */
+type Layout = ((dir: string, file: string) => (change: number) => [string, string]) & { bundle?: boolean };
 
 const oneFile =
   (grow: boolean, anchored = false): Layout =>
@@ -62,6 +66,21 @@ const oneFileSetting: Layout = (dir, file) => (change) => [
     }),
   ),
 ];
+
+/** A service's setting changed in the unit's file, under a kept bundle of the 1,000 rules. */
+const bundledSetting: Layout = Object.assign(
+  (dir: string, file: string) => {
+    const bundle = bundleOf(dir);
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(path.join(bundle, 'overlay.json'), JSON.stringify({ rules: [COUNT, ...rules] }, null, 2));
+    return (change: number): [string, string] => [
+      file,
+      stringify(base(dir, { services: { car: { driver: 'sim-vehicle', settings: { seed: change } } } })),
+    ];
+  },
+  { bundle: true },
+);
+const bundleOf = (dir: string) => path.join(dir, 'var', 'rollout', 'bundle-1');
 
 const ruleFiles: Layout = (dir, file) => {
   mkdirSync(path.join(dir, 'rules'));
@@ -96,11 +115,13 @@ async function measure(layout: Layout): Promise<{ times: number[]; emitted: numb
   writeFileSync(...change(0));
   // As `pitcrew run` starts: the load's memo goes to the reloader.
   const memo = new ConfigMemo();
-  const loaded = await loadChecked(file, process.env, { memo });
+  const bundle = layout.bundle ? bundleOf(dir) : undefined;
+  const loaded = await loadWithBundle(file, bundle, { unitDir: dir, memo });
   const agent = new Agent(loaded.config, { baseDir: dir });
   const reloader = new Reloader(
     agent.context(loaded.config.rollout, { file, files: loaded.files, raw: loaded.raw, memo }),
   );
+  if (bundle) reloader.layOver(() => bundle);
   agent.use(reloader, 'rollout');
   await agent.start();
   let emitted = 0;
@@ -150,6 +171,7 @@ const layouts: [string, Layout, number | undefined][] = [
     undefined,
   ],
   ["a service's setting changed, 1,000 rules in the config file itself", oneFileSetting, undefined],
+  ["a service's setting changed, under a kept bundle of the 1,000 rules", bundledSetting, undefined],
 ];
 for (const [what, layout, target] of layouts) {
   const { times, emitted, counted } = await measure(layout);

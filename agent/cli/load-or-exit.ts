@@ -10,7 +10,7 @@ import {
   placeOf,
 } from '../config/load.js';
 import type { ConfigMemo } from '../config/memo.js';
-import { keptBundle, layOver, loadWithBundle } from '../rollout/bundles.js';
+import { keptBundle, loadWithBundle } from '../rollout/bundles.js';
 import { errorText } from '../rollout/errors.js';
 import { keptCommit } from '../rollout/git-rollout.js';
 import { lastKnownGoodFile, loadLastKnownGood } from '../rollout/last-known-good.js';
@@ -115,11 +115,11 @@ function keptConfig(loaded: LoadedConfig, memo?: ConfigMemo) {
     what,
     /** The commit's config file, which runs in place of the config file. */
     instead: commit ? commit.file : undefined,
-    load: async () => {
-      const unitDir = path.dirname(loaded.file);
-      if (commit) return loadWithBundle(commit.file, bundle, { within: commit.within, unitDir, memo });
-      // The config file is loaded already: only the bundle goes over it.
-      return loadChecked(await layOver(loaded, bundle!), process.env, { unitDir, memo });
-    },
+    load: () =>
+      loadWithBundle(commit ? commit.file : loaded.file, bundle, {
+        within: commit ? commit.within : undefined,
+        unitDir: path.dirname(loaded.file),
+        memo,
+      }),
   };
 }

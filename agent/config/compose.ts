@@ -164,6 +164,39 @@ function merge(dst: LNode, src: LNode, p: KeyPath, issues: ConfigIssue[]): LNode
   return dst;
 }
 
+/**
+ * A bundle's overlay (`{rules?, services?}`, its own file) laid over a composed config: its rules
+ * replace the config's rule set, its services the config's services of the same names. Its nodes
+ * keep their positions in the overlay's file, so a problem in them is placed there, and their
+ * relative paths resolve among the bundle's files. New nodes where they combine, as in `merge`.
+ */
+function layOverTree(base: LNode, over: LNode, issues: ConfigIssue[]): LNode {
+  if (base.t !== 'map') return base;
+  if (over.t !== 'map') {
+    issues.push({ ...over.pos, path: '', message: 'a bundle is a map of rules and services' });
+    return base;
+  }
+  const entries = new Map(base.entries);
+  /** The map at `key` of the config (a new one where it has none), with `set` done to a copy. */
+  const withIn = (key: string, pos: Pos, set: (m: Map<string, { keyPos: Pos; node: LNode }>) => void) => {
+    const have = entries.get(key);
+    const node = have?.node.t === 'map' ? have.node : { t: 'map' as const, pos, entries: new Map() };
+    const copy = new Map(node.entries);
+    set(copy);
+    entries.set(key, { keyPos: have?.keyPos ?? pos, node: { ...node, entries: copy } });
+  };
+  const rules = over.entries.get('rules');
+  if (rules) withIn('reactor', rules.keyPos, (reactor) => reactor.set('rules', rules));
+  const services = over.entries.get('services');
+  if (services?.node.t === 'map') {
+    const named = services.node.entries;
+    withIn('services', services.keyPos, (mine) => {
+      for (const [name, entry] of named) mine.set(name, entry);
+    });
+  }
+  return { ...base, entries };
+}
+
 /** Most values one config may expand to: aliases can multiply a small file ("billion laughs"). */
 const MAX_VALUES = 2_000_000;
 
@@ -216,6 +249,25 @@ function inside(dir: string, target: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
+/**
+ * An include glob split where it starts to match: `base`, the directory its leading plain
+ * segments name (from `cwd`); `rest`, the pattern from there; `deep`, how many directories below
+ * `base` it reaches (no bound with `**`).
+ */
+function globParts(cwd: string, pattern: string): { base: string; rest: string; deep: number } {
+  const segments = pattern.split('/');
+  let plain = 0;
+  while (plain < segments.length - 1 && !isDynamicPattern(segments[plain]!)) plain++;
+  const head = segments.slice(0, plain).join('/');
+  const rest = segments.slice(plain);
+  return {
+    // `/x*/…`: the plain part is the root.
+    base: plain > 0 && head === '' ? '/' : path.resolve(cwd, head || '.'),
+    rest: rest.join('/'),
+    deep: rest.some((r) => r.includes('**')) ? Number.POSITIVE_INFINITY : rest.length - 1,
+  };
+}
+
 /** A file that marks the top of a config tree (the repository's root has one). */
 export const TREE_MARKER = '.pitcrew-root';
 
@@ -239,7 +291,8 @@ export function configTree(file: string): string {
 /**
  * Reads a config file and everything it includes, merged into one value with positions. `within`
  * (a git checkout) bounds the tree: the file itself must lie inside it, as an include must. With a
- * `memo`, a file whose text is unchanged since the last load is not parsed again.
+ * `memo`, a file whose text is unchanged since the last load is not parsed again. `overlay`: a
+ * bundle's overlay file, laid over what the config file and its includes say (`layOverTree`).
  */
 export function compose(
   file: string,
@@ -247,6 +300,7 @@ export function compose(
   issues: ConfigIssue[],
   within?: string,
   memo?: ConfigMemo,
+  overlay?: string,
 ): Composed {
   const root = path.resolve(file);
   const tree = within ? realpathSync(within) : configTree(root);
@@ -297,7 +351,20 @@ export function compose(
         if (allowed(target, pos)) visit(target, pos);
         continue;
       }
-      const matches = globSync(pattern, { cwd, absolute: true, onlyFiles: true }).sort();
+      const { base, rest, deep } = globParts(cwd, pattern);
+      // Searched only inside the tree, and no deeper than the pattern reaches: a glob that climbs
+      // out (`../../x*/*.yaml`) would walk the whole disk before any match was refused.
+      if (existsSync(base) && !inside(tree, base) && realpathSync(base) !== tree) {
+        issues.push({
+          ...pos,
+          path: 'include',
+          message: `${pattern} looks in ${base}, outside the config's directory tree ${tree}; includes stay inside it`,
+        });
+        continue;
+      }
+      const matches = existsSync(base)
+        ? globSync(rest, { cwd: base, absolute: true, onlyFiles: true, deep }).sort()
+        : [];
       // Allowed (a rules directory may be empty), but a copied config losing its rules looks the same.
       if (matches.length === 0)
         out.warnings.push({ ...pos, path: 'include', message: `${pattern} matches no file in ${cwd}` });
@@ -305,6 +372,11 @@ export function compose(
     }
   };
   visit(root);
+  if (overlay) {
+    out.files.push(overlay);
+    const over = readSource(overlay, env, issues, undefined, memo);
+    if (over && merged) merged = layOverTree(merged, over, issues);
+  }
   out.tree = merged;
   if (!merged) return out;
   try {

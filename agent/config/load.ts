@@ -116,16 +116,18 @@ export interface LoadPlace {
   unitDir?: string;
   /** What the load before this one parsed and checked (a reloader's): only what changed is done again. */
   memo?: ConfigMemo;
+  /** A bundle's overlay file, laid over the config (its rules and services in place of the config's). */
+  overlay?: string;
 }
 
 /** Loads a config file with its includes and env substitutions; throws ConfigError listing every problem. */
 export function loadConfigSync(
   file: string,
   env: Env = process.env,
-  { within, unitDir, memo }: LoadPlace = {},
+  { within, unitDir, memo, overlay }: LoadPlace = {},
 ): LoadedConfig {
   const issues: ConfigIssue[] = [];
-  const composed = compose(file, env, issues, within, memo);
+  const composed = compose(file, env, issues, within, memo, overlay);
   const config = validateComposed(composed, issues, memo);
   resolvePaths(config, composed, unitDir);
   return {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type LoadedConfig, loadChecked } from '../config/load.js';
 import type { ConfigMemo } from '../config/memo.js';
-import { standalone } from '../config/paths.js';
 import { Bundle, protoFileIssue } from '../config/schema.js';
 import { describeIssues } from '../config/schema-issues.js';
 import { readJsonFile, writeDurably } from '../core/durable-file.js';
@@ -69,41 +68,21 @@ export function keptBundle(dataDir: string): string | undefined {
 }
 
 /**
- * A config (the config file's, or a git commit's) with a bundle's rules and services (in `dir`), as
- * a file to load and check, beside the files the bundle carries: a service's relative paths resolve
- * among them. A bundle without `rules` (one that ships services) keeps the config's rules: none is
- * not all gone.
- */
-export async function layOver(loaded: LoadedConfig, dir: string): Promise<string> {
-  const overlay = JSON.parse(readFileSync(path.join(dir, OVERLAY), 'utf8')) as RulesAndServices;
-  const base = standalone(loaded.raw, loaded.config);
-  const merged = {
-    ...base,
-    reactor: {
-      ...(base.reactor as object),
-      ...(overlay.rules === undefined ? {} : { rules: overlay.rules }),
-    },
-    services: { ...(base.services as object), ...overlay.services },
-  };
-  const file = path.join(dir, 'bundle.json');
-  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
-  return file;
-}
-
-/**
  * The config of `file` (reading within `within`, if given) with the bundle in `dir` over it, if
- * one, loaded and checked. What runs keeps the memo (its reloads redo only what changed), not the
- * base under a bundle.
+ * one, loaded and checked: the bundle's rules in place of the config's (a bundle without `rules`,
+ * one that ships services, keeps the config's: none is not all gone), its services in place of
+ * those of the same names. The bundle's parts are read from its overlay, where a problem in them
+ * is placed, and their relative paths resolve among the files the bundle carries.
  */
 export async function loadWithBundle(
   file: string,
   dir: string | undefined,
   opts: { within?: string | undefined; unitDir: string; memo?: ConfigMemo | undefined },
 ): Promise<LoadedConfig> {
-  const load = (f: string, within?: string, memo?: ConfigMemo) =>
-    loadChecked(f, process.env, { within, unitDir: opts.unitDir, memo });
-  if (dir === undefined) return load(file, opts.within, opts.memo);
-  return load(await layOver(await load(file, opts.within), dir), undefined, opts.memo);
+  return loadChecked(file, process.env, {
+    ...opts,
+    ...(dir === undefined ? {} : { overlay: path.join(dir, OVERLAY) }),
+  });
 }
 
 /** The largest bundle message taken: a rule set, not a firmware image. */
@@ -240,7 +219,7 @@ export class BundleReceiver implements Part {
       const files = Bundle.shape.files.safeParse(payload.files, { reportInput: true });
       if (!files.success) throw errors.SIGNATURE(describeIssues(Bundle, files.error.issues, ['files']));
       const dir = await writeBundleFiles(bundleDir(this.cx.dataDir, version), files.data ?? {}, {
-        [OVERLAY]: JSON.stringify(overlayOf(payload)),
+        [OVERLAY]: `${JSON.stringify(overlayOf(payload), null, 2)}\n`,
       });
       this.pending = version;
       // Over what runs: the config file, or the git commit's config in its place.

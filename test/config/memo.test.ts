@@ -105,6 +105,45 @@ describe('config memo (a reload parses, validates and checks only what changed)'
     assert.match(errs[0]!, /a\.yaml:6:\d+ reactor\.rules\[0\]\.do\[0\]\.worker.*has no worker 'fast'/);
   });
 
+  it("under a bundle's overlay: the overlay's rules replace the file's, and a change of the file reads the overlay no more", () => {
+    const { dir, file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a1')) });
+    const overlay = path.join(dir, 'bundle-1', 'overlay.json');
+    writeFiles(dir, {
+      'bundle-1/overlay.json': JSON.stringify(
+        {
+          rules: [{ name: 'b1', on: 'x', do: [{ emit: { tag: 'y' } }] }],
+          services: { gps: { driver: 'sim-vehicle', settings: { seed: 3 } } },
+        },
+        null,
+        2,
+      ),
+    });
+    const memo = new ConfigMemo();
+    const first = loadConfigSync(file, {}, { memo, overlay });
+    assert.deepEqual(
+      first.config.reactor.rules.map((r) => r.name),
+      ['b1'],
+    );
+    assert.deepEqual(Object.keys(first.config.services).sort(), ['gps', 'obd']);
+    assert.ok(first.files.includes(overlay));
+    const tree = memo.earlier(overlay)?.node;
+    assert.ok(tree, 'the overlay is kept by the memo');
+    write('main.yaml', MAIN.replace('settings: {}', 'settings: { seed: 7 }'));
+    const second = loadConfigSync(file, {}, { memo, overlay });
+    assert.equal(memo.earlier(overlay)?.node, tree, 'the overlay as it was: not parsed again');
+    assert.equal(second.config.reactor.rules[0], first.config.reactor.rules[0], 'its rule taken as it was');
+    // A problem in the bundle's part is placed in the overlay, where it is.
+    writeFiles(dir, {
+      'bundle-1/overlay.json': '{\n  "rules": [\n    { "name": "b1", "on": "x", "do": [] }\n  ]\n}\n',
+    });
+    const errs = errorsOf(() => loadConfigSync(file, {}, { memo, overlay }));
+    assert.deepEqual(
+      errs,
+      errorsOf(() => loadConfigSync(file, {}, { overlay })),
+    );
+    assert.match(errs[0]!, /^overlay\.json:3:\d+ reactor\.rules\[0\]\.do/);
+  });
+
   it("names a kept rule's error where it now is, when rules before it came and went", () => {
     const bad = rule('a1', '    when: { "nope": [1] }\n');
     const { file, write } = setup({ 'rules/a.yaml': rulesFile(rule('a0')), 'rules/b.yaml': rulesFile(bad) });

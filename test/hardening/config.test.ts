@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 import { configIssues, type Issue } from '../helpers/config-issues.js';
 import { tmpDir, writeFiles } from '../helpers/tmp.js';
 
@@ -191,6 +192,27 @@ describe('config: files', () => {
       assert.match(message, /is outside the config's directory tree <dir>; includes stay inside it/);
       assert.doesNotMatch(message, /secret-hash/);
     }
+  });
+
+  it('an include glob that climbs out of the tree is refused before it searches, through the installed command', () => {
+    // A segment such as `x(y` gave the glob no depth: it walked the whole disk before any match
+    // could be refused, and `validate` (or a start, or a reload) hung.
+    const dir = tmpDir();
+    writeFiles(dir, {
+      'main.yaml': "version: 1\ninclude: ['../../x(y/*.yaml', 'rules(old)/*.yaml']\n",
+      'rules(old)/a.yaml': 'reactor: { rules: [{ name: r, on: x, do: [{ emit: { tag: y } }] }] }\n',
+    });
+    const r = spawnSync(path.join(ROOT, 'bin/pitcrew.js'), ['validate', '-c', path.join(dir, 'main.yaml')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.signal, null, 'it ended by itself');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /main\.yaml:2:\d+ include: \.\.\/\.\.\/x\(y\/\*\.yaml looks in \/, outside the config's directory tree/,
+    );
+    assert.doesNotMatch(r.stderr, /rules\(old\)/, 'a glob inside the tree is searched as before');
   });
 
   it('a config or include that is a device or over 4 MB is refused before it is read', () => {

@@ -118,7 +118,7 @@ reactor:
     assert.equal(bad.status, 'rejected');
     assert.match(
       bad.errors.join('\n'),
-      /bundle-7\/bundle\.json:\d+:\d+ reactor\.rules\[0\]\.do\[0\].*unknown service 'nope'/,
+      /bundle-7\/overlay\.json:\d+:\d+ reactor\.rules\[0\]\.do\[0\].*unknown service 'nope'/,
     );
     assert.deepEqual(await push(8, rule('r8', 'pong/eight')), { version: 8, status: 'applied', errors: [] });
     agent.child.kill('SIGTERM');
