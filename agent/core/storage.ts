@@ -32,9 +32,13 @@ export function openDatabase(
     if (cacheKiB !== null) db.pragma(`cache_size = -${cacheKiB}`);
     return db;
   } catch (e) {
-    throw Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
+    throw openFailed(file, e);
   }
 }
+
+/** PITCREW_STORAGE_OPEN for `file`, with SQLite's own error as its cause (`isDamaged` reads its code). */
+const openFailed = (file: string, e: unknown) =>
+  Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
 
 /** Whether SQLite said the file is not a database, or is damaged (not a disk, space or permission problem). */
 const isDamaged = (e: unknown): boolean => {
@@ -141,7 +145,7 @@ function lock(file: string): () => void {
     db.close();
     if ((e as { code?: string }).code === 'SQLITE_BUSY')
       throw errors.AGENT_LOCKED(path.dirname(file)).at('unit.data_dir');
-    throw Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
+    throw openFailed(file, e);
   }
   return () => db.close();
 }

@@ -4,6 +4,9 @@ import { errors, errorText } from './errors.js';
 
 const run = promisify(execFile);
 
+/** The last line git said: its reason, after any progress or hints. */
+const lastLine = (said: string) => said.trim().split('\n').at(-1);
+
 /** Never a prompt for credentials: a unit has nobody to answer it. */
 const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
 
@@ -36,7 +39,7 @@ export async function git(
     return (await run(file, fileArgs, { cwd, timeout, signal, env: env() })).stdout.trim();
   } catch (e) {
     const err = e as { stderr?: string };
-    throw errors.DRIVER_ERROR(`git ${args[0]}: ${(err.stderr ?? errorText(e)).trim().split('\n').at(-1)}`);
+    throw errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(err.stderr ?? errorText(e))}`);
   }
 }
 
@@ -90,7 +93,7 @@ export function treeSize(
     child.on('error', reject);
     child.on('close', (code) => {
       if (size.over || code === 0) resolve(size);
-      else reject(errors.DRIVER_ERROR(`git ls-tree: ${stderr.trim().split('\n').at(-1)}`));
+      else reject(errors.DRIVER_ERROR(`git ls-tree: ${lastLine(stderr)}`));
     });
   });
 }

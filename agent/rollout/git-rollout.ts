@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutT } from '../../schemas/rollout.js';
 import type { Timer } from '../core/clock.js';
+import { roomUnder } from '../core/disk-room.js';
 import { flushFileSystem, readJsonFile, writeDurably } from '../core/durable-file.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { errors, errorText } from './errors.js';
@@ -275,8 +275,7 @@ export class GitRollout implements Part {
     const size = await treeSize(this.dir, commit, { maxFiles, maxBytes, signal: this.stopping.signal });
     if (size.over === 'files') return `has more than ${maxFiles} files (rollout.git.max_files)`;
     if (size.over === 'bytes') return `has more than ${maxBytes} bytes of files (rollout.git.max_size)`;
-    const disk = await statfs(this.dir);
-    const free = Math.floor(disk.bavail * disk.bsize * 0.95);
+    const free = await roomUnder(this.dir);
     if (size.bytes > free)
       return `has ${size.bytes} bytes of files, and ${this.dir} has ${free} bytes free (less a 5 % reserve)`;
     return undefined;

@@ -1,13 +1,15 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { realClock } from '../../agent/core/clock.js';
-import { GitRollout } from '../../agent/rollout/git-rollout.js';
+import { GitRollout, type GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
 import { Reloader } from '../../agent/rollout/reloader.js';
 import { agentWith } from './agent.js';
 import { tmpDir } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=fleet', '-c', 'user.email=fleet@example.org', ...args], {
@@ -74,4 +76,31 @@ export async function rolloutAgent(home: string, repoUrl: string, body: string, 
   after(() => h.agent.stop());
   await h.agent.start();
   return { ...h, rollout };
+}
+
+/**
+ * A unit that fetches from `url` applies the commit `commit` makes of its config with one rule,
+ * `name`: waited for, and the rule is what runs. `over`: how it is reached, for a failure.
+ */
+export async function appliesOver(
+  url: string,
+  commit: (yaml: string, message: string) => string,
+  name: string,
+  over: string,
+) {
+  const home = tmpDir('pitcrew-unit-');
+  const a = commit(
+    config(home, url, `reactor: { rules: [{ name: ${name}, on: x, do: [{ emit: { tag: y } }] }] }\n`),
+    name,
+  );
+  const { agent, rollout } = await rolloutAgent(home, url, '');
+  await waitFor(
+    () => (rollout.status() as GitRolloutStatus).commit === a,
+    `the commit over ${over}`,
+    () => JSON.stringify(rollout.status()),
+  );
+  assert.deepEqual(
+    agent.reactor.list().map((r) => r.name),
+    [name],
+  );
 }

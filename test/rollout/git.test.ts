@@ -13,7 +13,7 @@ import type { GitRolloutStatus } from '../../agent/rollout/git-rollout.js';
 import { FIXTURES } from '../helpers/agent.js';
 import { bundleUnit } from '../helpers/bundle-unit.js';
 import { runBin, startCli } from '../helpers/cli.js';
-import { config, repo, rolloutAgent } from '../helpers/git-repo.js';
+import { appliesOver, config, repo, rolloutAgent } from '../helpers/git-repo.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -171,7 +171,6 @@ describe('git rollout', () => {
 
   it('fetches over git:// from git daemon on 127.0.0.1', async () => {
     const { dir, commit } = repo();
-    const home = tmpDir('pitcrew-unit-');
     const port = await new Promise<number>((resolve) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {
         const p = (srv.address() as net.AddressInfo).port;
@@ -192,21 +191,7 @@ describe('git rollout', () => {
       { stdio: 'ignore' },
     );
     after(() => daemon.kill());
-    const url = `git://127.0.0.1:${port}/origin.git`;
-    const a = commit(
-      config(home, url, 'reactor: { rules: [{ name: over_the_wire, on: x, do: [{ emit: { tag: y } }] }] }\n'),
-      'good',
-    );
-    const { agent, rollout } = await rolloutAgent(home, url, '');
-    await waitFor(
-      () => (rollout.status() as GitRolloutStatus).commit === a,
-      'the commit over git://',
-      () => JSON.stringify(rollout.status()),
-    );
-    assert.deepEqual(
-      agent.reactor.list().map((r) => r.name),
-      ['over_the_wire'],
-    );
+    await appliesOver(`git://127.0.0.1:${port}/origin.git`, commit, 'over_the_wire', 'git://');
   });
 
   it('reads only what the checkout owns: a config that links out is refused unread, and no message content leaves the unit', async () => {

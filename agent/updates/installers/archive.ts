@@ -1,6 +1,7 @@
-import { stat, statfs } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { roomUnder } from '../../core/disk-room.js';
 import { errors } from '../errors.js';
 
 type Tar = typeof import('tar');
@@ -32,8 +33,7 @@ export async function archiveLimits(
   o: { maxUnpacked?: number | undefined; ratio: number; maxEntries: number },
 ): Promise<ArchiveLimits> {
   const size = (await stat(file)).size;
-  const fs = await statfs(dir);
-  const free = Math.floor(fs.bavail * fs.bsize * 0.95);
+  const free = await roomUnder(dir);
   const wanted = o.maxUnpacked ?? Math.max(size * o.ratio, 16 * 1024 ** 2);
   return { maxBytes: Math.min(wanted, free), maxEntries: o.maxEntries, maxPath: 4096 };
 }
