@@ -78,8 +78,9 @@ export function validateComposed(c: Composed, issues: ConfigIssue[] = [], memo?:
   // A value already reported while reading (an unset env variable) is not reported again by the schema.
   const known = new Set(issues.map((i) => i.path));
   const { rest, rules, problems } = memo ? memoRules(c, memo) : { rest: c.data, problems: [] };
-  const parsed = Config.safeParse(rest ?? {}, { reportInput: true });
-  for (const issue of parsed.error?.issues ?? []) problems.push(...translate(Config, issue));
+  const input = rest ?? {};
+  const parsed = Config.safeParse(input, { reportInput: true });
+  for (const issue of parsed.error?.issues ?? []) problems.push(...translate(Config, issue, [], input));
   issues.push(...toIssues(c, problems).filter((i) => !known.has(i.path)));
   issues.push(...toIssues(c, new SemanticChecker(c, memo).run()));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(inFileOrder(c, issues)));

@@ -16,28 +16,49 @@ type AnySchema = z.core.$ZodType;
 const DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized)/;
 const WRAPPERS = new Set(['optional', 'default', 'nullable', 'readonly', 'catch', 'prefault', 'nonoptional']);
 
-/** The object schemas that may stand at `path` (several under a union). */
-function schemasAt(schema: AnySchema, path: KeyPath, depth = 0): AnySchema[] {
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Under a union told apart by a key, the branches the input's value of that key selects (all without one). */
+function branchesFor(def: { options: AnySchema[]; discriminator?: string }, input: unknown): AnySchema[] {
+  const key = def.discriminator;
+  const value = key !== undefined && isMap(input) ? input[key] : undefined;
+  if (value === undefined) return def.options;
+  const chosen = def.options.filter((o) => {
+    const shape = (o._zod.def as unknown as { shape?: Record<string, AnySchema> }).shape;
+    const field = shape?.[key!];
+    return field !== undefined && (field as z.ZodType).safeParse(value).success;
+  });
+  return chosen.length > 0 ? chosen : def.options;
+}
+
+/**
+ * The object schemas that may stand at `path` (several under a union); `input`, the value the
+ * schema was given, picks a discriminated union's branch, so a driver's settings suggest its own keys.
+ */
+function schemasAt(schema: AnySchema, path: KeyPath, input: unknown, depth = 0): AnySchema[] {
   if (depth > 200) return [];
   const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  if (WRAPPERS.has(def.type)) return schemasAt(def.innerType as AnySchema, path, depth + 1);
-  if (def.type === 'pipe') return schemasAt(def.in as AnySchema, path, depth + 1);
-  if (def.type === 'lazy') return schemasAt((def.getter as () => AnySchema)(), path, depth + 1);
-  if (def.type === 'union') return (def.options as AnySchema[]).flatMap((o) => schemasAt(o, path, depth + 1));
+  const down = (s: AnySchema, p = path, i = input) => schemasAt(s, p, i, depth + 1);
+  if (WRAPPERS.has(def.type)) return down(def.innerType as AnySchema);
+  if (def.type === 'pipe') return down(def.in as AnySchema);
+  if (def.type === 'lazy') return down((def.getter as () => AnySchema)());
+  if (def.type === 'union')
+    return branchesFor(def as unknown as { options: AnySchema[] }, input).flatMap((o) => down(o));
   if (path.length === 0) return [schema];
   const [head, ...rest] = path;
+  const next = isMap(input) ? (input as Record<string | number, unknown>)[head!] : undefined;
   if (def.type === 'object') {
     const child = (def.shape as Record<string, AnySchema>)[String(head)];
-    return child ? schemasAt(child, rest, depth + 1) : [];
+    return child ? down(child, rest, next) : [];
   }
-  if (def.type === 'array') return schemasAt(def.element as AnySchema, rest, depth + 1);
-  if (def.type === 'record') return schemasAt(def.valueType as AnySchema, rest, depth + 1);
+  if (def.type === 'array') return down(def.element as AnySchema, rest, next);
+  if (def.type === 'record') return down(def.valueType as AnySchema, rest, next);
   return [];
 }
 
-function keysAt(root: AnySchema, path: KeyPath): string[] {
+function keysAt(root: AnySchema, path: KeyPath, input: unknown): string[] {
   const keys = new Set<string>();
-  for (const s of schemasAt(root, path)) {
+  for (const s of schemasAt(root, path, input)) {
     const def = s._zod.def as unknown as { type: string; shape?: Record<string, unknown> };
     if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) keys.add(k);
   }
@@ -57,6 +78,13 @@ function describe(v: unknown): string {
 
 const quoteList = (vs: readonly unknown[]) =>
   vs.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+
+/** An unknown key, with the known key nearest it or, when none is near and they are few, all of them. */
+function unknownKey(k: string, known: string[]): string {
+  const near = didYouMean(k, known);
+  const all = !near && known.length > 0 && known.length <= 16 ? `; expected one of ${quoteList(known)}` : '';
+  return `unknown key '${k}'${near}${all}`;
+}
 
 function sizeMessage(issue: Issue & { origin?: string; minimum?: unknown; maximum?: unknown }): string {
   const small = issue.code === 'too_small';
@@ -87,7 +115,12 @@ function flatBranches(errors: Issue[][]): Issue[][] {
   });
 }
 
-function fromUnion(root: AnySchema, issue: Issue & { errors: Issue[][] }, base: KeyPath): SchemaProblem[] {
+function fromUnion(
+  root: AnySchema,
+  issue: Issue & { errors: Issue[][] },
+  base: KeyPath,
+  input: unknown,
+): SchemaProblem[] {
   const branches = flatBranches(issue.errors);
   if (branches.length === 0)
     return [{ path: base, message: 'does not match any allowed form', atKey: false }];
@@ -96,34 +129,34 @@ function fromUnion(root: AnySchema, issue: Issue & { errors: Issue[][] }, base: 
   );
   const common = [...(unknownAtRoot[0] ?? [])].filter((k) => unknownAtRoot.every((s) => s.has(k)));
   if (common.length > 0) {
-    const known = keysAt(root, base);
-    return common.map((k) => ({
-      path: [...base, k],
-      message: `unknown key '${k}'${didYouMean(k, known)}${known.length && known.length <= 16 ? `; expected one of ${quoteList(known)}` : ''}`,
-      atKey: true,
-    }));
+    const known = keysAt(root, base, input);
+    return common.map((k) => ({ path: [...base, k], message: unknownKey(k, known), atKey: true }));
   }
   let best = branches[0]!;
   for (const b of branches.slice(1)) {
     const d = deepest(b) - deepest(best);
     if (d > 0 || (d === 0 && b.length < best.length)) best = b;
   }
-  return best.flatMap((i) => translate(root, i, base));
+  return best.flatMap((i) => translate(root, i, base, input));
 }
 
-/** Translates one zod issue (paths relative to `base`) into problems with full key paths. */
-export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): SchemaProblem[] {
+/**
+ * Translates one zod issue (paths relative to `base`) into problems with full key paths; `input` is
+ * the value `root` was given, where the caller has it (for suggestions under a discriminated union).
+ */
+export function translate(
+  root: AnySchema,
+  issue: Issue,
+  base: KeyPath = [],
+  input?: unknown,
+): SchemaProblem[] {
   const path = [...base, ...(issue.path as KeyPath)];
   const custom = !DEFAULT_MESSAGE.test(issue.message);
   const at = (message: string, atKey = false): SchemaProblem[] => [{ path, message, atKey }];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = keysAt(root, path);
-      return issue.keys.map((k) => ({
-        path: [...path, k],
-        message: `unknown key '${k}'${didYouMean(k, known)}`,
-        atKey: true,
-      }));
+      const known = keysAt(root, path, input);
+      return issue.keys.map((k) => ({ path: [...path, k], message: unknownKey(k, known), atKey: true }));
     }
     case 'invalid_union': {
       const u = issue as Issue & {
@@ -141,7 +174,7 @@ export function translate(root: AnySchema, issue: Issue, base: KeyPath = []): Sc
         );
       }
       if (custom) return at(issue.message);
-      return fromUnion(root, u, path);
+      return fromUnion(root, u, path, input);
     }
     case 'invalid_type':
       if (issue.input === undefined) return at(`missing required key '${String(path[path.length - 1])}'`);

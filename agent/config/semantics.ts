@@ -192,10 +192,11 @@ export class SemanticChecker {
 
   /** A hook's args, checked against the schema the hook declares. */
   private hookArgs(schema: import('zod').ZodType, args: unknown, p: KeyPath) {
-    const parsed = schema.safeParse(args ?? {}, { reportInput: true });
+    const input = args ?? {};
+    const parsed = schema.safeParse(input, { reportInput: true });
     if (parsed.success) return;
     for (const issue of parsed.error.issues) {
-      for (const prob of translate(schema, issue))
+      for (const prob of translate(schema, issue, [], input))
         this.problems.push({ ...prob, path: [...p, ...prob.path] });
     }
   }
