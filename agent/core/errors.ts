@@ -116,6 +116,11 @@ export const errors = {
     (file: string, why: string, movedTo: string) =>
       `${file} is damaged (${why}): moved aside to ${movedTo}, and a new one started without what it held; check the unit's storage card`,
   ),
+  UPDATES_FLOOR_LOST: define(
+    'PITCREW_UPDATES_FLOOR_LOST',
+    (file: string, why: string, floor: string) =>
+      `${file} is damaged (${why}), and ${floor}, which keeps the last desired status taken beside it, is missing or unreadable: begun again, the unit could not tell a replayed desired status from a new one. Restore ${floor}, or move ${file} aside to begin again and take any signed desired status`,
+  ),
   AGENT_LOCKED: define(
     'PITCREW_AGENT_LOCKED',
     (dir: string) =>

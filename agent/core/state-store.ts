@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase } from './storage.js';
+import { openWal } from './storage.js';
 
 /** A key/value namespace. */
 export interface KeyValue {
@@ -106,17 +106,10 @@ export class StateStore extends State {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    const db = openDatabase(stateFile(dataDir));
-    let tables: [Table, Table];
-    // A database that fails to set up is closed: a damaged one is then moved aside (openOrReplace).
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+    let tables!: [Table, Table];
+    const db = openWal(stateFile(dataDir), 'NORMAL', (db) => {
       tables = [new Table(sqliteRows(db, 'state')), new Table(sqliteRows(db, 'internal'))];
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    });
     super(...tables);
     this.db = db;
   }

@@ -36,12 +36,34 @@ export function openDatabase(
   }
 }
 
+/**
+ * Opens a database of the agent's in WAL mode at the sync level given, then `setUp` (its tables);
+ * it is closed again when any of that fails, so a damaged one can be moved aside (openOrReplace).
+ */
+export function openWal(
+  file: string,
+  synchronous: 'FULL' | 'NORMAL',
+  setUp: (db: Database.Database) => void,
+  cacheKiB = 512,
+): Database.Database {
+  const db = openDatabase(file, {}, cacheKiB);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    setUp(db);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
 /** PITCREW_STORAGE_OPEN for `file`, with SQLite's own error as its cause (`isDamaged` reads its code). */
 const openFailed = (file: string, e: unknown) =>
   Object.assign(errors.STORAGE_OPEN(file, errorText(e)).at('unit.data_dir'), { cause: e });
 
 /** Whether SQLite said the file is not a database, or is damaged (not a disk, space or permission problem). */
-const isDamaged = (e: unknown): boolean => {
+export const isDamaged = (e: unknown): boolean => {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT)/.test(code)) return true;
   const cause = (e as { cause?: unknown }).cause;

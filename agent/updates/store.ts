@@ -1,7 +1,11 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { UpdateKindT } from '../../schemas/common.js';
-import { openDatabase } from '../core/storage.js';
+import { readJsonFile, writeDurably } from '../core/durable-file.js';
+import { errors, errorText, type PitcrewError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { isDamaged, openOrReplace, openWal } from '../core/storage.js';
 import {
   Installed,
   type InstalledT,
@@ -13,9 +17,28 @@ import {
 
 const IDLE: MachineRecordT = { state: 'noUpdate', update: null, pending: null, lastKey: null, error: null };
 
+/** The last desired status taken: its `sequence` (0: none yet) and its digest. */
+const Floor = z.object({ sequence: z.number(), digest: z.string() });
+type Floor = z.infer<typeof Floor>;
+
+const NONE: Floor = { sequence: 0, digest: '' };
+
+/** What the store says about its files at a start. */
+export interface StoreFaults {
+  /** A damaged database moved aside and begun again. */
+  damaged(file: string, why: PitcrewError): void;
+  log: Logger;
+}
+
 /**
  * The updater's durable state in `data_dir/updates.db`: each machine's record and the items the
  * unit has installed. Writes are synchronous, so a transition is on disk before anyone hears of it.
+ *
+ * The replay floor (the last desired status taken) is also kept in a file of its own beside it,
+ * `updates-floor.json`, written durably before the database: it is the one thing a damaged
+ * database would lose that nothing else can tell again. So a damaged `updates.db` is moved aside
+ * and begun again, as the agent's other databases are, with replays still refused; what it held
+ * besides (the items installed, a machine's step) the next desired status installs again.
  */
 export class UpdateStore {
   private readonly db: Database.Database;
@@ -24,29 +47,57 @@ export class UpdateStore {
   private readonly dropItem: Database.Statement;
   private readonly getMeta: Database.Statement<[string], { value: string }>;
   private readonly putMeta: Database.Statement<[string, string]>;
+  private readonly floorFile: string;
+  private floor: Floor;
 
-  constructor(dataDir: string) {
-    this.db = openDatabase(path.join(dataDir, 'updates.db'), {}, 64);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS machines (kind TEXT PRIMARY KEY, record TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS installed (section TEXT NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL,
-        PRIMARY KEY (section, key));
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  constructor(dataDir: string, faults: StoreFaults) {
+    const file = path.join(dataDir, 'updates.db');
+    this.floorFile = path.join(dataDir, 'updates-floor.json');
+    const kept = this.readFloor(faults.log);
+    this.db = kept
+      ? openOrReplace(file, () => setUp(file), faults.damaged)
+      : setUpOrExplain(file, this.floorFile);
     this.put = this.db.prepare('INSERT OR REPLACE INTO machines (kind, record) VALUES (?, ?)');
     this.putItem = this.db.prepare('INSERT OR REPLACE INTO installed (section, key, item) VALUES (?, ?, ?)');
     this.dropItem = this.db.prepare('DELETE FROM installed WHERE section = ? AND key = ?');
     this.getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
     this.putMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    // The higher of the two: a power cut between the file's write and the database's leaves the file ahead.
+    const inDb = this.meta<Floor>('desired') ?? NONE;
+    this.floor = kept && kept.sequence >= inDb.sequence ? kept : inDb;
+    // A unit from before the file, or one whose file was lost: it is written now, while the database is whole.
+    if (kept?.sequence !== this.floor.sequence || kept.digest !== this.floor.digest)
+      this.writeFloor(this.floor);
+  }
+
+  /** The floor's file, or undefined when there is none or it cannot be read (said: the database's copy is used). */
+  private readFloor(log: Logger): Floor | undefined {
+    try {
+      const f = readJsonFile(this.floorFile);
+      if (f === undefined) return undefined;
+      const floor = Floor.safeParse(f);
+      if (floor.success) return floor.data;
+      throw errors.STATE_UNREADABLE(this.floorFile, 'not a sequence and a digest');
+    } catch (e) {
+      log.warn({ code: (e as PitcrewError).code }, errorText(e));
+      return undefined;
+    }
+  }
+
+  private writeFloor(f: Floor): void {
+    writeDurably(this.floorFile, JSON.stringify(f));
   }
 
   /** The last desired status taken: its `sequence` (0: none yet) and its digest. */
-  get lastDesired(): { sequence: number; digest: string } {
-    return this.meta('desired') ?? { sequence: 0, digest: '' };
+  get lastDesired(): Floor {
+    return this.floor;
   }
 
-  set lastDesired(d: { sequence: number; digest: string }) {
+  set lastDesired(d: Floor) {
+    if (d.sequence === this.floor.sequence && d.digest === this.floor.digest) return;
+    this.writeFloor(d);
     this.setMeta('desired', d);
+    this.floor = d;
   }
 
   /** A value kept beside the machines (the wanted instances, a service's proven version). */
@@ -89,5 +140,25 @@ export class UpdateStore {
 
   close(): void {
     this.db.close();
+  }
+}
+
+const TABLES = `CREATE TABLE IF NOT EXISTS machines (kind TEXT PRIMARY KEY, record TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS installed (section TEXT NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL,
+    PRIMARY KEY (section, key));
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
+
+const setUp = (file: string) => openWal(file, 'FULL', (db) => db.exec(TABLES), 64);
+
+/**
+ * Without the floor's file a damaged database cannot be begun again: the unit could no longer
+ * tell a replayed desired status from a new one. The start stops, saying what to do.
+ */
+function setUpOrExplain(file: string, floorFile: string): Database.Database {
+  try {
+    return setUp(file);
+  } catch (e) {
+    if (!isDamaged(e)) throw e;
+    throw errors.UPDATES_FLOOR_LOST(file, errorText((e as { cause?: unknown }).cause ?? e), floorFile);
   }
 }

@@ -79,7 +79,7 @@ export function startCli(
 
   /** Resolves with the first line (of stdout, or of stderr) that satisfies `pred`, or fails after `ms` with what was seen. */
   function waitFor(
-    pred: (line: string) => boolean,
+    pred: (line: string, index: number, lines: string[]) => boolean,
     ms = 20_000,
     from: 'stdout' | 'stderr' = 'stdout',
   ): Promise<string> {

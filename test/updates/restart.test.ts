@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Event } from '../../agent/core/bus.js';
@@ -194,5 +194,62 @@ describe('a restart in each update state (kill -9, installed command)', () => {
     assert.deepEqual(readFileSync(path.join(u.dir, 'flashed')), body);
     assert.deepEqual(readdirSync(path.join(u.dir, 'var', 'installers')), []);
     await u.kill(second);
+  });
+
+  it('a damaged updates.db is begun again with its replay floor, kept in a file of its own: a replayed desired status is still refused, a new one installs; without the floor the start stops and says what to do', async () => {
+    const u = await unit('sota: { schedule: { type: force }, installer: { type: directory, root: apps } }');
+    const nav = (version: string) => ({
+      id: 'nav',
+      version,
+      ...u.http.serve(`nav-${version}.tgz`, tarGz([{ name: 'run', body: `nav ${version}` }])),
+    });
+    // nav at `version` installed: the machine back at noUpdate after updating to it.
+    const installed = (version: string) => (l: string, i: number, lines: string[]) =>
+      tagged('system/update/sota/noUpdate')(l) &&
+      lines
+        .slice(0, i)
+        .some(
+          (u) =>
+            tagged('system/update/sota/updating')(u) &&
+            (JSON.parse(u) as { data: { items: { version: string }[] } }).data.items[0]?.version === version,
+        );
+    const desiredFile = path.join(u.dir, 'desired.json');
+    u.desire({ messageType: 'desiredStatus', services: [nav('1')] });
+    const old = readFileSync(desiredFile);
+    let a = u.start();
+    await a.waitFor(installed('1'));
+    u.desire({ messageType: 'desiredStatus', services: [nav('2')] });
+    await a.waitFor(installed('2'));
+    await u.kill(a);
+    const db = path.join(u.dir, 'var', 'updates.db');
+    // Its log is gone too, else SQLite would read the pages it holds in place of the damaged ones.
+    const damage = () => {
+      writeFileSync(db, Buffer.concat([Buffer.from('SQLite format 3\0'), randomBytes(8176)]));
+      for (const log of ['-wal', '-shm']) rmSync(db + log, { force: true });
+    };
+    damage();
+    writeFileSync(desiredFile, old); // sequence 1, captured: a replay
+    a = u.start();
+    const refused = await a.waitFor(tagged('system/update/rejected'));
+    assert.match(
+      String((JSON.parse(refused) as { data: { reasons: string[] } }).data.reasons),
+      /sequence 1 is not newer than the last one taken \(2\): a replay/,
+    );
+    assert.match(a.stderr(), new RegExp(`${db} is damaged \\([^)]+\\): moved aside to ${db}\\.damaged-\\d+`));
+    assert.deepEqual((await u.status()).installed, [], 'what the database held is lost');
+    u.desire({ messageType: 'desiredStatus', services: [nav('3')] });
+    await a.waitFor(installed('3'));
+    assert.deepEqual(
+      (await u.status()).installed.map((i) => `${i.id}@${i.version}`),
+      ['nav@3'],
+    );
+    await u.kill(a);
+    // Both copies lost: the unit cannot tell a replay, so it does not start, and says why.
+    damage();
+    rmSync(path.join(u.dir, 'var', 'updates-floor.json'));
+    a = u.start();
+    assert.equal(await a.exited, 1);
+    assert.match(a.stderr(), /PITCREW_UPDATES_FLOOR_LOST/);
+    assert.match(a.stderr(), /Restore .*updates-floor\.json, or move .*updates\.db aside/);
   });
 });
