@@ -16,7 +16,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   ],
   validate: [
     'pitcrew validate                         the default config and everything it includes',
-    'pitcrew validate -c /etc/pitcrew/pitcrew.yaml',
+    'pitcrew validate pitcrew.yaml            another config (the same as -c pitcrew.yaml)',
   ],
   schema: [
     'pitcrew schema > pitcrew.schema.json     for editors: # yaml-language-server: $schema=…',

@@ -74,14 +74,18 @@ function registerValidate(program: Command): void {
     .description(
       'check a config and all it includes; prints every error as file:line:column key.path: reason',
     )
+    .argument('[file]', 'the config to check, as -c names it')
     .option('-c, --config <file>', CONFIG_HELP, defaultConfig())
-    .action(async (opts: { config: string }) => {
+    .action(async (given: string | undefined, opts: { config: string }, cmd: Command) => {
+      if (given !== undefined && cmd.getOptionValueSource('config') === 'cli' && given !== opts.config)
+        cmd.error(`error: two configs to check, ${given} and -c ${opts.config}: name one`);
+      const file = given ?? opts.config;
       try {
-        const loaded = await loadChecked(opts.config);
+        const loaded = await loadChecked(file);
         const c = loaded.config;
         for (const w of [...loaded.warnings, ...listenerWarnings(c)]) console.error(`warning: ${w}`);
         console.log(
-          `${opts.config}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
+          `${file}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
             `${Object.keys(c.services).length} services, ${allRules(c).length} rules)`,
         );
       } catch (e) {

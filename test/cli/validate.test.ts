@@ -32,6 +32,21 @@ describe('pitcrew validate', () => {
     );
   });
 
+  it('takes the file as its argument, as -c names it; both, and different, are an error', () => {
+    const dir = tmpDir();
+    writeFiles(dir, { 'a.yaml': 'version: 1\n', 'b.yaml': 'version: 2\n' });
+    const ok = runCli(['validate', 'a.yaml'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^a\.yaml: ok \(1 file/);
+    const bad = runCli(['validate', 'b.yaml'], { cwd: dir });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^b\.yaml:1:10 version: version must be 1/);
+    assert.equal(runCli(['validate', 'a.yaml', '-c', 'a.yaml'], { cwd: dir }).code, 0);
+    const both = runCli(['validate', 'a.yaml', '-c', 'b.yaml'], { cwd: dir });
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /two configs to check, a\.yaml and -c b\.yaml: name one/);
+  });
+
   it('reports a missing file as an error, not a crash', () => {
     const dir = tmpDir();
     const r = runCli(['validate', '-c', path.join(dir, 'nope.yaml')]);
