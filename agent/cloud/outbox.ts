@@ -84,7 +84,8 @@ export class Outbox implements RecordSink {
     private readonly hooks: OutboxHooks = {},
   ) {
     this.file = outboxFile(dataDir);
-    this.db = openDatabase(this.file);
+    // Held exclusively, as openWal says why.
+    this.db = openDatabase(this.file, {}, 512, true);
     // A database that fails to set up is closed: a damaged one is then moved aside (openOrReplace).
     try {
       this.db.pragma('journal_mode = WAL');

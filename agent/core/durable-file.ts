@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errors, errorText } from './errors.js';
@@ -33,6 +33,13 @@ const fsyncPath = (file: string, flags: string, data?: string | Uint8Array, mode
   }
 };
 
+/** A file beside that could not be written whole: none of a full card's room kept by it (what stands there that is not a file stays). */
+const dropPart = (tmp: string) => {
+  try {
+    unlinkSync(tmp);
+  } catch {}
+};
+
 /**
  * Writes a small state file so that a crash or a power cut leaves its old content or the new,
  * never a part: a file beside it, flushed, renamed over it, and the directory flushed. A unit
@@ -41,9 +48,37 @@ const fsyncPath = (file: string, flags: string, data?: string | Uint8Array, mode
  */
 export function writeDurably(file: string, data: string | Uint8Array, mode = 0o600): void {
   const tmp = `${file}.tmp`;
-  fsyncPath(tmp, 'w', data, mode);
+  try {
+    fsyncPath(tmp, 'w', data, mode);
+  } catch (e) {
+    dropPart(tmp);
+    throw e;
+  }
   renameSync(tmp, file);
   fsyncPath(path.dirname(file), 'r');
+}
+
+/**
+ * The same, off the main thread, for a file rewritten while the agent runs: on a unit's card a
+ * flush takes tens of ms, which rules and the watchdog must not wait for. Resolved once it is on
+ * the disk; writes of one file must not overlap (their file beside is the same).
+ */
+export async function writeDurablyAsync(file: string, data: string, mode = 0o600): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    const f = await open(tmp, 'w', mode);
+    try {
+      await f.writeFile(data);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+  } catch (e) {
+    dropPart(tmp);
+    throw e;
+  }
+  await rename(tmp, file);
+  await flush(path.dirname(file));
 }
 
 /** A JSON file's content, or undefined when there is no file; PITCREW_STATE_UNREADABLE when it is not JSON. */

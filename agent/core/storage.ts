@@ -18,17 +18,20 @@ function ensureDataDir(dir: string): void {
 
 /**
  * Opens (creating, mode 0600) an SQLite database; SQLite gives its WAL and shared-memory files the
- * same mode. Its page cache is small by default: the agent's databases are written far more than read.
+ * same mode. Its page cache is small by default: the agent's databases are written far more than
+ * read. `exclusive`: held by this connection alone from its first statement (openWal says why).
  */
 export function openDatabase(
   file: string,
   options: Database.Options = {},
   cacheKiB: number | null = 512,
+  exclusive = false,
 ): Database.Database {
   try {
     ensureDataDir(path.dirname(file));
     closeSync(openSync(file, 'a', 0o600));
     const db = new Database(file, options);
+    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
     if (cacheKiB !== null) db.pragma(`cache_size = -${cacheKiB}`);
     return db;
   } catch (e) {
@@ -39,6 +42,9 @@ export function openDatabase(
 /**
  * Opens a database of the agent's in WAL mode at the sync level given, then `setUp` (its tables);
  * it is closed again when any of that fails, so a damaged one can be moved aside (openOrReplace).
+ * It is held exclusively, as the agent holds its data directory: SQLite then keeps the log's index
+ * in memory, not in a `-shm` file it must create at every open, which a full card refuses; so a
+ * unit whose card is full still starts, its writes failing until there is room again.
  */
 export function openWal(
   file: string,
@@ -46,7 +52,7 @@ export function openWal(
   setUp: (db: Database.Database) => void,
   cacheKiB = 512,
 ): Database.Database {
-  const db = openDatabase(file, {}, cacheKiB);
+  const db = openDatabase(file, {}, cacheKiB, true);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
@@ -158,8 +164,10 @@ function lock(file: string): () => void {
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     // What it holds (the pid) need not outlive a power cut: its writes are not synced, which on an
-    // SD card saves several syncs at every start.
+    // SD card saves several syncs at every start, and not journalled, so they take no room on the
+    // disk: a unit whose card is full still starts, and its housekeeping can free it.
     db.pragma('synchronous = OFF');
+    db.pragma('journal_mode = MEMORY');
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); BEGIN EXCLUSIVE; DELETE FROM holder;');
     db.prepare('INSERT INTO holder VALUES (?)').run(process.pid);
     db.exec('COMMIT');

@@ -12,9 +12,9 @@ import type { ConfigMemo } from '../config/memo.js';
 import type { ConfigT } from '../config/schema.js';
 import type { Bus, Event } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
-import type { PitcrewError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SignalStore } from '../core/signals.js';
+import type { StorageFaults } from '../core/storage.js';
 import type { ServiceStatus } from '../core/supervisor.js';
 import type { Extension, HandlerOutput } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
@@ -244,8 +244,8 @@ export interface PartContext<S> {
   status(): AgentStatus;
   /** Writes what must not be lost to disk now (the outbox's pending group, the state): before a sleep or power-off. */
   flush(): Promise<void>;
-  /** Says a damaged database the part moved aside and began again (`openOrReplace`), as the agent's own are said. */
-  damaged(file: string, why: PitcrewError): void;
+  /** Says what went wrong with a part's files as the agent's own are said: a damaged database moved aside, a failed write. */
+  storage: Pick<StorageFaults, 'damaged' | 'report'>;
   cloud: CloudPort;
   config: ConfigPort;
   operator: OperatorPort;

@@ -10,7 +10,7 @@ import type { AgentStatus, Instead, Outcome, Part, PartContext, ReloaderPort } f
 import { conditionFactory } from '../reactor/condition.js';
 import { loadWithBundle } from './bundles.js';
 import { errorText } from './errors.js';
-import { saveLastKnownGood } from './last-known-good.js';
+import { LastKnownGood } from './last-known-good.js';
 
 /**
  * Reloads the config file (and what it includes) on request (`SIGHUP`, `pitcrew rollout pull`) and,
@@ -25,6 +25,8 @@ export class Reloader implements Part, ReloaderPort {
   private files: string[] = [];
   private debounce?: Timer;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Where each config that proved good is kept, for a start whose config does not load. */
+  readonly lastKnownGood: LastKnownGood;
   /** Told when a config is reverted after its health check, with where it came from (a git rollout marks its commit bad). */
   private readonly revertListeners: ((reason: string, source: string) => void)[] = [];
   private readonly healthyListeners: ((source: string) => void)[] = [];
@@ -46,6 +48,7 @@ export class Reloader implements Part, ReloaderPort {
     this.files = cx.origin.files;
     this.raw = cx.origin.raw;
     this.memo = cx.origin.memo ?? new ConfigMemo();
+    this.lastKnownGood = new LastKnownGood(cx.dataDir, (file, e) => cx.storage.report(file, e));
     // Without git, `pitcrew rollout` reloads the file.
     this.provides = {
       reloader: this,
@@ -57,7 +60,7 @@ export class Reloader implements Part, ReloaderPort {
   }
 
   async start(): Promise<void> {
-    saveLastKnownGood(this.cx.dataDir, this.raw, this.cx.config.current);
+    this.lastKnownGood.save(this.raw, this.cx.config.current);
     if (this.cx.config.current.rollout?.watch) this.watchFiles();
   }
 
@@ -67,6 +70,7 @@ export class Reloader implements Part, ReloaderPort {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.busy;
+    await this.lastKnownGood.settled();
   }
 
   onReverted(fn: (reason: string, source: string) => void): void {
@@ -159,7 +163,7 @@ export class Reloader implements Part, ReloaderPort {
     const health = this.cx.config.current.rollout?.health;
     const passed = () => {
       this.raw = raw;
-      saveLastKnownGood(this.cx.dataDir, raw, this.cx.config.current);
+      this.lastKnownGood.save(raw, this.cx.config.current);
     };
     if (!health) {
       passed();

@@ -158,7 +158,7 @@ export class Agent {
       origin: { ...origin, file: origin.file ?? '', files: origin.files ?? [], raw: origin.raw },
       status: () => this.status(),
       flush: async () => this.flush(),
-      damaged: (file, why) => this.storage.damaged(file, why),
+      storage: this.storage,
       cloud: {
         configured: this.current.cloud !== undefined,
         onMessage: (topic, fn) => this.uplink?.link?.onMessage(topic, fn),

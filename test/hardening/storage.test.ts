@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { Outbox } from '../../agent/cloud/outbox.js';
 import { StateStore } from '../../agent/core/state-store.js';
 import { agentFor } from '../helpers/agent.js';
@@ -24,6 +23,36 @@ function smallDisk(kb: number): string {
   return dir;
 }
 
+/** Fills the rest of `disk`; the file that fills it, to remove when room is to return. */
+function fillUp(disk: string): string {
+  const filler = path.join(disk, 'filler');
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+  } catch {
+    // dd stops when the disk is full: that is the point.
+  }
+  return filler;
+}
+
+/** A unit's config in `dir`: the simulated car's speed every 50 ms, emitted and queued for the cloud, and `rule`. */
+function speedUnit(dir: string, dataDir: string, rule: string): string {
+  const file = path.join(dir, 'p.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+unit: { data_dir: ${dataDir} }
+control: { socket: ${dir}/ctl.sock }
+services:
+  obd:
+    driver: sim-vehicle
+    settings: {}
+    workers: [{ name: w, interval: 50ms, messages: [{ handler: query, args: { pid: SPEED }, returner: [emit, cloud] }] }]
+reactor: { rules: [${rule}] }
+`,
+  );
+  return file;
+}
+
 describe('storage', () => {
   it('a full disk is loud: failed writes are dropped, counted, logged and emitted; writing resumes when space returns', async () => {
     const disk = smallDisk(1024);
@@ -40,13 +69,7 @@ services:
 `);
     after(() => agent.stop());
     await agent.start();
-    // Fill the rest of the disk.
-    const filler = path.join(disk, 'filler');
-    try {
-      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
-    } catch {
-      // dd stops when the disk is full: that is the point.
-    }
+    const filler = fillUp(disk);
     for (let i = 0; i < 300; i++) await clock.advance(10);
     const status = agent.status();
     assert.ok(status.outbox.dropped > 0, `dropped: ${status.outbox.dropped}`);
@@ -73,16 +96,10 @@ services:
       { onWriteError: (_f, e) => errors.push(e), onDropped: (n) => dropped.push(n) },
     );
     after(() => outbox.close());
+    // What the database holds, read through the outbox's own connection (it holds the file alone).
     const rows = () => {
-      const db = new Database(path.join(disk, 'outbox.db'), { readonly: true });
-      try {
-        return db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM outbox').get() as {
-          n: number;
-          b: number;
-        };
-      } finally {
-        db.close();
-      }
+      const all = outbox.read(0, 1_000_000);
+      return { n: all.length, b: all.reduce((sum, r) => sum + r.size, 0) };
     };
     const push = (n: number, from: number) =>
       Promise.all(
@@ -92,12 +109,7 @@ services:
       );
     await push(600, 0);
     assert.deepEqual(rows(), { n: outbox.size, b: outbox.sizeBytes });
-    const filler = path.join(disk, 'filler');
-    try {
-      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
-    } catch {
-      // dd stops when the disk is full: that is the point.
-    }
+    const filler = fillUp(disk);
     await push(600, 1000);
     assert.ok(errors.length > 0, 'the writes failed');
     assert.equal(outbox.size, 600, 'the failed writes are not counted');
@@ -106,6 +118,43 @@ services:
     assert.equal(outbox.size, 700);
     assert.deepEqual(rows(), { n: outbox.size, b: outbox.sizeBytes });
     assert.deepEqual(dropped, [], 'no accepted record was evicted to make room');
+  });
+
+  it('a unit whose card is full still starts: its databases open, each write that fails is said, and writing resumes when there is room, through the installed command', async () => {
+    const disk = smallDisk(2048);
+    const dir = tmpDir();
+    const dataDir = path.join(disk, 'var');
+    const config = (rule: string) =>
+      speedUnit(dir, dataDir, `{ name: ${rule}, on: vehicle/obd/speed, do: [{ emit: { tag: seen } }] }`);
+    const file = config('first');
+    let agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"seen"'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    const filler = fillUp(disk);
+    config('second'); // a config changed: its last known good cannot be written either
+    agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    await agent.waitFor((l) => l.includes('"tag":"seen"'));
+    for (const name of ['outbox.db', 'last-known-good.json'])
+      await agent.waitFor((l) => l.includes(`cannot write ${path.join(dataDir, name)}`), 20_000, 'stderr');
+    assert.deepEqual(
+      readdirSync(dataDir).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no part of a file left to take room',
+    );
+    const queued = async () =>
+      (JSON.parse((await runBin(['status', '--json', '-c', file])).stdout) as { outbox: { queued: number } })
+        .outbox.queued;
+    // What the card's last bytes took, if any.
+    const full = await queued();
+    rmSync(filler);
+    // Each status is a run of the command: they pace the wait for records accepted again.
+    let n = full;
+    for (const until = Date.now() + 20_000; n === full && Date.now() < until; ) n = await queued();
+    assert.ok(n > full, 'records accepted again once there is room');
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
   });
 
   it('an error at start names the file', () => {
@@ -133,19 +182,10 @@ services:
     for (const [name, bytes] of Object.entries(damaged)) writeFileSync(path.join(dataDir, name), bytes);
     // One damaged before: only the newest copy is kept.
     writeFileSync(path.join(dataDir, 'outbox.db.damaged-1'), 'older');
-    const file = path.join(dir, 'p.yaml');
-    writeFileSync(
-      file,
-      `version: 1
-unit: { data_dir: ${dataDir} }
-control: { socket: ${dir}/ctl.sock }
-services:
-  obd:
-    driver: sim-vehicle
-    settings: {}
-    workers: [{ name: w, interval: 100ms, messages: [{ handler: query, args: { pid: SPEED }, returner: [emit, cloud] }] }]
-reactor: { rules: [{ name: seen, on: vehicle/obd/speed, do: [{ state: { set: seen, value: 1 } }] }] }
-`,
+    const file = speedUnit(
+      dir,
+      dataDir,
+      '{ name: seen, on: vehicle/obd/speed, do: [{ state: { set: seen, value: 1 } }] }',
     );
     const run = () => startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     let agent = run();

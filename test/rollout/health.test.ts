@@ -4,7 +4,7 @@
  * that does not is replaced by the previous config, with `system/config/reverted`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigSync } from '../../agent/config/load.js';
@@ -50,6 +50,7 @@ describe('health check after a config change', () => {
     const s = agent.status().config;
     assert.equal(s.status, 'error');
     assert.match(s.errorInfo!.reasons[0]!, /reverted: a service failed/);
+    await reloader.lastKnownGood.settled();
     assert.ok(!readFileSync(lastKnownGoodFile(agent.dataDir), 'utf8').includes('flaky'));
   });
 
@@ -61,11 +62,13 @@ describe('health check after a config change', () => {
       config(when, 'reactor: { rules: [{ name: new_rule, on: x, do: [{ emit: { tag: y } }] }] }\n'),
     );
     await reloader.reload('test');
-    const lkg = () => readFileSync(lastKnownGoodFile(agent.dataDir), 'utf8');
-    assert.ok(existsSync(lastKnownGoodFile(agent.dataDir)));
-    assert.ok(!lkg().includes('new_rule'));
+    const lkg = async () => {
+      await reloader.lastKnownGood.settled();
+      return readFileSync(lastKnownGoodFile(agent.dataDir), 'utf8');
+    };
+    assert.ok(!(await lkg()).includes('new_rule'));
     await clock.advance(10_000);
-    assert.ok(lkg().includes('new_rule'));
+    assert.ok((await lkg()).includes('new_rule'));
     assert.equal(agent.status().config.status, 'installed');
   });
 
