@@ -83,10 +83,7 @@ export class UpdateManager implements Part, UpdateControl {
   async start(): Promise<void> {
     const { cx, settings: u } = this;
     this.trusted = u.trust ? readTrustedKeys(u.trust.keys, 'updates.trust.keys') : [];
-    const store = new UpdateStore(cx.dataDir, {
-      damaged: (file, why) => cx.storage.damaged(file, why),
-      log: cx.log,
-    });
+    const store = new UpdateStore(cx.dataDir, cx);
     this.store = store;
     const downloader = new Downloader({ ...u.download, clock: cx.clock, log: cx.log });
     const installerFor = installerSelector(u, cx.clock, cx.dataDir, cx.log);

@@ -5,7 +5,7 @@ import type { UpdateKindT } from '../../schemas/common.js';
 import { readJsonFile, writeDurably } from '../core/durable-file.js';
 import { errors, errorText, type PitcrewError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { isDamaged, openOrReplace, openWal } from '../core/storage.js';
+import { isDamaged, openOrReplace, openWal, type StorageFaults } from '../core/storage.js';
 import {
   Installed,
   type InstalledT,
@@ -23,10 +23,9 @@ type Floor = z.infer<typeof Floor>;
 
 const NONE: Floor = { sequence: 0, digest: '' };
 
-/** What the store says about its files at a start. */
+/** Where the store says what went wrong with its files. */
 export interface StoreFaults {
-  /** A damaged database moved aside and begun again. */
-  damaged(file: string, why: PitcrewError): void;
+  storage: Pick<StorageFaults, 'damaged' | 'report'>;
   log: Logger;
 }
 
@@ -55,7 +54,11 @@ export class UpdateStore {
     this.floorFile = path.join(dataDir, 'updates-floor.json');
     const kept = this.readFloor(faults.log);
     this.db = kept
-      ? openOrReplace(file, () => setUp(file), faults.damaged)
+      ? openOrReplace(
+          file,
+          () => setUp(file),
+          (f, why) => faults.storage.damaged(f, why),
+        )
       : setUpOrExplain(file, this.floorFile);
     this.put = this.db.prepare('INSERT OR REPLACE INTO machines (kind, record) VALUES (?, ?)');
     this.putItem = this.db.prepare('INSERT OR REPLACE INTO installed (section, key, item) VALUES (?, ?, ?)');
@@ -65,9 +68,15 @@ export class UpdateStore {
     // The higher of the two: a power cut between the file's write and the database's leaves the file ahead.
     const inDb = this.meta<Floor>('desired') ?? NONE;
     this.floor = kept && kept.sequence >= inDb.sequence ? kept : inDb;
-    // A unit from before the file, or one whose file was lost: it is written now, while the database is whole.
-    if (kept?.sequence !== this.floor.sequence || kept.digest !== this.floor.digest)
-      this.writeFloor(this.floor);
+    // A unit from before the file, or one whose file was lost: it is written now, while the database
+    // is whole; on a full card, said, and the database's copy serves until the next desired status.
+    if (kept?.sequence !== this.floor.sequence || kept.digest !== this.floor.digest) {
+      try {
+        this.writeFloor(this.floor);
+      } catch (e) {
+        faults.storage.report(this.floorFile, e);
+      }
+    }
   }
 
   /** The floor's file, or undefined when there is none or it cannot be read (said: the database's copy is used). */

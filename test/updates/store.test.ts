@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
@@ -15,11 +15,15 @@ import { tmpDir } from '../helpers/tmp.js';
 function opened(dir: string) {
   const said: string[] = [];
   const damaged: string[] = [];
+  const failed: string[] = [];
   const store = new UpdateStore(dir, {
-    damaged: (file, why: PitcrewError) => damaged.push(`${path.basename(file)} ${why.code}`),
+    storage: {
+      damaged: (file, why: PitcrewError) => damaged.push(`${path.basename(file)} ${why.code}`),
+      report: (file, e) => failed.push(`${path.basename(file)} ${(e as NodeJS.ErrnoException).code}`),
+    },
     log: pino({}, { write: (l: string) => said.push(JSON.parse(l).msg as string) }),
   });
-  return { store, said, damaged };
+  return { store, said, damaged, failed };
 }
 
 const floorFile = (dir: string) => path.join(dir, 'updates-floor.json');
@@ -57,6 +61,16 @@ describe('the replay floor', () => {
     assert.deepEqual(store.lastDesired, A);
     assert.deepEqual(floorIn(dir), A);
     store.close();
+  });
+
+  test("a file that cannot be written at a start (a full card) is said; the database's copy serves", () => {
+    const dir = tookFloor(A);
+    rmSync(floorFile(dir));
+    mkdirSync(`${floorFile(dir)}.tmp`); // the file beside cannot be made
+    const o = opened(dir);
+    assert.deepEqual(o.failed, ['updates-floor.json EISDIR']);
+    assert.deepEqual(o.store.lastDesired, A);
+    o.store.close();
   });
 
   test('the higher of the two is taken: a power cut between the writes leaves the file ahead', () => {
