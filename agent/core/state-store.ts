@@ -46,12 +46,21 @@ function sqliteRows(db: Database.Database, table: string): Rows {
   };
 }
 
-/** A key/value namespace held in memory (its `tree`), written through to `rows` when it has them. */
+/**
+ * A key/value namespace held in memory (its `tree`), written through to `rows` when it has them.
+ * A write that fails (a full card) is handed to `failed`, and the value is still taken: the
+ * rules go on with it, and it is on the disk at its next write once there is room.
+ */
 class Table implements KeyValue {
   /** The values as rules and templates read them; the one in-memory copy of the table. */
   readonly tree = bare();
 
-  constructor(private readonly rows?: Rows) {
+  constructor(
+    private readonly rows?: Rows,
+    private readonly failed: (e: unknown) => void = (e) => {
+      throw e;
+    },
+  ) {
     for (const [key, value] of rows?.load() ?? []) this.tree[key] = value;
   }
 
@@ -60,13 +69,21 @@ class Table implements KeyValue {
   }
 
   set(key: string, value: unknown): void {
-    this.rows?.put(key, value);
+    this.write(() => this.rows?.put(key, value));
     this.tree[key] = value;
   }
 
   delete(key: string): void {
-    this.rows?.drop(key);
+    this.write(() => this.rows?.drop(key));
     delete this.tree[key];
+  }
+
+  private write(change: () => void): void {
+    try {
+      change();
+    } catch (e) {
+      this.failed(e);
+    }
   }
 
   entries(): [string, unknown][] {
@@ -101,14 +118,19 @@ class State implements AgentState {
 /** Where a unit's persistent state is. */
 export const stateFile = (dataDir: string) => path.join(dataDir, 'state.db');
 
-/** Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was set. */
+/**
+ * Persistent state (SQLite in `unit.data_dir`): written through, so a crash loses nothing that was
+ * set. A write that fails goes to `failed` (the agent says it as a storage error); by default it throws.
+ */
 export class StateStore extends State {
   private readonly db: Database.Database;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, failed?: (file: string, e: unknown) => void) {
+    const file = stateFile(dataDir);
+    const onFail = failed && ((e: unknown) => failed(file, e));
     let tables!: [Table, Table];
-    const db = openWal(stateFile(dataDir), 'NORMAL', (db) => {
-      tables = [new Table(sqliteRows(db, 'state')), new Table(sqliteRows(db, 'internal'))];
+    const db = openWal(file, 'NORMAL', (db) => {
+      tables = [new Table(sqliteRows(db, 'state'), onFail), new Table(sqliteRows(db, 'internal'), onFail)];
     });
     super(...tables);
     this.db = db;

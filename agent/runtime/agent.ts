@@ -214,7 +214,11 @@ export class Agent {
         bus: this.bus,
         clock: this.clock,
         signals: this.signals,
-        state: openOrReplace(stateFile(this.dataDir), () => new StateStore(this.dataDir), damaged),
+        state: openOrReplace(
+          stateFile(this.dataDir),
+          () => new StateStore(this.dataDir, (file, e) => this.storage.report(file, e)),
+          damaged,
+        ),
         records: uplink.outbox,
         dataDir: this.dataDir,
         unit: { id: this.current.unit.id, timezone: this.current.unit.timezone },

@@ -125,7 +125,11 @@ services:
     const dir = tmpDir();
     const dataDir = path.join(disk, 'var');
     const config = (rule: string) =>
-      speedUnit(dir, dataDir, `{ name: ${rule}, on: vehicle/obd/speed, do: [{ emit: { tag: seen } }] }`);
+      speedUnit(
+        dir,
+        dataDir,
+        `{ name: ${rule}, on: vehicle/obd/speed, do: [{ state: { set: speed, value: '{{ event.data.value }}' } }, { emit: { tag: seen, data: { speed: '{{ state.speed }}' } } }] }`,
+      );
     const file = config('first');
     let agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     after(() => agent.child.kill('SIGKILL'));
@@ -136,8 +140,12 @@ services:
     config('second'); // a config changed: its last known good cannot be written either
     agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
     await agent.waitFor((l) => l.includes('"tag":"seen"'));
-    for (const name of ['outbox.db', 'last-known-good.json'])
+    for (const name of ['outbox.db', 'state.db', 'last-known-good.json'])
       await agent.waitFor((l) => l.includes(`cannot write ${path.join(dataDir, name)}`), 20_000, 'stderr');
+    // The rules go on with the state they set, which the card could not take.
+    const since = agent.lines.length;
+    const seen = await agent.waitFor((l, i) => i >= since && l.includes('"tag":"seen"'));
+    assert.equal(typeof (JSON.parse(seen) as { data: { speed: unknown } }).data.speed, 'number', seen);
     assert.deepEqual(
       readdirSync(dataDir).filter((n) => n.endsWith('.tmp')),
       [],
