@@ -61,6 +61,14 @@ export const outboxFile = (dataDir: string) => path.join(dataDir, 'outbox.db');
  * (`ack`), or when it is the oldest and the queue is past `maxRecords` or `maxBytes`. Depth and
  * bytes are kept in memory, so status costs no query.
  */
+/** The most an outbox held in memory (its card read-only) keeps, of a unit's few hundred MB. */
+const IN_MEMORY: OutboxLimits = { maxRecords: 50_000, maxBytes: 8 * 1024 * 1024 };
+
+const withinMemory = (l: OutboxLimits): OutboxLimits => ({
+  maxRecords: Math.min(l.maxRecords, IN_MEMORY.maxRecords),
+  maxBytes: Math.min(l.maxBytes, IN_MEMORY.maxBytes),
+});
+
 export class Outbox implements RecordSink {
   private readonly db: Database.Database;
   private readonly writeGroup: (rows: Pending[]) => void;
@@ -86,6 +94,8 @@ export class Outbox implements RecordSink {
     this.file = outboxFile(dataDir);
     // Held exclusively, as openWal says why.
     this.db = openDatabase(this.file, {}, 512, true);
+    // In memory (a read-only card), the queue takes no more of it than a unit can spare.
+    if (this.db.memory) this.limits = withinMemory(limits);
     // A database that fails to set up is closed: a damaged one is then moved aside (openOrReplace).
     try {
       this.db.pragma('journal_mode = WAL');

@@ -116,6 +116,11 @@ export const errors = {
     (file: string, why: string, movedTo: string) =>
       `${file} is damaged (${why}): moved aside to ${movedTo}, and a new one started without what it held; check the unit's storage card`,
   ),
+  STORAGE_READ_ONLY: define(
+    'PITCREW_STORAGE_READ_ONLY',
+    (dir: string) =>
+      `${dir} is on a read-only file system (a failing card is remounted so): the agent runs on with its databases in memory, what it writes lost at a stop, and takes no update it cannot keep; check the unit's storage card`,
+  ),
   UPDATES_FLOOR_LOST: define(
     'PITCREW_UPDATES_FLOOR_LOST',
     (file: string, why: string, floor: string) =>

@@ -1,4 +1,16 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Bus } from './bus.js';
@@ -17,9 +29,50 @@ function ensureDataDir(dir: string): void {
 }
 
 /**
+ * Whether the file system that holds `dir` (or would: the nearest directory that is) takes no
+ * writes: a failing card, which the kernel remounts read-only.
+ */
+export function readOnly(dir: string): boolean {
+  let at = dir;
+  while (!existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  try {
+    accessSync(at, constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/** The largest database file read into memory from a read-only card: a queue that grew offline stays on it. */
+const MEMORY_COPY_MAX = 16 * 1024 * 1024;
+
+/**
+ * A database on a read-only card, as an in-memory copy of what its file holds: the agent runs on,
+ * what it writes kept until it stops. Only the file is read, not what a crash left in its log
+ * alone; one that is missing, too large or not readable as a database gives an empty one.
+ */
+function memoryCopy(file: string): Database.Database {
+  try {
+    if (statSync(file).size <= MEMORY_COPY_MAX) {
+      const bytes = readFileSync(file);
+      // Its header's WAL mode, which a database in memory cannot take, read as a rollback journal's.
+      bytes[18] = 1;
+      bytes[19] = 1;
+      const db = new Database(bytes);
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      return db;
+    }
+  } catch {
+    // Missing or damaged: begun empty, as below.
+  }
+  return new Database(':memory:');
+}
+
+/**
  * Opens (creating, mode 0600) an SQLite database; SQLite gives its WAL and shared-memory files the
  * same mode. Its page cache is small by default: the agent's databases are written far more than
  * read. `exclusive`: held by this connection alone from its first statement (openWal says why).
+ * On a read-only card, a copy in memory (`db.memory`): the agent says so once (`StorageFaults.readOnly`).
  */
 export function openDatabase(
   file: string,
@@ -27,6 +80,7 @@ export function openDatabase(
   cacheKiB: number | null = 512,
   exclusive = false,
 ): Database.Database {
+  if (readOnly(path.dirname(file))) return memoryCopy(file);
   try {
     ensureDataDir(path.dirname(file));
     closeSync(openSync(file, 'a', 0o600));
@@ -124,11 +178,20 @@ export class StorageFaults {
     this.reports = new OncePer(clock, REPORT_EVERY_MS);
   }
 
+  /** A data directory on a read-only card, its databases run from memory: said once, and kept in the status. */
+  readOnly(dir: string): void {
+    this.said(dir, errors.STORAGE_READ_ONLY(dir));
+  }
+
   /** A damaged database moved aside at a start (`openOrReplace`): said once, and kept in the status. */
   damaged(file: string, damaged: PitcrewError): void {
-    this.files.set(file, { failures: 1, last: damaged.message });
-    this.log.error({ file, code: damaged.code }, damaged.message);
-    this.bus.emit('system/storage/error', { file, error: damaged.message, failures: 1 }, 'agent');
+    this.said(file, damaged);
+  }
+
+  private said(file: string, why: PitcrewError): void {
+    this.files.set(file, { failures: 1, last: why.message });
+    this.log.error({ file, code: why.code }, why.message);
+    this.bus.emit('system/storage/error', { file, error: why.message, failures: 1 }, 'agent');
   }
 
   report(file: string, e: unknown): void {

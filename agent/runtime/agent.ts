@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { SignalStore } from '../core/signals.js';
 import { watchStalls } from '../core/stall-watch.js';
 import { StateStore, stateFile } from '../core/state-store.js';
-import { lockDataDir, openOrReplace, StorageFaults } from '../core/storage.js';
+import { lockDataDir, openOrReplace, readOnly, StorageFaults } from '../core/storage.js';
 import type { Supervisor } from '../core/supervisor.js';
 import type { Extension, HandlerOutput, ReturnerFn } from '../core/types.js';
 import type { WorkerStatus } from '../core/worker.js';
@@ -206,6 +206,8 @@ export class Agent {
     try {
       // The lock's database creates the data directory (0700) before anything else touches it.
       const damaged = (file: string, e: PitcrewError) => this.storage.damaged(file, e);
+      // A card the kernel remounted read-only: the agent runs on from memory, and says so.
+      if (readOnly(this.dataDir)) this.storage.readOnly(this.dataDir);
       this.releases.push(lockDataDir(this.dataDir, damaged));
       this.releases.push(catchStrayErrors((e) => this.faults.stray(e)));
       this.releases.push(watchStalls((ms) => this.faults.stalled(ms)));

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Outbox } from '../../agent/cloud/outbox.js';
+import { silentLogger } from '../../agent/core/logger.js';
 import { StateStore } from '../../agent/core/state-store.js';
+import { UpdateStore } from '../../agent/updates/store.js';
 import { agentFor } from '../helpers/agent.js';
 import { runBin, runCli, startCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -163,6 +165,80 @@ services:
     assert.ok(n > full, 'records accepted again once there is room');
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
+  });
+
+  it('a unit whose card the kernel remounted read-only runs on from memory, with what the card held, and says so, through the installed command', async () => {
+    const disk = smallDisk(4096);
+    const dir = tmpDir();
+    const dataDir = path.join(disk, 'var');
+    let file = speedUnit(
+      dir,
+      dataDir,
+      '{ name: keep, on: vehicle/obd/speed, do: [{ state: { set: before, value: kept } }] }',
+    );
+    let agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    after(() => agent.child.kill('SIGKILL'));
+    await agent.waitFor((l) => l.includes('"tag":"vehicle/obd/speed"'));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+    const remount = spawnSync('mount', ['-o', 'remount,ro', disk], { encoding: 'utf8' });
+    assert.equal(remount.status, 0, remount.stderr);
+    file = speedUnit(
+      dir,
+      dataDir,
+      "{ name: tell, on: vehicle/obd/speed, do: [{ emit: { tag: seen, data: { before: '{{ state.before }}' } } }, { state: { set: now, value: 1 } }] }",
+    );
+    agent = startCli(['run', '-c', file, '--events'], { runner: 'bin' });
+    const seen = JSON.parse(await agent.waitFor((l) => l.includes('"tag":"seen"'))) as {
+      data: { before: string };
+    };
+    assert.equal(seen.data.before, 'kept', 'the state the card held');
+    await agent.waitFor((l) => l.includes('PITCREW_STORAGE_READ_ONLY'), 20_000, 'stderr');
+    const status = JSON.parse((await runBin(['status', '--json', '-c', file])).stdout) as {
+      outbox: { queued: number };
+      storage: Record<string, { last: string }>;
+    };
+    assert.ok(status.outbox.queued > 0, 'records queue in memory');
+    assert.match(status.storage[dataDir]!.last, /read-only file system/);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.stderr());
+  });
+
+  it('on a read-only card: a damaged database begins empty, a missing one too; an outbox in memory keeps no more than 50,000 records; no desired status is taken', async () => {
+    const disk = smallDisk(1024);
+    writeFileSync(
+      path.join(disk, 'state.db'),
+      'not a database, though long enough to have its header read '.repeat(4),
+    );
+    const faults = { storage: { damaged: assert.fail, report: assert.fail }, log: silentLogger };
+    const taken = { sequence: 7, digest: 'a' };
+    let updates = new UpdateStore(disk, faults);
+    updates.lastDesired = taken;
+    updates.close();
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', disk]).status, 0);
+    // A desired status cannot be taken: its replay floor could not be kept.
+    updates = new UpdateStore(disk, faults);
+    assert.throws(() => {
+      updates.lastDesired = { sequence: 8, digest: 'b' };
+    }, /EROFS/);
+    assert.deepEqual(updates.lastDesired, taken);
+    updates.close();
+    const state = new StateStore(disk);
+    state.set('x', 1);
+    assert.deepEqual({ ...state.tree }, { x: 1 });
+    state.close();
+    const outbox = new Outbox(disk);
+    after(() => outbox.close());
+    await Promise.all(
+      Array.from({ length: 50_010 }, (_, i) => outbox.push('obd', { type: 'speed', value: i, ts: i })),
+    );
+    assert.equal(outbox.size, 50_000);
+    assert.equal(outbox.dropped, 10);
+    assert.deepEqual(
+      readdirSync(disk).sort(),
+      ['state.db', 'updates-floor.json', 'updates.db'],
+      'nothing written to the card',
+    );
   });
 
   it('an error at start names the file', () => {
