@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { agentFor, until } from '../helpers/agent.js';
 
-describe('pipeline steps under stress', () => {
-  it('awaits async filters and converters; a rejected async converter is a message error, not a crash', async () => {
-    const { agent, clock, events } = agentFor(`
+/** A config whose one worker, `w` of the module `m` (rough.mjs), runs every second the messages that follow. */
+const ROUGH_WORKER = `
 version: 1
 services:
   m:
@@ -14,7 +13,12 @@ services:
       - name: w
         interval: 1s
         messages:
-          - { handler: count, filter: $FIXTURES/modules/async-hooks.mjs#never, returner: emit }
+`;
+
+describe('pipeline steps under stress', () => {
+  it('awaits async filters and converters; a rejected async converter is a message error, not a crash', async () => {
+    const { agent, clock, events } =
+      agentFor(`${ROUGH_WORKER}          - { handler: count, filter: $FIXTURES/modules/async-hooks.mjs#never, returner: emit }
           - { handler: count, converter: $FIXTURES/modules/async-hooks.mjs#rejects, returner: emit }
           - { handler: count, converter: $FIXTURES/modules/async-hooks.mjs#later, returner: emit }
 `);
@@ -33,17 +37,7 @@ services:
   });
 
   it('fails a message whose handler never settles after its timeout; the worker goes on', async () => {
-    const { agent, clock } = agentFor(`
-version: 1
-services:
-  m:
-    driver: module
-    settings: { module: $FIXTURES/modules/rough.mjs }
-    workers:
-      - name: w
-        interval: 1s
-        messages:
-          - { handler: never, timeout: 500ms }
+    const { agent, clock } = agentFor(`${ROUGH_WORKER}          - { handler: never, timeout: 500ms }
           - { handler: count, returner: signals }
 `);
     after(() => agent.stop());
