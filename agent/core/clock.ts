@@ -8,6 +8,13 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Timer;
 }
 
+/**
+ * How long ago `at` was, by the wall clock. An `at` after `now` (the clock set back: a GNSS week
+ * rollover, a unit without a battery-backed clock restored ahead) counts as long ago, so no window
+ * it began (a throttle, a report's, a reading's freshness) holds for as long as the clock went back.
+ */
+export const ageOf = (now: number, at: number): number => (at > now ? Number.POSITIVE_INFINITY : now - at);
+
 /** Longest delay Node's setTimeout takes (2^31 - 1 ms, 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -133,6 +140,15 @@ export class FakeClock implements Clock {
       await settle();
     }
     this.t = target;
+  }
+
+  /**
+   * Sets the wall clock `ms` forward (back, when negative) with no time passing, as an NTP step or
+   * a GNSS receiver does: its timers, which count elapsed time as Node's do, fall due as they would have.
+   */
+  jump(ms: number): void {
+    this.t += ms;
+    for (const p of this.pending) p.at += ms;
   }
 
   /** Lets pending promise work finish without moving time. */

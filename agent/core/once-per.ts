@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { ageOf, type Clock } from './clock.js';
 
 /** Lets one report per key through per window: a fault that repeats is logged, not flooded. */
 export class OncePer {
@@ -12,7 +12,7 @@ export class OncePer {
   /** Whether a report for `key` is due now; when it is, the window starts again. */
   due(key: string): boolean {
     const now = this.clock.now();
-    if (now - (this.last.get(key) ?? Number.NEGATIVE_INFINITY) < this.windowMs) return false;
+    if (ageOf(now, this.last.get(key) ?? Number.NEGATIVE_INFINITY) < this.windowMs) return false;
     this.last.set(key, now);
     return true;
   }

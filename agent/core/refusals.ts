@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { ageOf, type Clock } from './clock.js';
 
 /**
  * How many refused messages per source are reported (logged, acknowledged, emitted): a burst,
@@ -19,7 +19,7 @@ export class RefusalLimiter {
     const now = this.clock.now();
     const s = this.sources.get(source) ?? { tokens: this.burst, at: now, held: 0 };
     this.sources.set(source, s);
-    s.tokens = Math.min(this.burst, s.tokens + ((now - s.at) * this.burst) / this.windowMs);
+    s.tokens = Math.min(this.burst, s.tokens + (ageOf(now, s.at) * this.burst) / this.windowMs);
     s.at = now;
     if (s.tokens < 1) {
       s.held++;

@@ -1,5 +1,5 @@
 import type { PowerT } from '../../schemas/power.js';
-import type { Clock, Timer } from '../core/clock.js';
+import { ageOf, type Clock, type Timer } from '../core/clock.js';
 import type { PowerAction } from './logind.js';
 
 /** A battery reading: volts, and when it was read. */
@@ -62,7 +62,7 @@ export class PowerPolicy {
     const { clock, settings: s } = this.deps;
     const now = clock.now();
     const r = this.deps.reading();
-    const fresh = r && now - r.ts <= s.max_age ? r : undefined;
+    const fresh = r && ageOf(now, r.ts) <= s.max_age ? r : undefined;
     this.last = fresh;
     for (const kind of ['cutout', 'hibernate'] as const) {
       const t = s[kind];
@@ -113,8 +113,9 @@ export class PowerPolicy {
   }
 
   private hold(kind: 'cutout' | 'hibernate' | 'sleep', on: boolean, now: number): void {
-    if (on) this.since[kind] ??= now;
-    else delete this.since[kind];
+    if (!on) delete this.since[kind];
+    // Begun now, or again when the clock was set back past its beginning (else it would hold for as long).
+    else if (this.since[kind] === undefined || this.since[kind] > now) this.since[kind] = now;
   }
 
   /** Actions whose hold has begun, most severe first. */

@@ -1,5 +1,5 @@
 import type { Cause, Event, Handler, Match } from '../core/bus.js';
-import type { Timer } from '../core/clock.js';
+import { ageOf, type Timer } from '../core/clock.js';
 import type { Condition } from '../core/types.js';
 import type { ActionEnv, CompiledAction, Run, RunData } from './actions/types.js';
 import { errorCode, errorText } from './errors.js';
@@ -244,7 +244,7 @@ export class RuleRunner implements Handler, Ring {
   }
 
   private start(data: RunData, actions: CompiledAction[], trace: SlotId, now: number): void {
-    if (this.throttle > 0 && now < this.lastStart + this.throttle) {
+    if (this.throttle > 0 && ageOf(now, this.lastStart) < this.throttle) {
       this.trace(this.skip(trace, 'throttle'));
       return;
     }

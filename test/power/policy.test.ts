@@ -110,6 +110,36 @@ describe('power policy', () => {
     assert.equal(t.p.next(), undefined);
   });
 
+  it('the clock set back a day: a reading from before it is stale, and a cut-out goes at its time from the next reading, not a day later', async () => {
+    const t = policy({ voltage: 'signals.obd.voltage', cutout: { below: 11.8, for: '1m' }, max_age: '1h' });
+    t.read(11.5);
+    await t.clock.advance(30_000);
+    t.clock.jump(-86_400_000);
+    t.p.evaluate();
+    assert.equal(t.p.next(), undefined, 'the reading from before counts for nothing');
+    t.read(11.5);
+    await t.clock.advance(59_999);
+    assert.equal(t.acts.length, 0);
+    await t.clock.advance(1);
+    assert.deepEqual(
+      t.acts.map(([a]) => a),
+      ['shutdown'],
+    );
+  });
+
+  it('the clock set back while a cut-out holds, a reading at once after: its hold starts again from then', async () => {
+    const t = policy({ voltage: 'signals.obd.voltage', cutout: { below: 11.8, for: '1m' }, max_age: '1h' });
+    t.read(11.5);
+    await t.clock.advance(30_000);
+    t.clock.jump(-86_400_000);
+    t.read(11.5);
+    await t.clock.advance(60_000);
+    assert.deepEqual(
+      t.acts.map(([a]) => a),
+      ['shutdown'],
+    );
+  });
+
   it('hibernates below its voltage, held back by inhibit; the cut-out still goes first', async () => {
     const t = policy({
       voltage: 'signals.obd.voltage',

@@ -1,3 +1,4 @@
+import { ageOf } from '../../core/clock.js';
 import type { NmeaSentence } from './nmea-parse.js';
 
 /** The `location` result of a GNSS receiver. Positions in degrees, altitude in metres above sea level. */
@@ -88,7 +89,7 @@ export class FixMerger {
   }
 
   location(now: number, staleMs: number): Location {
-    const fresh = now - this.heard <= staleMs;
+    const fresh = ageOf(now, this.heard) <= staleMs;
     const has = fresh && this.valid && this.lat !== undefined && this.mode !== 1;
     const fix: Location['fix'] = !has
       ? 'none'

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Duration } from '../../../schemas/common.js';
+import { ageOf } from '../../core/clock.js';
 import type { DriverContext, Result } from '../../core/types.js';
 import { errors } from '../errors.js';
 import { SerialLink } from '../serial/serial-link.js';
@@ -256,7 +257,7 @@ class Elm327 {
   /** With the ignition off at connect, what the car supports is learnt once it answers (tried every 30 s). */
   private async rediscover(): Promise<void> {
     const now = this.ctx.clock.now();
-    if (now - this.discoveredAt < REDISCOVER_MS) return;
+    if (ageOf(now, this.discoveredAt) < REDISCOVER_MS) return;
     this.discoveredAt = now;
     await this.discover();
   }
