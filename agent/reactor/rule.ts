@@ -113,7 +113,10 @@ export class RuleRunner implements Handler, Ring {
       return;
     }
     this.hold = saved;
-    if (!saved.fired) this.armHold(saved.since + this.rule.for - this.env.host.clock.now());
+    if (saved.fired) return;
+    // Begun after now (the clock set back since): how long it held is not known, so it waits its whole time again.
+    const now = this.env.host.clock.now();
+    this.armHold(saved.since > now ? this.rule.for : saved.since + this.rule.for - now);
   }
 
   dispose(): void {

@@ -152,7 +152,8 @@ describe('for, throttle, debounce', () => {
     assert.deepEqual(only(tags(), 'out/'), []);
   });
 
-  it('for: a hold survives a restart of the agent', async () => {
+  /** `overspeed` held for 20 s, its agent stopped, `between` done, and an agent started again on the same data. */
+  async function heldAcrossRestart(between: (clock: FakeClock) => Promise<void> | void) {
     const dir = tmpDir();
     writeFiles(dir, {
       'c.yaml': `version: 1\nunit: { data_dir: var }\nreactor:\n  rules:\n${overspeed.replace(/^/gm, '    ')}`,
@@ -164,14 +165,27 @@ describe('for, throttle, debounce', () => {
     first.emit('speed', { v: 120 });
     await clock.advance(20_000);
     await first.stop();
-    await clock.advance(5_000);
+    await between(clock);
     const second = new Agent(config, { clock });
     const seen: string[] = [];
     second.bus.on('out/#', (e) => seen.push(`${e.tag}@${e.ts - clock.now()}`));
     await second.start();
     after(() => second.stop());
     assert.equal(second.reactor.list()[0]!.holding !== undefined, true);
+    return { clock, seen };
+  }
+
+  it('for: a hold survives a restart of the agent', async () => {
+    const { clock, seen } = await heldAcrossRestart((c) => c.advance(5_000));
     await clock.advance(4_999);
+    assert.deepEqual(seen, []);
+    await clock.advance(1);
+    assert.deepEqual(seen, ['out/overspeed@0']);
+  });
+
+  it('for: a hold restored after the clock was set back waits its whole time again, not as long as the clock went back', async () => {
+    const { clock, seen } = await heldAcrossRestart((c) => c.jump(-86_400_000));
+    await clock.advance(29_999);
     assert.deepEqual(seen, []);
     await clock.advance(1);
     assert.deepEqual(seen, ['out/overspeed@0']);
