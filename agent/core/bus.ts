@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Event as EventSchema } from '../../schemas/wire.js';
 import { asyncScope } from './async-scope.js';
 import { type Clock, realClock } from './clock.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { DriverContext, DriverInstance } from '../core/types.js';
 import type { HookDef } from '../hooks/types.js';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { HookKind } from '../../schemas/services.js';
 import type { HandlerError, HookContext, HookFns, Result } from '../core/types.js';
 

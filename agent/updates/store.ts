@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { UpdateKindT } from '../../schemas/common.js';
 import { readJsonFile, writeDurably } from '../core/durable-file.js';
 import { errors, errorText, type PitcrewError } from '../core/errors.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Cause } from '../../core/bus.js';
 import type { Condition } from '../../core/types.js';
 import type { ReactorHost } from '../host.js';
