@@ -5,6 +5,11 @@ import { statfs } from 'node:fs/promises';
  * what one install or commit brings never takes the last of it.
  */
 export async function roomUnder(dir: string): Promise<number> {
+  return Math.floor((await freeUnder(dir)) * 0.95);
+}
+
+/** Free bytes of the file system that holds `dir`, as a user other than root may write them. */
+export async function freeUnder(dir: string): Promise<number> {
   const s = await statfs(dir);
-  return Math.floor(s.bavail * s.bsize * 0.95);
+  return s.bavail * s.bsize;
 }

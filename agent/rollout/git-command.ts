@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { freeUnder } from '../core/disk-room.js';
 import { errors, errorText } from './errors.js';
 
 const run = promisify(execFile);
@@ -41,6 +42,43 @@ export async function git(
     const err = e as { stderr?: string };
     throw errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(err.stderr ?? errorText(e))}`);
   }
+}
+
+/** How often `withinDisk` looks at the free space. */
+const DISK_LOOK_MS = 200;
+
+/**
+ * Runs `work` (given a signal that ends it) while watching the free space of the file system under
+ * `dir`: once it has taken more than `bytes` of it (looked at every 200 ms, and when it ends), it
+ * is stopped and the result is `over: true`. For what no single file's bound holds (git over plain
+ * HTTP fetches a history object by object); a writer beside it counts too, which errs towards stopping.
+ */
+export async function withinDisk(
+  dir: string,
+  bytes: number,
+  work: (signal: AbortSignal) => Promise<unknown>,
+  signal?: AbortSignal,
+): Promise<{ over: boolean }> {
+  const before = await freeUnder(dir);
+  const taken = async () => before - (await freeUnder(dir)) > bytes;
+  const own = new AbortController();
+  let over = false;
+  const look = setInterval(() => {
+    void taken().then((t) => {
+      if (t && !over) {
+        over = true;
+        own.abort();
+      }
+    });
+  }, DISK_LOOK_MS);
+  try {
+    await work(signal ? AbortSignal.any([signal, own.signal]) : own.signal);
+  } catch (e) {
+    if (!over) throw e;
+  } finally {
+    clearInterval(look);
+  }
+  return { over: over || (await taken()) };
 }
 
 /** What a commit's checkout writes: its files (blobs and symbolic links) and their bytes. */

@@ -6,7 +6,7 @@ import { roomUnder } from '../core/disk-room.js';
 import { flushFileSystem, readJsonFile, writeDurably } from '../core/durable-file.js';
 import type { Part, PartContext, ReloaderPort } from '../parts/context.js';
 import { errors, errorText } from './errors.js';
-import { git, treeSize } from './git-command.js';
+import { git, treeSize, withinDisk } from './git-command.js';
 
 export type GitSettings = NonNullable<RolloutT['git']>;
 
@@ -243,7 +243,7 @@ export class GitRollout implements Part {
    */
   private async fetch(): Promise<string | undefined> {
     const bound = this.git.max_size + this.git.max_files * 100 + 65_536;
-    const fetch = (depth: string[]) =>
+    const fetch = (depth: string[], signal = this.stopping.signal) =>
       git(['fetch', '--quiet', ...depth, '--no-tags', '--', this.git.repo, this.git.branch], {
         cwd: this.dir,
         config: [
@@ -255,14 +255,23 @@ export class GitRollout implements Part {
         ],
         maxFileBytes: bound,
         timeout: 30 * 60_000,
-        signal: this.stopping.signal,
+        signal,
       });
     try {
-      await fetch(['--depth', '1']).catch((e) => {
-        if (!/does not support shallow/.test(errorText(e))) throw e;
-        return fetch([]);
-      });
-      return undefined;
+      const shallow = await fetch(['--depth', '1']).then(
+        () => true,
+        (e) => {
+          if (!/does not support shallow/.test(errorText(e))) throw e;
+          return false;
+        },
+      );
+      if (shallow) return undefined;
+      // The whole history, object by object: bounded in all by the disk it takes, each file by `bound`.
+      const { over } = await withinDisk(this.dir, bound, (signal) => fetch([], signal), this.stopping.signal);
+      if (!over) return undefined;
+      clearStale(this.dir);
+      await this.cmd(['prune', '--expire=now']);
+      return `took more than ${bound} bytes of the disk while being fetched (with its history: plain HTTP)`;
     } catch (e) {
       if (clearStale(this.dir) >= bound) return `took more than ${bound} bytes while being fetched`;
       throw e;

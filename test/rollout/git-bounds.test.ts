@@ -6,6 +6,7 @@
  * the one fetched, over plain HTTP too; a stop ends a git that hangs.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -185,18 +186,7 @@ describe('git rollout within bounds', () => {
 
   it('fetches from a plain HTTP server ("dumb" HTTP, which cannot send a commit without its history)', async () => {
     const { origin, commit } = repo();
-    const server = http.createServer((req, res) => {
-      const file = path.join(
-        origin,
-        new URL(req.url ?? '/', 'http://unit').pathname.replace(/^\/origin\.git/, ''),
-      );
-      if (!file.startsWith(`${origin}/`) || !existsSync(file) || statSync(file).isDirectory())
-        res.writeHead(404).end();
-      else createReadStream(file).pipe(res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    after(() => server.close());
-    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/origin.git`;
+    const url = await plainHttp(origin);
     // A plain HTTP server serves the files git keeps for it: written again after each push.
     const served = (yaml: string, message: string) => {
       const c = commit(yaml, message);
@@ -205,4 +195,55 @@ describe('git rollout within bounds', () => {
     };
     await appliesOver(url, served, 'over_plain_http', 'plain HTTP');
   });
+
+  it('over plain HTTP, a history larger in all than the bound is stopped and removed, each of its files under it', async () => {
+    const { origin, commitFiles } = repo();
+    const home = tmpDir('pitcrew-unit-');
+    const url = await plainHttp(origin, 20);
+    const yaml = (name: string) => config(home, url, rule(name), BOUNDS);
+    const a = commitFiles({ 'pitcrew.yaml': yaml('first') }, 'first');
+    git(origin, 'update-server-info');
+    const { rollout } = await rolloutAgent(home, url, '', BOUNDS);
+    const s = () => rollout.status() as GitRolloutStatus;
+    await waitFor(
+      () => s().last?.commit === a,
+      'the first commit',
+      () => JSON.stringify(s()),
+    );
+    // 8 drive logs of 200 KB committed one after another, then removed: the head is small, its history 1.6 MB.
+    for (let i = 0; i < 8; i++) commitFiles({ [`drive${i}.bin`]: randomBytes(200 * 1024) }, `drive ${i}`);
+    const gone = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`drive${i}.bin`, null]));
+    const head = commitFiles({ ...gone, 'pitcrew.yaml': yaml('after') }, 'logs removed');
+    git(origin, 'update-server-info');
+    await waitFor(
+      () => s().last?.commit === head,
+      'the head tried',
+      () => JSON.stringify(s()),
+      60_000,
+    );
+    assert.equal(s().last!.status, 'rejected');
+    assert.match(s().last!.errors[0]!, /took more than \d+ bytes of the disk while being fetched/);
+    const objects = execFileSync('du', ['-sb', path.join(home, 'var', 'rollout', 'git', '.git', 'objects')], {
+      encoding: 'utf8',
+    });
+    assert.ok(Number.parseInt(objects, 10) < 400 * 1024, `what it fetched is removed: ${objects}`);
+  });
 });
+
+/** A plain HTTP server of `origin`'s files, each answered `delayMs` late (a slow link); its URL. */
+async function plainHttp(origin: string, delayMs = 0): Promise<string> {
+  const server = http.createServer((req, res) => {
+    const file = path.join(
+      origin,
+      new URL(req.url ?? '/', 'http://unit').pathname.replace(/^\/origin\.git/, ''),
+    );
+    setTimeout(() => {
+      if (!file.startsWith(`${origin}/`) || !existsSync(file) || statSync(file).isDirectory())
+        res.writeHead(404).end();
+      else createReadStream(file).pipe(res);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => server.close());
+  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/origin.git`;
+}
