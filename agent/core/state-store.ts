@@ -129,9 +129,15 @@ export class StateStore extends State {
     const file = stateFile(dataDir);
     const onFail = failed && ((e: unknown) => failed(file, e));
     let tables!: [Table, Table];
-    const db = openWal(file, 'NORMAL', (db) => {
-      tables = [new Table(sqliteRows(db, 'state'), onFail), new Table(sqliteRows(db, 'internal'), onFail)];
-    });
+    // A small page cache: the values are read once, at the start, into the tree; after it only written.
+    const db = openWal(
+      file,
+      'NORMAL',
+      (db) => {
+        tables = [new Table(sqliteRows(db, 'state'), onFail), new Table(sqliteRows(db, 'internal'), onFail)];
+      },
+      64,
+    );
     super(...tables);
     this.db = db;
   }
