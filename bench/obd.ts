@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SerialPort } from 'serialport';
 import { Bus } from '../agent/core/bus.js';
 import { realClock } from '../agent/core/clock.js';
 import { silentLogger } from '../agent/core/logger.js';
 import type { Result } from '../agent/core/types.js';
 import { elm327 } from '../agent/drivers/obd/elm327.js';
+import { openSerialPort } from '../agent/drivers/serial/open-port.js';
 import { CAR, ElmEmulator } from '../test/helpers/elm-emulator.js';
 import { report } from './_report.js';
 import { rng } from './_workload.js';
@@ -43,8 +43,7 @@ await elm.attach();
 
 /** The floor: request, prompt, next request, on the bare port. */
 async function bare(): Promise<number> {
-  const p = new SerialPort({ path: port, baudRate: 38400, autoOpen: false });
-  await new Promise<void>((resolve, reject) => p.open((e) => (e ? reject(e) : resolve())));
+  const p = await openSerialPort(port, 38400);
   let prompt: () => void = () => {};
   p.on('data', (b: Buffer) => b.includes(0x3e) && prompt());
   const t0 = performance.now();

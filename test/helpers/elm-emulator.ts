@@ -5,7 +5,8 @@
  * fixtures/obd/ELM327-RESPONSES.md and independent of the driver's parser. Faults are switched on
  * per test.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { openSerialPort } from '../../agent/drivers/serial/open-port.js';
 
 export interface Car {
   /** ECU id → mode 01 PID → data bytes. */
@@ -98,8 +99,7 @@ export class ElmEmulator {
    */
   async attach(): Promise<void> {
     await this.close();
-    const port = new SerialPort({ path: this.path, baudRate: 38400, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const port = await openSerialPort(this.path, 38400);
     port.on('data', (b: Buffer) => this.input(b.toString('latin1')));
     port.on('error', () => {});
     this.port = port;

@@ -1,5 +1,6 @@
 /** A GNSS receiver on the far end of a pty pair: streams an NMEA log at a serial line's pace. */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { openSerialPort } from '../../agent/drivers/serial/open-port.js';
 
 export class NmeaFeeder {
   private port?: SerialPort;
@@ -11,8 +12,7 @@ export class NmeaFeeder {
   /** Opens the device end (again after an unplug); the old port is closed first, as in the ELM327 emulator. */
   async attach(): Promise<void> {
     await this.close();
-    const port = new SerialPort({ path: this.path, baudRate: 9600, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const port = await openSerialPort(this.path, 9600);
     port.on('error', () => {});
     this.port = port;
     this.stopped = false;

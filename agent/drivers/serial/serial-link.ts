@@ -1,10 +1,10 @@
 import { access } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';
 import { backoffDelay } from '../../core/backoff.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import { errors, errorText } from '../errors.js';
+import { openSerialPort } from './open-port.js';
 
 export interface SerialLinkOptions {
   path: string;
@@ -52,7 +52,7 @@ export class SerialLink {
     this.state = 'opening';
     let port: SerialPort | undefined;
     try {
-      port = await open(this.opts.path, this.opts.baudRate);
+      port = await openSerialPort(this.opts.path, this.opts.baudRate);
       if (this.state !== 'opening') return void port.close();
       this.port = port;
       const current = port;
@@ -134,19 +134,4 @@ export class SerialLink {
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
-}
-
-/**
- * The native addon loads with the first port opened: a unit with no serial service never pays for
- * it. Required, not imported: the bundled command's cached code cannot import().
- */
-let addon: typeof import('serialport') | undefined;
-
-function open(path: string, baudRate: number): Promise<SerialPort> {
-  addon ??= createRequire(import.meta.url)('serialport') as typeof import('serialport');
-  const { SerialPort } = addon;
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
-    port.open((e) => (e ? reject(e) : resolve(port)));
-  });
 }
