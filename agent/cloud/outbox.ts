@@ -53,14 +53,6 @@ export interface OutboxHooks {
 /** Where a unit's outbox is. */
 export const outboxFile = (dataDir: string) => path.join(dataDir, 'outbox.db');
 
-/**
- * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL, synchronous
- * FULL: a committed record survives a power cut). Pushes are grouped: the records pushed in one
- * turn of the event loop (up to MAX_GROUP) go in one transaction with one sync, and each push's
- * promise resolves once its record is synced. A record leaves only when the link acknowledges it
- * (`ack`), or when it is the oldest and the queue is past `maxRecords` or `maxBytes`. Depth and
- * bytes are kept in memory, so status costs no query.
- */
 /** The most an outbox held in memory (its card read-only) keeps, of a unit's few hundred MB. */
 const IN_MEMORY: OutboxLimits = { maxRecords: 50_000, maxBytes: 8 * 1024 * 1024 };
 
@@ -69,6 +61,14 @@ const withinMemory = (l: OutboxLimits): OutboxLimits => ({
   maxBytes: Math.min(l.maxBytes, IN_MEMORY.maxBytes),
 });
 
+/**
+ * Records bound for the cloud, on disk before they count as accepted (SQLite, WAL, synchronous
+ * FULL: a committed record survives a power cut). Pushes are grouped: the records pushed in one
+ * turn of the event loop (up to MAX_GROUP) go in one transaction with one sync, and each push's
+ * promise resolves once its record is synced. A record leaves only when the link acknowledges it
+ * (`ack`), or when it is the oldest and the queue is past `maxRecords` or `maxBytes`. Depth and
+ * bytes are kept in memory, so status costs no query.
+ */
 export class Outbox implements RecordSink {
   private readonly db: Database.Database;
   private readonly writeGroup: (rows: Pending[]) => void;

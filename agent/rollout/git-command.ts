@@ -64,12 +64,15 @@ export async function withinDisk(
   const own = new AbortController();
   let over = false;
   const look = setInterval(() => {
-    void taken().then((t) => {
-      if (t && !over) {
-        over = true;
-        own.abort();
-      }
-    });
+    taken().then(
+      (t) => {
+        if (t && !over) {
+          over = true;
+          own.abort();
+        }
+      },
+      () => {}, // the directory gone (a stop): the work ends on its own
+    );
   }, DISK_LOOK_MS);
   try {
     await work(signal ? AbortSignal.any([signal, own.signal]) : own.signal);

@@ -204,10 +204,10 @@ export class Agent {
   private async startParts(): Promise<void> {
     this.startedAt = this.clock.now();
     try {
-      // The lock's database creates the data directory (0700) before anything else touches it.
-      const damaged = (file: string, e: PitcrewError) => this.storage.damaged(file, e);
       // A card the kernel remounted read-only: the agent runs on from memory, and says so.
       if (readOnly(this.dataDir)) this.storage.readOnly(this.dataDir);
+      const damaged = (file: string, e: PitcrewError) => this.storage.damaged(file, e);
+      // The lock's database creates the data directory (0700) before anything else touches it.
       this.releases.push(lockDataDir(this.dataDir, damaged));
       this.releases.push(catchStrayErrors((e) => this.faults.stray(e)));
       this.releases.push(watchStalls((ms) => this.faults.stalled(ms)));
