@@ -1,9 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { freeUnder } from '../core/disk-room.js';
+import { signalGroup } from '../core/process-group.js';
 import { errors, errorText } from './errors.js';
-
-const run = promisify(execFile);
 
 /** The last line git said: its reason, after any progress or hints. */
 const lastLine = (said: string) => said.trim().split('\n').at(-1);
@@ -26,8 +24,12 @@ export interface GitOptions {
   signal?: AbortSignal;
 }
 
-/** Runs `git args`; its stdout, trimmed. A failure says which command and git's last line. */
-export async function git(
+/**
+ * Runs `git args`; its stdout, trimmed. A failure says which command and git's last line. git runs
+ * in a process group of its own, which a stop, `timeout` or `signal` ends whole: the helper git
+ * starts for HTTP (git-remote-http) went on downloading when only git was ended.
+ */
+export function git(
   args: string[],
   { cwd, config = [], maxFileBytes, timeout = 120_000, signal }: GitOptions,
 ): Promise<string> {
@@ -36,12 +38,39 @@ export async function git(
     maxFileBytes === undefined
       ? ['git', argv]
       : ['sh', ['-c', 'ulimit -f "$0" && exec git "$@"', String(Math.ceil(maxFileBytes / 512)), ...argv]];
-  try {
-    return (await run(file, fileArgs, { cwd, timeout, signal, env: env() })).stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string };
-    throw errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(err.stderr ?? errorText(e))}`);
-  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, fileArgs, {
+      cwd,
+      env: env(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    let ended: string | undefined;
+    const end = (why: string) => {
+      ended ??= why;
+      signalGroup(child, 'SIGTERM');
+    };
+    const timer = setTimeout(() => end(`timed out after ${timeout} ms`), timeout);
+    const stop = () => end('stopped');
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
+    const done = (e?: unknown) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      if (e === undefined) resolve(stdout.trim());
+      else reject(errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(ended ?? (stderr || errorText(e)))}`));
+    };
+    child.on('error', done);
+    child.on('close', (code, sig) => done(code === 0 && !ended ? undefined : `exit ${code ?? sig}`));
+  });
 }
 
 /** How often `withinDisk` looks at the free space. */

@@ -5,6 +5,7 @@ import { backoffDelay } from '../../core/backoff.js';
 import type { Clock, Timer } from '../../core/clock.js';
 import { LineSplitter, TOO_LONG } from '../../core/lines.js';
 import type { Logger } from '../../core/logger.js';
+import { signalGroup } from '../../core/process-group.js';
 import { errorCode, errors, errorText } from '../errors.js';
 import type { ErrorInfoT } from '../model.js';
 import type { EntryPoint } from './entry.js';
@@ -169,12 +170,3 @@ export class InstanceProcess {
 }
 
 const toInfo = (e: Error & { code?: string }): ErrorInfoT => ({ message: e.message, code: e.code });
-
-/** The whole group (its children too), not just the process; a group already gone is fine. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // ESRCH: it exited between the check and the signal.
-  }
-}
