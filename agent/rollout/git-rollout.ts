@@ -34,8 +34,8 @@ const packsOf = (checkout: string) => path.join(checkout, '.git', 'objects', 'pa
 
 /**
  * What a git stopped part-way leaves (the agent killed, a power cut, a fetch over its bound):
- * lock files, which would refuse every later command, and partial packs. The largest partial
- * pack's size, or 0.
+ * lock files, which would refuse every later command, partial packs, and objects partly
+ * downloaded over plain HTTP. The largest partial file's size, or 0.
  */
 function clearStale(checkout: string): number {
   let largest = 0;
@@ -49,6 +49,10 @@ function clearStale(checkout: string): number {
   };
   clear(path.join(checkout, '.git'), (n) => n.endsWith('.lock'));
   clear(packsOf(checkout), (n) => n.startsWith('tmp_'));
+  // Objects a plain-HTTP fetch was downloading (`<object>.temp`, in their fan-out directories).
+  const objects = path.join(checkout, '.git', 'objects');
+  for (const fan of existsSync(objects) ? readdirSync(objects) : [])
+    if (/^[0-9a-f]{2}$/.test(fan)) clear(path.join(objects, fan), (n) => n.endsWith('.temp'));
   return largest;
 }
 
