@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import path from 'node:path';
 import { flushFileSystem, writeDurably } from '../core/durable-file.js';
 import type { Logger } from '../core/logger.js';
+import { tailOf } from '../core/output-tail.js';
 import { moduleDependencies } from '../sdk-resolve.js';
 import { errors } from './errors.js';
 
@@ -24,10 +25,7 @@ function npm(args: string[], cwd: string): Promise<void> {
         npm_config_audit: 'false',
       },
     });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      err = (err + c).slice(-TAIL);
-    });
+    const err = tailOf(child.stderr, TAIL);
     const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -36,7 +34,7 @@ function npm(args: string[], cwd: string): Promise<void> {
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`npm ${args[0]} exited with ${code}: ${err.trim()}`));
+      else reject(new Error(`npm ${args[0]} exited with ${code}: ${err().trim()}`));
     });
   });
 }

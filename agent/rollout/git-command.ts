@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { freeUnder } from '../core/disk-room.js';
+import { tailOf } from '../core/output-tail.js';
 import { signalGroup } from '../core/process-group.js';
 import { errors, errorText } from './errors.js';
 
 /** The last line git said: its reason, after any progress or hints. */
 const lastLine = (said: string) => said.trim().split('\n').at(-1);
+
+/** Most of git's answer taken (as `execFile`'s buffer was), and of what it says, the last part kept. */
+const MAX_STDOUT = 1024 * 1024;
+const SAID_CHARS = 4096;
 
 /** Never a prompt for credentials: a unit has nobody to answer it. */
 const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
@@ -45,19 +50,18 @@ export function git(
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
     let ended: string | undefined;
     const end = (why: string) => {
       ended ??= why;
       signalGroup(child, 'SIGTERM');
     };
+    // What git answers is whole, up to a bound (a server's refs are many at most); what it says, a tail.
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (stdout.length > MAX_STDOUT) end(`wrote more than ${MAX_STDOUT} characters`);
+    });
+    const stderr = tailOf(child.stderr, SAID_CHARS);
     const timer = setTimeout(() => end(`timed out after ${timeout} ms`), timeout);
     const stop = () => end('stopped');
     signal?.addEventListener('abort', stop, { once: true });
@@ -66,7 +70,7 @@ export function git(
       clearTimeout(timer);
       signal?.removeEventListener('abort', stop);
       if (e === undefined) resolve(stdout.trim());
-      else reject(errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(ended ?? (stderr || errorText(e)))}`));
+      else reject(errors.DRIVER_ERROR(`git ${args[0]}: ${lastLine(ended ?? (stderr() || errorText(e)))}`));
     };
     child.on('error', done);
     child.on('close', (code, sig) => done(code === 0 && !ended ? undefined : `exit ${code ?? sig}`));
@@ -139,7 +143,6 @@ export function treeSize(
     });
     const size: TreeSize = { files: 0, bytes: 0 };
     let rest = '';
-    let stderr = '';
     child.stdout.setEncoding('latin1').on('data', (chunk: string) => {
       if (size.over) return;
       const records = (rest + chunk).split('\0');
@@ -157,13 +160,11 @@ export function treeSize(
         }
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4096);
-    });
+    const stderr = tailOf(child.stderr, SAID_CHARS);
     child.on('error', reject);
     child.on('close', (code) => {
       if (size.over || code === 0) resolve(size);
-      else reject(errors.DRIVER_ERROR(`git ls-tree: ${lastLine(stderr)}`));
+      else reject(errors.DRIVER_ERROR(`git ls-tree: ${lastLine(stderr())}`));
     });
   });
 }

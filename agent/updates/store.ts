@@ -23,6 +23,8 @@ type Floor = z.infer<typeof Floor>;
 
 const NONE: Floor = { sequence: 0, digest: '' };
 
+const sameFloor = (a: Floor, b: Floor) => a.sequence === b.sequence && a.digest === b.digest;
+
 /** Where the store says what went wrong with its files. */
 export interface StoreFaults {
   storage: Pick<StorageFaults, 'damaged' | 'report'>;
@@ -70,7 +72,7 @@ export class UpdateStore {
     this.floor = kept && kept.sequence >= inDb.sequence ? kept : inDb;
     // A unit from before the file, or one whose file was lost: it is written now, while the database
     // is whole; on a full card, said, and the database's copy serves until the next desired status.
-    if (kept?.sequence !== this.floor.sequence || kept.digest !== this.floor.digest) {
+    if (!kept || !sameFloor(kept, this.floor)) {
       try {
         this.writeFloor(this.floor);
       } catch (e) {
@@ -103,7 +105,7 @@ export class UpdateStore {
   }
 
   set lastDesired(d: Floor) {
-    if (d.sequence === this.floor.sequence && d.digest === this.floor.digest) return;
+    if (sameFloor(d, this.floor)) return;
     this.writeFloor(d);
     this.setMeta('desired', d);
     this.floor = d;

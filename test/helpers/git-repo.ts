@@ -44,7 +44,7 @@ export function repo() {
     return git(work, 'rev-parse', 'HEAD');
   };
   const commit = (yaml: string, message: string) => commitFiles({ 'pitcrew.yaml': yaml }, message);
-  return { dir, origin, commit, commitFiles };
+  return { dir, origin, work, commit, commitFiles };
 }
 
 /**

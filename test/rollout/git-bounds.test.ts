@@ -13,6 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { git as runGit } from '../../agent/rollout/git-command.js';
 import { type GitRolloutStatus, keptCommit } from '../../agent/rollout/git-rollout.js';
 import { startCli } from '../helpers/cli.js';
 import { appliesOver, config, git, repo, rolloutAgent } from '../helpers/git-repo.js';
@@ -194,6 +195,17 @@ describe('git rollout within bounds', () => {
       return c;
     };
     await appliesOver(url, served, 'over_plain_http', 'plain HTTP');
+  });
+
+  it('what git answers is taken up to 1 MB; past it git is ended and says so', async () => {
+    const { work, commitFiles } = repo();
+    commitFiles({ 'big.txt': 'x'.repeat(2 * 1024 * 1024) }, 'big');
+    const blob = git(work, 'rev-parse', 'HEAD:big.txt');
+    await assert.rejects(
+      runGit(['cat-file', 'blob', blob], { cwd: work }),
+      /git cat-file: wrote more than 1048576 characters/,
+    );
+    assert.equal(await runGit(['cat-file', '-s', blob], { cwd: work }), String(2 * 1024 * 1024));
   });
 
   it('over plain HTTP, a history larger in all than the bound is stopped and removed, each of its files under it', async () => {

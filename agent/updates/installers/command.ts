@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
+import { tailOf } from '../../core/output-tail.js';
 import { compileTemplate } from '../../core/templates.js';
 import { errors } from '../errors.js';
 import type { ItemT } from '../model.js';
@@ -80,15 +81,9 @@ export class CommandInstaller implements Installer {
       const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const pid = child.pid;
       if (pid !== undefined) this.processes?.track(pid);
-      let tail = '';
-      let out = '';
+      const tail = tailOf(child.stderr, TAIL_BYTES);
+      const out = tailOf(child.stdout, TAIL_BYTES);
       let timedOut = false;
-      child.stderr.setEncoding('utf8').on('data', (s: string) => {
-        tail = (tail + s).slice(-TAIL_BYTES);
-      });
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        out = (out + s).slice(-TAIL_BYTES);
-      });
       const timer = this.clock.setTimeout(() => {
         timedOut = true;
         child.kill('SIGTERM');
@@ -101,13 +96,13 @@ export class CommandInstaller implements Installer {
       child.on('close', (code, sig) => {
         timer.cancel();
         if (pid !== undefined) this.processes?.untrack(pid);
-        if (code === 0 && !timedOut) return resolve(out);
+        if (code === 0 && !timedOut) return resolve(out());
         const why = timedOut
           ? `killed after the ${this.timeoutMs} ms timeout`
           : code === null
             ? `killed by ${sig}`
             : `exit code ${code}`;
-        const text = tail.trim();
+        const text = tail().trim();
         reject(
           Object.assign(errors.UPDATE_INSTALL(item.id, `${cmd} ${why}${text ? `: ${text}` : ''}`), {
             exitCode: code ?? undefined,
