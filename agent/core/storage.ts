@@ -18,6 +18,7 @@ import type { Clock } from './clock.js';
 import { errors, errorText, type PitcrewError } from './errors.js';
 import type { Logger } from './logger.js';
 import { OncePer } from './once-per.js';
+import { withWal } from './sqlite-wal.js';
 
 /** Creates the data directory, readable by the agent's user only. */
 function ensureDataDir(dir: string): void {
@@ -43,22 +44,24 @@ export function readOnly(dir: string): boolean {
   }
 }
 
-/** The largest database file read into memory from a read-only card: a queue that grew offline stays on it. */
+/** The largest database read into memory from a read-only card, its file and log together: a queue that grew offline stays on it. */
 const MEMORY_COPY_MAX = 16 * 1024 * 1024;
 
 /**
- * A database on a read-only card, as an in-memory copy of what its file holds: the agent runs on,
- * what it writes kept until it stops. Only the file is read, not what a crash left in its log
- * alone; one that is missing, too large or not readable as a database gives an empty one.
+ * A database on a read-only card, as an in-memory copy of what its file and its log hold (what a
+ * crash left in the log alone too): the agent runs on, what it writes kept until it stops. One
+ * that is missing, too large or not readable as a database gives an empty one.
  */
 function memoryCopy(file: string): Database.Database {
   try {
-    if (statSync(file).size <= MEMORY_COPY_MAX) {
+    const logSize = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
+    if (statSync(file).size + logSize <= MEMORY_COPY_MAX) {
       const bytes = readFileSync(file);
+      const withLog = logSize > 0 ? withWal(bytes, readFileSync(`${file}-wal`)) : bytes;
       // Its header's WAL mode, which a database in memory cannot take, read as a rollback journal's.
-      bytes[18] = 1;
-      bytes[19] = 1;
-      const db = new Database(bytes);
+      withLog[18] = 1;
+      withLog[19] = 1;
+      const db = new Database(withLog);
       db.prepare('SELECT count(*) FROM sqlite_master').get();
       return db;
     }
