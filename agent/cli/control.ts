@@ -53,8 +53,8 @@ interface ControlCommand<O> {
   name: string;
   cmd: ControlRequestT['cmd'];
   description: string;
-  /** Commander argument specs (`<tag>`, `[data]`) with their help. */
-  args?: [spec: string, help: string][];
+  /** Commander argument specs (`<tag>`, `[data]`) with their help, and an optional one's default. */
+  args?: [spec: string, help: string, fallback?: string][];
   /** Options beyond the socket's: flags, help, default. */
   options?: [flags: string, help: string, fallback?: string][];
   request?(argv: (string | undefined)[], opts: SocketOpts & O): Record<string, unknown>;
@@ -75,7 +75,7 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
     name: 'rollout',
     cmd: 'rollout',
     description: 'where config changes come from: status, or pull (fetch from git, or reload the file) now',
-    args: [['<action>', 'status | pull']],
+    args: [['[action]', 'status | pull', 'status']],
     request: ([action]) => ({ action }),
     print: () => pretty,
   },
@@ -84,7 +84,7 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
     cmd: 'update',
     description: 'SOTA/FOTA updates: status, or start / cancel one (fota | sota)',
     args: [
-      ['<action>', 'status | start | cancel'],
+      ['[action]', 'status | start | cancel', 'status'],
       ['[kind]', 'fota | sota (for start and cancel)'],
     ],
     request: ([action, kind]) => ({ action, ...(kind ? { kind } : {}) }),
@@ -94,7 +94,7 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
     name: 'power',
     cmd: 'power',
     description: 'power: battery voltage, the next action and why, inhibitors, last sleep and wake',
-    args: [['<action>', 'status']],
+    args: [['[action]', 'status', 'status']],
     options: [['--json', 'print JSON even on a terminal']],
     request: ([action]) => ({ action }),
     print: (_a, opts) => (human(opts) ? (r) => console.log(powerText(r as PowerStatus, Date.now())) : pretty),
@@ -113,7 +113,7 @@ const COMMANDS: ControlCommand<{ json?: boolean; timeout?: string }>[] = [
     cmd: 'worker',
     description: 'list workers, or start / pause / resume / kill one',
     args: [
-      ['<action>', 'list | start | pause | resume | kill'],
+      ['[action]', 'list | start | pause | resume | kill', 'list'],
       ['[service]', 'service name'],
       ['[name]', 'worker name'],
     ],
@@ -213,7 +213,7 @@ export function registerControl(program: Command): void {
   registerTap(program);
   for (const c of COMMANDS) {
     const command = program.command(c.name).description(c.description);
-    for (const [spec, help] of c.args ?? []) command.argument(spec, help);
+    for (const [spec, help, fallback] of c.args ?? []) command.argument(spec, help, fallback);
     for (const [flags, help, fallback] of c.options ?? []) command.option(flags, help, fallback);
     command
       .option('-c, --config <file>', CONFIG_HELP, defaultConfig())

@@ -23,6 +23,9 @@ export interface RuleSummary {
   last?: Trace;
 }
 
+/** How often one rule's failures are told in the log. */
+const FAILURE_REPORT_MS = 60_000;
+
 interface Loaded {
   runner: RuleRunner;
   unsubscribe: (() => void)[];
@@ -40,6 +43,7 @@ export class Reactor implements Extension {
   private readonly env: ActionEnv;
 
   private readonly loopReports: OncePer;
+  private readonly failureReports: OncePer;
 
   constructor(
     private readonly host: ReactorHost,
@@ -54,6 +58,7 @@ export class Reactor implements Extension {
       traces: new TraceStore(),
       condition,
       compile: (list) => compileActions(list, env),
+      failed: (rule, error, code, count) => this.failed(rule, error, code, count),
       runData: (event, match, now, own) => {
         if (!own && last && last.event === event && last.match === match && last.now === now) return last;
         const data: RunData = {
@@ -70,8 +75,22 @@ export class Reactor implements Extension {
     };
     this.env = env;
     this.loopReports = new OncePer(host.clock, 10_000);
+    this.failureReports = new OncePer(host.clock, FAILURE_REPORT_MS);
     host.bus.maxDepth = opts.maxDepth ?? 8;
     host.bus.onLoop = (cause, tag) => this.loop(cause, tag);
+  }
+
+  /**
+   * A failed run, in the log at most once per FAILURE_REPORT_MS per rule: a rule that fails on every
+   * event (a template's path never set) is seen in the unit's log, not only in its traces. A dry run
+   * (replay) prints its traces instead.
+   */
+  private failed(rule: string, error: string, code: string | undefined, count: number): void {
+    if (this.env.dry || !this.failureReports.due(rule)) return;
+    this.host.log.warn(
+      { rule, code, errors: count },
+      `rule ${rule} failed: ${error} (${count} ${count === 1 ? 'failure' : 'failures'} so far; its runs: pitcrew trace ${rule})`,
+    );
   }
 
   /** A rule loop, reported (log and `system/reactor/loop`) at most once every 10 s per rule. */

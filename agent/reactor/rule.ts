@@ -195,7 +195,7 @@ export class RuleRunner implements Handler, Ring {
       condition = this.when ? this.when(data) : true;
     } catch (e) {
       const t = this.newTrace(event, false, now);
-      this.env.traces.fail(t, `condition: ${errorText(e)}`, errorCode(e));
+      this.fail(t, `condition: ${errorText(e)}`, errorCode(e));
       this.trace(t);
       return;
     }
@@ -331,12 +331,15 @@ export class RuleRunner implements Handler, Ring {
     }, settle);
   }
 
+  private fail(trace: SlotId, error: string, code: string | undefined): void {
+    this.errors++;
+    this.env.traces.fail(trace, error, code);
+    this.env.failed(this.name, error, code, this.errors);
+  }
+
   private finish(trace: SlotId, detached: boolean, error?: unknown): void {
     const traces = this.env.traces;
-    if (error !== undefined) {
-      this.errors++;
-      traces.fail(trace, errorText(error), errorCode(error));
-    }
+    if (error !== undefined) this.fail(trace, errorText(error), errorCode(error));
     if (!detached) this.trace(trace);
     // A run that ended after its rule was unloaded has no ring to go back to: told, then freed.
     else if (this.base < 0) {

@@ -176,6 +176,16 @@ describe('pitcrew run (real process)', () => {
     assert.match(none.stderr, /no rule 'nope'/);
   });
 
+  it("a rule's failure is said in the agent's log", async () => {
+    assert.equal(ctl('emit', 'custom/test/ping', '{}').code, 0);
+    const line = JSON.parse(await agent.waitFor((l) => l.includes('"rule":"on_ping"'), 20_000, 'stderr')) as {
+      msg: string;
+      errors: number;
+    };
+    assert.match(line.msg, /^rule on_ping failed: 'event\.data\.n' is not set/);
+    assert.equal(line.errors, 1);
+  });
+
   it('worker pause, resume, kill and start', async () => {
     const state = (action: string) => {
       const r = ctl('worker', action, 'obd', 'fast');
@@ -184,7 +194,8 @@ describe('pitcrew run (real process)', () => {
     };
     assert.equal(state('pause'), 'paused');
     const n = agent.lines.filter(tagIs('vehicle/obd/rpm')).length;
-    const list = JSON.parse(ctl('worker', 'list').stdout) as {
+    // With no action, `worker` lists (as `rollout`, `update` and `power` show their status).
+    const list = JSON.parse(ctl('worker').stdout) as {
       service: string;
       name: string;
       state: string;
@@ -199,6 +210,9 @@ describe('pitcrew run (real process)', () => {
     await agent.waitFor(() => agent.lines.filter(tagIs('vehicle/obd/rpm')).length > n);
     assert.equal(state('kill'), 'killed');
     assert.equal(state('start'), 'running');
+    const rollout = ctl('rollout');
+    assert.equal(rollout.code, 0, rollout.stderr);
+    assert.deepEqual(JSON.parse(rollout.stdout), JSON.parse(ctl('rollout', 'status').stdout));
     const unknown = ctl('worker', 'pause', 'obd', 'nope');
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /service 'obd' has no worker 'nope'/);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import pino from 'pino';
 import { loadConfigSync } from '../../agent/config/load.js';
 import { Bus } from '../../agent/core/bus.js';
 import { FakeClock } from '../../agent/core/clock.js';
@@ -475,29 +476,84 @@ describe('the rule set', () => {
   });
 });
 
+/** A reactor's host with no agent around it: a bus, a state store, and `log`. */
+function bareHost(log = silentLogger, clock = new FakeClock(0)): ReactorHost {
+  const fail = () => Promise.reject(new Error('not in this test'));
+  const state = new StateStore(tmpDir());
+  after(() => state.close());
+  return {
+    bus: new Bus(clock),
+    clock,
+    log,
+    signals: new SignalStore(),
+    state,
+    unit: { id: 'u', timezone: 'UTC' },
+    call: fail,
+    worker: fail,
+    returner: fail,
+    publish: fail,
+    startUpdate: () => {
+      throw new Error('not in this test');
+    },
+  };
+}
+
+describe("a rule's failures in the log", () => {
+  it('the first failure of a rule is said at once, then at most once a minute per rule, with the count; a dry run says none', async () => {
+    const lines: { level: number; rule: string; code: string; errors: number; msg: string }[] = [];
+    const log = pino(
+      { level: 'info', base: undefined, timestamp: false },
+      { write: (l: string) => lines.push(JSON.parse(l)) },
+    );
+    const clock = new FakeClock(0);
+    const set = [
+      { name: 'broken', on: 'go', do: [{ emit: { tag: 'out/{{ event.data.missing }}' } }] },
+      { name: 'fine', on: 'go', do: [{ emit: { tag: 'out/fine' } }] },
+    ].map((r) => Rule.parse(r));
+    const host = bareHost(log, clock);
+    const reactor = new Reactor(host, set);
+    await reactor.start();
+    for (let i = 0; i < 5; i++) host.bus.emit('go', { n: i });
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.rule, l.code, l.errors]),
+      [[40, 'broken', 'PITCREW_TEMPLATE_MISSING', 1]],
+    );
+    assert.equal(
+      lines[0]!.msg,
+      "rule broken failed: 'event.data.missing' is not set; check the template's path or guard the action with 'if' (1 failure so far; its runs: pitcrew trace broken)",
+    );
+    clock.jump(59_999);
+    host.bus.emit('go', { n: 5 });
+    assert.equal(lines.length, 1, 'within the minute: counted, not said');
+    clock.jump(1);
+    host.bus.emit('go', { n: 6 });
+    assert.deepEqual(
+      lines.map((l) => l.errors),
+      [1, 7],
+    );
+    assert.deepEqual(
+      reactor.list().map((r) => [r.name, r.errors]),
+      [
+        ['broken', 7],
+        ['fine', 0],
+      ],
+    );
+    await reactor.stop();
+    const dryHost = bareHost(log, clock);
+    const dry = new Reactor(dryHost, set, { dry: true });
+    await dry.start();
+    dryHost.bus.emit('go', { n: 0 });
+    assert.equal(dry.list()[0]!.errors, 1);
+    assert.equal(lines.length, 2, 'a dry run prints its traces instead');
+    await dry.stop();
+  });
+});
+
 describe('what a rule keeps', () => {
   it('a rule of one pattern keeps no reference to the last event it handled', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
-    const dir = tmpDir();
-    const fail = () => Promise.reject(new Error('not in this test'));
-    const state = new StateStore(dir);
-    after(() => state.close());
-    const host: ReactorHost = {
-      bus: new Bus(),
-      clock: new FakeClock(0),
-      log: silentLogger,
-      signals: new SignalStore(),
-      state,
-      unit: { id: 'u', timezone: 'UTC' },
-      call: fail,
-      worker: fail,
-      returner: fail,
-      publish: fail,
-      startUpdate: () => {
-        throw new Error('not in this test');
-      },
-    };
+    const host = bareHost();
     const reactor = new Reactor(
       host,
       [

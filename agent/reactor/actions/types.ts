@@ -57,6 +57,8 @@ export interface ActionEnv {
   condition(expr: unknown): Condition;
   /** The run data of a dispatch: one shared by the rules that only read it, or (`own`) a rule's own. */
   runData(event: unknown, match: readonly string[], now: number, own: boolean): RunData;
+  /** A run of `rule` failed (its `errors`-th failure): said in the log beside its trace. */
+  failed(rule: string, error: string, code: string | undefined, errors: number): void;
 }
 
 /** Config checks an action makes beyond its schema, on the raw config (paths relative to the action's body). */
