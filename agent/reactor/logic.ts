@@ -1,3 +1,4 @@
+import { ageOf } from '../core/clock.js';
 import { ZonedTime } from '../core/cron.js';
 import { inTimetable, inWeek, type TimetableEntryLike, weekOf } from '../core/timetable.js';
 import { distanceOf, distanceOfNumbers, distanceOfPoints } from './distance.js';
@@ -288,13 +289,13 @@ const SPECIAL: Record<string, Compiler> = {
       const read = opts.changedAtOf(known.value);
       return (data) => {
         const at = read();
-        return at === undefined ? null : (nowOf(data, opts) - at) / 1000;
+        return at === undefined ? null : ageOf(nowOf(data, opts), at) / 1000;
       };
     }
     return (data) => {
       const at = opts.changedAt?.(String(path(data)));
       if (at === undefined) return null;
-      return (nowOf(data, opts) - at) / 1000;
+      return ageOf(nowOf(data, opts), at) / 1000;
     };
   },
   in_timetable: (args, opts) => {

@@ -256,7 +256,8 @@ export class UpdateMachine {
         if (this.record.update === u && (this.state === 'downloading' || this.state === 'readyToUpdate'))
           this.cancel(`not installed within its ttl of ${Math.round(u.ttl / 1000)} s`);
       },
-      Math.max(0, u.createdAt + u.ttl - this.deps.clock.now()),
+      // Never more than the whole ttl from now: a clock set back since it was taken on does not stretch it.
+      Math.min(u.ttl, Math.max(0, u.createdAt + u.ttl - this.deps.clock.now())),
     );
   }
 

@@ -70,6 +70,27 @@ describe('the wall clock set back', () => {
     assert.equal(alerts(), 2);
   });
 
+  it("'since' is never negative: a signal changed before the clock went back changed long ago", async () => {
+    const { agent, clock, events } = await rulesAgent(
+      "- { name: still, on: tick, when: { '>': [{ since: signals.obd.speed }, 300] }, do: [{ emit: { tag: still } }] }",
+    );
+    const still = () => events.filter((e) => e.tag === 'still').length;
+    agent.signals.set('obd', 'speed', 50, clock.now());
+    agent.bus.emit('tick', {}, 'test');
+    await clock.advance(301_000);
+    agent.bus.emit('tick', {}, 'test');
+    assert.equal(still(), 1, 'unchanged for 301 s');
+    agent.signals.set('obd', 'speed', 60, clock.now());
+    agent.bus.emit('tick', {}, 'test');
+    assert.equal(still(), 1, 'just changed');
+    clock.jump(-DAY);
+    agent.bus.emit('tick', {}, 'test');
+    assert.equal(still(), 2, 'its age is not known: as a reading from before the step, long ago');
+    agent.signals.set('obd', 'speed', 70, clock.now());
+    agent.bus.emit('tick', {}, 'test');
+    assert.equal(still(), 2, 'the next change counts from the clock as it is now');
+  });
+
   it('a GNSS fix heard before is not fresh', () => {
     const fix = new FixMerger();
     const now = DAY * 10;

@@ -256,6 +256,24 @@ describe('schedules, triggers, cancel, ttl', () => {
     await u.clock.advance(60_000);
     assert.equal(u.state('sota'), 'noUpdate');
   });
+
+  test('ttl: a clock set back does not stretch it (armed again at a schedule change, or a start)', async () => {
+    const u = await updateAgent(sota('trigger'));
+    const nav = u.app('nav', '1');
+    u.send(desired({ services: [nav], sotaSchedule: { type: 'trigger', ttl: 60 } }));
+    await u.reach('sota', 'readyToUpdate');
+    await u.clock.advance(30_000);
+    // The clock corrected a day back (a GNSS week rollover, a unit restored ahead), then the schedule changes.
+    u.clock.jump(-86_400_000);
+    assert.equal(
+      u.send(desired({ services: [nav], sotaSchedule: { type: 'trigger', ttl: 120 } })).sota,
+      'rescheduled',
+    );
+    await u.clock.advance(119_999);
+    assert.equal(u.state('sota'), 'readyToUpdate');
+    await u.clock.advance(1);
+    assert.equal(u.state('sota'), 'noUpdate');
+  });
 });
 
 type Item = { id: string; version: string; status: string; bytes?: number; errorInfo?: { message: string } };
