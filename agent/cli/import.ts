@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { dump } from 'js-yaml';
 import { formatIssue } from '../config/errors.js';
+import { counted } from '../core/counted.js';
 import { importAutopi } from '../import/autopi.js';
 
 export function registerImport(program: Command): void {
@@ -24,7 +25,6 @@ export function registerImport(program: Command): void {
       else process.stdout.write(text);
       for (const issue of issues) console.error(formatIssue(issue));
       if (issues.some((i) => i.message.startsWith('YAML:'))) process.exitCode = 1;
-      else if (issues.length)
-        console.error(`${issues.length} thing${issues.length === 1 ? '' : 's'} to look at (above)`);
+      else if (issues.length) console.error(`${counted(issues.length, 'thing')} to look at (above)`);
     });
 }

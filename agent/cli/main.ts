@@ -7,6 +7,7 @@ import { listenerWarnings } from '../config/listeners.js';
 import { loadChecked } from '../config/load.js';
 import { allRules } from '../config/rules.js';
 import { JSON_SCHEMAS, type SchemaFile } from '../config/schema.js';
+import { counted } from '../core/counted.js';
 import { type ModuleImporter, useImporter } from '../core/load-module.js';
 import { errorCode, errorText } from '../errors.js';
 import { registerBundle } from './bundle.js';
@@ -85,8 +86,8 @@ function registerValidate(program: Command): void {
         const c = loaded.config;
         for (const w of [...loaded.warnings, ...listenerWarnings(c)]) console.error(`warning: ${w}`);
         console.log(
-          `${file}: ok (${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'}, ` +
-            `${Object.keys(c.services).length} services, ${allRules(c).length} rules)`,
+          `${file}: ok (${counted(loaded.files.length, 'file')}, ` +
+            `${counted(Object.keys(c.services).length, 'service')}, ${counted(allRules(c).length, 'rule')})`,
         );
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { counted } from '../core/counted.js';
 import { errors, PitcrewError } from '../core/errors.js';
 
 export interface Pos {
@@ -47,7 +48,7 @@ export class ConfigError extends PitcrewError {
     const sorted = [...issues].sort(byPosition);
     super(
       errors.CONFIG_INVALID.code,
-      `config has ${sorted.length} error${sorted.length === 1 ? '' : 's'}:\n` +
+      `config has ${counted(sorted.length, 'error')}:\n` +
         sorted.map((i) => `  ${formatIssue(i)}`).join('\n'),
     );
     this.name = 'ConfigError';
@@ -58,5 +59,5 @@ export class ConfigError extends PitcrewError {
 /** Prints every issue, one per line, and their count: what `validate` and a failed `run` show. */
 export function printIssues(e: ConfigError, write: (line: string) => void = console.error): void {
   for (const issue of e.issues) write(formatIssue(issue));
-  write(`${e.issues.length} error${e.issues.length === 1 ? '' : 's'}`);
+  write(counted(e.issues.length, 'error'));
 }

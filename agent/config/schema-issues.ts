@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { counted } from '../core/counted.js';
 import { didYouMean } from '../core/suggest.js';
 import type { KeyPath } from './errors.js';
 
@@ -95,7 +96,7 @@ function sizeMessage(issue: Issue & { origin?: string; minimum?: unknown; maximu
         ? 'cannot be empty'
         : `must be ${small ? 'at least' : 'at most'} ${bound} characters`;
     case 'array':
-      return `needs ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}`;
+      return `needs ${small ? 'at least' : 'at most'} ${counted(bound, 'item')}`;
     default:
       return `must be ${small ? '>=' : '<='} ${bound}`;
   }

@@ -1,4 +1,5 @@
 import { type Cause, chainOf } from '../core/bus.js';
+import { counted } from '../core/counted.js';
 import { OncePer } from '../core/once-per.js';
 import type { Extension } from '../core/types.js';
 import { compileActions } from './actions/index.js';
@@ -89,7 +90,7 @@ export class Reactor implements Extension {
     if (this.env.dry || !this.failureReports.due(rule)) return;
     this.host.log.warn(
       { rule, code, errors: count },
-      `rule ${rule} failed: ${error} (${count} ${count === 1 ? 'failure' : 'failures'} so far; its runs: pitcrew trace ${rule})`,
+      `rule ${rule} failed: ${error} (${counted(count, 'failure')} so far; its runs: pitcrew trace ${rule})`,
     );
   }
 

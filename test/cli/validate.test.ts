@@ -34,10 +34,14 @@ describe('pitcrew validate', () => {
 
   it('takes the file as its argument, as -c names it; both, and different, are an error', () => {
     const dir = tmpDir();
-    writeFiles(dir, { 'a.yaml': 'version: 1\n', 'b.yaml': 'version: 2\n' });
+    writeFiles(dir, {
+      'a.yaml':
+        'version: 1\nservices: { car: { driver: sim-vehicle, settings: {} } }\nreactor: { rules: [{ name: r, on: t, do: [{ emit: { tag: x } }] }] }\n',
+      'b.yaml': 'version: 2\n',
+    });
     const ok = runCli(['validate', 'a.yaml'], { cwd: dir });
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^a\.yaml: ok \(1 file/);
+    assert.equal(ok.stdout, 'a.yaml: ok (1 file, 1 service, 1 rule)\n');
     const bad = runCli(['validate', 'b.yaml'], { cwd: dir });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^b\.yaml:1:10 version: version must be 1/);
@@ -108,7 +112,7 @@ describe('pitcrew validate: where the config is and what it includes', () => {
     });
     const home = runCli(['validate', '-c', 'etc/pitcrew.yaml'], { cwd: dir });
     assert.equal(home.code, 0, home.stderr);
-    assert.match(home.stdout, /1 rules\)/);
+    assert.match(home.stdout, /1 rule\)/);
     assert.equal(home.stderr, '');
     writeFiles(dir, { 'copied/pitcrew.yaml': 'version: 1\ninclude: [../rules/*.yml]\n' });
     const copied = runCli(['validate', '-c', 'copied/pitcrew.yaml'], { cwd: dir });
