@@ -4,6 +4,7 @@ import { STORAGE_KINDS, type StorageKind, type StorageT } from '../../schemas/st
 import type { Timer } from '../core/clock.js';
 import { errorText } from '../core/errors.js';
 import type { DiskStatus, Part, PartContext, StorageControl } from '../parts/context.js';
+import { type BootClock, ClockSteps } from './clock-steps.js';
 import { expired, floorBytes, type Kept, toFree } from './retention.js';
 
 /** Where a kind of data lives, which of its files count, and how many of the newest always stay. */
@@ -26,6 +27,8 @@ interface Place {
 /** A bundle's version, from its directory's name: versions only grow. */
 const bundleVersion = (name: string) => Number(name.slice('bundle-'.length));
 const LAST_KNOWN_GOOD = 'last-known-good.json';
+/** Where the wall clock's steps in this boot are kept (ClockSteps). */
+const CLOCK_STEPS = 'clock-steps.json';
 
 /** Depth a kind's directory is walked to (recorded drives in dated folders, say). */
 const MAX_DEPTH = 4;
@@ -53,7 +56,18 @@ export class Housekeeper implements Part, StorageControl {
     cleaned: { files: 0, bytes: 0, records: 0 },
   };
 
-  constructor(private readonly cx: PartContext<StorageT>) {}
+  private readonly steps: ClockSteps;
+
+  constructor(
+    private readonly cx: PartContext<StorageT>,
+    kernel?: BootClock,
+  ) {
+    this.steps = new ClockSteps(
+      path.join(cx.dataDir, CLOCK_STEPS),
+      (file, e) => cx.storage.report(file, e),
+      kernel,
+    );
+  }
 
   async start(): Promise<void> {
     await this.pass();
@@ -109,7 +123,9 @@ export class Housekeeper implements Part, StorageControl {
   private async clean(): Promise<void> {
     const { cx } = this;
     const inUse = new Set(cx.ports.updates?.downloadsInUse() ?? []);
-    const files = (await Promise.all(this.places().map((p) => scan(p)))).flat().filter(
+    this.steps.observe();
+    const written = (mtime: number) => this.steps.written(mtime);
+    const files = (await Promise.all(this.places().map((p) => scan(p, written)))).flat().filter(
       // A download an update still wants (or is writing) stays, whatever its age.
       (f) => f.kind !== 'downloads' || !inUse.has(path.basename(f.path).replace(/\.part$/, '')),
     );
@@ -187,14 +203,14 @@ async function sizeOf(dir: string): Promise<number> {
  * The regular files of a place (symbolic links neither followed nor taken), without the newest it
  * keeps and those in use.
  */
-async function scan(place: Place): Promise<Kept[]> {
+async function scan(place: Place, written: (mtime: number) => number): Promise<Kept[]> {
   const out: Kept[] = [];
   if (place.whole) {
     for (const e of await readdir(place.dir, { withFileTypes: true }).catch(() => [])) {
       if (!e.isDirectory() || !place.match?.test(e.name)) continue;
       const p = path.join(place.dir, e.name);
       const st = await lstat(p);
-      out.push({ path: p, kind: place.kind, size: await sizeOf(p), mtime: st.mtimeMs });
+      out.push({ path: p, kind: place.kind, size: await sizeOf(p), mtime: written(st.mtimeMs) });
     }
   } else {
     const walk = async (dir: string, depth: number): Promise<void> => {
@@ -204,7 +220,7 @@ async function scan(place: Place): Promise<Kept[]> {
         if (e.isDirectory() && depth < MAX_DEPTH && !place.match) await walk(p, depth + 1);
         if (!e.isFile() || (place.match && !place.match.test(e.name))) continue;
         const st = await lstat(p).catch(() => undefined);
-        if (st?.isFile()) out.push({ path: p, kind: place.kind, size: st.size, mtime: st.mtimeMs });
+        if (st?.isFile()) out.push({ path: p, kind: place.kind, size: st.size, mtime: written(st.mtimeMs) });
       }
     };
     await walk(place.dir, 0);
