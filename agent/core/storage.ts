@@ -54,7 +54,7 @@ const MEMORY_COPY_MAX = 16 * 1024 * 1024;
  */
 function memoryCopy(file: string): Database.Database {
   try {
-    const logSize = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
+    const logSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
     if (statSync(file).size + logSize <= MEMORY_COPY_MAX) {
       const bytes = readFileSync(file);
       const withLog = logSize > 0 ? withWal(bytes, readFileSync(`${file}-wal`)) : bytes;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { writeDurably } from '../core/durable-file.js';
+import * as z from 'zod';
+import { readJsonFile, writeDurablyAsync } from '../core/durable-file.js';
 import { errorText } from '../core/errors.js';
 
 /** The kernel's clocks: this boot's id, the wall clock, and the time since boot (suspend included). */
@@ -29,10 +30,10 @@ const MIN_STEP_MS = 5 * 60_000;
 const MAX_SCALES = 16;
 
 /** One scale of the wall clock in this boot: the wall time it puts the boot at, and the uptime it was first seen at. */
-interface Scale {
-  boot: number;
-  from: number;
-}
+const Scale = z.object({ boot: z.number(), from: z.number() });
+type Scale = z.infer<typeof Scale>;
+/** What `clock-steps.json` keeps: the boot the scales belong to, and its scales. */
+const Kept = z.object({ boot: z.string(), scales: z.array(Scale) });
 
 /**
  * The steps of the wall clock in this boot, so that a file is aged from when it was written. A unit
@@ -54,23 +55,25 @@ export class ClockSteps {
   ) {
     this.bootId = kernel.id();
     try {
-      const kept = JSON.parse(readFileSync(file, 'utf8')) as { boot?: unknown; scales?: unknown };
-      if (this.bootId && kept.boot === this.bootId && Array.isArray(kept.scales))
-        this.scales = kept.scales.filter(isScale);
+      const kept = Kept.safeParse(readJsonFile(file));
+      if (this.bootId && kept.success && kept.data.boot === this.bootId) this.scales = kept.data.scales;
     } catch {
-      // None yet, or not readable: this boot's scales begin now.
+      // Not readable: this boot's scales begin now, as with none yet.
     }
   }
 
-  /** Looks at the clock: a step since the last look begins a new scale, kept on the disk. */
-  observe(): void {
+  /**
+   * Looks at the clock: a step since the last look begins a new scale, kept on the disk (off the
+   * main thread: a step comes while the agent runs). Looks must not overlap (the housekeeper's don't).
+   */
+  async observe(): Promise<void> {
     const from = this.kernel.uptime();
     const boot = this.kernel.wall() - from;
     const last = this.scales.at(-1);
     if (last && Math.abs(boot - last.boot) < MIN_STEP_MS) return;
     this.scales = [...this.scales, { boot, from }].slice(-MAX_SCALES);
     try {
-      writeDurably(this.file, JSON.stringify({ boot: this.bootId, scales: this.scales }));
+      await writeDurablyAsync(this.file, JSON.stringify({ boot: this.bootId, scales: this.scales }));
     } catch (e) {
       this.failed(this.file, new Error(`the clock's steps: ${errorText(e)}`));
     }
@@ -91,6 +94,3 @@ export class ClockSteps {
     return mtime;
   }
 }
-
-const isScale = (s: unknown): s is Scale =>
-  typeof (s as Scale)?.boot === 'number' && typeof (s as Scale)?.from === 'number';

@@ -123,7 +123,7 @@ export class Housekeeper implements Part, StorageControl {
   private async clean(): Promise<void> {
     const { cx } = this;
     const inUse = new Set(cx.ports.updates?.downloadsInUse() ?? []);
-    this.steps.observe();
+    await this.steps.observe();
     const written = (mtime: number) => this.steps.written(mtime);
     const files = (await Promise.all(this.places().map((p) => scan(p, written)))).flat().filter(
       // A download an update still wants (or is writing) stays, whatever its age.

@@ -36,16 +36,16 @@ function kernel(id = 'boot-1') {
 const failed = () => assert.fail('no write should fail');
 
 describe('the wall clock stepped forward in this boot', () => {
-  it('a time stamped before the step moves by it; a time before the boot, or after the step, stays', () => {
+  it('a time stamped before the step moves by it; a time before the boot, or after the step, stays', async () => {
     const file = path.join(tmpDir(), 'clock-steps.json');
     const { clock, pass, step } = kernel();
     pass(10 * S);
     const steps = new ClockSteps(file, failed, clock);
-    steps.observe();
+    await steps.observe();
     pass(30 * S);
     step(14 * DAY); // parked two weeks; the modem's time server heard 40 s after the boot
     pass(10 * 60 * S);
-    steps.observe();
+    await steps.observe();
     assert.equal(steps.written(SAVED + 20 * S), SAVED + 14 * DAY + 20 * S, 'written 20 s after the boot');
     assert.equal(steps.written(SAVED - DAY), SAVED - DAY, 'written before the boot');
     const now = SAVED + 14 * DAY + 5 * 60 * S;
@@ -58,26 +58,26 @@ describe('the wall clock stepped forward in this boot', () => {
     );
   });
 
-  it('is not fooled by a suspend or by drift: only a move of the boot on the wall clock is a step', () => {
+  it('is not fooled by a suspend or by drift: only a move of the boot on the wall clock is a step', async () => {
     const file = path.join(tmpDir(), 'clock-steps.json');
     const { clock, pass, step } = kernel();
     const steps = new ClockSteps(file, failed, clock);
-    steps.observe();
+    await steps.observe();
     pass(3 * DAY); // suspended: the time since boot counts it
     step(2 * 60 * S); // slewed and stepped by two minutes
-    steps.observe();
+    await steps.observe();
     assert.equal(steps.written(SAVED + S), SAVED + S);
   });
 
-  it('a write that fails is reported, and the step still counts for this run', () => {
+  it('a write that fails is reported, and the step still counts for this run', async () => {
     const dir = tmpDir();
     const { clock, pass, step } = kernel();
     const reported: string[] = [];
     const steps = new ClockSteps(path.join(dir, 'gone', 'clock-steps.json'), (f) => reported.push(f), clock);
-    steps.observe();
+    await steps.observe();
     step(DAY);
     pass(S);
-    steps.observe();
+    await steps.observe();
     assert.equal(reported.length, 2);
     assert.equal(steps.written(SAVED + 1), SAVED + DAY + 1);
   });
